@@ -1,0 +1,412 @@
+"""Loaders for the book's data files, validated on load.
+
+One loader per file in ``data/``. Each reads the file read-only, validates every record
+against its pydantic model (:mod:`plusdig.models`) and the cross-file rules (unique ids,
+known actor ids, known vocabulary codes), and raises :class:`~plusdig.errors.DataValidationError`
+naming the file, the record and the field when anything is wrong. Nothing is dropped or
+coerced silently.
+
+Records come back as typed models (``load_activities``) and as tidy pandas tables
+(``activities_table``, ``counts_table`` ...) for analysis.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import DataValidationError
+from .models import (
+    SECTION_TITLES,
+    Activity,
+    Actor,
+    Block,
+    BulletList,
+    FirstYear,
+    NumberedList,
+    PublishedFigure,
+    Vocabularies,
+)
+from .paths import data_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = [
+    "load_vocabularies",
+    "load_actors",
+    "load_activities",
+    "load_first_year",
+    "load_published",
+    "activities_table",
+    "counts_table",
+    "target_groups_table",
+    "partners_table",
+    "section_text",
+    "vocab_labels",
+    "validate_all",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+def _path(name: str, base: Path | None) -> Path:
+    return (base or data_dir()) / name
+
+
+def _record_read(path: Path) -> None:
+    """Tell the build's dependency tracker (if any) that this file was read."""
+    from .provenance import record_read
+
+    record_read(path)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file; syntax errors name the file, line and column."""
+    if not path.is_file():
+        raise DataValidationError(path, "file not found", expected="a YAML file")
+    _record_read(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})",
+                                  expected="UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DataValidationError(path, f"malformed YAML: {problem}", record=where,
+                                  expected="valid YAML") from None
+
+
+def read_csv_rows(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+    """Read a UTF-8 CSV into (line number, row) pairs; check the header and row widths."""
+    if not path.is_file():
+        raise DataValidationError(path, "file not found", expected="a CSV file")
+    _record_read(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})",
+                                  expected="UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DataValidationError(path, f"malformed CSV: {exc}", record=f"line {reader.line_num}",
+                                  expected="comma-separated values with balanced quotes") from None
+    if not rows:
+        raise DataValidationError(path, "the file is empty", expected=f"a header: {','.join(required)}")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DataValidationError(path, f"missing column(s) {missing}", record="header",
+                                  expected=f"columns {list(required)}")
+    out: list[tuple[int, dict[str, str]]] = []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line is not a record
+        if len(row) != len(header):
+            raise DataValidationError(path, f"{len(row)} fields, header has {len(header)}",
+                                      record=f"row {lineno}", expected=f"{len(header)} fields")
+        out.append((lineno, dict(zip(header, row, strict=True))))
+    return out
+
+
+def _fmt_loc(loc: Iterable[Any]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in {"str", "BulletList", "NumberedList", "constrained-str"} or "[" in str(item):
+            continue  # pydantic's union-member tags are noise for the reader
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def validate_record(model: type[M], data: Any, path: Path, record: str) -> M:
+    """Validate one record; the first error becomes a DataValidationError naming the field."""
+    if not isinstance(data, dict):
+        raise DataValidationError(path, f"expected a mapping, got {type(data).__name__}",
+                                  record=record, expected=f"a {model.__name__} record")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = _fmt_loc(err["loc"]) or None
+        if err["type"] == "missing":
+            problem, expected = "required field is missing", f"a value for '{field}'"
+        elif err["type"] == "extra_forbidden":
+            problem, expected = "unknown field", f"only the fields of {model.__name__}"
+        else:
+            given = err.get("input")
+            shown = repr(given) if not isinstance(given, dict | list) else type(given).__name__
+            problem, expected = f"invalid value {shown}", err["msg"]
+        raise DataValidationError(path, problem, record=record, field=field, expected=expected) from None
+
+
+def _check_unique(values: Iterable[tuple[str, Any]], path: Path, field: str) -> None:
+    seen: dict[Any, str] = {}
+    for record, value in values:
+        if value in seen:
+            raise DataValidationError(path, f"duplicate {field} {value!r} (also in {seen[value]})",
+                                      record=record, field=field, expected=f"a unique {field}")
+        seen[value] = record
+
+
+def _check_code(value: str | None, allowed: set[str], path: Path, record: str, field: str,
+                vocab: str) -> None:
+    if value is not None and value not in allowed:
+        raise DataValidationError(path, f"unknown code {value!r}", record=record, field=field,
+                                  expected=f"one of {sorted(allowed)} (data/vocabularies.yaml: {vocab})")
+
+
+# --------------------------------------------------------------------------- loaders
+def load_vocabularies(base: Path | None = None) -> Vocabularies:
+    """Load ``vocabularies.yaml``: the controlled codes and their Danish labels."""
+    path = _path("vocabularies.yaml", base)
+    vocab = validate_record(Vocabularies, read_yaml(path), path, "document")
+    for name in Vocabularies.model_fields:
+        _check_unique(((f"{name}[{i}]", e.code) for i, e in enumerate(getattr(vocab, name))), path, "code")
+    return vocab
+
+
+def vocab_labels(name: str, base: Path | None = None) -> dict[str, str]:
+    """Code → Danish label for one vocabulary (e.g. ``'sectors'``)."""
+    return {e.code: e.label for e in getattr(load_vocabularies(base), name)}
+
+
+def _codes(vocab: Vocabularies, name: str) -> set[str]:
+    return {e.code for e in getattr(vocab, name)}
+
+
+def load_actors(base: Path | None = None) -> pd.DataFrame:
+    """Load ``actors.csv`` (id, name, sector, note) as a DataFrame indexed by id."""
+    import pandas as pd
+
+    path = _path("actors.csv", base)
+    sectors = _codes(load_vocabularies(base), "sectors")
+    actors: list[Actor] = []
+    records: list[str] = []
+    for lineno, row in read_csv_rows(path, ["id", "name", "sector"]):
+        record = f"row {lineno}"
+        actor = validate_record(Actor, {k: v.strip() for k, v in row.items()}, path, record)
+        _check_code(actor.sector, sectors, path, f"{record} (id={actor.id})", "sector", "sectors")
+        actors.append(actor)
+        records.append(record)
+    _check_unique(zip(records, (a.id for a in actors), strict=True), path, "id")
+    frame = pd.DataFrame([a.model_dump() for a in actors], columns=["id", "name", "sector", "note"])
+    labels = vocab_labels("sectors", base)
+    frame["sector_label"] = frame["sector"].map(labels)
+    return frame.set_index("id", drop=False)
+
+
+def load_activities(base: Path | None = None) -> list[Activity]:
+    """Load ``activities.yaml``: every activity, validated, in id order."""
+    path = _path("activities.yaml", base)
+    data = read_yaml(path)
+    if not isinstance(data, list) or not data:
+        raise DataValidationError(path, "expected a non-empty list of activities", record="document",
+                                  expected="a YAML list of activity records")
+    vocab = load_vocabularies(base)
+    actor_ids = set(load_actors(base).index)
+    kinds, bands = _codes(vocab, "target_kinds"), _codes(vocab, "age_bands")
+    quals, statuses = _codes(vocab, "count_qualifiers"), _codes(vocab, "outcome_statuses")
+    out: list[Activity] = []
+    for i, raw in enumerate(data):
+        rid = raw.get("id") if isinstance(raw, dict) else None
+        record = f"activity {i + 1}" + (f" (id={rid})" if rid is not None else "")
+        act = validate_record(Activity, raw, path, record)
+        for j, tg in enumerate(act.target_groups):
+            _check_code(tg.kind, kinds, path, record, f"target_groups[{j}].kind", "target_kinds")
+            _check_code(tg.age_band, bands, path, record, f"target_groups[{j}].age_band", "age_bands")
+        for j, c in enumerate(act.counts):
+            _check_code(c.qualifier, quals, path, record, f"counts[{j}].qualifier", "count_qualifiers")
+        for j, p in enumerate(act.partners):
+            if p not in actor_ids:
+                raise DataValidationError(path, f"unknown actor id {p!r}", record=record,
+                                          field=f"partners[{j}]", expected="an id from data/actors.csv")
+        if act.outcome:
+            _check_code(act.outcome.status, statuses, path, record, "outcome.status", "outcome_statuses")
+        flagged = {n.section for n in act.source_notes}
+        for key in SECTION_TITLES:
+            if not getattr(act.sections, key) and key not in flagged:
+                raise DataValidationError(path, "section is empty but no source_note says the source is",
+                                          record=record, field=f"sections.{key}",
+                                          expected="text, or a source_notes entry for this section")
+        out.append(act)
+    _check_unique(((f"activity {i + 1}", a.id) for i, a in enumerate(out)), path, "id")
+    _check_unique(((f"activity {i + 1}", a.slug) for i, a in enumerate(out)), path, "slug")
+    return sorted(out, key=lambda a: a.id)
+
+
+def load_first_year(base: Path | None = None) -> FirstYear:
+    """Load ``first_year.yaml``: the annex's foreword, reading guide and first-year workstreams."""
+    path = _path("first_year.yaml", base)
+    fy = validate_record(FirstYear, read_yaml(path), path, "document")
+    actor_ids = set(load_actors(base).index)
+    for i, ws in enumerate(fy.workstreams):
+        for j, a in enumerate(ws.actors):
+            if a not in actor_ids:
+                raise DataValidationError(path, f"unknown actor id {a!r}", record=f"workstream {ws.id}",
+                                          field=f"workstreams[{i}].actors[{j}]",
+                                          expected="an id from data/actors.csv")
+    _check_unique(((f"workstreams[{i}]", w.id) for i, w in enumerate(fy.workstreams)), path, "id")
+    return fy
+
+
+_PUBLISHED_COLUMNS = ["figure_id", "indicator", "label", "year_start", "year_end", "value", "unit",
+                      "qualifier", "direction", "population", "quote"]
+
+
+def load_published(base: Path | None = None) -> pd.DataFrame:
+    """Load ``survey/published.csv``: the survey figures published in the annex, one per row."""
+    import pandas as pd
+
+    path = _path("survey/published.csv", base)
+    quals = _codes(load_vocabularies(base), "count_qualifiers")
+    figures: list[PublishedFigure] = []
+    records: list[str] = []
+    for lineno, row in read_csv_rows(path, _PUBLISHED_COLUMNS):
+        record = f"row {lineno}"
+        clean = {k: (v.strip() or None) for k, v in row.items() if k in _PUBLISHED_COLUMNS}
+        fig = validate_record(PublishedFigure, clean, path, record)
+        _check_code(fig.qualifier, quals, path, record, "qualifier", "count_qualifiers")
+        if fig.value is None and fig.direction is None:
+            raise DataValidationError(path, "neither a value nor a direction", record=record,
+                                      field="value", expected="a number, or a direction with no value")
+        figures.append(fig)
+        records.append(record)
+    _check_unique(zip(records, (f.figure_id for f in figures), strict=True), path, "figure_id")
+    frame = pd.DataFrame([f.model_dump() for f in figures], columns=_PUBLISHED_COLUMNS)
+    for col in ("year_start", "year_end"):
+        frame[col] = frame[col].astype("Int64")
+    frame["value"] = frame["value"].astype("Float64")
+    return frame
+
+
+# --------------------------------------------------------------------------- tables
+def block_text(block: Block) -> str:
+    """Plain text of one block (lists joined by newlines)."""
+    if isinstance(block, BulletList):
+        return "\n".join(block.bullets)
+    if isinstance(block, NumberedList):
+        return "\n".join(block.numbered)
+    return block
+
+
+def section_text(activity: Activity, key: str) -> str:
+    """All text of one section of an activity, blocks separated by blank lines."""
+    return "\n\n".join(block_text(b) for b in getattr(activity.sections, key))
+
+
+def period_label(activity: Activity) -> str:
+    """Danish label of the stated period ("september 2017", "foråret 2018"); '' when none."""
+    p = activity.period
+    if p is None:
+        return ""
+    months = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
+              "oktober", "november", "december"]
+    parts: list[str] = []
+    if p.season:
+        parts.append(f"{p.season}et")
+    if p.months:
+        parts.append(" og ".join(months[m - 1] for m in p.months))
+    if p.years:
+        ys = sorted(p.years)
+        parts.append(str(ys[0]) if len(ys) == 1 else f"{ys[0]}-{ys[-1]}")
+    return " ".join(parts) if parts else ""
+
+
+def activities_table(base: Path | None = None) -> pd.DataFrame:
+    """One row per activity: id, slug, title, period, first year, target groups, partners, outcome."""
+    import pandas as pd
+
+    acts = load_activities(base)
+    kinds = vocab_labels("target_kinds", base)
+    statuses = vocab_labels("outcome_statuses", base)
+    rows = []
+    for a in acts:
+        years = sorted(a.period.years) if a.period else []
+        rows.append({
+            "id": a.id,
+            "slug": a.slug,
+            "title": a.title,
+            "track": a.track or "",
+            "period": period_label(a),
+            "year": years[0] if years else pd.NA,
+            "target_groups": ", ".join(dict.fromkeys(kinds[t.kind] for t in a.target_groups)),
+            "n_partners": len(a.partners),
+            "outcome": statuses[a.outcome.status] if a.outcome else "",
+            "incomplete_source": bool(a.source_notes),
+        })
+    frame = pd.DataFrame(rows)
+    frame["year"] = frame["year"].astype("Int64")
+    return frame
+
+
+def counts_table(base: Path | None = None) -> pd.DataFrame:
+    """Every count stated in an activity: activity, what, value, qualifier, approximate, quote."""
+    import pandas as pd
+
+    rows = [
+        {"activity_id": a.id, "activity": a.title, "what": c.what, "value": c.value,
+         "qualifier": c.qualifier or "", "approximate": c.qualifier is not None,
+         "section": SECTION_TITLES[c.section], "quote": c.quote}
+        for a in load_activities(base) for c in a.counts
+    ]
+    return pd.DataFrame(rows, columns=["activity_id", "activity", "what", "value", "qualifier",
+                                       "approximate", "section", "quote"])
+
+
+def target_groups_table(base: Path | None = None) -> pd.DataFrame:
+    """Activity × target group, with the Danish labels of kind and age band."""
+    import pandas as pd
+
+    kinds = vocab_labels("target_kinds", base)
+    bands = vocab_labels("age_bands", base)
+    rows = [
+        {"activity_id": a.id, "activity": a.title, "kind": t.kind, "kind_label": kinds[t.kind],
+         "age_band": t.age_band or "", "age_band_label": bands.get(t.age_band or "", ""),
+         "quote": t.quote}
+        for a in load_activities(base) for t in a.target_groups
+    ]
+    return pd.DataFrame(rows, columns=["activity_id", "activity", "kind", "kind_label", "age_band",
+                                       "age_band_label", "quote"])
+
+
+def partners_table(base: Path | None = None) -> pd.DataFrame:
+    """Activity × partner actor, with the actor's name and sector (an edge list)."""
+    import pandas as pd
+
+    actors = load_actors(base)
+    rows = [
+        {"activity_id": a.id, "activity": a.title, "actor_id": p, "actor": actors.at[p, "name"],
+         "sector": actors.at[p, "sector"], "sector_label": actors.at[p, "sector_label"]}
+        for a in load_activities(base) for p in a.partners
+    ]
+    return pd.DataFrame(rows, columns=["activity_id", "activity", "actor_id", "actor", "sector",
+                                       "sector_label"])
+
+
+def validate_all(base: Path | None = None) -> dict[str, int]:
+    """Load and validate every data file; return the number of records per file."""
+    result = {
+        "vocabularies.yaml": sum(len(getattr(load_vocabularies(base), n)) for n in Vocabularies.model_fields),
+        "actors.csv": len(load_actors(base)),
+        "activities.yaml": len(load_activities(base)),
+        "first_year.yaml": len(load_first_year(base).workstreams),
+        "survey/published.csv": len(load_published(base)),
+    }
+    from . import coding  # the evaluators' coding is validated against the activities
+
+    result.update(coding.validate_coding(base))
+    return result
