@@ -120,12 +120,16 @@ def read_csv_rows(path: Path, required: Sequence[str]) -> list[tuple[int, dict[s
     return out
 
 
+_UNION_TAGS = {"str", "BulletList", "NumberedList", "constrained-str"}
+_UNION_NOISE = {"string_type", "model_type", "dict_type", "missing", "extra_forbidden"}
+
+
 def _fmt_loc(loc: Iterable[Any]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in {"str", "BulletList", "NumberedList", "constrained-str"} or "[" in str(item):
+        elif item in _UNION_TAGS or "[" in str(item):
             continue  # pydantic's union-member tags are noise for the reader
         else:
             parts.append(("." if parts else "") + str(item))
@@ -140,7 +144,12 @@ def validate_record(model: type[M], data: Any, path: Path, record: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        err = errors[0]
+        if any(tag in _UNION_TAGS for tag in err["loc"]):
+            # a union (paragraph | bullets | numbered): report the member error that says most
+            specific = [e for e in errors if e["type"] not in _UNION_NOISE]
+            err = specific[0] if specific else err
         field = _fmt_loc(err["loc"]) or None
         if err["type"] == "missing":
             problem, expected = "required field is missing", f"a value for '{field}'"
