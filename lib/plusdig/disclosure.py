@@ -1,0 +1,255 @@
+"""Statistical disclosure control for every survey table and figure.
+
+The survey is personal data about children. A published table never shows a cell (a count or
+a share) based on fewer than ``k`` respondents:
+
+* **Primary suppression.** Every count below ``k`` is suppressed -- including zero, because a
+  zero tells something about every member of its group ("none of the pupils in group X ...").
+* **Secondary suppression.** When a table shows row and/or column totals, enough further cells
+  are suppressed that no suppressed value can be recovered by subtracting the shown cells from a
+  total. The test is exact, not a rule of thumb: write the table with its totals as a bipartite
+  graph (rows and columns are vertices, each suppressed cell is an edge between its row and its
+  column; rows or columns without a total are merged into one unconstrained vertex). The shown
+  cells and totals fix a suppressed cell's value if and only if that edge is a *bridge* (lies on
+  no cycle). The algorithm suppresses the smallest further cell that closes a cycle through each
+  bridge until no bridge is left.
+
+The threshold is :data:`DEFAULT_K` (5). The environment variable ``PLUSDIG_DISCLOSURE_K`` raises
+or lowers it for a build; it must be an integer of at least :data:`MIN_K` (3).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import DataValidationError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+__all__ = ["DEFAULT_K", "MIN_K", "ENV_VAR", "PRIMARY", "SECONDARY", "threshold", "Suppressed",
+           "suppress", "marker", "FOOTNOTE"]
+
+#: Default minimum number of respondents behind any published cell.
+DEFAULT_K = 5
+#: The threshold may never be set lower than this.
+MIN_K = 3
+#: Environment variable that overrides :data:`DEFAULT_K` for a build.
+ENV_VAR = "PLUSDIG_DISCLOSURE_K"
+
+#: Status codes of a cell.
+SHOWN, PRIMARY, SECONDARY = 0, 1, 2
+
+#: Danish footnote under every table with suppressed cells; ``{k}`` is the threshold.
+FOOTNOTE = ("«<{k}»: færre end {k} besvarelser (undertrykt). «–»: undertrykt, så de små tal "
+            "ikke kan regnes ud fra totalerne (sekundær undertrykkelse).")
+
+
+def threshold(k: int | str | None = None) -> int:
+    """The disclosure threshold: ``k`` if given, else ``$PLUSDIG_DISCLOSURE_K``, else 5.
+
+    Raises :class:`DataValidationError` unless the value is an integer of at least 3.
+    """
+    source = "argument k"
+    if k is None:
+        env = os.environ.get(ENV_VAR)
+        if env is None or env.strip() == "":
+            return DEFAULT_K
+        k, source = env.strip(), f"environment variable {ENV_VAR}"
+    try:
+        if isinstance(k, bool):
+            raise ValueError
+        value = int(k)
+        if isinstance(k, float) and k != value:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise DataValidationError(source, f"{k!r} is not an integer",
+                                  expected=f"an integer >= {MIN_K}") from None
+    if value < MIN_K:
+        raise DataValidationError(source, f"disclosure threshold {value} is below the minimum",
+                                  expected=f"an integer >= {MIN_K}")
+    return value
+
+
+def marker(k: int) -> str:
+    """How a primary-suppressed cell reads in a table: ``'<5'``."""
+    return f"<{k}"
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A count table with its totals and the suppression status of every cell.
+
+    ``values`` is the bordered table: the interior counts, plus a total column ``total_label``
+    (if ``row_totals``) and a total row (if ``col_totals``). ``status`` has the same shape and
+    holds :data:`SHOWN`, :data:`PRIMARY` or :data:`SECONDARY`.
+    """
+
+    values: pd.DataFrame
+    status: pd.DataFrame
+    k: int
+    row_totals: bool
+    col_totals: bool
+
+    @property
+    def mask(self) -> pd.DataFrame:
+        """True where a cell is suppressed (either kind)."""
+        return self.status != SHOWN
+
+    def safe(self) -> pd.DataFrame:
+        """The bordered table with every suppressed cell replaced by NaN (safe to publish)."""
+        return self.values.astype("float64").mask(self.mask)
+
+    @property
+    def n_primary(self) -> int:
+        return int((self.status == PRIMARY).to_numpy().sum())
+
+    @property
+    def n_secondary(self) -> int:
+        return int((self.status == SECONDARY).to_numpy().sum())
+
+
+def suppress(counts: pd.DataFrame, k: int | None = None, *, row_totals: bool = True,
+             col_totals: bool = True, total_label: str = "I alt") -> Suppressed:
+    """Apply primary and secondary suppression to a table of counts.
+
+    ``counts`` holds the interior cells (non-negative integers). The published table is
+    assumed to show a total per row (``row_totals``) and/or per column (``col_totals``); the
+    totals are added here and take part in the suppression.
+    """
+    import numpy as np
+    import pandas as pd
+
+    k = threshold(k)
+    interior = counts.to_numpy(dtype="int64", copy=True)
+    if interior.ndim != 2:
+        raise ValueError("counts must be a 2-D table")
+    if (interior < 0).any():
+        raise ValueError("counts must be non-negative")
+    n_rows, n_cols = interior.shape
+    table = interior
+    index = list(counts.index)
+    columns = list(counts.columns)
+    if row_totals:
+        table = np.column_stack([table, table.sum(axis=1)])
+        columns.append(total_label)
+    if col_totals:
+        table = np.vstack([table, table.sum(axis=0, keepdims=True)])
+        index.append(total_label)
+    status = np.where(table < k, PRIMARY, SHOWN).astype("int8")
+    if row_totals or col_totals:
+        _secondary(table, status, n_rows, n_cols, row_totals, col_totals)
+    values = pd.DataFrame(table, index=index, columns=columns)
+    stat = pd.DataFrame(status, index=index, columns=columns)
+    for frame in (values, stat):
+        frame.index.name = counts.index.name
+        frame.columns.name = counts.columns.name
+    return Suppressed(values, stat, k, row_totals, col_totals)
+
+
+# --------------------------------------------------------------------------- secondary
+def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
+               row_totals: bool, col_totals: bool) -> None:
+    """Add secondary suppressions in place until no suppressed cell is a bridge."""
+    import numpy as np
+
+    rows_total, cols_total = table.shape
+    # Vertex ids: rows 0..R-1, columns R..R+C-1; a row is constrained when it has a total cell
+    # (row_totals), a column when it has one (col_totals). Unconstrained ones collapse to GROUND.
+    ground = rows_total + cols_total
+    row_vertex = np.arange(rows_total) if row_totals else np.full(rows_total, ground)
+    col_vertex = rows_total + np.arange(cols_total) if col_totals else np.full(cols_total, ground)
+    values = table.astype("float64")
+    while True:
+        cells = np.argwhere(status != SHOWN)
+        edges = [(int(row_vertex[i]), int(col_vertex[j])) for i, j in cells]
+        bridges = _bridges(ground + 1, edges)
+        if not bridges:
+            return
+        e = bridges[0]
+        u, v = edges[e]
+        comp = _components(ground + 1, [ed for idx, ed in enumerate(edges) if idx != e])
+        in_u = comp == comp[u]
+        in_v = comp == comp[v]
+        rv = row_vertex[:, None]
+        cv = col_vertex[None, :]
+        open_cells = status == SHOWN
+        closes = (in_u[rv] & in_v[cv]) | (in_v[rv] & in_u[cv])
+        candidates = open_cells & closes
+        if not candidates.any():  # grow the components instead
+            candidates = open_cells & (in_u[rv] | in_v[rv] | in_u[cv] | in_v[cv])
+        if not candidates.any():
+            candidates = open_cells
+        if not candidates.any():
+            return
+        cost = np.where(candidates, values, np.inf)
+        # prefer interior cells over totals at equal cost: add a tiny penalty to totals
+        if row_totals:
+            cost[:, -1] += 0.5
+        if col_totals:
+            cost[-1, :] += 0.5
+        i, j = np.unravel_index(int(np.argmin(cost)), cost.shape)
+        status[i, j] = SECONDARY
+
+
+def _components(n: int, edges: list[tuple[int, int]]) -> np.ndarray:
+    """Connected-component label of each vertex (union-find)."""
+    import numpy as np
+
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+    return np.array([find(x) for x in range(n)])
+
+
+def _bridges(n: int, edges: list[tuple[int, int]]) -> list[int]:
+    """Indices of the bridge edges of a multigraph (iterative Tarjan; self-loops never bridge)."""
+    adjacency: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for idx, (a, b) in enumerate(edges):
+        if a == b:
+            continue
+        adjacency[a].append((b, idx))
+        adjacency[b].append((a, idx))
+    disc = [-1] * n
+    low = [0] * n
+    timer = 0
+    out: list[int] = []
+    for root in range(n):
+        if disc[root] != -1 or not adjacency[root]:
+            continue
+        disc[root] = low[root] = timer
+        timer += 1
+        stack: list[tuple[int, int, int]] = [(root, -1, 0)]  # vertex, edge used to enter, next
+        while stack:
+            v, via, pos = stack[-1]
+            if pos < len(adjacency[v]):
+                stack[-1] = (v, via, pos + 1)
+                w, idx = adjacency[v][pos]
+                if idx == via:
+                    continue
+                if disc[w] == -1:
+                    disc[w] = low[w] = timer
+                    timer += 1
+                    stack.append((w, idx, 0))
+                else:
+                    low[v] = min(low[v], disc[w])
+            else:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[v])
+                    if low[v] > disc[parent]:
+                        out.append(via)
+    return sorted(out)
