@@ -1,0 +1,403 @@
+"""Correct and fast notebook execution for the book.
+
+jupyter-cache, which Jupyter Book uses to avoid re-running notebooks, keys a notebook on its
+code cells only: change a number in ``data/`` and the book would keep showing the old one.
+This module closes that gap and runs the stale notebooks in parallel.
+
+For every notebook of the book it keeps a *dependency fingerprint* next to Jupyter Book's own
+cache (``<build>/_build/.jupyter_cache/plusdig-deps.json``): the SHA-256 of every data file the
+notebook read when it last ran (each loader logs the files it opens to ``$PLUSDIG_READ_LOG``,
+see :mod:`plusdig.provenance`), of every ``lib/plusdig`` module its kernel loaded, of the pinned
+environment (``requirements.txt`` and the installed distributions) and of the survey file named
+by ``PLUSDIG_SURVEY``. Before Sphinx reads the sources:
+
+1. a notebook whose cache record is missing, whose fingerprint is missing, or whose fingerprint
+   changed is *stale*; its cache record is discarded;
+2. the stale notebooks are executed in parallel (one kernel per core) with their own read log,
+   and the results are stored in Jupyter Book's cache, so Sphinx finds every notebook cached;
+3. Sphinx is told to re-read exactly the notebooks whose outputs changed (their ``.ipynb``
+   files did not change, so Sphinx would otherwise keep the old page).
+
+Notebooks nothing changed for stay cached and do not run. The module is a Sphinx extension
+(listed in ``_config.yml`` under ``sphinx.extra_extensions``), so a plain ``jupyter-book build``
+is correct; ``python -m plusdig.build status|execute`` does the same outside Sphinx.
+The extension also provides the ``plusdig-provenance`` directive of the colophon page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+#: Name of the dependency-state file kept inside the jupyter-cache folder.
+STATE_FILE = "plusdig-deps.json"
+#: Bumped when the fingerprint recipe changes, so every notebook re-runs once.
+FINGERPRINT_VERSION = "1"
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+# --------------------------------------------------------------------------- hashing
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, or ``"missing"`` if it does not exist (memoised on mtime)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return "missing"
+    key = (str(p), st.st_mtime_ns, st.st_size)
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digest = h.hexdigest()
+        _DIGESTS[key] = digest
+    return digest
+
+
+def tree_digest(root: Path, suffixes: Sequence[str] | None = None,
+                exclude_dirs: Iterable[str] = ("__pycache__", "private")) -> str:
+    """SHA-256 over the relative paths and contents of the files under ``root``."""
+    excluded = set(exclude_dirs)
+    h = hashlib.sha256()
+    if root.is_dir():
+        files = sorted(
+            p for p in root.rglob("*")
+            if p.is_file() and not excluded.intersection(p.relative_to(root).parts[:-1])
+            and (suffixes is None or p.suffix in suffixes)
+        )
+        for p in files:
+            h.update(f"{p.relative_to(root).as_posix()}\0{file_digest(p)}\n".encode())
+    return h.hexdigest()
+
+
+def environment_fingerprint(srcdir: str | Path | None = None) -> dict[str, str]:
+    """What every notebook depends on besides its own data files.
+
+    ``requirements.txt`` and the installed distributions (the pinned environment), the data
+    folder in use (``PLUSDIG_DATA``) and the survey file named by ``PLUSDIG_SURVEY`` (by
+    content, never shown by path). The library code is not here: each notebook depends on the
+    ``lib/plusdig`` modules its kernel loaded, which are logged with the files it read.
+    """
+    from importlib import metadata
+
+    from .paths import REPO_ROOT, data_dir
+
+    src = Path(srcdir).resolve() if srcdir else REPO_ROOT
+    req = src / "requirements.txt"
+    if not req.is_file():
+        req = REPO_ROOT / "requirements.txt"
+    dists = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()
+                   if d.metadata["Name"])
+    survey = os.environ.get("PLUSDIG_SURVEY")
+    return {
+        "version": FINGERPRINT_VERSION,
+        "python": sys.version.split()[0],
+        "requirements": file_digest(req),
+        "distributions": hashlib.sha256("\n".join(dists).encode()).hexdigest(),
+        "data_dir": hashlib.sha256(str(data_dir()).encode()).hexdigest(),
+        "survey": file_digest(survey) if survey else "synthetic",
+    }
+
+
+def notebook_fingerprint(reads: Iterable[str], env_fp: dict[str, str]) -> str:
+    """Fingerprint of one notebook's dependencies: environment plus every file it read."""
+    h = hashlib.sha256(json.dumps(env_fp, sort_keys=True).encode())
+    for path in sorted(set(reads)):
+        h.update(f"{path}\0{file_digest(path)}\n".encode())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- state
+@dataclass
+class Report:
+    """What :func:`prepare` found and did."""
+
+    fresh: list[str] = field(default_factory=list)
+    executed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _state_path(cache_path: Path) -> Path:
+    return cache_path / STATE_FILE
+
+
+def load_state(cache_path: str | Path) -> dict[str, Any]:
+    """The dependency state of a cache folder (``{}`` if there is none or it is unreadable)."""
+    p = _state_path(Path(cache_path))
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_state(cache_path: Path, state: dict[str, Any]) -> None:
+    p = _state_path(cache_path)
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(p)
+
+
+# --------------------------------------------------------------------------- execution
+#: Run in the kernel after the notebook's own cells: log the library modules it loaded, so a
+#: notebook depends on exactly the ``plusdig`` modules it used (this cell's output is dropped).
+_MODULE_LOG_CELL = """\
+import os as _pd_os, sys as _pd_sys
+if _pd_os.environ.get("PLUSDIG_READ_LOG"):
+    with open(_pd_os.environ["PLUSDIG_READ_LOG"], "a", encoding="utf-8") as _pd_fh:
+        for _pd_n, _pd_m in sorted(_pd_sys.modules.items()):
+            _pd_f = getattr(_pd_m, "__file__", None)
+            if _pd_f and (_pd_n == "plusdig" or _pd_n.startswith("plusdig.")):
+                _pd_fh.write(_pd_os.path.realpath(_pd_f) + "\\n")
+"""
+
+#: ``jsonschema`` imports ``rfc3987_syntax`` (a dependency of jupyter-events) if it is installed,
+#: and that builds an Earley parser at import: 1-2 s in every process that imports nbformat,
+#: including each kernel (myst-nb's ``glue`` imports nbformat). Nothing in the book validates
+#: IRIs, so the workers and their kernels skip it.
+_SKIP_SLOW_IMPORTS = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
+
+
+def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: bool,
+                 env: dict[str, str]) -> tuple[str, str, float, str | None, list[str]]:
+    """Run one notebook in a fresh kernel (in a worker process); return it with its read set."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    fd, log = tempfile.mkstemp(prefix="plusdig-reads-", suffix=".log")
+    os.close(fd)
+    os.environ.update(env)
+    os.environ["PLUSDIG_READ_LOG"] = log  # inherited by the kernel this process starts
+    try:
+        nb = nbformat.read(path, as_version=4)
+        n_cells = len(nb.cells)
+        nb.cells.append(nbformat.v4.new_code_cell(_MODULE_LOG_CELL))
+        with tempfile.TemporaryDirectory() as tmp:
+            result = single_nb_execution(
+                nb, cwd=cwd or tmp, timeout=timeout, allow_errors=allow_errors,
+                meta_override=True,
+                extra_arguments=[f"--IPKernelApp.exec_lines={_SKIP_SLOW_IMPORTS}"])
+        del result.nb.cells[n_cells:]
+        reads = sorted({line.strip() for line in Path(log).read_text(encoding="utf-8")
+                        .splitlines() if line.strip()})
+    finally:
+        os.environ.pop("PLUSDIG_READ_LOG", None)
+        Path(log).unlink(missing_ok=True)
+    err = None if result.err is None else (result.exc_string or repr(result.err))
+    return path, nbformat.writes(result.nb), result.time, err, reads
+
+
+def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
+            srcdir: str | Path | None = None, timeout: int | None = 300,
+            allow_errors: bool = False, in_temp: bool = False, jobs: int | None = None,
+            log: Any = None) -> Report:
+    """Make Jupyter Book's cache at ``cache_path`` current for ``notebooks``.
+
+    Stale notebooks (see the module docstring) lose their cache record and are executed in
+    parallel with ``jobs`` worker processes (default: the number of cores); fresh ones are
+    left alone. A notebook that fails is not cached, so the book build re-runs it and reports
+    the error the usual way.
+    """
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    say = log or (lambda msg: None)
+    t0 = time.perf_counter()
+    cache_path = Path(cache_path).resolve()
+    cache = get_cache(str(cache_path))
+    state = load_state(cache_path)
+    env_fp = environment_fingerprint(srcdir)
+    report = Report()
+
+    stale: list[str] = []
+    for nb_path in (str(Path(p).resolve()) for p in notebooks):
+        nb = nbformat.read(nb_path, as_version=4)
+        try:
+            record = cache.match_cache_notebook(nb)
+        except KeyError:
+            record = None
+        entry = state.get(nb_path)
+        ok = (record is not None and isinstance(entry, dict)
+              and entry.get("hashkey") == record.hashkey
+              and entry.get("fingerprint") == notebook_fingerprint(entry.get("reads", []), env_fp))
+        if ok:
+            report.fresh.append(nb_path)
+            continue
+        if record is not None:
+            with suppress(KeyError):
+                cache.remove_cache(record.pk)
+        state.pop(nb_path, None)
+        stale.append(nb_path)
+
+    if stale:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        workers = max(1, min(len(stale), jobs or os.cpu_count() or 1))
+        say(f"plusdig.build: executing {len(stale)} notebook(s) with {workers} worker(s)")
+        # the kernel inherits the worker's environment; pass through what the library reads
+        pass_env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")}
+        pass_env.pop("PLUSDIG_READ_LOG", None)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_execute_one, p, None if in_temp else str(Path(p).parent),
+                                   timeout, allow_errors, pass_env) for p in stale]
+            for fut in futures:
+                path, nb_json, seconds, err, reads = fut.result()
+                if err is not None:
+                    report.failed[path] = err
+                    say(f"plusdig.build: {path} failed; the book build will re-run it")
+                    continue
+                nb = nbformat.reads(nb_json, as_version=4)
+                record = cache.cache_notebook_bundle(
+                    CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                    check_validity=False, overwrite=True)
+                state[path] = {
+                    "hashkey": record.hashkey,
+                    "reads": reads,
+                    "fingerprint": notebook_fingerprint(reads, env_fp),
+                    "executed_at": time.time(),
+                    "seconds": round(seconds, 3),
+                }
+                report.executed.append(path)
+                say(f"plusdig.build: executed {path} in {seconds:.1f} s")
+        _save_state(cache_path, state)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+# --------------------------------------------------------------------------- Sphinx
+def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
+                         changed: set[str], removed: set[str]) -> list[str]:
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    cfg = getattr(env, "mystnb_config", None)
+    outdated: set[str] = set(getattr(env, "plusdig_provenance_docs", set()))
+    if cfg is None or cfg.execution_mode != "cache":
+        return sorted(outdated)
+    docs = {str(Path(env.doc2path(d)).resolve()): d for d in env.found_docs
+            if str(env.doc2path(d)).endswith(".ipynb")}
+    excluded = cfg.execution_excludepatterns or ()
+    if excluded:
+        from fnmatch import fnmatch
+
+        docs = {p: d for p, d in docs.items()
+                if not any(fnmatch(p, pat) for pat in excluded)}
+    report = prepare(sorted(docs), cfg.execution_cache_path, srcdir=app.srcdir,
+                     timeout=cfg.execution_timeout, allow_errors=cfg.execution_allow_errors,
+                     in_temp=cfg.execution_in_temp, log=logger.info)
+    logger.info(f"plusdig.build: {len(report.fresh)} notebook(s) cached and current, "
+                f"{len(report.executed)} executed, {len(report.failed)} failed "
+                f"({report.seconds:.1f} s)")
+    # re-read every notebook whose cached outputs are newer than Sphinx's copy of the page
+    state = load_state(cfg.execution_cache_path)
+    for path, docname in docs.items():
+        entry = state.get(path)
+        read_at = env.all_docs.get(docname)
+        if isinstance(entry, dict) and read_at is not None \
+                and entry.get("executed_at", 0) * 1_000_000 > read_at:
+            outdated.add(docname)
+    outdated.update(docs[p] for p in report.failed if p in docs)
+    return sorted(outdated)
+
+
+def _purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    getattr(env, "plusdig_provenance_docs", set()).discard(docname)
+
+
+def _merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str],
+                other: BuildEnvironment) -> None:
+    if not hasattr(env, "plusdig_provenance_docs"):
+        env.plusdig_provenance_docs = set()
+    env.plusdig_provenance_docs |= getattr(other, "plusdig_provenance_docs", set())
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Sphinx entry point: cache invalidation, parallel execution, the provenance directive."""
+    from .provenance import provenance_directive
+
+    app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("env-purge-doc", _purge_doc)
+    app.connect("env-merge-info", _merge_info)
+    app.add_directive("plusdig-provenance", provenance_directive())
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# --------------------------------------------------------------------------- CLI
+def toc_notebooks(srcdir: str | Path = ".") -> list[Path]:
+    """The ``.ipynb`` files the book's ``_toc.yml`` lists."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    src = Path(srcdir).resolve()
+    site_map = parse_toc_yaml(src / "_toc.yml")
+    out = []
+    for docname in site_map:
+        p = src / f"{docname}.ipynb"
+        if p.is_file():
+            out.append(p)
+    return sorted(out)
+
+
+def _cache_path(srcdir: Path, path_output: str | None) -> Path:
+    import yaml
+
+    cfg = yaml.safe_load((srcdir / "_config.yml").read_text(encoding="utf-8")) or {}
+    configured = (cfg.get("execute") or {}).get("cache")
+    if configured:
+        return (srcdir / configured).resolve()
+    base = Path(path_output).resolve() if path_output else srcdir
+    return base / "_build" / ".jupyter_cache"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m plusdig.build status|execute [--srcdir .] [--path-output DIR]``."""
+    ap = argparse.ArgumentParser(prog="python -m plusdig.build", description=__doc__.split("\n")[0])
+    ap.add_argument("command", choices=["status", "execute"])
+    ap.add_argument("--srcdir", default=".")
+    ap.add_argument("--path-output", default=None,
+                    help="the folder given to jupyter-book build --path-output (default: srcdir)")
+    ap.add_argument("--jobs", type=int, default=None)
+    args = ap.parse_args(argv)
+    src = Path(args.srcdir).resolve()
+    cache_path = _cache_path(src, args.path_output)
+    notebooks = toc_notebooks(src)
+    if args.command == "status":
+        state = load_state(cache_path)
+        env_fp = environment_fingerprint(src)
+        for nb in notebooks:
+            entry = state.get(str(nb))
+            ok = isinstance(entry, dict) and entry.get("fingerprint") == notebook_fingerprint(
+                entry.get("reads", []), env_fp)
+            print(f"{'current' if ok else 'stale  '}  {nb.relative_to(src)}")
+        return 0
+    report = prepare(notebooks, cache_path, srcdir=src, jobs=args.jobs, log=print)
+    print(f"{len(report.fresh)} current, {len(report.executed)} executed, "
+          f"{len(report.failed)} failed in {report.seconds:.1f} s")
+    for path, err in report.failed.items():
+        print(f"--- {path}\n{err}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
