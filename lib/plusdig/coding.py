@@ -1,10 +1,228 @@
-"""The evaluators' coding (``data/coding/``): kept apart from the transcribed facts."""
+"""The evaluators' coding (``data/coding/``): kept apart from the transcribed facts.
+
+Two files hold judgements, not facts:
+
+- ``coding/conditions.yaml`` links activities (and first-year workstreams) to the Collective
+  Impact conditions (vocabulary ``conditions``), each link with a rationale and a quote;
+- ``coding/lessons.yaml`` links the 13 "Erfaring/gode råd" sections to lesson themes.
+
+Every link is checked against the transcribed data: the activity or workstream must exist,
+the condition must be a known code, and the quote must occur (whitespace-normalised) in that
+activity's or workstream's text; a lesson's quote must occur in the activity's
+"Erfaring/gode råd" section. Anything else raises :class:`~plusdig.errors.DataValidationError`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import DataValidationError
+from .load import load_activities, load_first_year, load_vocabularies, read_yaml, section_text, validate_record
+from .models import SECTION_TITLES, ConditionCoding, LessonCoding
+from .paths import data_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CONDITIONS_FILE",
+    "LESSONS_FILE",
+    "normalise",
+    "load_condition_coding",
+    "load_lesson_coding",
+    "conditions_table",
+    "conditions_matrix",
+    "lessons_table",
+    "lessons_matrix",
+    "theme_counts",
+    "validate_coding",
+]
+
+CONDITIONS_FILE = "coding/conditions.yaml"
+LESSONS_FILE = "coding/lessons.yaml"
+
+
+def normalise(text: str) -> str:
+    """Collapse every run of whitespace (tabs, line breaks) to one space and strip."""
+    return " ".join(text.split())
+
+
+def _activity_texts(base: Path | None) -> dict[int, dict[str, str]]:
+    """Activity id → section key → normalised text (plus ``'title'``)."""
+    out: dict[int, dict[str, str]] = {}
+    for act in load_activities(base):
+        texts = {key: normalise(section_text(act, key)) for key in SECTION_TITLES}
+        texts["title"] = normalise(act.title)
+        out[act.id] = texts
+    return out
+
+
+def load_condition_coding(base: Path | None = None) -> ConditionCoding:
+    """Load and validate ``coding/conditions.yaml`` against the vocabularies and the data."""
+    path = (base or data_dir()) / CONDITIONS_FILE
+    coding = validate_record(ConditionCoding, read_yaml(path), path, "document")
+    conditions = {e.code for e in load_vocabularies(base).conditions}
+    acts = _activity_texts(base)
+    streams = {w.id: normalise(" ".join([w.title, *w.points])) for w in load_first_year(base).workstreams}
+    seen: set[tuple[str, str]] = set()
+    for i, link in enumerate(coding.links):
+        record = f"links[{i}]"
+        if (link.activity is None) == (link.workstream is None):
+            raise DataValidationError(path, "a link needs exactly one of 'activity' and 'workstream'",
+                                      record=record, field="activity",
+                                      expected="an activity id or a first-year workstream id")
+        if link.condition not in conditions:
+            raise DataValidationError(path, f"unknown code {link.condition!r}", record=record,
+                                      field="condition",
+                                      expected=f"one of {sorted(conditions)} (data/vocabularies.yaml: conditions)")
+        if link.activity is not None:
+            if link.activity not in acts:
+                raise DataValidationError(path, f"unknown activity id {link.activity}", record=record,
+                                          field="activity", expected="an id from data/activities.yaml")
+            haystack, unit = " ".join(acts[link.activity].values()), f"activity {link.activity}"
+        else:
+            assert link.workstream is not None
+            if link.workstream not in streams:
+                raise DataValidationError(path, f"unknown workstream id {link.workstream!r}",
+                                          record=record, field="workstream",
+                                          expected=f"one of {sorted(streams)} (data/first_year.yaml)")
+            haystack, unit = streams[link.workstream], f"workstream {link.workstream}"
+        if normalise(link.quote) not in haystack:
+            raise DataValidationError(path, f"the quote does not occur in the text of {unit}",
+                                      record=record, field="quote",
+                                      expected="an exact (whitespace-normalised) quote from that text")
+        key = (unit, link.condition)
+        if key in seen:
+            raise DataValidationError(path, f"{unit} is linked to {link.condition!r} twice",
+                                      record=record, field="condition",
+                                      expected="one link per unit and condition")
+        seen.add(key)
+    return coding
+
+
+def load_lesson_coding(base: Path | None = None) -> LessonCoding:
+    """Load and validate ``coding/lessons.yaml``: themes, activity ids and quotes."""
+    path = (base or data_dir()) / LESSONS_FILE
+    coding = validate_record(LessonCoding, read_yaml(path), path, "document")
+    themes: dict[str, str] = {}
+    for i, theme in enumerate(coding.themes):
+        if theme.code in themes:
+            raise DataValidationError(path, f"duplicate theme code {theme.code!r}",
+                                      record=f"themes[{i}]", field="code", expected="a unique code")
+        themes[theme.code] = theme.label
+    acts = _activity_texts(base)
+    seen: set[tuple[int, str]] = set()
+    for i, link in enumerate(coding.links):
+        record = f"links[{i}]"
+        if link.theme not in themes:
+            raise DataValidationError(path, f"unknown theme {link.theme!r}", record=record,
+                                      field="theme", expected=f"one of {sorted(themes)} (themes)")
+        if link.activity not in acts:
+            raise DataValidationError(path, f"unknown activity id {link.activity}", record=record,
+                                      field="activity", expected="an id from data/activities.yaml")
+        if normalise(link.quote) not in acts[link.activity]["erfaring"]:
+            raise DataValidationError(path, f"the quote does not occur in the 'Erfaring/gode råd' "
+                                      f"section of activity {link.activity}", record=record,
+                                      field="quote", expected="an exact quote from that section")
+        if (link.activity, link.theme) in seen:
+            raise DataValidationError(path, f"activity {link.activity} is linked to {link.theme!r} twice",
+                                      record=record, field="theme",
+                                      expected="one link per activity and theme")
+        seen.add((link.activity, link.theme))
+    return coding
+
+
+# --------------------------------------------------------------------------- tables
+def conditions_table(base: Path | None = None) -> pd.DataFrame:
+    """One row per coded link: unit (activity or workstream), condition, rationale, quote."""
+    import pandas as pd
+
+    from .load import vocab_labels
+
+    coding = load_condition_coding(base)
+    labels = vocab_labels("conditions", base)
+    titles = {a.id: a.title for a in load_activities(base)}
+    streams = {w.id: w.title for w in load_first_year(base).workstreams}
+    rows = []
+    for link in coding.links:
+        is_act = link.activity is not None
+        rows.append({
+            "unit_kind": "activity" if is_act else "workstream",
+            "activity_id": link.activity if is_act else pd.NA,
+            "workstream_id": link.workstream or "",
+            "unit": f"{link.activity}. {titles[link.activity]}" if is_act else
+                    f"Det første år: {streams[link.workstream or '']}",
+            "condition": link.condition,
+            "condition_label": labels[link.condition],
+            "rationale": link.rationale,
+            "quote": link.quote,
+        })
+    frame = pd.DataFrame(rows, columns=["unit_kind", "activity_id", "workstream_id", "unit",
+                                        "condition", "condition_label", "rationale", "quote"])
+    frame["activity_id"] = frame["activity_id"].astype("Int64")
+    return frame
+
+
+def conditions_matrix(base: Path | None = None) -> pd.DataFrame:
+    """Activity × condition (0/1), every activity and condition in data order, Danish labels.
+
+    Rows are labelled ``"<id>. <title>"``, columns by the conditions' Danish labels.
+    """
+    import pandas as pd
+
+    from .load import vocab_labels
+
+    links = conditions_table(base)
+    links = links[links["unit_kind"] == "activity"]
+    acts = load_activities(base)
+    labels = vocab_labels("conditions", base)
+    matrix = pd.DataFrame(0, index=[a.id for a in acts], columns=list(labels), dtype="int64")
+    for aid, cond in zip(links["activity_id"], links["condition"], strict=True):
+        matrix.loc[int(aid), cond] = 1
+    matrix.index = [f"{a.id}. {a.title}" for a in acts]
+    matrix.columns = [labels[c] for c in matrix.columns]
+    return matrix
+
+
+def lessons_table(base: Path | None = None) -> pd.DataFrame:
+    """One row per lesson link: activity, theme code and label, quote."""
+    import pandas as pd
+
+    coding = load_lesson_coding(base)
+    labels = {t.code: t.label for t in coding.themes}
+    titles = {a.id: a.title for a in load_activities(base)}
+    rows = [{"activity_id": link.activity, "activity": titles[link.activity], "theme": link.theme,
+             "theme_label": labels[link.theme], "quote": link.quote} for link in coding.links]
+    return pd.DataFrame(rows, columns=["activity_id", "activity", "theme", "theme_label", "quote"])
+
+
+def lessons_matrix(base: Path | None = None) -> pd.DataFrame:
+    """Theme × activity (0/1): themes in file order (Danish labels), every activity id as column."""
+    import pandas as pd
+
+    coding = load_lesson_coding(base)
+    ids = [a.id for a in load_activities(base)]
+    matrix = pd.DataFrame(0, index=[t.code for t in coding.themes], columns=ids, dtype="int64")
+    for link in coding.links:
+        matrix.loc[link.theme, link.activity] = 1
+    matrix.index = [t.label for t in coding.themes]
+    return matrix
+
+
+def theme_counts(base: Path | None = None) -> pd.DataFrame:
+    """Per theme: number of activities whose lessons touch it, most frequent first."""
+    matrix = lessons_matrix(base)
+    counts = matrix.sum(axis=1).rename("n_activities").rename_axis("theme_label").reset_index()
+    return counts.sort_values("n_activities", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def validate_coding(base: Path | None = None) -> dict[str, int]:
-    """Validate every coding file present; return the number of records per file."""
-    return {}
+    """Validate every coding file present; return the number of links per file."""
+    root = base or data_dir()
+    result: dict[str, int] = {}
+    if (root / CONDITIONS_FILE).is_file():
+        result[CONDITIONS_FILE] = len(load_condition_coding(base).links)
+    if (root / LESSONS_FILE).is_file():
+        result[LESSONS_FILE] = len(load_lesson_coding(base).links)
+    return result

@@ -186,3 +186,48 @@ class Vocabularies(_Strict):
     count_qualifiers: list[VocabEntry]
     outcome_statuses: list[VocabEntry]
     conditions: list[VocabEntry]
+
+
+# --------------------------------------------------------------------------- evaluators' coding
+class ConditionLink(_Strict):
+    """One link of ``data/coding/conditions.yaml``: an activity (or a first-year workstream)
+    contributes to a Collective Impact condition. Evaluators' judgement, with its evidence."""
+
+    activity: Annotated[int, Field(ge=1)] | None = None
+    workstream: Slug | None = None
+    condition: NonEmptyStr
+    rationale: NonEmptyStr
+    quote: NonEmptyStr
+
+
+class ConditionCoding(_Strict):
+    """``data/coding/conditions.yaml``: who judged, how, and the links."""
+
+    judged_by: NonEmptyStr
+    method: NonEmptyStr
+    links: list[ConditionLink] = Field(min_length=1)
+
+
+class LessonTheme(_Strict):
+    """A theme of the lessons ("Erfaring/gode råd") synthesis."""
+
+    code: Slug
+    label: NonEmptyStr
+    description: NonEmptyStr
+
+
+class LessonLink(_Strict):
+    """One link of ``data/coding/lessons.yaml``: an activity's lesson touches a theme."""
+
+    activity: Annotated[int, Field(ge=1)]
+    theme: Slug
+    quote: NonEmptyStr
+
+
+class LessonCoding(_Strict):
+    """``data/coding/lessons.yaml``: the themes, and which activities' lessons touch them."""
+
+    judged_by: NonEmptyStr
+    method: NonEmptyStr
+    themes: list[LessonTheme] = Field(min_length=1)
+    links: list[LessonLink] = Field(min_length=1)
