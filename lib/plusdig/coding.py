@@ -36,6 +36,8 @@ __all__ = [
     "lessons_table",
     "lessons_matrix",
     "theme_counts",
+    "condition_summary",
+    "condition_evidence",
     "validate_coding",
 ]
 
@@ -226,3 +228,42 @@ def validate_coding(base: Path | None = None) -> dict[str, int]:
     if (root / LESSONS_FILE).is_file():
         result[LESSONS_FILE] = len(load_lesson_coding(base).links)
     return result
+
+
+def condition_summary(base: Path | None = None) -> pd.DataFrame:
+    """Per condition (vocabulary order): how many activities and workstreams are linked, and which.
+
+    Columns: ``condition``, ``label``, ``n_activities``, ``n_workstreams``, ``activities`` (the
+    activity numbers as a Danish list, '' if none).
+    """
+    import pandas as pd
+
+    from .load import vocab_labels
+    from .report import danish_list
+
+    table = conditions_table(base)
+    rows = []
+    for code, label in vocab_labels("conditions", base).items():
+        mine = table[table["condition"] == code]
+        ids = sorted(int(a) for a in mine["activity_id"].dropna())
+        rows.append({"condition": code, "label": label, "n_activities": len(ids),
+                     "n_workstreams": int((mine["unit_kind"] == "workstream").sum()),
+                     "activities": danish_list([str(i) for i in ids])})
+    return pd.DataFrame(rows, columns=["condition", "label", "n_activities", "n_workstreams", "activities"])
+
+
+def condition_evidence(condition: str, base: Path | None = None) -> pd.DataFrame:
+    """The coded links of one condition: unit, rationale and quote (workstreams first)."""
+    from .errors import DataValidationError
+
+    table = conditions_table(base)
+    if condition not in set(table["condition"]):
+        from .load import vocab_labels
+
+        if condition not in vocab_labels("conditions", base):
+            raise DataValidationError(CONDITIONS_FILE, f"unknown condition {condition!r}",
+                                      field="condition", expected="a code of data/vocabularies.yaml: conditions")
+    mine = table[table["condition"] == condition].copy()
+    mine["_order"] = (mine["unit_kind"] == "activity").astype(int)
+    mine = mine.sort_values(["_order", "activity_id"], kind="stable")
+    return mine[["unit", "rationale", "quote"]].reset_index(drop=True)

@@ -1,0 +1,126 @@
+"""Small helpers the report chapters share: Danish lists, published figures as text, overviews.
+
+They turn data into the strings and tables the chapters glue into their prose, so that no
+chapter types a number by hand and no chapter repeats another's computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import DataValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .models import StatedCount
+
+__all__ = ["danish_list", "count_text", "activity_count_text", "published_text", "published_period", "published_table",
+           "data_sources_table"]
+
+
+def danish_list(items: Sequence[str]) -> str:
+    """Join items the Danish way: ``['1', '2', '5'] -> '1, 2 og 5'``; '' for none."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " og " + items[-1]
+
+
+def count_text(count: StatedCount) -> str:
+    """A stated count with its qualifier from the source: 'godt 70', 'ca. 1.200', '30'."""
+    from . import fmt
+
+    return fmt.approx(count.value, count.qualifier)
+
+
+def _missing(value: object) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _row(published: pd.DataFrame, figure_id: str) -> pd.Series:
+    rows = published[published["figure_id"] == figure_id]
+    if rows.empty:
+        raise DataValidationError("survey/published.csv", f"no figure {figure_id!r}", field="figure_id",
+                                  expected="a figure_id of data/survey/published.csv")
+    return rows.iloc[0]
+
+
+def published_text(published: pd.DataFrame, figure_id: str) -> str:
+    """One published figure as Danish text with its qualifier and unit: 'ca. 90 %', 'ca. 1.100', '69'."""
+    from . import fmt
+
+    row = _row(published, figure_id)
+    if _missing(row["value"]):
+        raise DataValidationError("survey/published.csv", f"figure {figure_id!r} has no value (only a direction)",
+                                  field="value", expected="a figure with a value")
+    value = float(row["value"])
+    qualifier = None if _missing(row["qualifier"]) else row["qualifier"]
+    text = fmt.approx(int(value) if value.is_integer() else value, qualifier,
+                      decimals=0 if value.is_integer() else 1)
+    return f"{text} %" if row["unit"] == "procent" else text
+
+
+def published_period(published: pd.DataFrame, figure_id: str) -> str:
+    """The years a published figure refers to: '2017', '2017-2019', '' when none."""
+    row = _row(published, figure_id)
+    start, end = row["year_start"], row["year_end"]
+    if _missing(start):
+        return ""
+    return str(int(start)) if _missing(end) or int(end) == int(start) else f"{int(start)}-{int(end)}"
+
+
+def published_table(published: pd.DataFrame) -> pd.DataFrame:
+    """The published figures for display: label, period, value (or direction), population, quote."""
+    import pandas as pd
+
+    rows = []
+    for fid in published["figure_id"]:
+        row = _row(published, fid)
+        direction = {"fald": "Færre", "stigning": "Flere"}.get(str(row["direction"]), str(row["direction"]))
+        value = direction if _missing(row["value"]) else published_text(published, fid)
+        rows.append({"figure_id": fid, "label": row["label"], "period": published_period(published, fid),
+                     "value": value, "population": row["population"], "quote": row["quote"]})
+    return pd.DataFrame(rows, columns=["figure_id", "label", "period", "value", "population", "quote"])
+
+
+#: The data files of the book, what they hold, and whether they are facts or judgements.
+DATA_FILES: list[tuple[str, str, str]] = [
+    ("activities.yaml", "Aktiviteterne i aktivitetskataloget", "Afskrevet fra kilden"),
+    ("first_year.yaml", "Arbejdssporene i det første år", "Afskrevet fra kilden"),
+    ("survey/published.csv", "Offentliggjorte tal fra trivselsmålingen", "Afskrevet fra kilden"),
+    ("actors.csv", "Aktører nævnt i kilden, med sektor", "Afskrevet; sektor er evaluatorernes vurdering"),
+    ("coding/conditions.yaml", "Aktiviteter koblet til Collective Impact-betingelserne",
+     "Evaluatorernes vurdering"),
+    ("coding/lessons.yaml", "Temaer i afsnittene \"Erfaring/gode råd\"", "Evaluatorernes vurdering"),
+]
+
+
+def data_sources_table(base: Path | None = None) -> pd.DataFrame:
+    """The book's data files with their content, kind and number of records (validated now)."""
+    import pandas as pd
+
+    from .load import validate_all
+
+    counts = validate_all(base)
+    rows = [{"file": f"data/{name}", "content": content, "kind": kind, "n_records": counts[name]}
+            for name, content, kind in DATA_FILES if name in counts]
+    return pd.DataFrame(rows, columns=["file", "content", "kind", "n_records"])
+
+
+def activity_count_text(counts: pd.DataFrame, activity_id: int, what: str) -> str:
+    """A count stated for one activity (``counts_table``), with its qualifier: 'ca. 12'."""
+    from . import fmt
+
+    rows = counts[(counts["activity_id"] == activity_id) & (counts["what"] == what)]
+    if rows.empty:
+        raise DataValidationError("activities.yaml", f"activity {activity_id} states no count {what!r}",
+                                  record=f"activity {activity_id}", field="counts",
+                                  expected="a 'what' of that activity's counts")
+    row = rows.iloc[0]
+    return fmt.approx(int(row["value"]), None if _missing(row["qualifier"]) or row["qualifier"] == ""
+                      else row["qualifier"])

@@ -1,0 +1,78 @@
+"""Unit tests of plusdig.report (text helpers of the chapters) and of the per-condition summaries."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from plusdig import DataValidationError, coding, report
+from plusdig.models import StatedCount
+
+PUB = pd.DataFrame([
+    {"figure_id": "rate", "label": "Svarprocent", "year_start": 2017, "year_end": 2019, "value": 90.0,
+     "unit": "procent", "qualifier": "ca.", "direction": None, "population": "Alle", "quote": "ca. 90"},
+    {"figure_id": "n", "label": "Børn", "year_start": 2018, "year_end": 2018, "value": 1100.0,
+     "unit": "antal", "qualifier": None, "direction": None, "population": "Alle", "quote": "1100"},
+    {"figure_id": "dir", "label": "Ensomme", "year_start": 2017, "year_end": 2018, "value": None,
+     "unit": "antal", "qualifier": None, "direction": "fald", "population": "Alle", "quote": "Færre"},
+    {"figure_id": "q", "label": "Spørgsmål", "year_start": None, "year_end": None, "value": 69.0,
+     "unit": "spørgsmål", "qualifier": None, "direction": None, "population": "Alle", "quote": "69"},
+]).astype({"year_start": "Int64", "year_end": "Int64", "value": "Float64"})
+
+
+@pytest.mark.parametrize(("items", "expected"), [([], ""), (["1"], "1"), (["1", "2"], "1 og 2"),
+                                                 (["1", "2", "5"], "1, 2 og 5")])
+def test_danish_list(items: list[str], expected: str) -> None:
+    assert report.danish_list(items) == expected
+
+
+def test_count_text() -> None:
+    c = StatedCount(what="aktører", value=70, qualifier="godt", section="beskrivelse", quote="godt 70")
+    assert report.count_text(c) == "godt 70"
+    assert report.count_text(c.model_copy(update={"qualifier": None, "value": 1200})) == "1.200"
+
+
+def test_published_text_and_period() -> None:
+    assert report.published_text(PUB, "rate") == "ca. 90 %"
+    assert report.published_text(PUB, "n") == "1.100"
+    assert report.published_period(PUB, "rate") == "2017-2019"
+    assert report.published_period(PUB, "n") == "2018"
+    assert report.published_period(PUB, "q") == ""
+    with pytest.raises(DataValidationError, match="only a direction"):
+        report.published_text(PUB, "dir")
+    with pytest.raises(DataValidationError, match="figure_id"):
+        report.published_text(PUB, "nope")
+
+
+def test_published_table_shows_directions() -> None:
+    t = report.published_table(PUB).set_index("figure_id")
+    assert t.loc["dir", "value"] == "Færre" and t.loc["q", "value"] == "69"
+
+
+def test_data_sources_table_counts_real_data() -> None:
+    t = report.data_sources_table().set_index("file")
+    assert t.loc["data/activities.yaml", "n_records"] == 13
+    assert t.loc["data/coding/conditions.yaml", "kind"] == "Evaluatorernes vurdering"
+
+
+def test_condition_summary_and_evidence() -> None:
+    summary = coding.condition_summary().set_index("condition")
+    table = coding.conditions_table()
+    for code, row in summary.iterrows():
+        mine = table[table["condition"] == code]
+        assert row["n_activities"] == int(mine["activity_id"].notna().sum())
+        assert row["n_workstreams"] == int((mine["unit_kind"] == "workstream").sum())
+    evidence = coding.condition_evidence("backbone")
+    assert evidence.loc[0, "unit"].startswith("Det første år")  # workstreams first
+    assert len(evidence) == int((table["condition"] == "backbone").sum())
+    with pytest.raises(DataValidationError):
+        coding.condition_evidence("not-a-condition")
+
+
+def test_activity_count_text() -> None:
+    counts = pd.DataFrame([{"activity_id": 5, "what": "unge i netværket", "value": 12, "qualifier": "ca."},
+                           {"activity_id": 1, "what": "unge skrev artikler", "value": 30, "qualifier": ""}])
+    assert report.activity_count_text(counts, 5, "unge i netværket") == "ca. 12"
+    assert report.activity_count_text(counts, 1, "unge skrev artikler") == "30"
+    with pytest.raises(DataValidationError, match="activity 2"):
+        report.activity_count_text(counts, 2, "unge i netværket")
