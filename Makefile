@@ -7,7 +7,7 @@ JB := $(VENV)/bin/jupyter-book
 STAMP := $(VENV)/.installed
 JBFLAGS := -n -W --keep-going
 
-.PHONY: help book pdf test validate clean
+.PHONY: help book pdf test validate clean vendor
 
 help:
 	@echo "make book      build the HTML book (_build/html/index.html)"
@@ -23,18 +23,45 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# Front-end files the HTML site serves itself (no CDN): pinned in package-lock.json,
+# installed with `npm ci`, copied into book/_vendor/ (html_static_path -> _build/html/_static/).
+# axe-core (accessibility scan) stays in node_modules/: the browser tests inject it.
+VENDOR := book/_vendor
+NPM_STAMP := node_modules/.package-lock.json
+VENDOR_STAMP := node_modules/.vendored
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+$(VENDOR_STAMP): $(NPM_STAMP)
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/requirejs $(VENDOR)/html-manager
+	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
+	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js \
+	   node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} $(VENDOR)/html-manager/
+	mkdir -p $(VENDOR)/mathjax
+	cp -r node_modules/mathjax/es5/{tex-chtml.js,a11y,adaptors,input,output,sre,ui} $(VENDOR)/mathjax/
+	touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
+
 validate: $(STAMP)
 	$(PY) -m plusdig validate
 
-book: $(STAMP) validate
+book: $(STAMP) validate vendor
 	$(JB) build . $(JBFLAGS)
+	touch _build/html/.plusdig-built
 	@echo "Bogen er bygget: åbn $(CURDIR)/_build/html/index.html"
 
-pdf: $(STAMP) validate
+pdf: $(STAMP) validate vendor
 	$(JB) build . $(JBFLAGS) --builder pdflatex
+	touch _build/latex/.plusdig-built
+	if [ -d _build/html ]; then cp _build/latex/plusdig-evaluering.pdf _build/html/; fi
 	@echo "PDF: $(CURDIR)/_build/latex/plusdig-evaluering.pdf"
 
-test: $(STAMP)
+# Tests of the published book build it first if it is missing or stale (tests/conftest.py).
+test: $(STAMP) vendor
 	$(PY) -m pytest --nbval-lax tests book
 
 clean:

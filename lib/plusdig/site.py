@@ -1,0 +1,331 @@
+"""Sphinx extension for publishing the book: edition date, PDF download, offline site.
+
+Registered in ``_config.yml`` (``sphinx.extra_extensions``). It does a few small things:
+
+- sets the edition date (``today`` and the MyST substitution ``udgave``) from the build:
+  ``$SOURCE_DATE_EPOCH`` if set, else the date of the last git commit, else today; written
+  the Danish way ("26. november 2026");
+- points the theme's download menu at the book's PDF (built by ``make pdf`` with xelatex)
+  instead of the browser's print dialogue;
+- copies the PDF into the HTML output when it exists, so the site is complete offline;
+- for the PDF: a title page with the subtitle (MyST substitution ``undertitel``) and the
+  edition date, the TOC's parts as LaTeX ``\\part``s (chapters numbered as on the site; the
+  front page's sections and unnumbered parts are unnumbered chapters), and the table of
+  contents named "Indhold" rather than after the first part;
+- for the PDF: a print equivalent of HTML tables in notebook outputs (pandas ``Styler`` and
+  ``DataFrame`` outputs only carry ``text/html`` and a useless ``text/plain`` repr): the
+  table is converted to a LaTeX ``longtable`` and offered as ``text/latex``, which the
+  LaTeX builder prefers to ``text/plain``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DANISH_MONTHS",
+    "latex_escape",
+    "latex_title_page",
+    "PDF_NAME",
+    "danish_date",
+    "html_table_to_latex",
+    "edition_date",
+    "pdf_name",
+    "setup",
+]
+
+DANISH_MONTHS = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+PDF_NAME = "plusdig-evaluering.pdf"
+
+
+def danish_date(day: dt.date) -> str:
+    """Format a date the Danish way: ``danish_date(date(2026, 11, 26))`` → ``26. november 2026``."""
+    return f"{day.day}. {DANISH_MONTHS[day.month - 1]} {day.year}"
+
+
+def edition_date(repo: Path | None = None) -> dt.date:
+    """The edition date: ``$SOURCE_DATE_EPOCH``, else the last git commit's date, else today."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"],
+            cwd=repo or Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        if out:
+            return dt.datetime.fromtimestamp(int(out), tz=dt.UTC).date()
+    except (OSError, subprocess.SubprocessError, ValueError):
+        pass
+    return dt.datetime.now(tz=dt.UTC).date()
+
+
+def pdf_name(config: Any) -> str:
+    """The PDF's file name: the LaTeX target name from ``latex_documents`` with ``.pdf``."""
+    for doc in getattr(config, "latex_documents", None) or []:
+        if len(doc) > 1 and str(doc[1]).endswith(".tex"):
+            return str(doc[1])[: -len(".tex")] + ".pdf"
+    return PDF_NAME
+
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters in plain ``text`` (xelatex takes æøå and – as is)."""
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+
+
+def latex_title_page(subtitle: str = "") -> str:
+    """The PDF's title page: title, subtitle, author and edition date (``\\@date``)."""
+    sub = (
+        f"\\vspace{{1em}}{{\\Large\\sffamily {latex_escape(subtitle)}\\par}}\n" if subtitle else ""
+    )
+    return (
+        "\\makeatletter\n"
+        "\\begin{titlepage}\n"
+        "\\centering\n"
+        "\\vspace*{0.25\\textheight}\n"
+        "{\\Huge\\sffamily\\bfseries \\@title\\par}\n"
+        f"{sub}"
+        "\\vfill\n"
+        "{\\large \\@author\\par}\n"
+        "\\vspace{1em}\n"
+        "{\\large Udgave: \\@date\\par}\n"
+        "\\end{titlepage}\n"
+        "\\makeatother\n"
+    )
+
+
+def _config_inited(app: Any, config: Any) -> None:
+    date = danish_date(edition_date(Path(app.confdir)))
+    config.today = date
+    subs = dict(getattr(config, "myst_substitutions", None) or {})
+    subs.setdefault("udgave", date)
+    config.myst_substitutions = subs
+    elements = dict(getattr(config, "latex_elements", None) or {})
+    elements.setdefault("maketitle", latex_title_page(str(subs.get("undertitel", ""))))
+    config.latex_elements = elements
+
+
+_SAVE_SECNUMDEPTH = (
+    r"\ifdefined\plusdigsecnumdepth\else\newcount\plusdigsecnumdepth"
+    r"\plusdigsecnumdepth=\value{secnumdepth}\fi"
+)
+
+
+def _latex_parts(app: Any, doctree: Any) -> None:
+    """Turn the root document's toctree captions into LaTeX ``\\part``s.
+
+    Only raw LaTeX nodes are added, which the HTML writer skips. The root page's own
+    sections come before the first part and are unnumbered, like unnumbered parts.
+    """
+    from docutils import nodes
+    from sphinx import addnodes
+
+    if app.env.docname != app.config.root_doc:
+        return
+    toctrees = list(doctree.findall(addnodes.toctree))
+    if not any(t.get("caption") for t in toctrees):
+        return
+    head = nodes.raw("", _SAVE_SECNUMDEPTH + r"\setcounter{secnumdepth}{-1}", format="latex")
+    first_section = next(iter(doctree.findall(nodes.section)), None)
+    if first_section is not None:
+        first_section.insert(0, head)
+    for toctree in toctrees:
+        caption = toctree.get("caption")
+        if not caption:
+            continue
+        depth = r"\setcounter{secnumdepth}{\plusdigsecnumdepth}" if toctree.get("numbered") else (
+            r"\setcounter{secnumdepth}{-1}"
+        )
+        raw = nodes.raw("", f"{depth}\n\\part{{{latex_escape(caption)}}}\n", format="latex")
+        wrapper = toctree.parent
+        target = wrapper if isinstance(wrapper, nodes.compound) else toctree
+        target.parent.insert(target.parent.index(target), raw)
+
+
+_WRAP = r">{\raggedright\arraybackslash}"
+_NUMERIC = re.compile(r"^[\s\d.,%+\-\u2212–]*$")
+
+
+def html_table_to_latex(html: str) -> str | None:
+    """Convert the first ``<table>`` in ``html`` to a LaTeX ``longtable``; ``None`` if none.
+
+    Header cells (``<thead>``) are set in bold; numeric columns are right-aligned; text
+    columns wrap, with widths in proportion to their longest cell (capped), so the table fits
+    the page and breaks across pages.
+    """
+    from bs4 import BeautifulSoup
+
+    table = BeautifulSoup(html, "html.parser").find("table")
+    if table is None:
+        return None
+
+    def cells(row: Any) -> list[str]:
+        out: list[str] = []
+        for cell in row.find_all(["th", "td"], recursive=False):
+            text = " ".join(cell.get_text(" ", strip=True).split())
+            span = int(cell.get("colspan", 1) or 1)
+            out.extend([text] + [""] * (span - 1))
+        return out
+
+    head_rows = [cells(r) for r in table.select("thead > tr")]
+    body_rows = [cells(r) for r in table.find_all("tr") if r.find_parent("thead") is None]
+    rows = [r for r in head_rows + body_rows if any(r)]
+    if not rows:
+        return None
+    ncols = max(len(r) for r in rows)
+    head_rows = [r + [""] * (ncols - len(r)) for r in head_rows if any(r)]
+    body_rows = [r + [""] * (ncols - len(r)) for r in body_rows if any(r)]
+
+    numeric = [
+        bool(body_rows) and all(_NUMERIC.match(r[i]) for r in body_rows) for i in range(ncols)
+    ]
+    lengths = [
+        min(60, max(4, *(len(r[i]) for r in head_rows + body_rows))) for i in range(ncols)
+    ]
+    text_total = sum(n for n, num in zip(lengths, numeric, strict=False) if not num) or 1
+    room = max(0.3, 0.98 - 0.035 * ncols - 0.06 * sum(numeric))
+    spec = "".join(
+        "r" if num else f"{_WRAP}p{{{room * n / text_total:.3f}\\linewidth}}"
+        for n, num in zip(lengths, numeric, strict=True)
+    )
+
+    def line(row: list[str], bold: bool = False) -> str:
+        fmt = (lambda t: f"\\textbf{{{latex_escape(t)}}}" if t else "") if bold else latex_escape
+        return " & ".join(fmt(c) for c in row) + r" \\"
+
+    caption = table.find("caption")
+    cap = " ".join(caption.get_text(" ", strip=True).split()) if caption else ""
+    out = ["\\begingroup\\small", f"\\begin{{longtable}}{{{spec}}}"]
+    if cap:
+        out.append(f"\\caption{{{latex_escape(cap)}}}\\\\")
+    out.append("\\toprule")
+    if head_rows:
+        out.extend(line(r, bold=True) for r in head_rows)
+        out.append("\\midrule")
+        out.append("\\endhead")
+    out.append("\\bottomrule")
+    out.append("\\endlastfoot")
+    out.extend(line(r) for r in body_rows)
+    out.extend(["\\end{longtable}", "\\endgroup"])
+    return "\n".join(out) + "\n"
+
+
+def _add_latex_tables(doctree: Any) -> None:
+    """Give notebook outputs that are HTML tables a ``text/latex`` equivalent."""
+    from docutils import nodes
+
+    for bundle in list(doctree.findall(nodes.container)):
+        if bundle.get("nb_element") != "mime_bundle":
+            continue
+        kinds = {child.get("mime_type"): child for child in bundle.children}
+        if "text/html" not in kinds or "text/latex" in kinds:
+            continue
+        html = "".join(n.astext() for n in kinds["text/html"].findall(nodes.raw))
+        latex = html_table_to_latex(html) if "<table" in html else None
+        if latex is None:
+            continue
+        holder = nodes.container(mime_type="text/latex")
+        holder += nodes.raw("", latex, format="latex")
+        bundle += holder
+
+
+def _latex_tables_transform() -> type:
+    """A post-transform for the LaTeX builder, run before myst-nb's ``SelectMimeType`` (4)."""
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class LatexTables(SphinxPostTransform):
+        default_priority = 3
+        formats = ("latex",)
+
+        def run(self, **kwargs: Any) -> None:
+            _add_latex_tables(self.document)
+
+    return LatexTables
+
+
+def _latex_builder_inited(app: Any) -> None:
+    """The PDF's table of contents is "Indhold", not the caption of the first part."""
+    if app.builder.name == "latex":
+        app.builder.get_contentsname = lambda indexfile: ""
+
+
+def _pdf_download_button(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    """Replace the theme's "print to PDF" entry by a link to the book's PDF."""
+    pdf_url = context["pathto"](pdf_name(app.config), 1)
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "download-buttons":
+            continue
+        for button in group.get("buttons", []):
+            if button.get("label") == "download-pdf-button":
+                button.clear()
+                button.update(
+                    {
+                        "type": "link",
+                        "url": pdf_url,
+                        "text": "Bogen som PDF",
+                        "tooltip": "Hent hele bogen som PDF",
+                        "icon": "fas fa-file-pdf",
+                        "label": "download-book-pdf-button",
+                    }
+                )
+
+
+def _copy_pdf(app: Any, exception: Exception | None) -> None:
+    """Copy ``<build>/latex/<name>.pdf`` into the HTML output, if it has been built."""
+    if exception is not None or app.builder.format != "html":
+        return
+    name = pdf_name(app.config)
+    pdf = Path(app.outdir).parent / "latex" / name
+    if pdf.is_file():
+        shutil.copy2(pdf, Path(app.outdir) / name)
+
+
+def setup(app: Any) -> dict[str, Any]:
+    """Register the extension with Sphinx."""
+    app.connect("config-inited", _config_inited)
+    app.connect("builder-inited", _latex_builder_inited)
+    app.connect("doctree-read", _latex_parts)
+    app.add_post_transform(_latex_tables_transform())
+    # after sphinx-book-theme has built its header buttons (priority 501)
+    app.connect("html-page-context", _pdf_download_button, priority=502)
+    app.connect("build-finished", _copy_pdf)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,238 @@
+"""Shared fixtures.
+
+Built-book fixtures (``built_pdf``, ``built_site``, ``book_config``, ``site_url``,
+``browser``, ``offline_page``): tests of the published book use the build in ``_build/``
+(``make pdf``, ``make book``), and build it first when it is missing or older than any of its
+sources. ``PLUSDIG_BUILD=/path/to/_build`` points them at another build (for example a
+personal ``--path-output`` build), which is then used as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import http.server
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: What the book is built from; a build older than any of these is rebuilt.
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "package-lock.json", "book",
+                "lib/plusdig", "data")
+#: Folders under BOOK_SOURCES that the build itself writes.
+_GENERATED = ("book/_vendor", "book/annex/generated", "__pycache__", ".ipynb_checkpoints")
+#: Written by the Makefile's ``pdf`` and ``book`` targets after a successful build.
+BUILD_STAMP = ".plusdig-built"
+
+#: Chromium's flags on this kind of machine (Debian's chromium, as root, closed network).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+
+# ----------------------------------------------------------------------------- built book
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in BOOK_SOURCES:
+        path = REPO / name
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+            continue
+        for root, dirs, files in os.walk(path):
+            rel = Path(root).relative_to(REPO).as_posix()
+            dirs[:] = [d for d in dirs
+                       if not any(f"{rel}/{d}".startswith(g) or d == g for g in _GENERATED)]
+            for f in files:
+                newest = max(newest, (Path(root) / f).stat().st_mtime)
+    return newest
+
+
+def _fresh(outdir: Path) -> bool:
+    stamp = outdir / BUILD_STAMP
+    return stamp.is_file() and stamp.stat().st_mtime >= _newest_source_mtime()
+
+
+def _make(target: str) -> None:
+    log = REPO / "_build" / f"make-{target}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as out:
+        done = subprocess.run(["make", target], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(encoding="utf-8").splitlines()[-60:])
+        pytest.fail(f"`make {target}` failed (log: {log}):\n{tail}", pytrace=False)
+
+
+def _build_root() -> tuple[Path, bool]:
+    """The ``_build`` folder and whether the tests may (re)build it."""
+    env = os.environ.get("PLUSDIG_BUILD")
+    return (Path(env).resolve(), False) if env else (REPO / "_build", True)
+
+
+@pytest.fixture(scope="session")
+def built_pdf() -> Path:
+    """The book's PDF (``make pdf``), current with its sources."""
+    from plusdig.site import PDF_NAME
+
+    root, may_build = _build_root()
+    outdir = root / "latex"
+    if may_build and not _fresh(outdir):
+        _make("pdf")
+    pdf = outdir / PDF_NAME
+    assert pdf.is_file(), f"no PDF at {pdf}"
+    return pdf
+
+
+@pytest.fixture(scope="session")
+def built_site(built_pdf: Path) -> Path:
+    """The HTML site (``make book``), current with its sources, with the PDF in it."""
+    import shutil
+
+    root, may_build = _build_root()
+    outdir = root / "html"
+    if may_build and not _fresh(outdir):
+        _make("book")
+    assert (outdir / "index.html").is_file(), f"no site at {outdir}"
+    target = outdir / built_pdf.name
+    if not target.is_file() or target.stat().st_mtime < built_pdf.stat().st_mtime:
+        shutil.copy2(built_pdf, target)
+    return outdir
+
+
+def _expand(entry: dict[str, Any]) -> list[str]:
+    if "file" in entry:
+        return [str(entry["file"]).removesuffix(".md").removesuffix(".ipynb")]
+    if "glob" in entry:
+        hits = sorted({Path(p).with_suffix("").as_posix()
+                       for p in glob.glob(entry["glob"] + ".*", root_dir=REPO)
+                       if p.endswith((".md", ".ipynb"))} | {
+                           Path(p).with_suffix("").as_posix()
+                           for p in glob.glob(entry["glob"], root_dir=REPO)
+                           if p.endswith((".md", ".ipynb"))})
+        return hits
+    return []
+
+
+@pytest.fixture(scope="session")
+def book_config(built_site: Path) -> dict[str, Any]:
+    """The book as configured: title, subtitle, root page, parts and chapter docnames.
+
+    Read from ``_config.yml`` and ``_toc.yml`` (globs expanded after the build, which
+    generates some pages).
+    """
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    parts = []
+    for part in toc.get("parts", []):
+        chapters: list[str] = []
+        for entry in part.get("chapters", []):
+            chapters.extend(_expand(entry))
+        parts.append({"caption": part.get("caption", ""),
+                      "numbered": bool(part.get("numbered")), "chapters": chapters})
+    return {
+        "title": config["title"],
+        "subtitle": (config.get("parse", {}).get("myst_substitutions") or {}).get("undertitel", ""),
+        "root": str(toc["root"]).removesuffix(".md"),
+        "parts": parts,
+        "chapters": [c for p in parts for c in p["chapters"]],
+    }
+
+
+@pytest.fixture(scope="session")
+def chapter_titles(built_site: Path, book_config: dict[str, Any]) -> dict[str, str]:
+    """Each chapter's title as the built site shows it (its page's ``<h1>``)."""
+    from bs4 import BeautifulSoup
+
+    titles = {}
+    for chapter in book_config["chapters"]:
+        soup = BeautifulSoup((built_site / f"{chapter}.html").read_text(encoding="utf-8"),
+                             "html.parser")
+        h1 = (soup.select_one("main article") or soup).find("h1")
+        assert h1 is not None, chapter
+        titles[chapter] = " ".join(h1.get_text(" ", strip=True).rstrip("#").split())
+    return titles
+
+
+# ----------------------------------------------------------------------------- served site
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    """The built site served on 127.0.0.1 (a free port) by a threaded http.server."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser build)."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} missing: apt-get install chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class OfflinePage:
+    """A browser page that may only talk to the test server; what else it tried is recorded."""
+
+    page: Any
+    base_url: str
+    external_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def open(self, rel: str) -> Any:
+        """Go to ``rel`` on the served site and wait until the network is idle."""
+        self.page.goto(f"{self.base_url}/{rel.lstrip('/')}", wait_until="networkidle")
+        return self.page
+
+
+@pytest.fixture
+def offline_page(browser: Any, site_url: str) -> Iterator[OfflinePage]:
+    """A fresh browser context whose requests to any other host are blocked and recorded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK",
+                                  service_workers="block")
+    page = context.new_page()
+    result = OfflinePage(page=page, base_url=site_url)
+    origin = site_url.rstrip("/")
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(origin + "/") or url == origin or url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            result.external_requests.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and result.console_errors.append(m.text))
+    page.on("pageerror", lambda e: result.console_errors.append(f"pageerror: {e}"))
+    try:
+        yield result
+    finally:
+        context.close()
