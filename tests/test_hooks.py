@@ -143,6 +143,51 @@ def test_repository_yaml_files_pass() -> None:
     assert hooks.check_yaml(files) == []
 
 
+# --------------------------------------------------------------------------- notebooks
+def _notebook(path: Path, count: int | None = 7) -> Path:
+    import nbformat
+
+    v4 = nbformat.v4
+    keep = v4.new_code_cell("print(1)", metadata={"keep_output": True, "tags": ["x"]},
+                            execution_count=count)
+    keep.outputs = [v4.new_output("stream", name="stdout", text="1\n")]
+    drop = v4.new_code_cell("print(2)", execution_count=8,
+                            metadata={"execution": {"iopub.status.idle": "2026-01-01"}})
+    drop.outputs = [v4.new_output("stream", name="stdout", text="2\n")]
+    empty_keep = v4.new_code_cell("x = 1", metadata={"keep_output": True}, execution_count=9)
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell("# T"), keep, drop, empty_keep])
+    nb.metadata["widgets"] = {"state": {}}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize(("count", "kept"), [(7, 7), (None, 1)])
+def test_strip_notebook_keeps_headline_output_and_a_count(tmp_path: Path, count: int | None,
+                                                          kept: int) -> None:
+    import nbformat
+
+    path = _notebook(tmp_path / "nb.ipynb", count)
+    ids = [c.id for c in nbformat.read(path, as_version=4).cells]
+    assert hooks.strip_notebook(path) is True
+    nb = nbformat.read(path, as_version=4)
+    keep, drop, empty_keep = nb.cells[1:]
+    assert keep.outputs[0]["text"] == "1\n" and keep.execution_count == kept
+    assert drop.outputs == [] and drop.execution_count is None and "execution" not in drop.metadata
+    assert empty_keep.outputs == [] and empty_keep.execution_count is None
+    assert "widgets" not in nb.metadata
+    assert [c.id for c in nb.cells] == ids
+    assert hooks.strip_notebook(path) is False  # idempotent
+
+
+def test_strip_notebooks_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    _notebook(tmp_path / "nb.ipynb")
+    assert hooks.main(["strip-notebooks", "nb.ipynb"]) == 1
+    assert "nb.ipynb: output fjernet" in capsys.readouterr().err
+    assert hooks.main(["strip-notebooks", "nb.ipynb"]) == 0
+
+
 # --------------------------------------------------------------------------- validation
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:

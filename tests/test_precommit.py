@@ -85,9 +85,11 @@ def test_run_all_files_passes(repo: Path) -> None:
     result = subprocess.run([str(PRE_COMMIT), "run", "--all-files"], cwd=repo, env=_env(repo),
                             text=True, capture_output=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    for hook in ("forbid-private-data", "check-yaml", "nbstripout", "ruff", "validate-data"):
+    hooks = ("forbid-private-data", "check-yaml", "strip-notebooks", "ruff-lib", "ruff-notebooks",
+             "validate-data")
+    for hook in hooks:
         assert f"- hook id: {hook}" not in result.stdout  # no hook failed or modified files
-    assert result.stdout.count("Passed") == 5, result.stdout
+    assert result.stdout.count("Passed") == len(hooks), result.stdout
 
 
 def test_malformed_data_file_is_refused(repo: Path) -> None:
@@ -136,6 +138,20 @@ def test_private_file_is_refused(repo: Path) -> None:
         undo(repo)
 
 
+def test_undefined_name_in_library_is_refused(repo: Path) -> None:
+    before = head(repo)
+    (repo / "lib" / "plusdig" / "broken.py").write_text(
+        '"""A module with a bug."""\n\n\ndef f() -> int:\n    return undefined_name\n',
+        encoding="utf-8")
+    result = commit(repo, "lib/plusdig/broken.py")
+    try:
+        assert result.returncode != 0
+        assert "F821" in result.stdout + result.stderr
+        assert head(repo) == before
+    finally:
+        undo(repo)
+
+
 def test_respondent_level_table_is_refused(repo: Path) -> None:
     before = head(repo)
     (repo / "elevsvar_2018.csv").write_text(
@@ -163,10 +179,12 @@ def test_good_change_commits_and_notebook_outputs_are_stripped(repo: Path) -> No
     nbformat.write(nb, path)
     first = commit(repo, "book/test.ipynb")
     try:
-        assert first.returncode != 0  # nbstripout changed the file: review and add again
+        assert first.returncode != 0  # the hook changed the file: review and add again
+        assert "book/test.ipynb: output fjernet" in first.stdout + first.stderr
         stripped = nbformat.read(path, as_version=4)
         assert stripped.cells[1].outputs and stripped.cells[1].outputs[0]["text"] == "1\n"
-        assert stripped.cells[2].outputs == []
+        assert stripped.cells[1].execution_count == 1
+        assert stripped.cells[2].outputs == [] and stripped.cells[2].execution_count is None
         second = commit(repo, "book/test.ipynb")
         assert second.returncode == 0, second.stdout + second.stderr
         assert head(repo) != before

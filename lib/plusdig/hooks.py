@@ -6,6 +6,7 @@ one-liners. The command line runs one check and exits 1 when it found problems::
 
     python -m plusdig.hooks forbid-private FILE...   # no personal or respondent-level data
     python -m plusdig.hooks check-yaml FILE...       # YAML parses, no duplicate keys
+    python -m plusdig.hooks strip-notebooks FILE...  # outputs out, except keep_output cells
     python -m plusdig.hooks validate                 # the data validation (plusdig validate)
 
 pre-commit runs the hooks from the repository root and passes the staged file names.
@@ -26,6 +27,8 @@ __all__ = [
     "check_private",
     "respondent_columns",
     "check_yaml",
+    "strip_notebook",
+    "check_notebooks",
     "check_data",
     "main",
 ]
@@ -194,6 +197,55 @@ def check_yaml(files: Iterable[str | Path]) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------- notebooks
+#: Metadata nbstripout removes by default (notebook- and cell-level).
+_EXTRA_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.collapsed",
+               "cell.metadata.ExecuteTime", "cell.metadata.execution",
+               "cell.metadata.heading_collapsed", "cell.metadata.hidden", "cell.metadata.scrolled"]
+
+
+def _keeps_output(cell: Any) -> bool:
+    return bool(cell.get("metadata", {}).get("keep_output")) or (
+        "keep_output" in cell.get("metadata", {}).get("tags", []))
+
+
+def strip_notebook(path: str | Path) -> bool:
+    """Strip a notebook as it is committed; return True if the file changed.
+
+    Like ``nbstripout --keep-id`` (outputs, execution counts and volatile metadata go; cell
+    ids stay), except that a ``keep_output`` cell with outputs keeps an execution count
+    (its own, or 1). nbval refuses a cell that has outputs but no execution count
+    ("Unrun reference cell has outputs"), so plain nbstripout would break the headline
+    cells' ``nbval-check-output`` check.
+    """
+    import nbformat
+    from nbstripout._utils import strip_output
+
+    path = Path(path)
+    before = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(before, as_version=nbformat.NO_CONVERT)
+    counts = {i: cell.get("execution_count") for i, cell in enumerate(nb.cells)
+              if cell.get("cell_type") == "code" and _keeps_output(cell)}
+    strip_output(nb, keep_output=False, keep_count=False, keep_id=True, extra_keys=_EXTRA_KEYS)
+    for i, count in counts.items():
+        if nb.cells[i].get("outputs"):
+            nb.cells[i]["execution_count"] = count or 1
+    after = nbformat.writes(nb)
+    if not after.endswith("\n"):
+        after += "\n"
+    if after == before:
+        return False
+    path.write_text(after, encoding="utf-8")
+    return True
+
+
+def check_notebooks(files: Iterable[str | Path]) -> list[str]:
+    """Strip each notebook in place; one problem per notebook that had to be changed."""
+    return [f"{_posix(name)}: output fjernet (undtagen keep_output-celler). Se ændringen efter, "
+            f"og tilføj filen igen: git add {_posix(name)}"
+            for name in files if strip_notebook(name)]
+
+
 # --------------------------------------------------------------------------- validation
 def check_data(base: Path | None = None) -> list[str]:
     """Run the data validation (as ``python -m plusdig validate``) on ``base`` (default
@@ -211,11 +263,12 @@ def check_data(base: Path | None = None) -> list[str]:
 
 # --------------------------------------------------------------------------- command line
 _USAGE = ("usage: python -m plusdig.hooks forbid-private FILE... | check-yaml FILE... | "
-          "validate")
+          "strip-notebooks FILE... | validate")
 
 _HINTS = {
     "forbid-private": "Commit'et er afvist: det indeholder data, der ikke må ligge i git.",
     "check-yaml": "Commit'et er afvist: en YAML-fil kan ikke læses. Ret linjen, der nævnes.",
+    "strip-notebooks": "Notebooks skal committes uden output; filerne er nu renset.",
     "validate": ("Commit'et er afvist: data/ består ikke valideringen. Meddelelsen nævner fil, "
                  "post og felt; se 'Sådan læser du en fejlet kontrol' i CONTRIBUTING.md."),
 }
@@ -232,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems = check_private(files)
     elif command == "check-yaml":
         problems = check_yaml(files)
+    elif command == "strip-notebooks":
+        problems = check_notebooks(files)
     else:
         problems = check_data()
     if problems:
