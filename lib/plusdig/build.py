@@ -48,26 +48,26 @@ STATE_FILE = "plusdig-deps.json"
 #: Bumped when the fingerprint recipe changes, so every notebook re-runs once.
 FINGERPRINT_VERSION = "1"
 
-_DIGESTS: dict[tuple[str, int, int], str] = {}
+#: Digests already computed during one :func:`prepare` (None outside it): several notebooks
+#: read the same files, and a file is hashed once per build.
+_DIGESTS: dict[str, str] | None = None
 
 
 # --------------------------------------------------------------------------- hashing
 def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, or ``"missing"`` if it does not exist (memoised on mtime)."""
+    """SHA-256 of a file's bytes, or ``"missing"`` if it does not exist."""
     p = Path(path)
-    try:
-        st = p.stat()
-    except OSError:
+    if _DIGESTS is not None and str(p) in _DIGESTS:
+        return _DIGESTS[str(p)]
+    if not p.is_file():
         return "missing"
-    key = (str(p), st.st_mtime_ns, st.st_size)
-    digest = _DIGESTS.get(key)
-    if digest is None:
-        h = hashlib.sha256()
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        digest = h.hexdigest()
-        _DIGESTS[key] = digest
+    h = hashlib.sha256()
+    with open(p, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    digest = h.hexdigest()
+    if _DIGESTS is not None:
+        _DIGESTS[str(p)] = digest
     return digest
 
 
@@ -91,9 +91,10 @@ def environment_fingerprint(srcdir: str | Path | None = None) -> dict[str, str]:
     """What every notebook depends on besides its own data files.
 
     ``requirements.txt`` and the installed distributions (the pinned environment), the data
-    folder in use (``PLUSDIG_DATA``) and the survey file named by ``PLUSDIG_SURVEY`` (by
-    content, never shown by path). The library code is not here: each notebook depends on the
-    ``lib/plusdig`` modules its kernel loaded, which are logged with the files it read.
+    folder in use (``PLUSDIG_DATA``), every other ``PLUSDIG_*`` setting, and the survey file
+    named by ``PLUSDIG_SURVEY`` (by content; the fingerprint never shows a path). The library
+    code is not here: each notebook depends on the ``lib/plusdig`` modules its kernel loaded,
+    which are logged with the files it read.
     """
     from importlib import metadata
 
@@ -105,8 +106,14 @@ def environment_fingerprint(srcdir: str | Path | None = None) -> dict[str, str]:
         req = REPO_ROOT / "requirements.txt"
     dists = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()
                    if d.metadata["Name"])
+    # every PLUSDIG_* setting (survey file, mapping, disclosure threshold ...) by value and,
+    # when it names a file, by content: a file a notebook did not read last time counts too
+    settings = {k: [v, file_digest(v) if v and Path(v).is_file() else None]
+                for k, v in sorted(os.environ.items())
+                if k.startswith("PLUSDIG_") and k != "PLUSDIG_READ_LOG"}
     survey = os.environ.get("PLUSDIG_SURVEY")
     return {
+        "settings": hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(),
         "version": FINGERPRINT_VERSION,
         "python": sys.version.split()[0],
         "requirements": file_digest(req),
@@ -177,12 +184,13 @@ _SKIP_SLOW_IMPORTS = "import sys; sys.modules.setdefault('rfc3987_syntax', None)
 
 
 def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: bool,
-                 env: dict[str, str]) -> tuple[str, str, float, str | None, list[str]]:
+                 env: dict[str, str]) -> tuple[str, str, float, str | None, list[str], float]:
     """Run one notebook in a fresh kernel (in a worker process); return it with its read set."""
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
+    started = time.time()
     fd, log = tempfile.mkstemp(prefix="plusdig-reads-", suffix=".log")
     os.close(fd)
     os.environ.update(env)
@@ -203,7 +211,45 @@ def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: 
         os.environ.pop("PLUSDIG_READ_LOG", None)
         Path(log).unlink(missing_ok=True)
     err = None if result.err is None else (result.exc_string or repr(result.err))
-    return path, nbformat.writes(result.nb), result.time, err, reads
+    return path, nbformat.writes(result.nb), result.time, err, reads, started
+
+
+def _modified_since(paths: Iterable[str], started: float) -> bool:
+    for p in paths:
+        try:
+            if os.stat(p).st_mtime >= started - 0.01:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def is_current(cache: Any, nb_path: str, state: dict[str, Any],
+               env_fp: dict[str, str]) -> tuple[str | None, Any]:
+    """Why the cached outputs of ``nb_path`` are stale (None if current), and its cache record.
+
+    Current means: jupyter-cache holds a record for the notebook's code cells, and the
+    dependency state holds a fingerprint, made for that record, that still matches the files
+    the notebook read and the environment.
+    """
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    try:
+        record = cache.match_cache_notebook(nb)
+    except KeyError:
+        record = None
+    entry = state.get(nb_path)
+    if record is None:
+        return "not in the cache (new notebook or changed code)", None
+    if not isinstance(entry, dict) or entry.get("hashkey") != record.hashkey:
+        return "no dependency record", record
+    if entry.get("fingerprint") == notebook_fingerprint(entry.get("reads", []), env_fp):
+        return None, record
+    changed = [p for p, d in (entry.get("digests") or {}).items() if file_digest(p) != d]
+    if changed:
+        return "changed: " + ", ".join(Path(p).name for p in changed[:5]), record
+    return "environment changed (requirements, packages or PLUSDIG_* settings)", record
 
 
 def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
@@ -217,12 +263,24 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
     left alone. A notebook that fails is not cached, so the book build re-runs it and reports
     the error the usual way.
     """
+    global _DIGESTS
+    say = log or (lambda msg: None)
+    t0 = time.perf_counter()
+    _DIGESTS = {}
+    try:
+        return _prepare(notebooks, cache_path, srcdir=srcdir, timeout=timeout,
+                        allow_errors=allow_errors, in_temp=in_temp, jobs=jobs, say=say, t0=t0)
+    finally:
+        _DIGESTS = None
+
+
+def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
+             srcdir: str | Path | None, timeout: int | None, allow_errors: bool, in_temp: bool,
+             jobs: int | None, say: Any, t0: float) -> Report:
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    say = log or (lambda msg: None)
-    t0 = time.perf_counter()
     cache_path = Path(cache_path).resolve()
     cache = get_cache(str(cache_path))
     state = load_state(cache_path)
@@ -230,19 +288,15 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
     report = Report()
 
     stale: list[str] = []
+    previous: dict[str, float] = {}  # last run time: start the slowest notebooks first
     for nb_path in (str(Path(p).resolve()) for p in notebooks):
-        nb = nbformat.read(nb_path, as_version=4)
-        try:
-            record = cache.match_cache_notebook(nb)
-        except KeyError:
-            record = None
-        entry = state.get(nb_path)
-        ok = (record is not None and isinstance(entry, dict)
-              and entry.get("hashkey") == record.hashkey
-              and entry.get("fingerprint") == notebook_fingerprint(entry.get("reads", []), env_fp))
-        if ok:
+        why, record = is_current(cache, nb_path, state, env_fp)
+        if why is None:
             report.fresh.append(nb_path)
             continue
+        say(f"plusdig.build: {Path(nb_path).name} is stale: {why}")
+        entry = state.get(nb_path)
+        previous[nb_path] = entry.get("seconds", 1e9) if isinstance(entry, dict) else 1e9
         if record is not None:
             with suppress(KeyError):
                 cache.remove_cache(record.pk)
@@ -250,6 +304,7 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         stale.append(nb_path)
 
     if stale:
+        stale.sort(key=lambda p: -previous[p])
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -263,7 +318,7 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
             futures = [pool.submit(_execute_one, p, None if in_temp else str(Path(p).parent),
                                    timeout, allow_errors, pass_env) for p in stale]
             for fut in futures:
-                path, nb_json, seconds, err, reads = fut.result()
+                path, nb_json, seconds, err, reads, started = fut.result()
                 if err is not None:
                     report.failed[path] = err
                     say(f"plusdig.build: {path} failed; the book build will re-run it")
@@ -275,7 +330,11 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
                 state[path] = {
                     "hashkey": record.hashkey,
                     "reads": reads,
-                    "fingerprint": notebook_fingerprint(reads, env_fp),
+                    "digests": {p: file_digest(p) for p in reads},
+                    # a file changed while the notebook ran: its outputs may mix old and
+                    # new, so they count as stale next time
+                    "fingerprint": None if _modified_since(reads, started)
+                    else notebook_fingerprint(reads, env_fp),
                     "executed_at": time.time(),
                     "seconds": round(seconds, 3),
                 }
@@ -383,13 +442,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache_path = _cache_path(src, args.path_output)
     notebooks = toc_notebooks(src)
     if args.command == "status":
+        from jupyter_cache import get_cache
+
+        cache = get_cache(str(cache_path))
         state = load_state(cache_path)
         env_fp = environment_fingerprint(src)
         for nb in notebooks:
-            entry = state.get(str(nb))
-            ok = isinstance(entry, dict) and entry.get("fingerprint") == notebook_fingerprint(
-                entry.get("reads", []), env_fp)
-            print(f"{'current' if ok else 'stale  '}  {nb.relative_to(src)}")
+            why, _ = is_current(cache, str(nb), state, env_fp)
+            print(f"{nb.relative_to(src)}: {'current' if why is None else 'stale, ' + why}")
         return 0
     report = prepare(notebooks, cache_path, srcdir=src, jobs=args.jobs, log=print)
     print(f"{len(report.fresh)} current, {len(report.executed)} executed, "

@@ -53,12 +53,37 @@ def use_house_style() -> None:
         "pdf.compression": 6,
         "path.simplify": True,
     })
+    _deterministic_table_ids()
     try:  # deterministic inline PNGs in notebooks: no Software/date metadata
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
         set_matplotlib_formats("png", metadata={"Software": None})
     except Exception:  # noqa: BLE001 - outside IPython there is no inline backend
         pass
+
+
+def _deterministic_table_ids() -> None:
+    """Give pandas Stylers reproducible HTML ids (once per process).
+
+    pandas names every styled table ``T_<5 random hex>`` (``uuid4``), so the same table gets a
+    different id, and the page different HTML, in every build. The ids are drawn from a seeded
+    generator instead: the same notebook run gives the same ids, still unique within a page.
+    A Styler given an explicit ``uuid`` keeps it.
+    """
+    import random
+    import uuid
+
+    from pandas.io.formats import style_render
+
+    if getattr(style_render.uuid4, "__plusdig__", False):
+        return
+    rng = random.Random("plusdig")
+
+    def seeded_uuid4() -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    seeded_uuid4.__plusdig__ = True  # type: ignore[attr-defined]
+    style_render.uuid4 = seeded_uuid4  # type: ignore[assignment]
 
 
 def danish_axis(ax: Axes, axis: str = "y", *, percent: bool = False, decimals: int = 0) -> None:
