@@ -15,6 +15,8 @@ help:
 	@echo "make pdf       build the PDF (_build/latex/plusdig-evaluering.pdf)"
 	@echo "make validate  load and validate every file in data/"
 	@echo "make clean     remove build output and caches"
+	@echo "make lab       JupyterLab with the book's kernel (the .venv's Python and plusdig)"
+	@echo "make chapter NAME=\"Titel\" [PART=report|annex] [SLUG=...]  new chapter from the template"
 
 # The virtual environment: created if missing, reinstalled when the pins change.
 $(STAMP): requirements.txt pyproject.toml
@@ -66,3 +68,15 @@ test: $(STAMP) vendor
 
 clean:
 	rm -rf _build .pytest_cache
+
+# Authoring (CONTRIBUTING.md). `lab` runs the venv's JupyterLab from the repository root; its
+# python3 kernel is the venv's Python (the one the build executes notebooks with), and
+# JUPYTER_PREFER_ENV_PATH makes the venv's kernels win over any user-level ones.
+.PHONY: lab chapter
+PART ?= report
+lab: $(STAMP)
+	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+
+chapter: $(STAMP)
+	@test -n "$(NAME)" || { echo 'Angiv en titel: make chapter NAME="Kapitlets titel" [PART=annex]'; exit 2; }
+	$(PY) -m plusdig.chapter new --title "$(NAME)" --part "$(PART)" $(if $(SLUG),--slug "$(SLUG)")
