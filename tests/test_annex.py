@@ -10,7 +10,6 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.deflist import deflist_plugin
-
 from plusdig import annex
 from plusdig.fmt import approx
 from plusdig.load import block_text, load_activities, load_first_year
@@ -312,3 +311,23 @@ def test_timeline_figure(activities) -> None:
     assert lo == 2017 and hi == 2020  # 2017-01-01 .. 2020-01-01
     n_bars = sum(len(c.patches) for c in ax.containers)
     assert n_bars == int((seg["precision"] != "none").sum())
+
+
+def test_timeline_figure_stays_bounded_for_many_activities(activities) -> None:
+    many = [_with(activities[i % len(activities)], id=i + 1, slug=f"a-{i + 1}") for i in range(200)]
+    seg = annex.timeline_table(many)
+    fig = annex.timeline_figure(seg)
+    ax = fig.axes[0]
+    assert fig.get_size_inches()[1] <= 12
+    assert list(ax.get_yticks()) == []  # rows numbered by position, not labelled one by one
+    n_undated = int((seg.drop_duplicates("id")["precision"] == "none").sum())
+    notes = [t.get_text() for t in ax.texts]
+    assert notes == [f"{n_undated} aktiviteter: tidspunkt ikke (fuldt) angivet i kilden"]
+    n_bars = sum(len(c.patches) for c in ax.containers)
+    assert n_bars == int((seg["precision"] != "none").sum())
+
+
+def test_context_without_coding_is_cheaper_and_has_no_links() -> None:
+    ctx = annex.load_context(with_coding=False)
+    assert not ctx.has_coding and not ctx.conditions and not ctx.themes
+    assert ctx.actors and ctx.target_kinds and ctx.statuses

@@ -30,7 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .models import SECTION_TITLES, Activity, Block, BulletList, FirstYear, NumberedList, StatedCount
+from .models import (
+    SECTION_TITLES,
+    Activity,
+    Block,
+    BulletList,
+    FirstYear,
+    NumberedList,
+    StatedCount,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,8 +109,12 @@ class AnnexContext:
     has_coding: bool = False
 
 
-def load_context(base: Path | None = None) -> AnnexContext:
-    """Build the page context from ``data/`` (coding included only if its files exist)."""
+def load_context(base: Path | None = None, *, with_coding: bool = True) -> AnnexContext:
+    """Build the page context from ``data/``.
+
+    The evaluators' coding is included only if ``with_coding`` and its files exist (the coding
+    loaders re-validate every quote against the activities, which is the costly part).
+    """
     from . import coding
     from .load import load_actors, vocab_labels
     from .paths import data_dir
@@ -115,21 +127,22 @@ def load_context(base: Path | None = None) -> AnnexContext:
     streams: dict[str, list[tuple[str, str, str]]] = {}
     themes: dict[int, list[tuple[str, str, str]]] = {}
     has_coding = False
-    if (root / coding.CONDITIONS_FILE).is_file():
+    if with_coding and (root / coding.CONDITIONS_FILE).is_file():
         has_coding = True
-        table = coding.conditions_table(base)
-        for row in table.itertuples(index=False):
-            entry = (str(row.condition), str(row.condition_label), str(row.rationale))
-            if row.unit_kind == "activity":
-                conditions.setdefault(int(row.activity_id), []).append(entry)
-            else:
-                streams.setdefault(str(row.workstream_id), []).append(entry)
-    if (root / coding.LESSONS_FILE).is_file():
+        labels = vocab_labels("conditions", base)
+        for link in coding.load_condition_coding(base).links:
+            entry = (link.condition, labels[link.condition], link.rationale)
+            if link.activity is not None:
+                conditions.setdefault(link.activity, []).append(entry)
+            elif link.workstream is not None:
+                streams.setdefault(link.workstream, []).append(entry)
+    if with_coding and (root / coding.LESSONS_FILE).is_file():
         has_coding = True
-        table = coding.lessons_table(base)
-        for row in table.itertuples(index=False):
-            themes.setdefault(int(row.activity_id), []).append(
-                (str(row.theme), str(row.theme_label), str(row.quote)))
+        lessons = coding.load_lesson_coding(base)
+        theme_labels = {t.code: t.label for t in lessons.themes}
+        for lesson in lessons.links:
+            themes.setdefault(lesson.activity, []).append(
+                (lesson.theme, theme_labels[lesson.theme], lesson.quote))
     return AnnexContext(
         actors=actors,
         target_kinds=vocab_labels("target_kinds", base),
@@ -431,19 +444,21 @@ def write_pages(outdir: Path, pages: Mapping[str, str]) -> WriteReport:
 
 
 # --------------------------------------------------------------------------- overview tables
-def overview_table(base: Path | None = None) -> pd.DataFrame:
+def overview_table(base: Path | None = None, *,
+                   activities: Sequence[Activity] | None = None) -> pd.DataFrame:
     """One row per activity for the annex overview.
 
     Columns: ``id``, ``title``, ``period`` (Danish, "Ikke angivet i kilden" when missing),
     ``target_groups``, ``reach`` (the counts stated under Målgruppe and Hvem er med?, with their
-    qualifiers), ``partners`` (names), ``outcome`` (status label), ``docname``.
+    qualifiers), ``partners`` (names), ``outcome`` (status label), ``docname``. Pass
+    ``activities`` (from :func:`plusdig.load.load_activities`) to avoid loading them again.
     """
     import pandas as pd
 
     from .load import load_activities
 
-    acts = load_activities(base)
-    ctx = load_context(base)
+    acts = list(activities) if activities is not None else load_activities(base)
+    ctx = load_context(base, with_coding=False)
     names = activity_docnames(acts)
     rows = []
     for a in acts:
@@ -545,13 +560,19 @@ def timeline_table(activities: Iterable[Activity]) -> pd.DataFrame:
     return frame
 
 
+#: Above this many activities the timeline is drawn compactly (no per-row labels or notes).
+TIMELINE_MAX_LABELLED_ROWS = 60
+
+
 def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: int = 2019) -> Figure:
     """Gantt-like timeline of the activities; undated activities listed apart, with no bar.
 
     The x axis spans ``first_year``–``last_year`` (widened if the data reach further). Each
     activity is one row (``"<id>. <title>"``); its segments are coloured by how precisely the
     source dates them. Activities without a stated time come last, under a line, marked
-    "tidspunkt ikke angivet" instead of a bar.
+    "tidspunkt ikke angivet" instead of a bar. With more than
+    :data:`TIMELINE_MAX_LABELLED_ROWS` activities the figure keeps a bounded height: rows are
+    numbered instead of labelled and the undated block carries one note with its size.
     """
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
@@ -571,26 +592,36 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
     labels += [f"{i}. {t}" for i, t in zip(undated["id"], undated["title"], strict=True)]
     row_of = {aid: n for n, aid in enumerate([*order.index, *undated["id"]])}
     n_rows = max(len(row_of), 1)
+    compact = n_rows > TIMELINE_MAX_LABELLED_ROWS
     if not dated.empty:
         first_year = min(first_year, int(dated["start"].dt.year.min()))
         last_year = max(last_year, int((dated["end"] - pd.Timedelta(days=1)).dt.year.max()))
     x0 = mdates.date2num(pd.Timestamp(year=first_year, month=1, day=1))
     x1 = mdates.date2num(pd.Timestamp(year=last_year + 1, month=1, day=1))
 
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.32 * n_rows))
+    fig, ax = plt.subplots(figsize=(9, 12 if compact else 1.2 + 0.32 * n_rows))
     for prec, group in dated.groupby("precision", sort=False):
         starts = mdates.date2num(group["start"])
         widths = mdates.date2num(group["end"]) - starts
         ax.barh([row_of[i] for i in group["id"]], widths, left=starts, height=0.6,
-                color=colours[str(prec)], edgecolor="white", linewidth=0.5)
-    for aid, period in zip(undated["id"], undated["period"], strict=True):
+                color=colours[str(prec)], edgecolor="white", linewidth=0 if compact else 0.5)
+    if compact and len(undated):
+        ax.text(x0 + (x1 - x0) * 0.01, len(order) + len(undated) / 2,
+                f"{len(undated)} aktiviteter: tidspunkt ikke (fuldt) angivet i kilden",
+                va="center", ha="left", fontsize=9, style="italic", color="#555555")
+    notes = [] if compact else list(zip(undated["id"], undated["period"], strict=True))
+    for aid, period in notes:
         text = ("tidspunkt ikke angivet i kilden" if period == NOT_STATED
                 else f"kun delvist angivet: {period}")
         ax.text(x0 + (x1 - x0) * 0.01, row_of[aid], text,
                 va="center", ha="left", fontsize=8, style="italic", color="#555555")
     if len(undated) and len(order):
         ax.axhline(len(order) - 0.5, color="#555555", linewidth=0.8, linestyle="--")
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    if compact:
+        ax.set_ylabel("Aktiviteter (rækkefølge efter første tidspunkt)")
+        ax.set_yticks([])
+    else:
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_ylim(n_rows - 0.5, -0.5)
     ax.set_xlim(x0, x1)
     # Year boundaries as grid lines, the year's label in the middle of the year.
@@ -606,7 +637,8 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
     used = [p for p in ("month", "season", "year") if (dated["precision"] == p).any()]
     handles = [Patch(color=colours[p], label=PRECISION_LABELS[p]) for p in used]
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / n_rows),
+        ax.legend(handles=handles, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.04 if compact else -0.12 - 0.6 / n_rows),
                   ncol=len(handles), fontsize=8)
     fig.tight_layout()
     plt.close(fig)
@@ -631,6 +663,26 @@ def _generate(app: Sphinx, config: Config) -> None:
     report = write_pages(outdir, pages)
     logger.info("[plusdig.annex] %d page(s) written, %d unchanged, %d removed (%s)",
                 len(report.written), len(report.unchanged), len(report.removed), outdir)
+
+
+def _no_smartquotes_transform() -> type:
+    """A transform that turns Sphinx's smart quotes off for the generated pages.
+
+    The pages hold transcribed text: ``NGO'er`` and ``"ca."`` must read exactly as the source
+    writes them, not be turned into typographic quotes. It runs before ``SphinxSmartQuotes``
+    (priority 750) and marks the document root, which ``is_smartquotable`` honours.
+    """
+    from sphinx.transforms import SphinxTransform
+
+    class NoSmartQuotes(SphinxTransform):
+        default_priority = 700
+
+        def apply(self, **kwargs: Any) -> None:
+            prefix = self.config.plusdig_annex_dir.strip("/") + "/"
+            if self.env.docname.startswith(prefix):
+                self.document["support_smartquotes"] = False
+
+    return NoSmartQuotes
 
 
 def _optref_role(name: str, rawtext: str, text: str, lineno: int, inliner: Any,
@@ -689,6 +741,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("plusdig_data", "", "env")
     # sphinx_external_toc parses _toc.yml on config-inited at priority 900; run well before it.
     app.connect("config-inited", _generate, priority=100)
+    app.add_transform(_no_smartquotes_transform())
     app.add_role("plusdig-optref", _optref_role)
     app.connect("missing-reference", _missing_reference)
     app.connect("env-purge-doc", _purge_doc)
