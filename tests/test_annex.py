@@ -173,7 +173,8 @@ def test_counts_keep_their_qualifiers(activities, ctx) -> None:
     for a in activities:
         md = annex.render_activity_page(a, ctx)
         for c in a.counts:
-            assert f"| {annex.md_text(approx(c.value, c.qualifier))} | {annex.md_text(c.what)} |" in md
+            value = annex.md_text(approx(c.value, c.qualifier)).replace(" ", "\u00a0")
+            assert f"| {value} | {annex.md_text(c.what)} |" in md
 
 
 def test_period_text() -> None:
@@ -331,3 +332,10 @@ def test_context_without_coding_is_cheaper_and_has_no_links() -> None:
     ctx = annex.load_context(with_coding=False)
     assert not ctx.has_coding and not ctx.conditions and not ctx.themes
     assert ctx.actors and ctx.target_kinds and ctx.statuses
+
+
+def test_activity_hrefs_are_relative_to_the_linking_page(activities) -> None:
+    hrefs = annex.activity_hrefs(activities, "book/report/betingelserne")
+    assert hrefs[4] == "../annex/generated/aktivitet-04.html"
+    assert annex.activity_hrefs(activities, "book/annex/oversigt")[13] == "generated/aktivitet-13.html"
+    assert annex.activity_hrefs(activities, "index")[1] == "book/annex/generated/aktivitet-01.html"

@@ -57,6 +57,7 @@ __all__ = [
     "md_text",
     "activity_label",
     "activity_docnames",
+    "activity_hrefs",
     "period_text",
     "render_activity_page",
     "render_first_year_page",
@@ -205,6 +206,11 @@ def _blocks(blocks: Sequence[Block]) -> list[str]:
     return chunks
 
 
+def _nbsp(text: str) -> str:
+    """Keep a qualifier and its number together ("ca. 1.200" never breaks between them)."""
+    return text.replace(" ", "\u00a0")
+
+
 def _admonition(title: str, body: str, cls: str) -> str:
     return f":::{{admonition}} {title}\n:class: {cls}\n\n{body}\n:::"
 
@@ -236,6 +242,21 @@ def activity_docnames(activities: Sequence[Activity]) -> dict[int, str]:
     """
     width = max([2, *(len(str(a.id)) for a in activities)])
     return {a.id: f"{PAGE_PREFIX}{a.id:0{width}d}" for a in activities}
+
+
+def activity_hrefs(activities: Sequence[Activity], from_docname: str) -> dict[int, str]:
+    """Activity id → relative HTML link to its page, from the page ``from_docname``.
+
+    For report chapters that list activities in HTML tables (where ``{ref}`` cannot be used),
+    e.g. ``activity_hrefs(acts, "book/report/betingelserne")[4]`` →
+    ``"../annex/generated/aktivitet-04.html"``. In markdown, use ``{ref}`aktivitet-<slug>```.
+    """
+    import posixpath
+
+    here = posixpath.dirname(from_docname.strip("/"))
+    names = activity_docnames(activities)
+    return {aid: posixpath.relpath(f"{GENERATED_DIR}/{name}.html", here or ".")
+            for aid, name in names.items()}
 
 
 def period_text(activity: Activity) -> str:
@@ -288,7 +309,7 @@ def _fact_box(a: Activity, ctx: AnnexContext) -> str:
     body = "\n\n".join(items)
     if a.counts:
         rows = ["| Antal | Hvad | Afsnit | Kildens ordlyd |", "|---:|---|---|---|"]
-        rows += [f"| {md_text(_count_text(c))} | {md_text(c.what)} | {SECTION_TITLES[c.section]} | "
+        rows += [f"| {_nbsp(md_text(_count_text(c)))} | {md_text(c.what)} | {SECTION_TITLES[c.section]} | "
                  f"»{md_text(c.quote)}« |" for c in a.counts]
         body += "\n\n**Tal, som kilden angiver** (med kildens forbehold som \"ca.\" og \"over\"):\n\n"
         body += "\n".join(rows)
@@ -509,6 +530,12 @@ def overview_styler(overview: pd.DataFrame, *, page_dir: str = "generated") -> A
         view[col] = view[col].map(html.escape)
     view = view.rename(columns=OVERVIEW_COLUMNS)
     styler = view.style.hide(axis="index").set_uuid("annex-overview")
+    styler = styler.set_table_styles([  # seven columns: small type, scroll sideways if needed
+        {"selector": "", "props": "display: block; overflow-x: auto; font-size: 0.8em;"},
+        {"selector": "td, th", "props": "vertical-align: top; padding: 0.25em 0.5em;"},
+        {"selector": "td.col1", "props": "min-width: 9em;"},
+        {"selector": "td.col5", "props": "min-width: 14em;"},
+    ])
     return styler.set_table_attributes('class="plusdig-annex-overview"')
 
 
