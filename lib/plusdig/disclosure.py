@@ -11,8 +11,8 @@ a share) based on fewer than ``k`` respondents:
   graph (rows and columns are vertices, each suppressed cell is an edge between its row and its
   column; rows or columns without a total are merged into one unconstrained vertex). The shown
   cells and totals fix a suppressed cell's value if and only if that edge is a *bridge* (lies on
-  no cycle). The algorithm suppresses the smallest further cell that closes a cycle through each
-  bridge until no bridge is left.
+  no cycle). For each bridge the algorithm suppresses the cheapest path of further cells that
+  closes a cycle through it (smallest counts first), until no bridge is left.
 
 The threshold is :data:`DEFAULT_K` (5). The environment variable ``PLUSDIG_DISCLOSURE_K`` raises
 or lowers it for a build; it must be an integer of at least :data:`MIN_K` (3).
@@ -153,46 +153,73 @@ def suppress(counts: pd.DataFrame, k: int | None = None, *, row_totals: bool = T
 # --------------------------------------------------------------------------- secondary
 def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
                row_totals: bool, col_totals: bool) -> None:
-    """Add secondary suppressions in place until no suppressed cell is a bridge."""
+    """Add secondary suppressions in place until no suppressed cell is a bridge.
+
+    For a bridge (a suppressed cell whose value the totals fix), the cheapest path of further
+    cells that reconnects its row and its column is suppressed (Dijkstra; a cell costs its
+    count, already suppressed cells cost nothing, totals cost a little more than an interior
+    cell of the same count). That closes a cycle through the bridge, so it is no longer fixed.
+    """
+    import heapq
+
     import numpy as np
 
     rows_total, cols_total = table.shape
     # Vertex ids: rows 0..R-1, columns R..R+C-1; a row is constrained when it has a total cell
     # (row_totals), a column when it has one (col_totals). Unconstrained ones collapse to GROUND.
     ground = rows_total + cols_total
+    n_vertices = ground + 1
     row_vertex = np.arange(rows_total) if row_totals else np.full(rows_total, ground)
     col_vertex = rows_total + np.arange(cols_total) if col_totals else np.full(cols_total, ground)
-    values = table.astype("float64")
+    base_cost = table.astype("float64") + 1.0
+    if row_totals:
+        base_cost[:, -1] += 0.5
+    if col_totals:
+        base_cost[-1, :] += 0.5
+    ends_r = np.broadcast_to(row_vertex[:, None], table.shape).ravel()
+    ends_c = np.broadcast_to(col_vertex[None, :], table.shape).ravel()
     while True:
-        cells = np.argwhere(status != SHOWN)
-        edges = [(int(row_vertex[i]), int(col_vertex[j])) for i, j in cells]
-        bridges = _bridges(ground + 1, edges)
+        flat = status.ravel()
+        cells = np.flatnonzero(flat != SHOWN)
+        edges = [(int(ends_r[c]), int(ends_c[c])) for c in cells]
+        bridges = _bridges(n_vertices, edges)
         if not bridges:
             return
-        e = bridges[0]
-        u, v = edges[e]
-        comp = _components(ground + 1, [ed for idx, ed in enumerate(edges) if idx != e])
-        in_u = comp == comp[u]
-        in_v = comp == comp[v]
-        rv = row_vertex[:, None]
-        cv = col_vertex[None, :]
-        open_cells = status == SHOWN
-        closes = (in_u[rv] & in_v[cv]) | (in_v[rv] & in_u[cv])
-        candidates = open_cells & closes
-        if not candidates.any():  # grow the components instead
-            candidates = open_cells & (in_u[rv] | in_v[rv] | in_u[cv] | in_v[cv])
-        if not candidates.any():
-            candidates = open_cells
-        if not candidates.any():
-            return
-        cost = np.where(candidates, values, np.inf)
-        # prefer interior cells over totals at equal cost: add a tiny penalty to totals
-        if row_totals:
-            cost[:, -1] += 0.5
-        if col_totals:
-            cost[-1, :] += 0.5
-        i, j = np.unravel_index(int(np.argmin(cost)), cost.shape)
-        status[i, j] = SECONDARY
+        bridge_cell = int(cells[bridges[0]])
+        u, v = edges[bridges[0]]
+        cost = np.where(flat != SHOWN, 0.0, base_cost.ravel())
+        adjacency: list[list[tuple[int, int]]] = [[] for _ in range(n_vertices)]
+        for c in range(flat.size):
+            a, b = int(ends_r[c]), int(ends_c[c])
+            if c == bridge_cell or a == b:
+                continue
+            adjacency[a].append((b, c))
+            adjacency[b].append((a, c))
+        dist = [float("inf")] * n_vertices
+        via: list[int] = [-1] * n_vertices
+        dist[u] = 0.0
+        heap = [(0.0, u)]
+        while heap:
+            d, x = heapq.heappop(heap)
+            if d > dist[x]:
+                continue
+            if x == v:
+                break
+            for y, c in adjacency[x]:
+                nd = d + float(cost[c])
+                if nd < dist[y]:
+                    dist[y] = nd
+                    via[y] = c
+                    heapq.heappush(heap, (nd, y))
+        if dist[v] == float("inf"):
+            return  # nothing can protect this cell (cannot happen for tables with >1 cell)
+        x = v
+        while x != u:
+            c = via[x]
+            if flat[c] == SHOWN:
+                status.flat[c] = SECONDARY
+            a, b = int(ends_r[c]), int(ends_c[c])
+            x = a if b == x else b
 
 
 def _components(n: int, edges: list[tuple[int, int]]) -> np.ndarray:

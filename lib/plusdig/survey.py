@@ -151,31 +151,50 @@ class _Raw:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    import pandas as pd
+    """Read a CSV as text columns (pyarrow's multi-threaded reader: fast at national scale).
 
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    encoding = "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a multi-byte char cut at the buffer end
-            encoding = "cp1252"
-    first_line = head.splitlines()[0].decode(encoding if encoding != "utf-8-sig" else "utf-8",
-                                              errors="replace") if head else ""
-    sep = ";" if first_line.count(";") > first_line.count(",") else ","
-    kwargs: dict[str, Any] = {"sep": sep, "dtype": str, "keep_default_na": False,
-                              "na_filter": False, "skip_blank_lines": True}
-    try:
-        return pd.read_csv(path, encoding=encoding, **kwargs)
-    except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="cp1252", **kwargs)
-    except pd.errors.ParserError as exc:
-        raise DataValidationError(path, f"malformed CSV: {exc}",
-                                  expected="one header line and rows with as many fields") from None
-    except pd.errors.EmptyDataError:
+    The encoding is UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else cp1252;
+    the separator is ``;`` if the header has more semicolons than commas, else ``,``. Error
+    messages never quote a line of the file (it would hold a respondent's answers).
+    """
+    import re
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = path.read_bytes()
+    if not data.strip():
         raise DataValidationError(path, "the file is empty",
-                                  expected=f"a header with the columns {COLUMNS}") from None
+                                  expected=f"a header with the columns {COLUMNS}")
+    try:
+        data.decode("utf-8")
+        encoding = "utf8"
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    first_line = data.lstrip(b"\xef\xbb\xbf").splitlines()[0].decode(
+        "utf-8" if encoding == "utf8" else "cp1252")
+    sep = ";" if first_line.count(";") > first_line.count(",") else ","
+    header = next(iter(__import__("csv").reader([first_line], delimiter=sep)))
+    names = [h.strip() for h in header]
+    text = pa.string()
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: text for name in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[]))
+    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
+        msg = str(exc)
+        found = re.search(r"Row #(\d+)", msg)
+        detail = re.search(r"Expected \d+ columns, got \d+", msg)
+        where = f"row {int(found.group(1))}" if found else None
+        raise DataValidationError(path, "malformed CSV" + (f": {detail.group(0)}" if detail else
+                                                           " (the line is not quoted here)"),
+                                  record=where,
+                                  expected="one header line and rows with as many fields") from None
+    return table.to_pandas()
 
 
 def read_survey(path: str | Path) -> _Raw:
@@ -296,11 +315,14 @@ def _fail(raw: _Raw, column: str, bad: Any, problem: str, expected: str) -> None
 
 def _coded(raw: _Raw, series: pd.Series, column: str, parse: Callable[[Any], Any],
            expected: str, recode: Mapping[str, str] | None = None,
-           show_values: bool = True) -> tuple[np.ndarray, np.ndarray]:
+           show_values: bool = True, encode: str | list[str] | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column once per distinct value. Returns (values, is_empty) arrays.
 
     ``parse`` maps a normalised non-empty value to its typed value or raises ValueError.
     Unparseable values stop with an error naming rows, column and the expected values.
+    ``encode`` returns numbers instead of objects: ``"float"`` (NaN if empty), ``"bool"``
+    (int8 1/0, -1 if empty) or a list of categories (int8 category codes, -1 if empty).
     """
     import numpy as np
     import pandas as pd
@@ -333,9 +355,17 @@ def _coded(raw: _Raw, series: pd.Series, column: str, parse: Callable[[Any], Any
         problem = f"invalid value(s) {values}" if show_values else "invalid value(s)"
         _fail(raw, column, bad_rows, problem, expected)
     empty_lookup = np.array(empty_u + [True], dtype=bool)
-    out_lookup = np.empty(len(parsed) + 1, dtype=object)
-    out_lookup[:-1] = parsed
-    out_lookup[-1] = None
+    if encode == "float":
+        out_lookup = np.array([np.nan if p is None else float(p) for p in parsed] + [np.nan])
+    elif encode == "bool":
+        out_lookup = np.array([-1 if p is None else int(p) for p in parsed] + [-1], dtype="int8")
+    elif isinstance(encode, list):
+        out_lookup = np.array([-1 if p is None else encode.index(p) for p in parsed] + [-1],
+                              dtype="int8")
+    else:
+        out_lookup = np.empty(len(parsed) + 1, dtype=object)
+        out_lookup[:-1] = parsed
+        out_lookup[-1] = None
     return out_lookup[codes], empty_lookup[codes]
 
 
@@ -413,62 +443,67 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
     out: dict[str, Any] = {}
     # completed first: it decides which answers are required
     completed, empty = _coded(raw, col("completed"), "completed", _bool_parse,
-                              CONTRACT["completed"][1], recodes.get("completed"))
+                              CONTRACT["completed"][1], recodes.get("completed"), encode="bool")
     if empty.any():
         _fail(raw, "completed", empty, "empty value", CONTRACT["completed"][1])
-    completed = completed.astype(bool)
+    completed = completed == 1
     out["completed"] = completed
 
     year, empty = _coded(raw, col("year"), "year", _int_parser(*YEAR_RANGE),
-                         f"an integer {CONTRACT['year'][1]}", recodes.get("year"))
+                         f"an integer {CONTRACT['year'][1]}", recodes.get("year"), encode="float")
     if empty.any():
         _fail(raw, "year", empty, "empty value", f"an integer {CONTRACT['year'][1]}")
     out["year"] = year.astype("int16")
     grade, empty = _coded(raw, col("grade"), "grade", _int_parser(*GRADE_RANGE),
-                          f"an integer {CONTRACT['grade'][1]}", recodes.get("grade"))
+                          f"an integer {CONTRACT['grade'][1]}", recodes.get("grade"),
+                          encode="float")
     if empty.any():
         _fail(raw, "grade", empty, "empty value", f"an integer {CONTRACT['grade'][1]}")
     out["grade"] = grade.astype("int8")
 
-    # school: non-empty text, kept as written (trimmed)
-    school = col("school")
-    school_text = school.astype("str").str.strip()
-    school_empty = school.isna().to_numpy() | (school_text == "").to_numpy() | \
-        school_text.str.lower().isin(["nan", "none"]).to_numpy()
+    # school: non-empty text, kept as written (trimmed); parsed once per distinct value
+    school_codes, school_u = pd.factorize(col("school"), use_na_sentinel=True)
+    school_names = np.array([str(u).strip() for u in school_u] + [""], dtype=object)
+    school_empty = np.isin(school_names, ["", "nan", "None"])[school_codes]
     if school_empty.any():
         _fail(raw, "school", school_empty, "empty value", "a non-empty school name")
-    out["school"] = school_text.to_numpy()
+    final_codes, final_names = pd.factorize(school_names[:-1])
+    out["school"] = pd.Categorical.from_codes(
+        np.append(final_codes, -1)[school_codes], categories=list(final_names))
 
     # respondent_id: non-empty and unique within year; values are never shown
-    rid = col("respondent_id")
-    rid_text = rid.astype("str").str.strip()
-    rid_empty = rid.isna().to_numpy() | (rid_text == "").to_numpy()
+    rid_codes, rid_u = pd.factorize(col("respondent_id"), use_na_sentinel=True)
+    rid_empty_u = np.array([str(u).strip() == "" for u in rid_u] + [True], dtype=bool) \
+        if len(rid_u) < 1000 else np.append(pd.Series(rid_u).astype(str).str.strip().eq("")
+                                            .to_numpy(), True)
+    rid_empty = rid_empty_u[rid_codes]
     if rid_empty.any():
         _fail(raw, "respondent_id", rid_empty, "empty value", "a non-empty id")
-    dup = pd.DataFrame({"y": out["year"], "id": rid_text.to_numpy()}).duplicated(keep=False)
+    key = rid_codes.astype("int64") * 64 + (out["year"].astype("int64") - YEAR_RANGE[0])
+    dup = pd.Series(key).duplicated(keep=False).to_numpy()
     if dup.any():
-        _fail(raw, "respondent_id", dup.to_numpy(), "duplicate id within a year "
+        _fail(raw, "respondent_id", dup, "duplicate id within a year "
               "(the ids are not shown)", "unique within year")
 
+    gender_levels = GENDER_LEVELS + [GENDER_NOT_STATED]
     gender, empty = _coded(raw, col("gender"), "gender", _level_parser(GENDER_LEVELS),
-                           CONTRACT["gender"][1], recodes.get("gender"))
-    gender[empty] = GENDER_NOT_STATED
-    out["gender"] = gender
+                           CONTRACT["gender"][1], recodes.get("gender"), encode=gender_levels)
+    gender[empty] = gender_levels.index(GENDER_NOT_STATED)
+    out["gender"] = pd.Categorical.from_codes(gender, categories=gender_levels)
     for name, levels in (("lonely", LONELY_LEVELS), ("happiness", HAPPINESS_LEVELS),
                          ("teased", TEASED_LEVELS)):
         values, empty = _coded(raw, col(name), name, _level_parser(levels),
-                               CONTRACT[name][1], recodes.get(name))
-        out[name] = values
+                               CONTRACT[name][1], recodes.get(name), encode=levels)
+        out[name] = pd.Categorical.from_codes(values, categories=levels)
         out[f"_{name}_empty"] = empty
-    sdq, sdq_empty = _coded(raw, col("sdq_total"), "sdq_total", _int_parser(*SDQ_RANGE),
-                            f"an integer {CONTRACT['sdq_total'][1]} or empty",
-                            recodes.get("sdq_total"))
-    sdq_num = np.where(sdq_empty, np.nan, sdq).astype("float64")
-    out["sdq_total"] = sdq_num
+    sdq, _sdq_empty = _coded(raw, col("sdq_total"), "sdq_total", _int_parser(*SDQ_RANGE),
+                             f"an integer {CONTRACT['sdq_total'][1]} or empty",
+                             recodes.get("sdq_total"), encode="float")
+    out["sdq_total"] = sdq
     for name in BOOL_COLUMNS[:-1]:
         values, empty = _coded(raw, col(name), name, _bool_parse, CONTRACT[name][1],
-                               recodes.get(name))
-        out[name] = values
+                               recodes.get(name), encode="bool")
+        out[name] = pd.arrays.BooleanArray(values == 1, values == -1)
         out[f"_{name}_empty"] = empty
     for name in _REQUIRED_IF_COMPLETED:
         missing = out.pop(f"_{name}_empty") & completed
@@ -476,29 +511,31 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
             _fail(raw, name, missing, "empty answer on a completed form",
                   CONTRACT[name][1] + " (only incomplete forms may leave it empty)")
 
-    typed = pd.DataFrame({
+    return pd.DataFrame({
         "year": out["year"],
-        "school": pd.Categorical(out["school"]),
+        "school": out["school"],
         "grade": out["grade"],
-        "gender": pd.Categorical(out["gender"], categories=GENDER_LEVELS + [GENDER_NOT_STATED]),
-        "lonely": pd.Categorical(out["lonely"], categories=LONELY_LEVELS),
-        "happiness": pd.Categorical(out["happiness"], categories=HAPPINESS_LEVELS),
-        "sdq_total": sdq_num,
-        "sdq_band": pd.Categorical(_sdq_band(sdq_num), categories=list(SDQ_BANDS) + [SDQ_MISSING]),
-        "teased": pd.Categorical(out["teased"], categories=TEASED_LEVELS),
-        **{name: pd.array(out[name], dtype="boolean") for name in BOOL_COLUMNS[:-1]},
+        "gender": out["gender"],
+        "lonely": out["lonely"],
+        "happiness": out["happiness"],
+        "sdq_total": sdq,
+        "sdq_band": _sdq_band(sdq),
+        "teased": out["teased"],
+        **{name: out[name] for name in BOOL_COLUMNS[:-1]},
         "completed": completed,
     })
-    return typed
 
 
-def _sdq_band(score: np.ndarray) -> np.ndarray:
+def _sdq_band(score: np.ndarray) -> pd.Categorical:
+    """SDQ band of each score (NaN -> "missing") as a categorical."""
     import numpy as np
+    import pandas as pd
 
-    band = np.full(score.shape, SDQ_MISSING, dtype=object)
-    for code, (lo, hi, _label) in SDQ_BANDS.items():
-        band[(score >= lo) & (score <= hi)] = code
-    return band
+    bands = list(SDQ_BANDS) + [SDQ_MISSING]
+    codes = np.full(score.shape, len(bands) - 1, dtype="int8")
+    for i, (lo, hi, _label) in enumerate(SDQ_BANDS.values()):
+        codes[(score >= lo) & (score <= hi)] = i
+    return pd.Categorical.from_codes(codes, categories=bands)
 
 
 # --------------------------------------------------------------------------- invited
@@ -732,47 +769,43 @@ def _response_table(frame: pd.DataFrame, invited: pd.DataFrame | None, k: int,
 def _prevalence_table(done: pd.DataFrame, by: str | None, label: str, k: int,
                       synthetic: bool) -> SurveyTable:
     """Share answering yes to loneliness per year (and group) with Wilson intervals."""
+    import numpy as np
     import pandas as pd
 
     from .disclosure import SHOWN, suppress
 
     frame = pd.DataFrame({"year": done["year"].to_numpy(), "lonely": _lonely_bin(done)})
-    if by:
-        frame["group"] = done[by].to_numpy()
-        if isinstance(done[by].dtype, pd.CategoricalDtype):
-            frame["group"] = pd.Categorical(frame["group"], categories=done[by].cat.categories)
-    else:
-        frame["group"] = "Alle"
+    frame["group"] = done[by].array if by else "Alle"
     counts = _grid(frame, ["year", "group"], "lonely").unstack("lonely")
-    rows_v: list[dict[str, Any]] = []
-    rows_d: list[dict[str, str]] = []
+    values_parts: list[pd.DataFrame] = []
+    display_parts: list[pd.DataFrame] = []
     n_p = n_s = 0
     for year, block in counts.groupby(level="year", sort=True):
         block = block.droplevel("year")
         block = block[block.sum(axis=1) > 0]  # a group absent that year is no row
-        res = suppress(block, k, row_totals=bool(by), col_totals=bool(by)) if by else \
-            suppress(block, k, row_totals=True, col_totals=False)
+        res = suppress(block, k, row_totals=True, col_totals=bool(by))
         n_p += res.n_primary
         n_s += res.n_secondary
-        vals, st = res.values, res.status
-        total_col = vals.columns[-1]
-        for group in vals.index:
-            x, n = vals.loc[group, _LONELY_BIN[0]], vals.loc[group, total_col]
-            ok = (st.loc[group, _LONELY_BIN[0]] == SHOWN and st.loc[group, _LONELY_BIN[1]] == SHOWN
-                  and st.loc[group, total_col] == SHOWN)
-            low, high = wilson(x, n)
-            share = x / n if ok and n else float("nan")
-            name = "I alt" if group == "I alt" else str(group)
-            rows_v.append({"year": int(year), "group": name,
-                           "n": float(n) if st.loc[group, total_col] == SHOWN else float("nan"),
-                           "lonely": float(x) if ok else float("nan"), "share": share,
-                           "low": float(low) if ok else float("nan"),
-                           "high": float(high) if ok else float("nan")})
-            rows_d.append({"År": str(year), label: name,
-                           "Besvarelser": _cell(n, st.loc[group, total_col], k),
-                           "Ensomme": _cell(x, st.loc[group, _LONELY_BIN[0]], k),
-                           "Andel ensomme": _pct(share) if ok else "–",
-                           "95 %-konfidensinterval": _ci(low, high) if ok else "–"})
+        vals, st = res.values.to_numpy(dtype="float64"), res.status.to_numpy()
+        x, n = vals[:, 0], vals[:, -1]
+        st_x, st_n = st[:, 0], st[:, -1]
+        ok = (st_x == SHOWN) & (st[:, 1] == SHOWN) & (st_n == SHOWN) & (n > 0)
+        low, high = wilson(x, n)
+        nan = np.nan
+        share = np.where(ok, x / np.where(n > 0, n, 1), nan)
+        low, high = np.where(ok, low, nan), np.where(ok, high, nan)
+        names = [str(g) for g in res.values.index]
+        values_parts.append(pd.DataFrame({
+            "year": int(year), "group": names, "n": np.where(st_n == SHOWN, n, nan),
+            "lonely": np.where(ok, x, nan), "share": share, "low": low, "high": high}))
+        display_parts.append(pd.DataFrame({
+            "År": str(year), label: names,
+            "Besvarelser": [_cell(a, b, k) for a, b in zip(n, st_n, strict=True)],
+            "Ensomme": [_cell(a, b, k) for a, b in zip(x, st_x, strict=True)],
+            "Andel ensomme": [_pct(p) for p in share],
+            "95 %-konfidensinterval": [_ci(a, b) for a, b in zip(low, high, strict=True)]}))
+    rows_v = pd.concat(values_parts, ignore_index=True)
+    rows_d = pd.concat(display_parts, ignore_index=True)
     values = pd.DataFrame(rows_v)
     display = pd.DataFrame(rows_d)
     if not by:
@@ -841,11 +874,7 @@ def _comparison_table(done: pd.DataFrame, k: int, synthetic: bool) -> SurveyTabl
     n_p = n_s = 0
     grids = {}
     for column in dict.fromkeys(m[2] for m in MEASURES):
-        frame = base.assign(value=done[column].to_numpy())
-        if isinstance(done[column].dtype, pd.CategoricalDtype):
-            frame["value"] = pd.Categorical(frame["value"], categories=done[column].cat.categories)
-        else:
-            frame["value"] = frame["value"].astype("boolean")
+        frame = base.assign(value=done[column].array)
         grids[column] = _grid(frame, ["year", "lonely"], "value").unstack("value")
     years = sorted(base["year"].unique().tolist())
     results: dict[tuple[str, int], Suppressed] = {}
@@ -975,12 +1004,12 @@ def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> Sur
                        pd.DataFrame(rows_d), synthetic, k)
 
 
-def run_pipeline(data: Survey | pd.DataFrame | str | Path | None = None, *, k: int | None = None,
+def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None = None, *, k: int | None = None,
                  published: pd.DataFrame | None = None, synthetic: bool | None = None
                  ) -> dict[str, SurveyTable]:
     """Every table of the chapter, with disclosure control applied.
 
-    ``data`` is a :class:`Survey`, a path, a raw (unvalidated) DataFrame in the contract's
+    ``data`` is a :class:`Survey`, a :class:`SurveySource`, a path, a raw (unvalidated) DataFrame in the contract's
     columns, or None (the current source). Raw frames and paths are validated first, so this is
     the whole pipeline: load, validate, tabulate, suppress. ``published`` (default
     :func:`plusdig.load_published`) feeds the published-figures check.
@@ -992,7 +1021,7 @@ def run_pipeline(data: Survey | pd.DataFrame | str | Path | None = None, *, k: i
     k = threshold(k)
     if data is None:
         data = load_survey()
-    if isinstance(data, (str, Path)):
+    if isinstance(data, (str, Path, SurveySource)):
         data = load_survey(data)
     if isinstance(data, pd.DataFrame):
         if "completed" in data.columns and str(data["completed"].dtype) == "bool" \

@@ -1,0 +1,306 @@
+"""Survey loader: every format, the mapping file, and every contract violation.
+
+Fixtures are generated in temporary folders from the synthetic generator; nothing here is
+personal data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures import survey_fixtures as sf
+
+from plusdig import survey
+from plusdig.errors import DataValidationError
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return sf.text_frame()
+
+
+@pytest.fixture(scope="module")
+def expected(frame) -> pd.DataFrame:
+    return survey.validate(survey._Raw(frame, "<frame>", 2, "row"))
+
+
+def load(path: Path, mapping: Path | None = None) -> pd.DataFrame:
+    return survey.load_survey(survey.SurveySource(path, False, mapping)).frame
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True),
+                                  check_categorical=False)
+
+
+# --------------------------------------------------------------------------- formats
+@pytest.mark.parametrize("variant", ["utf8-comma", "cp1252-semicolon-decimal-comma"])
+def test_csv_variants(tmp_path, frame, expected, variant):
+    if variant == "utf8-comma":
+        path = sf.write_csv(frame, tmp_path / "d.csv")
+    else:
+        path = sf.write_csv(frame, tmp_path / "d.csv", sep=";", encoding="cp1252",
+                            decimal_comma=True)
+        raw = path.read_bytes()
+        assert "særlig".encode("cp1252") in raw or "sjældent".encode("cp1252") in raw
+        with pytest.raises(UnicodeDecodeError):
+            raw.decode("utf-8")
+    assert_same(load(path), expected)
+
+
+def test_xlsx(tmp_path, frame, expected):
+    assert_same(load(sf.write_xlsx(frame, tmp_path / "d.xlsx")), expected)
+
+
+def test_parquet(tmp_path, frame, expected):
+    assert_same(load(sf.write_parquet(frame, tmp_path / "d.parquet")), expected)
+
+
+def test_sav_with_value_labels(tmp_path, frame, expected):
+    path = sf.write_sav(frame, tmp_path / "d.sav")
+    import pyreadstat
+
+    raw, meta = pyreadstat.read_sav(str(path))
+    assert raw["lonely"].dtype.kind == "f"  # stored as codes, labels in the metadata
+    assert meta.variable_value_labels["lonely"]
+    assert_same(load(path), expected)
+
+
+def test_validated_frame_has_no_ids(expected):
+    assert "respondent_id" not in expected.columns
+    assert set(expected.columns) >= {"year", "school", "lonely", "sdq_band", "completed"}
+
+
+def test_column_names_case_insensitive(tmp_path, frame, expected):
+    upper = frame.rename(columns={c: c.upper() for c in frame.columns})
+    assert_same(load(sf.write_csv(upper, tmp_path / "d.csv")), expected)
+
+
+@pytest.mark.parametrize("true,false", [("ja", "nej"), ("1", "0"), ("true", "false"),
+                                        ("JA", "Nej"), ("True", "FALSE")])
+def test_boolean_spellings(tmp_path, frame, expected, true, false):
+    out = frame.copy()
+    for c in survey.BOOL_COLUMNS:
+        out[c] = out[c].map({"ja": true, "nej": false, "": ""})
+    assert_same(load(sf.write_csv(out, tmp_path / "d.csv")), expected)
+
+
+def test_extra_columns_are_ignored(tmp_path, frame, expected):
+    out = frame.assign(q42_kost="frugt")
+    assert_same(load(sf.write_csv(out, tmp_path / "d.csv")), expected)
+
+
+def test_mapping_file_renames_and_recodes(tmp_path, frame, expected):
+    renamed = frame.rename(columns={"respondent_id": "Elev_ID", "lonely": "ensom"})
+    renamed["ensom"] = renamed["ensom"].map({"ofte": "Ja, ofte", "nogle gange": "Ja, nogle gange",
+                                             "nej": "Nej", "": ""})
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  elev_id: respondent_id\n  ENSOM: lonely\nvalues:\n  lonely:\n"
+                       '    "Ja, ofte": ofte\n    "ja, nogle gange": nogle gange\n    Nej: nej\n',
+                       encoding="utf-8")
+    path = sf.write_csv(renamed, tmp_path / "d.csv")
+    assert_same(load(path, mapping), expected)
+    with pytest.raises(DataValidationError) as err:
+        load(path)  # without the mapping the contract's columns are missing
+    assert "respondent_id" in str(err.value) and "missing column" in str(err.value)
+
+
+def test_example_mapping_file_is_valid():
+    from plusdig.paths import data_dir
+
+    m = survey.load_mapping(data_dir() / "survey" / "column_mapping.example.yaml")
+    assert set(m.columns.values()) == set(survey.COLUMNS)
+    assert m.values["lonely"]["ja, ofte"] == "ofte"
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("columns:\n  a: not_a_column\n", "unknown column"),
+    ("columns:\n  a: year\n  b: YEAR\n", "two columns map"),
+    ("kolonner:\n  a: year\n", "unexpected top-level"),
+    ("values:\n  respondent_id:\n    a: b\n", "value recoding"),
+    ("columns: [a, b]\n", "not a mapping"),
+])
+def test_bad_mapping_files(tmp_path, text, problem):
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataValidationError) as err:
+        survey.load_mapping(path)
+    assert problem in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_environment_selects_the_source(monkeypatch, tmp_path):
+    monkeypatch.delenv(survey.SURVEY_ENV, raising=False)
+    src = survey.current_source()
+    assert src.synthetic and src.path.name.startswith("synthetic_")
+    assert src.label == "syntetiske data"
+    monkeypatch.setenv(survey.SURVEY_ENV, str(tmp_path / "x.csv"))
+    monkeypatch.setenv(survey.MAPPING_ENV, str(tmp_path / "m.yaml"))
+    src = survey.current_source()
+    assert not src.synthetic and src.path == tmp_path / "x.csv"
+    assert src.mapping == tmp_path / "m.yaml" and src.invited is None
+    assert str(tmp_path) not in src.label  # the book never shows the real path
+
+
+def test_invited_file(tmp_path):
+    path = tmp_path / "inv.csv"
+    path.write_text("year,invited\n2017,1200\n2018,1190\n", encoding="utf-8")
+    inv = survey.load_invited(path)
+    assert inv.loc[2018, "invited"] == 1190
+    path.write_text("year,invited\n2017,mange\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="row 2.*invited"):
+        survey.load_invited(path)
+    path.write_text("year,invited\n2017,1\n2017,2\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="year given twice"):
+        survey.load_invited(path)
+
+
+# --------------------------------------------------------------------------- violations
+def broken(frame: pd.DataFrame, column: str, value: str, rows: list[int]) -> pd.DataFrame:
+    out = frame.copy()
+    out.loc[rows, column] = value
+    return out
+
+
+# (column, bad value, expected text in the error); rows 3 and 10 (0-based) are broken,
+# i.e. lines 5 and 12 of the CSV (header = line 1).
+VIOLATIONS = [
+    ("year", "2014", "2015–2035"),
+    ("year", "to tusind", "2015–2035"),
+    ("year", "", "2015–2035"),
+    ("grade", "11", "0–10"),
+    ("grade", "5,5", "0–10"),
+    ("school", "", "non-empty"),
+    ("school", "   ", "non-empty"),
+    ("gender", "kvinde", "pige, dreng, andet"),
+    ("lonely", "måske", "ofte, nogle gange, nej"),
+    ("happiness", "superglad", "meget glad"),
+    ("sdq_total", "41", "0–40"),
+    ("sdq_total", "12,5", "0–40"),
+    ("sdq_total", "høj", "0–40"),
+    ("teased", "tit", "ofte, nogle gange, sjældent, aldrig"),
+    ("bullied", "måske", "ja/nej"),
+    ("leisure_activity", "2", "ja/nej"),
+    ("talks_to_adult", "yes", "ja/nej"),
+    ("talks_to_peer", "x", "ja/nej"),
+    ("completed", "", "ja/nej"),
+    ("completed", "halvt", "ja/nej"),
+    ("respondent_id", "", "non-empty"),
+]
+
+
+@pytest.mark.parametrize("column,value,expect", VIOLATIONS)
+def test_each_violation_names_file_rows_column_expected(tmp_path, frame, column, value, expect):
+    path = sf.write_csv(broken(frame, column, value, [3, 10]), tmp_path / "bad.csv")
+    with pytest.raises(DataValidationError) as err:
+        load(path)
+    msg = str(err.value)
+    assert str(path) in msg
+    assert "rows 5, 12" in msg
+    assert f"'{column}'" in msg and err.value.field == column
+    assert expect in msg
+
+
+@pytest.mark.parametrize("column", ["lonely", "happiness", "teased", "bullied",
+                                    "leisure_activity", "talks_to_adult", "talks_to_peer"])
+def test_completed_form_must_answer(tmp_path, frame, column):
+    done = frame.index[frame["completed"] == "ja"][:2].tolist()
+    path = sf.write_csv(broken(frame, column, "", done), tmp_path / "bad.csv")
+    with pytest.raises(DataValidationError) as err:
+        load(path)
+    assert "empty answer on a completed form" in str(err.value)
+    assert f"rows {done[0] + 2}, {done[1] + 2}" in str(err.value)
+
+
+def test_incomplete_form_may_leave_answers_empty(frame):
+    incomplete = frame[frame["completed"] == "nej"]
+    assert len(incomplete) and (incomplete["lonely"] == "").all()
+    typed = survey.validate(survey._Raw(frame, "<f>", 2, "row"))
+    assert (~typed["completed"]).sum() == len(incomplete)
+
+
+def test_duplicate_ids_within_a_year_name_rows_not_ids(tmp_path, frame):
+    out = frame.copy()
+    same_year = out.index[out["year"] == out.loc[0, "year"]][:2]
+    out.loc[same_year[1], "respondent_id"] = out.loc[same_year[0], "respondent_id"]
+    path = sf.write_csv(out, tmp_path / "dup.csv")
+    with pytest.raises(DataValidationError) as err:
+        load(path)
+    msg = str(err.value)
+    assert "duplicate" in msg and "unique within year" in msg
+    assert f"rows {same_year[0] + 2}, {same_year[1] + 2}" in msg
+    assert out.loc[same_year[0], "respondent_id"] not in msg  # never print an id
+
+
+def test_same_id_in_different_years_is_fine(tmp_path, frame):
+    out = frame.copy()
+    a = out.index[out["year"] == "2017"][0]
+    b = out.index[out["year"] == "2018"][0]
+    out.loc[b, "respondent_id"] = out.loc[a, "respondent_id"]
+    load(sf.write_csv(out, tmp_path / "ok.csv"))
+
+
+def test_many_bad_rows_are_summarised(tmp_path, frame):
+    path = sf.write_csv(broken(frame, "lonely", "måske", list(range(20))), tmp_path / "bad.csv")
+    with pytest.raises(DataValidationError, match=r"rows 2, 3, 4, 5, 6 \(and 15 more\)"):
+        load(path)
+
+
+def test_missing_and_duplicate_columns(tmp_path, frame):
+    path = sf.write_csv(frame.drop(columns=["teased", "sdq_total"]), tmp_path / "m.csv")
+    with pytest.raises(DataValidationError) as err:
+        load(path)
+    assert "missing column(s) ['sdq_total', 'teased']" in str(err.value)
+    assert "header" in str(err.value)
+    dup = frame.copy()
+    dup.insert(2, "YEAR", dup["year"])
+    with pytest.raises(DataValidationError, match="both give 'year'"):
+        load(sf.write_csv(dup, tmp_path / "d.csv"))
+
+
+def test_errors_in_xlsx_and_parquet_name_rows_and_records(tmp_path, frame):
+    bad = broken(frame, "grade", "12", [0])
+    with pytest.raises(DataValidationError, match="row 2, field 'grade'"):
+        load(sf.write_xlsx(bad, tmp_path / "b.xlsx"))
+    with pytest.raises(DataValidationError, match="record 1, field 'grade'"):
+        load(sf.write_parquet(bad, tmp_path / "b.parquet"))
+
+
+def test_unreadable_and_unsupported_files(tmp_path):
+    with pytest.raises(DataValidationError, match="file not found"):
+        load(tmp_path / "nope.csv")
+    odd = tmp_path / "data.json"
+    odd.write_text("{}", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="unsupported file type .json"):
+        load(odd)
+    broken_xlsx = tmp_path / "b.xlsx"
+    broken_xlsx.write_bytes(b"not a spreadsheet")
+    with pytest.raises(DataValidationError, match="cannot be read as .xlsx"):
+        load(broken_xlsx)
+    empty = tmp_path / "e.csv"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="empty"):
+        load(empty)
+    header_only = tmp_path / "h.csv"
+    header_only.write_text(",".join(survey.COLUMNS) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="no rows"):
+        load(header_only)
+
+
+def test_ragged_csv(tmp_path, frame):
+    path = sf.write_csv(frame, tmp_path / "r.csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[5] += ",ekstra,felter"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="malformed CSV"):
+        load(path)
+
+
+def test_nothing_silently_coerced(frame):
+    typed = survey.validate(survey._Raw(frame, "<f>", 2, "row"))
+    assert len(typed) == len(frame)
+    src = pd.to_numeric(frame["sdq_total"].replace("", np.nan))
+    assert np.allclose(typed["sdq_total"].to_numpy(), src.to_numpy(), equal_nan=True)

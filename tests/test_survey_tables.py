@@ -1,0 +1,236 @@
+"""Survey statistics, tables (with disclosure control), labels and figures."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures import survey_fixtures as sf
+
+from plusdig import disclosure, survey
+from plusdig.style import SYNTHETIC_LABEL
+
+
+# --------------------------------------------------------------------------- statistics
+def test_wilson_known_values():
+    low, high = survey.wilson(10, 100)
+    assert low == pytest.approx(0.05523, abs=1e-5) and high == pytest.approx(0.17437, abs=1e-5)
+    low, high = survey.wilson(0, 10)
+    assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.27753, abs=1e-5)
+    low, high = survey.wilson(np.array([5, 50]), np.array([10, 100]))
+    assert low[0] == pytest.approx(low[1], abs=0.2) and (high > low).all()
+    assert np.isnan(survey.wilson(0, 0)[0])
+
+
+def test_newcombe_matches_the_published_example():
+    # Newcombe (1998), example: 56/70 vs 48/80 -> 0.2000 (0.0524 to 0.3339)
+    d, low, high = survey.newcombe(56, 70, 48, 80)
+    assert d == pytest.approx(0.2)
+    assert low == pytest.approx(0.0524, abs=1e-4) and high == pytest.approx(0.3339, abs=1e-4)
+
+
+# --------------------------------------------------------------------------- pipeline
+@pytest.fixture(scope="module")
+def leak_tables():
+    frame = sf.leak_frame()
+    raw = survey._Raw(frame, "<leak fixture>", 2, "row")
+    typed = survey.validate(raw)
+    src = survey.SurveySource(survey.Path("fixture.csv"), False)
+    return survey.run_pipeline(survey.Survey(typed, None, src), k=5)
+
+
+@pytest.fixture(scope="module")
+def synthetic_tables():
+    return survey.run_pipeline(survey.load_survey(survey.SurveySource(
+        survey.data_dir() / survey.SYNTHETIC_FILE, True, None,
+        survey.data_dir() / survey.SYNTHETIC_INVITED)), k=5)
+
+
+EXPECTED_TABLES = {"response", "lonely_levels", "prevalence_year", "prevalence_grade",
+                   "prevalence_gender", "prevalence_school", "comparison", "happiness", "trend",
+                   "published_check"}
+
+
+def test_pipeline_returns_every_table(synthetic_tables):
+    assert set(synthetic_tables) == EXPECTED_TABLES
+    for table in synthetic_tables.values():
+        assert isinstance(table, survey.SurveyTable)
+        assert len(table.display) > 0
+
+
+def test_tiny_school_shows_no_count_or_share(leak_tables):
+    table = leak_tables["prevalence_school"]
+    rows = table.display[table.display["Skole"] == sf.TINY_SCHOOL]
+    assert len(rows) == 1
+    cells = rows.drop(columns=["År", "Skole"]).iloc[0].tolist()
+    assert cells[0] == "<5" and cells[1] == "<5"
+    assert all(c in {"<5", "–"} for c in cells)
+    v = table.values[table.values["group"] == sf.TINY_SCHOOL]
+    assert v[["n", "lonely", "share", "low", "high"]].isna().all(axis=None)
+    # secondary suppression: another school's size is hidden too, so 3 = total - others fails
+    year = rows["År"].iloc[0]
+    same_year = table.display[(table.display["År"] == year) & (table.display["Skole"] != "I alt")]
+    assert (same_year["Besvarelser"].isin(["<5", "–"])).sum() >= 2
+    assert table.n_primary > 0 and table.n_secondary > 0
+    assert "<5" in table.caption() and "sekundær" in table.caption()
+
+
+def test_no_published_cell_below_k(leak_tables, synthetic_tables):
+    """Every number shown in any table is either a share/CI or a count >= k."""
+    for tables in (leak_tables, synthetic_tables):
+        for name in ("response", "prevalence_year", "prevalence_grade", "prevalence_gender",
+                     "prevalence_school", "happiness"):
+            for column in tables[name].display.columns:
+                for cell in tables[name].display[column]:
+                    if re.fullmatch(r"[\d.]+", str(cell)) and column not in {"År", "Klassetrin",
+                                                                            "Inviterede"}:
+                        assert int(str(cell).replace(".", "")) >= 5, (name, column, cell)
+
+
+def test_shares_hidden_when_counts_are(leak_tables):
+    for table in leak_tables.values():
+        v = table.values
+        if {"lonely", "share"} <= set(v.columns):
+            assert v.loc[v["lonely"].isna(), "share"].isna().all()
+
+
+def test_threshold_changes_suppression():
+    frame = sf.leak_frame()
+    typed = survey.validate(survey._Raw(frame, "<f>", 2, "row"))
+    few = survey.run_pipeline(typed, k=3)["prevalence_school"]
+    many = survey.run_pipeline(typed, k=20)["prevalence_school"]
+    assert many.suppressed > few.suppressed
+    assert "<20" in set(many.display["Ensomme"])
+
+
+def test_environment_threshold_is_used(monkeypatch):
+    typed = survey.validate(survey._Raw(sf.leak_frame(), "<f>", 2, "row"))
+    monkeypatch.setenv(disclosure.ENV_VAR, "7")
+    assert survey.run_pipeline(typed)["prevalence_school"].k == 7
+    monkeypatch.setenv(disclosure.ENV_VAR, "2")
+    with pytest.raises(survey.DataValidationError, match="PLUSDIG_DISCLOSURE_K"):
+        survey.run_pipeline(typed)
+
+
+def test_synthetic_label_on_tables_and_not_on_real(synthetic_tables, leak_tables):
+    for table in synthetic_tables.values():
+        assert table.synthetic
+        html = table.styler().to_html()
+        assert SYNTHETIC_LABEL in html
+    for table in leak_tables.values():
+        assert not table.synthetic
+        assert SYNTHETIC_LABEL not in table.styler().to_html()
+
+
+def test_response_table_counts_excluded_forms(synthetic_tables):
+    v = synthetic_tables["response"].values
+    assert (v["answered"] == v["completed"] + v["excluded"]).all()
+    assert (v["excluded"] > 0).all()
+    assert v["rate_completed"].between(0.85, 0.95).all()
+
+
+def test_response_without_invited_says_not_given(leak_tables):
+    d = leak_tables["response"].display
+    assert (d["Inviterede"] == "ikke oplyst").all()
+    assert (d["Svarprocent (gennemførte)"] == "–").all()
+
+
+def test_comparison_covers_every_other_measure(synthetic_tables):
+    v = synthetic_tables["comparison"].values
+    assert {m[2] for m in survey.MEASURES} == {"teased", "bullied", "leisure_activity",
+                                                "talks_to_adult", "talks_to_peer", "happiness",
+                                                "sdq_band"}
+    assert len(v) == len(survey.MEASURES) * 3
+    ok = v.dropna(subset=["diff"])
+    assert ((ok["low"] <= ok["diff"]) & (ok["diff"] <= ok["high"])).all()
+
+
+def test_prevalence_intervals_contain_the_share(synthetic_tables):
+    for name in ("prevalence_year", "prevalence_grade", "prevalence_gender", "prevalence_school"):
+        v = synthetic_tables[name].values.dropna(subset=["share"])
+        assert ((v["low"] <= v["share"]) & (v["share"] <= v["high"])).all()
+        assert len(v) > 0
+
+
+def test_trend_table_has_first_to_last_change(synthetic_tables):
+    d = synthetic_tables["trend"].display
+    assert any("2017→2019" in c for c in d.columns)
+    assert len(d) == len(survey.TREND_INDICATORS)
+
+
+def test_published_check_flags_deviations(leak_tables):
+    check = leak_tables["published_check"].values
+    assert set(check["status"]) - {"stemmer", "afviger", "kan ikke genberegnes",
+                                   "indgår ikke i besvarelserne"} == set()
+    # the small fixture has far fewer than ca. 1,100 respondents a year
+    row = check[check["indicator"] == "respondents-per-measurement"].iloc[0]
+    assert row["status"] == "afviger"
+    row = check[check["indicator"] == "response-rate"].iloc[0]
+    assert row["status"] == "kan ikke genberegnes"  # no invitation counts
+
+
+def test_run_pipeline_accepts_paths_and_raw_frames(tmp_path):
+    frame = sf.text_frame(0.1)
+    path = sf.write_csv(frame, tmp_path / "d.csv")
+    from_path = survey.run_pipeline(path, k=5)
+    from_raw = survey.run_pipeline(frame, k=5)
+    pd.testing.assert_frame_equal(from_path["prevalence_school"].display,
+                                  from_raw["prevalence_school"].display)
+
+
+def test_banner(synthetic_tables):
+    syn = survey.banner_markdown(survey.SurveySource(survey.Path("x"), True), 5)
+    real = survey.banner_markdown(survey.SurveySource(survey.Path("/secret/x.sav"), False), 5)
+    assert "Syntetiske data" in syn and "admonition" in syn
+    assert "Syntetiske" not in real and "/secret" not in real
+
+
+# --------------------------------------------------------------------------- figures
+def _texts(fig) -> list[str]:
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        out += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        out += [t.get_text() for t in ax.texts]
+    return out
+
+
+def test_figures_are_labelled_when_synthetic(synthetic_tables, leak_tables):
+    from matplotlib.figure import Figure
+
+    for tables, labelled in ((synthetic_tables, True), (leak_tables, False)):
+        figs = [survey.figure_prevalence_trend(tables["prevalence_year"]),
+                survey.figure_prevalence_groups(tables["prevalence_school"], "t", "Skole"),
+                survey.figure_comparison(tables["comparison"]),
+                survey.figure_indicator_trend(tables["trend"])]
+        for fig in figs:
+            assert isinstance(fig, Figure)
+            has = any(SYNTHETIC_LABEL.upper() in t for t in _texts(fig))
+            assert has is labelled
+
+
+def test_group_figure_drops_suppressed_groups_and_says_so(leak_tables):
+    fig = survey.figure_prevalence_groups(leak_tables["prevalence_school"], "Skoler", "Skole")
+    texts = _texts(fig)
+    assert sf.TINY_SCHOOL not in texts
+    assert any("udeladt" in t for t in texts)
+
+
+# --------------------------------------------------------------------------- performance
+def test_pipeline_at_national_scale_is_fast(tmp_path):
+    """~600,000 rows: load, validate and every table with disclosure control in <= 10 s."""
+    from plusdig import synthetic
+
+    rows, invited = synthetic.generate(n_per_year=196_000, n_schools=1700)
+    path = tmp_path / "national.csv"
+    synthetic.to_text(rows).to_csv(path, index=False)
+    inv = tmp_path / "inv.csv"
+    invited.to_csv(inv, index=False)
+    assert len(rows) > 595_000
+    start = time.perf_counter()
+    tables = survey.run_pipeline(survey.SurveySource(path, True, None, inv), k=5)
+    elapsed = time.perf_counter() - start
+    assert set(tables) == EXPECTED_TABLES
+    assert elapsed <= 10.0, f"survey pipeline took {elapsed:.1f} s on {len(rows)} rows"
