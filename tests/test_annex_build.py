@@ -41,6 +41,8 @@ parts:
       - glob: book/annex/generated/aktivitet-*
 """
 NEW_TITLE = "Prøveaktivitet nummer fjorten"
+#: Configuration that needs the vendored files of `make vendor` (absent on a fresh checkout).
+VENDOR_CONFIG = ("html_static_path", "nb_ipywidgets_js", "mathjax_path")
 #: A stand-in for the report chapters: one condition label and one theme label.
 PROBE_DOC = """# Prøvekapitel
 
@@ -64,9 +66,15 @@ class Book:
         self.out = root / "out"
         shutil.copytree(REPO_ROOT, self.repo, ignore=IGNORE)
         (self.repo / "_toc.yml").write_text(ANNEX_TOC, encoding="utf-8")
+        if not (REPO_ROOT / "book" / "_vendor").is_dir():  # `make vendor` not run: do without
+            cfg_path = self.repo / "_config.yml"
+            cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+            for key in VENDOR_CONFIG:
+                cfg.get("sphinx", {}).get("config", {}).pop(key, None)
+            cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
         self.data = self.repo / "data"
-        self.env = {**os.environ, "PLUSDIG_DATA": str(self.data)}
-        self.env.pop("PLUSDIG_READ_LOG", None)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PLUSDIG_")}
+        self.env["PLUSDIG_DATA"] = str(self.data)
 
     def build(self) -> str:
         proc = subprocess.run(
