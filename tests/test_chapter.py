@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -170,13 +169,11 @@ def test_find_root_outside_a_book(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- end to end
 def _copy_repo(dest: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True,
-                           text=True, check=True).stdout.split("\0")
-    for rel in filter(None, files):
-        src = REPO_ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
+    """The committed tree (HEAD), as a fresh clone and CI see it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=REPO_ROOT,
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
 
 
 @pytest.mark.build
@@ -199,7 +196,8 @@ def test_make_chapter_builds_without_warnings_and_passes_nbval(tmp_path: Path) -
 
     # in the right part of the real TOC, nothing else changed
     toc_text = (repo / "_toc.yml").read_text(encoding="utf-8")
-    original = (REPO_ROOT / "_toc.yml").read_text(encoding="utf-8")
+    original = subprocess.run(["git", "show", "HEAD:_toc.yml"], cwd=REPO_ROOT, check=True,
+                              capture_output=True, text=True).stdout
     assert toc_text.replace(f"      - file: book/report/{slug}\n", "") == original
     report_part = next(p for p in yaml.safe_load(toc_text)["parts"]
                        if p["chapters"][0].get("file", "").startswith("book/report/"))

@@ -5,14 +5,13 @@
   respondent-level survey table is refused, and the repository is left unchanged;
 - a good change still commits, and notebooks are stripped except ``keep_output`` cells.
 
-The copy holds the repository's tracked files and a symlink to the real ``.venv`` (the
+The copy holds the committed files (HEAD, as CI sees them) and a symlink to the real ``.venv`` (the
 hooks call ``.venv/bin/...``). Nothing is downloaded: every hook is ``repo: local``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,20 +41,23 @@ def _env(repo: Path) -> dict[str, str]:
     return env
 
 
-def tracked_files() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, text=True,
-                         capture_output=True, check=True).stdout
-    return [f for f in out.split("\0") if f and (REPO_ROOT / f).is_file()]
+def export_head(dest: Path) -> None:
+    """Write the committed tree (HEAD) to ``dest``: what a fresh clone, and CI, sees.
+
+    Uncommitted edits in the working tree are left out on purpose: in a shared working tree
+    they may be someone's half-done work.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=REPO_ROOT,
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh git repository holding the tracked files, with the hooks installed."""
     dest = tmp_path_factory.mktemp("precommit") / "repo"
-    for rel in tracked_files():
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / rel, target)
+    export_head(dest)
     (dest / ".venv").symlink_to(VENV, target_is_directory=True)
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
