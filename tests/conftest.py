@@ -159,7 +159,9 @@ def chapter_titles(built_site: Path, book_config: dict[str, Any]) -> dict[str, s
                              "html.parser")
         h1 = (soup.select_one("main article") or soup).find("h1")
         assert h1 is not None, chapter
-        titles[chapter] = " ".join(h1.get_text(" ", strip=True).rstrip("#").split())
+        for extra in h1.select(".section-number, .headerlink"):
+            extra.decompose()
+        titles[chapter] = " ".join(h1.get_text(" ", strip=True).split())
     return titles
 
 
@@ -232,6 +234,8 @@ def offline_page(browser: Any, site_url: str) -> Iterator[OfflinePage]:
     context.route("**/*", route)
     page.on("console", lambda m: m.type == "error" and result.console_errors.append(m.text))
     page.on("pageerror", lambda e: result.console_errors.append(f"pageerror: {e}"))
+    page.on("response", lambda r: r.status >= 400
+            and result.console_errors.append(f"HTTP {r.status}: {r.url}"))
     try:
         yield result
     finally:

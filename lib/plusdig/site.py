@@ -12,6 +12,8 @@ Registered in ``_config.yml`` (``sphinx.extra_extensions``). It does a few small
   edition date, the TOC's parts as LaTeX ``\\part``s (chapters numbered as on the site; the
   front page's sections and unnumbered parts are unnumbered chapters), and the table of
   contents named "Indhold" rather than after the first part;
+- no thebe: Jupyter Book always loads sphinx-thebe, whose scripts name a CDN (and load
+  twice); the book has no live kernels, so they are removed;
 - for the PDF: a print equivalent of HTML tables in notebook outputs (pandas ``Styler`` and
   ``DataFrame`` outputs only carry ``text/html`` and a useless ``text/plain`` repr): the
   table is converted to a LaTeX ``longtable`` and offered as ``text/latex``, which the
@@ -280,6 +282,34 @@ def _latex_tables_transform() -> type:
     return LatexTables
 
 
+def _is_thebe(filename: Any, attributes: dict) -> bool:
+    return "thebe" in str(filename or "") or "THEBE_JS_URL" in str(attributes.get("body", ""))
+
+
+def _drop_thebe_assets(app: Any, env: Any, docnames: list[str]) -> None:
+    """Remove sphinx-thebe's scripts (Jupyter Book always loads it; the book has no live
+    kernels): they declare a CDN URL, and load twice (a console error)."""
+    app.registry.js_files = [(f, kw) for f, kw in app.registry.js_files if not _is_thebe(f, kw)]
+    app.registry.css_files = [(f, kw) for f, kw in app.registry.css_files
+                              if "thebe" not in str(f)]
+    builder = app.builder
+    for name in ("_js_files", "_css_files"):
+        assets = getattr(builder, name, None)
+        if isinstance(assets, list):
+            assets[:] = [a for a in assets
+                         if not _is_thebe(getattr(a, "filename", ""), getattr(a, "attributes", {}))]
+
+
+def _drop_thebe_config(app: Any, doctree: Any, docname: str) -> None:
+    """Remove the per-page thebe configuration (it names a Binder repository)."""
+    from docutils import nodes
+
+    for raw in list(doctree.findall(nodes.raw)):
+        text = raw.astext()
+        if "text/x-thebe-config" in text or text.startswith("<script>kernelName ="):
+            raw.parent.remove(raw)
+
+
 def _latex_builder_inited(app: Any) -> None:
     """The PDF's table of contents is "Indhold", not the caption of the first part."""
     if app.builder.name == "latex":
@@ -309,6 +339,43 @@ def _pdf_download_button(
                 )
 
 
+#: The AMD modules ``embed-amd.js`` defines (besides ``html-manager/dist/libembed-amd``).
+_WIDGET_MODULES = ("base", "base7", "controls", "controls7", "html-manager", "output")
+
+
+def _widget_assets_path(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    """Tell RequireJS where the vendored widget manager lives, so it finds its fonts.
+
+    ``embed-amd.js`` locates its assets from its AMD module's URL, which RequireJS would
+    otherwise place under the page's own folder. A global ``require`` object defined before
+    ``require.js`` loads is RequireJS's configuration.
+    """
+    scripts = getattr(app.builder, "_js_files", [])
+    if not any(str(getattr(js, "filename", "")).endswith("html-manager/embed-amd.js")
+               for js in scripts):
+        return
+    rel = context["pathto"]("_static/html-manager", 1)
+    modules = ", ".join(f"'@jupyter-widgets/{m}': d + '/{m}'" for m in _WIDGET_MODULES)
+    app.add_js_file(
+        None,
+        body=(f"var require = (function () {{ var d = new URL('{rel}', document.baseURI).href;"
+              f" return {{paths: {{'@jupyter-widgets/html-manager/dist': d, {modules}}}}}; }})();"),
+        priority=400,
+    )
+
+
+def _accessible_body(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    """Bibliography entries are list items of the bibliography list (docutils marks them
+    ``doc-biblioentry`` inside ``role="list"``, which ARIA forbids: axe-core, critical)."""
+    body = context.get("body")
+    if isinstance(body, str) and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def _copy_pdf(app: Any, exception: Exception | None) -> None:
     """Copy ``<build>/latex/<name>.pdf`` into the HTML output, if it has been built."""
     if exception is not None or app.builder.format != "html":
@@ -325,7 +392,13 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _latex_builder_inited)
     app.connect("doctree-read", _latex_parts)
     app.add_post_transform(_latex_tables_transform())
+    # after sphinx-thebe's handlers (default priority 500)
+    app.connect("env-before-read-docs", _drop_thebe_assets, priority=900)
+    app.connect("doctree-resolved", _drop_thebe_config, priority=900)
     # after sphinx-book-theme has built its header buttons (priority 501)
     app.connect("html-page-context", _pdf_download_button, priority=502)
+    # after myst-nb has added the widget scripts to the page (default priority 500)
+    app.connect("html-page-context", _widget_assets_path, priority=600)
+    app.connect("html-page-context", _accessible_body)
     app.connect("build-finished", _copy_pdf)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
