@@ -48,7 +48,7 @@ __all__ = [
     "SurveySource", "Survey", "SurveyTable", "current_source", "read_survey", "load_mapping",
     "validate", "load_invited", "load_survey", "wilson", "newcombe", "run_pipeline",
     "published_check", "figure_prevalence_trend", "figure_prevalence_groups",
-    "figure_comparison", "figure_indicator_trend", "banner_markdown",
+    "figure_comparison", "figure_indicator_trend", "banner_markdown", "chapter_numbers",
 ]
 
 # --------------------------------------------------------------------------- the contract
@@ -469,7 +469,8 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
         _fail(raw, "school", school_empty, "empty value", "a non-empty school name")
     final_codes, final_names = pd.factorize(school_names[:-1])
     out["school"] = pd.Categorical.from_codes(
-        np.append(final_codes, -1)[school_codes], categories=list(final_names))
+        np.append(final_codes, -1)[school_codes], categories=list(final_names)
+    ).reorder_categories(sorted(final_names))
 
     # respondent_id: non-empty and unique within year; values are never shown
     rid_codes, rid_u = pd.factorize(col("respondent_id"), use_na_sentinel=True)
@@ -1177,8 +1178,9 @@ def _label_synthetic(fig: Figure, synthetic: bool) -> None:
 
 def _note_dropped(fig: Figure, n_dropped: int, k: int) -> None:
     if n_dropped:
-        fig.text(0.01, 0.005, f"{n_dropped} gruppe(r) med færre end {k} besvarelser eller "
-                 "sekundært undertrykt er udeladt.", ha="left", va="bottom", fontsize=8,
+        what = "værdi" if n_dropped == 1 else "værdier"
+        fig.text(0.01, 0.005, f"Udeladt: {n_dropped} {what} med færre end {k} besvarelser "
+                 "eller sekundært undertrykt.", ha="left", va="bottom", fontsize=8,
                  color="#444444")
 
 
@@ -1237,7 +1239,7 @@ def figure_prevalence_groups(table: SurveyTable, title: str, xlabel: str) -> Fig
     ax.set_ylabel("Svarer ja til ensomhed")
     ax.set_title(title)
     if years:
-        ax.legend(title="Måling", ncols=len(years), loc="upper left")
+        ax.legend(title="Måling", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _note_dropped(fig, dropped, table.k)
     _label_synthetic(fig, table.synthetic)
     fig.tight_layout()
@@ -1274,7 +1276,8 @@ def figure_comparison(table: SurveyTable) -> Figure:
         danish_axis(ax, "x", percent=True)
     axes[0][0].set_yticks(range(len(labels)), labels)
     axes[0][0].invert_yaxis()
-    axes[0][0].legend(loc="lower right", fontsize=8)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles[:2], names[:2], loc="upper left", ncols=2, frameon=False)
     fig.suptitle("Ensomme og ikke-ensomme børn på de øvrige mål")
     _note_dropped(fig, dropped, table.k)
     _label_synthetic(fig, table.synthetic)
@@ -1323,3 +1326,65 @@ def banner_markdown(source: SurveySource, k: int) -> str:
     return (":::{admonition} Beregnet på de leverede besvarelser\n:class: note\n"
             "Kapitlet er beregnet på de leverede besvarelser fra trivselsmålingen. Ingen celle "
             f"bygger på færre end {k} besvarelser; mindre tal er undertrykt.\n:::\n")
+
+
+def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
+    """The numbers and data-driven words the chapter's prose glues, as Danish text.
+
+    Built only from the disclosure-controlled tables, so a suppressed value reads "–".
+    """
+    import numpy as np
+
+    from . import fmt
+
+    resp = tables["response"].values
+    prev = tables["prevalence_year"].values.sort_values("year")
+    trend = tables["trend"].values.set_index("indicator")
+    comp = tables["comparison"].values
+    check = tables["published_check"].values
+    years = [int(y) for y in prev["year"]]
+    first, last = (years[0], years[-1]) if years else (None, None)
+    out: dict[str, str] = {
+        "k": str(tables["response"].k),
+        "year_first": str(first),
+        "year_last": str(last),
+        "n_years": fmt.number(len(years)),
+        "years": f"{first}–{last}" if first != last else str(first),
+    }
+    done = resp["completed"].dropna()
+    out["completed_range"] = (f"{fmt.number(done.min())}–{fmt.number(done.max())}"
+                              if len(done) and done.min() != done.max()
+                              else (fmt.number(done.min()) if len(done) else "–"))
+    excluded = resp["excluded"].dropna()
+    out["excluded_total"] = fmt.number(excluded.sum()) if len(excluded) == len(resp) else "–"
+    rates = resp["rate_completed"].dropna()
+    lo_s, hi_s = (fmt.number(rates.min() * 100, 1), fmt.number(rates.max() * 100, 1)) \
+        if len(rates) else ("", "")
+    out["rate_range"] = ("ikke oplyst" if not len(rates) else
+                         f"{lo_s} %" if lo_s == hi_s else f"{lo_s}–{hi_s} %")
+    share = dict(zip(prev["year"].astype(int), prev["share"], strict=True))
+    out["lonely_first"] = _pct(share.get(first, np.nan))
+    out["lonely_last"] = _pct(share.get(last, np.nan))
+    d, low, high = (trend.loc["lonely", c] for c in ("diff", "low", "high"))
+    out["lonely_change"] = "–" if math.isnan(d) else _signed(d * 100, 1)
+    out["lonely_change_ci"] = _ci(low, high)
+    if math.isnan(d) or first == last:
+        out["lonely_change_verdict"] = "Ændringen kan ikke beregnes med de viste data."
+    elif low > 0 or high < 0:
+        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter ikke 0, så ændringen er "
+                                        "større end den statistiske usikkerhed.")
+    else:
+        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter 0, så ændringen kan "
+                                        "skyldes tilfældig variation.")
+    out["lonely_direction"] = ("–" if math.isnan(d) else "lavere" if d < 0 else
+                               "højere" if d > 0 else "den samme")
+    latest = comp[comp["year"] == last].dropna(subset=["diff"])
+    out["n_measures"] = fmt.number(comp["measure"].nunique())
+    out["n_measures_shown"] = fmt.number(len(latest))
+    out["n_measures_clear"] = fmt.number(int(((latest["low"] > 0) | (latest["high"] < 0)).sum()))
+    applicable = check[~check["indicator"].isin(NOT_FROM_RESPONSES)]
+    out["published_total"] = fmt.number(len(applicable))
+    out["published_matched"] = fmt.number(int((applicable["status"] == "stemmer").sum()))
+    out["published_not_data"] = fmt.number(len(check) - len(applicable))
+    out["n_suppressed"] = fmt.number(sum(t.suppressed for t in tables.values()))
+    return out

@@ -1,0 +1,150 @@
+"""Leak test: build the survey chapter on a fixture with one school of 3 pupils.
+
+The chapter "Trivselsmålingen i dybden" is built with Jupyter Book into a temporary folder,
+once with ``PLUSDIG_SURVEY`` pointing at a fixture delivery and once on the bundled synthetic
+data. The fixture has random, greppable respondent ids and a school ("Miniskolen") of three
+pupils. The test asserts that
+
+* the build succeeds with zero warnings (``-n -W``),
+* no respondent id from the fixture appears anywhere in the build output (HTML, search index,
+  executed notebooks in the Jupyter cache, images' metadata ...),
+* the built HTML shows no count or share for the tiny school: every cell in its table rows is a
+  suppression marker,
+* the "Syntetiske data" label appears on every table and the admonition with synthetic data,
+  and disappears with real data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+from fixtures import survey_fixtures as sf
+
+from plusdig.style import SYNTHETIC_LABEL
+
+REPO = Path(__file__).resolve().parents[1]
+CHAPTER = "book/report/trivsel-dybden"
+JB = Path(sys.executable).with_name("jupyter-book")
+
+pytestmark = pytest.mark.build
+
+
+def _book(tmp: Path) -> Path:
+    """A minimal book in ``tmp``: the repo's parse/execute settings, only the survey chapter."""
+    src = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    sphinx_config = src.get("sphinx", {}).get("config", {})
+    config = {
+        "title": "Lækagetest",
+        "author": src.get("author", ""),
+        "only_build_toc_files": True,
+        "execute": {**src.get("execute", {}), "execute_notebooks": "force"},
+        "parse": src.get("parse", {}),
+        "sphinx": {"config": {key: sphinx_config[key] for key in
+                              ("language", "suppress_warnings", "nb_merge_streams")
+                              if key in sphinx_config}},
+    }
+    book = tmp / "book-src"
+    (book / "book" / "report").mkdir(parents=True)
+    shutil.copy(REPO / f"{CHAPTER}.ipynb", book / f"{CHAPTER}.ipynb")
+    (book / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True),
+                                      encoding="utf-8")
+    (book / "_toc.yml").write_text(f"format: jb-book\nroot: {CHAPTER}\n", encoding="utf-8")
+    return book
+
+
+def _build(tmp: Path, env_extra: dict[str, str]) -> tuple[Path, str]:
+    book = _book(tmp)
+    out = tmp / "build-out"
+    env = {**os.environ, **env_extra}
+    env.pop("PLUSDIG_SURVEY", None) if "PLUSDIG_SURVEY" not in env_extra else None
+    env.pop("PLUSDIG_DISCLOSURE_K", None)
+    proc = subprocess.run([str(JB), "build", str(book), "-n", "-W", "--keep-going",
+                           "--path-output", str(out)], env=env, capture_output=True, text=True,
+                          timeout=900, check=False)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert not re.search(r"(?i): warning:", log), log[-4000:]  # -W: Sphinx warnings are fatal
+    return out, log
+
+
+@pytest.fixture(scope="module")
+def fixture_build(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("leak")
+    frame = sf.leak_frame()
+    path = sf.write_csv(frame, tmp / "fixture-delivery.csv")
+    out, log = _build(tmp, {"PLUSDIG_SURVEY": str(path)})
+    return out, log, set(frame["respondent_id"])
+
+
+@pytest.fixture(scope="module")
+def synthetic_build(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("synthetic")
+    out, log = _build(tmp, {})
+    return out, log
+
+
+def _chapter_html(out: Path) -> BeautifulSoup:
+    page = out / "_build" / "html" / f"{CHAPTER}.html"
+    assert page.is_file()
+    return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_no_respondent_id_anywhere_in_the_build(fixture_build):
+    out, log, ids = fixture_build
+    assert len(ids) > 500 and all(re.fullmatch(sf.ID_PATTERN, i) for i in ids)
+    pattern = re.compile(sf.ID_PATTERN.encode())
+    n_files = 0
+    for path in out.rglob("*"):
+        if path.is_file():
+            n_files += 1
+            hits = set(pattern.findall(path.read_bytes()))
+            assert not hits, f"respondent ids leaked into {path.relative_to(out)}"
+    assert n_files > 10  # the build wrote HTML, images, the cache ...
+    assert not pattern.search(log.encode())
+
+
+def test_tiny_school_has_no_count_or_share(fixture_build):
+    out, _, _ = fixture_build
+    soup = _chapter_html(out)
+    rows = [tr for tr in soup.find_all("tr") if sf.TINY_SCHOOL in tr.get_text()]
+    assert rows, "the tiny school should appear (suppressed) in the school table"
+    for tr in rows:
+        cells = [td.get_text(strip=True) for td in tr.find_all(["td", "th"])]
+        others = [c for c in cells if c not in {sf.TINY_SCHOOL, "2018"}]
+        assert others and all(c in {"<5", "–"} for c in others), cells
+    # nowhere else on the page: not in prose, captions or figure descriptions
+    text = soup.get_text()
+    assert text.count(sf.TINY_SCHOOL) == len(rows)
+
+
+def test_real_data_build_has_no_synthetic_label(fixture_build):
+    out, _, _ = fixture_build
+    soup = _chapter_html(out)
+    assert SYNTHETIC_LABEL not in soup.get_text()
+    assert "Beregnet på de leverede besvarelser" in soup.get_text()
+    assert soup.find("table") is not None
+
+
+def test_synthetic_build_is_labelled(synthetic_build):
+    out, _ = synthetic_build
+    soup = _chapter_html(out)
+    admonition = soup.find(class_="admonition")
+    assert admonition is not None and SYNTHETIC_LABEL in admonition.get_text()
+    # the admonition opens the chapter: it comes before any section text or table
+    first_para = soup.find("section").find(["div", "p", "table"], recursive=True)
+    assert first_para is not None and SYNTHETIC_LABEL in first_para.get_text()
+    tables = soup.find_all("table")
+    assert len(tables) >= 10
+    for table in tables:
+        caption = table.find("caption")
+        assert caption is not None and SYNTHETIC_LABEL in caption.get_text(), caption
+    assert len(soup.find_all("img")) >= 6  # every figure is drawn (label inside the image)
+    assert "{glue" not in soup.get_text()
