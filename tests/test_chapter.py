@@ -162,6 +162,24 @@ def test_cli_error_exit_code(small_repo: Path, monkeypatch: pytest.MonkeyPatch,
     assert capsys.readouterr().err.startswith("Fejl: Der findes allerede et kapitel")
 
 
+def test_template_that_cannot_run_changes_nothing(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Broken data: the kernel error comes back as one plain line; no file is written."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "activities.yaml").write_text("- id: [\n", encoding="utf-8")
+    monkeypatch.setenv("PLUSDIG_DATA", str(data))
+    (tmp_path / "_toc.yml").write_text(TOC, encoding="utf-8")
+    with pytest.raises(ChapterError) as info:
+        chapter.new_chapter("Nyt kapitel", "report", root=tmp_path)
+    message = str(info.value)
+    assert message.startswith("Skabelonen kunne ikke køres, så kapitlet er ikke oprettet.")
+    assert "DataValidationError: " in message and "malformed YAML" in message
+    assert "Traceback" not in message and "\x1b[" not in message
+    assert not (tmp_path / "book" / "report" / "nyt-kapitel.ipynb").exists()
+    assert (tmp_path / "_toc.yml").read_text(encoding="utf-8") == TOC
+
+
 def test_find_root_outside_a_book(tmp_path: Path) -> None:
     with pytest.raises(ChapterError, match="Kan ikke finde bogens _toc.yml"):
         chapter.find_root(tmp_path)

@@ -140,6 +140,8 @@ def _data_env(root: Path) -> Iterator[None]:
 
 def execute(nb: Any, folder: Path, root: Path, timeout: int = 300) -> Any:
     """Run every cell of ``nb`` in ``folder`` with the python3 kernel, as the build does."""
+    import subprocess
+
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -147,11 +149,12 @@ def execute(nb: Any, folder: Path, root: Path, timeout: int = 300) -> Any:
                             resources={"metadata": {"path": str(folder)}})
     try:
         with _data_env(root):
-            client.execute()
+            # the kernel's own log lines (stderr) are noise here; cell errors still surface
+            client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
         raise ChapterError("Skabelonen kunne ikke køres, så kapitlet er ikke oprettet. Kør "
                            "'make validate' for at se, om data er i orden. Fejlen var:\n"
-                           f"{exc}") from None
+                           f"{exc.ename}: {exc.evalue}") from None
     return nb
 
 
