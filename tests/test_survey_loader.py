@@ -304,3 +304,20 @@ def test_nothing_silently_coerced(frame):
     assert len(typed) == len(frame)
     src = pd.to_numeric(frame["sdq_total"].replace("", np.nan))
     assert np.allclose(typed["sdq_total"].to_numpy(), src.to_numpy(), equal_nan=True)
+
+
+def test_utf8_bom_csv(tmp_path, frame, expected):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + sf.write_csv(frame, tmp_path / "plain.csv").read_bytes())
+    assert_same(load(path), expected)
+
+
+def test_csv_error_never_quotes_a_line(tmp_path, frame):
+    path = sf.write_csv(frame, tmp_path / "r.csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[7] += ",ekstra"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as err:
+        load(path)
+    assert frame.loc[6, "respondent_id"] not in str(err.value)
+    assert "Expected 14 columns, got 15" in str(err.value)

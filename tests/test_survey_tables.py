@@ -234,3 +234,16 @@ def test_pipeline_at_national_scale_is_fast(tmp_path):
     elapsed = time.perf_counter() - start
     assert set(tables) == EXPECTED_TABLES
     assert elapsed <= 10.0, f"survey pipeline took {elapsed:.1f} s on {len(rows)} rows"
+
+
+def test_chapter_numbers_are_danish_text(synthetic_tables, leak_tables):
+    nums = survey.chapter_numbers(synthetic_tables)
+    assert nums["k"] == "5" and nums["years"] == "2017–2019"
+    assert nums["published_matched"] == nums["published_total"]
+    assert nums["lonely_direction"] == "lavere"  # the synthetic data follow "fewer in 2018"
+    assert nums["lonely_first"].endswith(" %") and "," in nums["lonely_first"]
+    assert "omfatter" in nums["lonely_change_verdict"]
+    assert all(isinstance(v, str) for v in nums.values())
+    real = survey.chapter_numbers(leak_tables)
+    assert real["rate_range"] == "ikke oplyst"
+    assert int(real["n_suppressed"]) > 0
