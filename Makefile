@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-JB := $(VENV)/bin/jupyter-book
+# jupyter-book, run through plusdig.build (skips a slow optional import; same arguments).
+# The build itself re-executes changed notebooks in parallel: plusdig.build in _config.yml.
+JB := $(PY) -m plusdig.build jb
 STAMP := $(VENV)/.installed
 JBFLAGS := -n -W --keep-going
 
@@ -15,6 +17,7 @@ help:
 	@echo "make pdf       build the PDF (_build/latex/plusdig-evaluering.pdf)"
 	@echo "make validate  load and validate every file in data/"
 	@echo "make clean     remove build output and caches"
+	@echo "make bench     benchmark builds and scale on a temporary copy (BENCHFLAGS=\"--runs 5\")"
 	@echo "make lab       JupyterLab with the book's kernel (the .venv's Python and plusdig)"
 	@echo "make chapter NAME=\"Titel\" [PART=report|annex] [SLUG=...]  new chapter from the template"
 
@@ -68,6 +71,13 @@ test: $(STAMP) vendor
 
 clean:
 	rm -rf _build .pytest_cache
+
+# Build benchmark (scripts/bench.py): clean/no-change/edit/data-change rebuilds, PDF, make test,
+# survey and annex scale; runs on a temporary copy, prints a table, writes _build/bench.json.
+.PHONY: bench
+BENCHFLAGS ?=
+bench: $(STAMP) vendor
+	$(PY) scripts/bench.py $(BENCHFLAGS)
 
 # Authoring (CONTRIBUTING.md). `lab` runs the venv's JupyterLab from the repository root; its
 # python3 kernel is the venv's Python (the one the build executes notebooks with), and

@@ -429,15 +429,38 @@ def _cache_path(srcdir: Path, path_output: str | None) -> Path:
     return base / "_build" / ".jupyter_cache"
 
 
+def jupyter_book(argv: Sequence[str]) -> int:
+    """Run the ``jupyter-book`` command line in this process, minus one slow optional import.
+
+    Jupyter Book validates its configuration with jsonschema, which imports ``rfc3987_syntax``
+    when it is installed (it is, for jupyter-events) and spends 1-2 s building an IRI parser
+    nothing here uses. ``make book`` and ``make pdf`` build through this function.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from jupyter_book.cli.main import main as jb_main
+
+    sys.argv = ["jupyter-book", *argv]
+    try:
+        jb_main()
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m plusdig.build status|execute [--srcdir .] [--path-output DIR]``."""
+    """``python -m plusdig.build status|execute [--srcdir .] [--path-output DIR]``, or
+    ``python -m plusdig.build jb <jupyter-book arguments>`` (see :func:`jupyter_book`)."""
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["jb"]:
+        return jupyter_book(args_in[1:])
     ap = argparse.ArgumentParser(prog="python -m plusdig.build", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=["status", "execute"])
     ap.add_argument("--srcdir", default=".")
     ap.add_argument("--path-output", default=None,
                     help="the folder given to jupyter-book build --path-output (default: srcdir)")
     ap.add_argument("--jobs", type=int, default=None)
-    args = ap.parse_args(argv)
+    args = ap.parse_args(args_in)
     src = Path(args.srcdir).resolve()
     cache_path = _cache_path(src, args.path_output)
     notebooks = toc_notebooks(src)

@@ -1,0 +1,480 @@
+#!/usr/bin/env python
+"""Benchmark the book's build: ``make bench`` (or ``.venv/bin/python scripts/bench.py``).
+
+Measures, on a temporary copy of the repository (the working tree is never touched):
+
+* clean HTML build of the whole book, no-change rebuild, rebuild after editing one chapter's
+  text and after editing one chapter's code, rebuild after changing one value in ``data/``,
+  clean PDF build (notebooks cached), ``make test``;
+* scale: the survey pipeline (load, validate, every table of the survey chapter with disclosure
+  control) on the synthetic generator at 1x, 10x and national scale (~600,000 rows), and the
+  activity annex with 13, 130 and 1,300 activities (rendering the pages, and an HTML build
+  of the annex on its own).
+
+Every figure is the median of ``--runs`` runs, each in a fresh process, with its peak memory:
+the largest resident set of the whole process tree (sampled with psutil every 50 ms) and of
+the single largest process (``getrusage``). Prints a table and writes it as JSON
+(``_build/bench.json`` by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+JBFLAGS = ["-n", "-W", "--keep-going"]
+
+#: Targets from the issue (seconds / MB), shown next to the measurements.
+TARGETS = {
+    "clean_html": 45.0,
+    "no_change": 3.0,
+    "edit_chapter_text": 8.0,
+    "edit_chapter_code": 8.0,
+    "survey_national": 10.0,
+}
+TARGET_SURVEY_MB = 2048.0
+
+
+@dataclass
+class Measure:
+    """One benchmark line: runs, median seconds, peak memory."""
+
+    name: str
+    label: str
+    runs: list[float] = field(default_factory=list)
+    peak_tree_mb: float = 0.0
+    peak_process_mb: float = 0.0
+    target_s: float | None = None
+    note: str = ""
+    size: int | None = None
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.runs) if self.runs else None
+
+    def as_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["median_s"] = None if self.median is None else round(self.median, 3)
+        d["runs"] = [round(r, 3) for r in self.runs]
+        d["peak_tree_mb"] = round(self.peak_tree_mb, 1)
+        d["peak_process_mb"] = round(self.peak_process_mb, 1)
+        d["meets_target"] = (None if self.target_s is None or self.median is None
+                             else self.median <= self.target_s)
+        return d
+
+
+# --------------------------------------------------------------------------- running
+#: Runs the measured command as its child and reports the largest resident set of any process
+#: below it (getrusage of the waited-for children; KB on Linux), so each run is measured alone.
+_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[1:])\n"
+    "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "sys.stdout.flush(); print(f'__MAXRSS__ {kb}', flush=True)\n"
+    "sys.exit(code)\n"
+)
+
+
+def run(cmd: Sequence[str], *, env: dict[str, str], cwd: Path | None = None,
+        check: bool = True) -> tuple[float, float, float, str]:
+    """Run ``cmd`` in a fresh process; return (seconds, peak tree MB, peak process MB, output)."""
+    import psutil
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, *cmd], env=env, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.Error:
+            return
+        while not done.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                break
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total / 2**20)
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    seconds = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    match = re.search(r"__MAXRSS__ (\d+)", out)
+    process_mb = int(match.group(1)) / 1024 if match else float("nan")
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-3000:]}")
+    return seconds, peak[0], process_mb, out
+
+
+def measure(m: Measure, n: int, cmd: Sequence[str], *, env: dict[str, str],
+            before: Callable[[int], None] | None = None, cwd: Path | None = None) -> Measure:
+    """Run ``cmd`` ``n`` times (calling ``before(i)`` first) into ``m``."""
+    for i in range(n):
+        if before:
+            before(i)
+        seconds, tree, process, out = run(cmd, env=env, cwd=cwd)
+        m.runs.append(seconds)
+        m.peak_tree_mb = max(m.peak_tree_mb, tree)
+        if not math.isnan(process):
+            m.peak_process_mb = max(m.peak_process_mb, process)
+        executed = re.findall(r"plusdig\.build: (\d+) notebook\(s\) cached and current, (\d+) "
+                              r"executed", out)
+        if executed:
+            fresh, ran = executed[-1]
+            m.note = f"{ran} notebook(s) executed, {fresh} cached"
+        print(f"  {m.label}: run {i + 1}/{n}: {seconds:.1f} s  {m.note}", flush=True)
+    return m
+
+
+# --------------------------------------------------------------------------- the copy
+def repo_files() -> list[str]:
+    """Files of the working tree (tracked and untracked, minus what .gitignore ignores)."""
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
+                         check=True, capture_output=True).stdout.decode()
+    return [f for f in out.split("\0") if f and (REPO / f).is_file()]
+
+
+def make_copy(dest: Path) -> Path:
+    """Copy the working tree (plus the vendored front-end files) to ``dest``."""
+    for rel in repo_files():
+        if rel.startswith("data/private/"):
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target)
+    vendor = REPO / "book" / "_vendor"
+    if vendor.is_dir():
+        shutil.copytree(vendor, dest / "book" / "_vendor", dirs_exist_ok=True)
+    return dest
+
+
+def copy_env(copy: Path) -> dict[str, str]:
+    """Environment that makes the copy use its own library and data."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PLUSDIG_") and k != "SOURCE_DATE_EPOCH"}
+    env["PYTHONPATH"] = str(copy / "lib")
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def jb(copy: Path, out: Path, *extra: str) -> list[str]:
+    """The book build as ``make book`` runs it (jupyter-book through plusdig.build)."""
+    return [sys.executable, "-m", "plusdig.build", "jb", "build", str(copy), *JBFLAGS,
+            "--path-output", str(out), *extra]
+
+
+def first_notebook_chapter(copy: Path) -> Path:
+    """A report chapter notebook that reads data/activities.yaml (edited by the benchmark)."""
+    candidates = sorted((copy / "book" / "report").glob("*.ipynb"))
+    for nb in candidates:
+        if "activities" in nb.read_text(encoding="utf-8"):
+            return nb
+    if not candidates:
+        raise RuntimeError("no chapter notebook under book/report")
+    return candidates[0]
+
+
+def edit_notebook(path: Path, kind: str, i: int) -> None:
+    """Change the last markdown cell's text or the last code cell (a comment) of ``path``."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == ("markdown" if kind == "text" else "code")]
+    cell = cells[-1]
+    if kind == "text":
+        cell.source = re.sub(r"\n\nMåling \d+\.$", "", cell.source) + f"\n\nMåling {i}."
+    else:
+        cell.source = re.sub(r"\n# benchmark edit \d+$", "", cell.source) \
+            + f"\n# benchmark edit {i}"
+    nbformat.write(nb, path)
+
+
+def edit_data_value(copy: Path, i: int) -> None:
+    """Change one value in data/activities.yaml: the first activity's title."""
+    path = copy / "data" / "activities.yaml"
+    text = path.read_text(encoding="utf-8")
+    new = re.sub(r"^(  title: .*?)( \(måling \d+\))?$", rf"\1 (måling {i})", text, count=1,
+                 flags=re.MULTILINE)
+    path.write_text(new, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- scale
+SURVEY_SCRIPT = """
+import resource, sys, time
+from pathlib import Path
+from plusdig import survey
+rows, invited = Path(sys.argv[1]), Path(sys.argv[2])
+t0 = time.perf_counter()
+tables = survey.run_pipeline(survey.SurveySource(rows, True, invited=invited))
+seconds = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"RESULT {seconds:.4f} {peak:.1f} {len(tables)}")
+"""
+
+ANNEX_SCRIPT = """
+import resource, sys, time
+from pathlib import Path
+from plusdig import annex
+base = Path(sys.argv[1])
+t0 = time.perf_counter()
+pages = annex.render_pages(base)
+seconds = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"RESULT {seconds:.4f} {peak:.1f} {len(pages)}")
+"""
+
+
+def _result(out: str) -> tuple[float, float, int]:
+    match = re.search(r"RESULT (\S+) (\S+) (\d+)", out)
+    if not match:
+        raise RuntimeError(out[-3000:])
+    return float(match.group(1)), float(match.group(2)), int(match.group(3))
+
+
+def scale_survey(copy: Path, tmp: Path, env: dict[str, str], runs: int) -> list[Measure]:
+    """Survey pipeline on synthetic data at 1x, 10x and ~600,000 rows."""
+    out: list[Measure] = []
+    for label, args in [("1x", ["--scale", "1"]), ("10x", ["--scale", "10"]),
+                        ("national", ["--scale", "178", "--schools", "1300"])]:
+        folder = tmp / f"survey-{label}"
+        subprocess.run([sys.executable, "-m", "plusdig.synthetic", "--out", str(folder), *args],
+                       env=env, check=True, capture_output=True)
+        rows = sorted(folder.glob("*survey*.csv"))[0]
+        invited = sorted(folder.glob("*invited*.csv"))[0]
+        n = sum(1 for _ in rows.open(encoding="utf-8")) - 1
+        m = Measure(f"survey_{label}", f"surveypipeline {label} ({n:,} rækker)", size=n,
+                    target_s=TARGETS["survey_national"] if label == "national" else None)
+        for i in range(runs):
+            _, tree, _, text = run([sys.executable, "-c", SURVEY_SCRIPT, str(rows), str(invited)],
+                                   env=env)
+            seconds, peak, _ = _result(text)
+            m.runs.append(seconds)
+            m.peak_process_mb = max(m.peak_process_mb, peak)
+            m.peak_tree_mb = max(m.peak_tree_mb, tree)
+            print(f"  {m.label}: run {i + 1}/{runs}: {seconds:.2f} s, {peak:.0f} MB", flush=True)
+        m.note = f"peak {m.peak_process_mb:.0f} MB (target <= {TARGET_SURVEY_MB:.0f} MB)" \
+            if label == "national" else ""
+        out.append(m)
+    return out
+
+
+def scaled_data(copy: Path, dest: Path, factor: int) -> Path:
+    """A copy of data/ whose activities.yaml repeats the 13 activities ``factor`` times."""
+    import yaml
+
+    shutil.copytree(copy / "data", dest, ignore=shutil.ignore_patterns("private"))
+    acts = yaml.safe_load((dest / "activities.yaml").read_text(encoding="utf-8"))
+    out = []
+    for k in range(factor):
+        for a in acts:
+            b = json.loads(json.dumps(a))
+            if k:
+                b["id"] = a["id"] + k * len(acts)
+                b["slug"] = f"{a['slug']}-{k + 1}"
+                b["title"] = f"{a['title']} ({k + 1})"
+            out.append(b)
+    (dest / "activities.yaml").write_text(yaml.safe_dump(out, allow_unicode=True, sort_keys=False),
+                                          encoding="utf-8")
+    return dest
+
+
+def annex_book(copy: Path, dest: Path) -> Path:
+    """A book of the annex only (index, generated pages), with the copy's configuration."""
+    import yaml
+
+    for name in ("_config.yml", "references.bib", "requirements.txt"):
+        if (copy / name).exists():
+            shutil.copy2(copy / name, dest / name)
+    shutil.copytree(copy / "book" / "annex", dest / "book" / "annex",
+                    ignore=shutil.ignore_patterns("generated", "*.ipynb"))
+    if (copy / "book" / "_vendor").is_dir():
+        shutil.copytree(copy / "book" / "_vendor", dest / "book" / "_vendor")
+    if (copy / "book" / "_templates").is_dir():
+        shutil.copytree(copy / "book" / "_templates", dest / "book" / "_templates")
+    (dest / "book" / "index.md").write_text("# Annex\n", encoding="utf-8")
+    toc = {"format": "jb-book", "root": "book/index", "chapters": [
+        {"file": "book/annex/index"},
+        {"glob": "book/annex/generated/aktivitet-*"},
+    ]}
+    (dest / "_toc.yml").write_text(yaml.safe_dump(toc), encoding="utf-8")
+    return dest
+
+
+def scale_annex(copy: Path, tmp: Path, env: dict[str, str], runs: int,
+                build_runs: int) -> list[Measure]:
+    """The annex with 13, 130 and 1,300 activities: rendering, and an HTML build of it."""
+    out: list[Measure] = []
+    for factor in (1, 10, 100):
+        n = 13 * factor
+        data = scaled_data(copy, tmp / f"annex-data-{n}", factor)
+        m = Measure(f"annex_render_{n}", f"annex: dan {n:,} aktivitetssider", size=n)
+        for i in range(runs):
+            _, tree, _, text = run([sys.executable, "-c", ANNEX_SCRIPT, str(data)], env=env)
+            seconds, peak, pages = _result(text)
+            m.runs.append(seconds)
+            m.peak_process_mb = max(m.peak_process_mb, peak)
+            m.peak_tree_mb = max(m.peak_tree_mb, tree)
+            print(f"  {m.label}: run {i + 1}/{runs}: {seconds:.2f} s ({pages} pages)", flush=True)
+        out.append(m)
+        if build_runs:
+            book = annex_book(copy, tmp / f"annex-book-{n}")
+            benv = dict(env, PLUSDIG_DATA=str(data))
+            b = Measure(f"annex_build_{n}", f"annex: HTML-bygning, {n:,} aktiviteter", size=n)
+
+            def clean(_i: int, book: Path = book) -> None:
+                shutil.rmtree(book / "_out", ignore_errors=True)
+
+            measure(b, build_runs, jb(book, book / "_out"), env=benv, before=clean)
+            out.append(b)
+    return out
+
+
+def growth(measures: list[Measure]) -> str:
+    """How time grows with size: the exponent b in t ~ n^b between successive sizes."""
+    pts = [(m.size, m.median) for m in measures if m.size and m.median]
+    parts = []
+    for (n1, t1), (n2, t2) in zip(pts, pts[1:], strict=False):
+        b = math.log(t2 / t1) / math.log(n2 / n1) if t1 > 0 and t2 > 0 else float("nan")
+        parts.append(f"{n1:,}->{n2:,}: x{t2 / t1:.1f} time for x{n2 / n1:.0f} size "
+                     f"(t ~ n^{b:.2f})")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- main
+def print_table(measures: list[Measure], growths: dict[str, str]) -> None:
+    w = max(len(m.label) for m in measures) + 2
+    print()
+    print(f"{'Måling':<{w}}{'median s':>10}{'runs':>6}{'mål s':>8}{'top MB (træ)':>14}"
+          f"{'top MB (proces)':>17}  note")
+    print("-" * (w + 70))
+    for m in measures:
+        med = "-" if m.median is None else f"{m.median:.2f}"
+        tgt = "" if m.target_s is None else f"{m.target_s:.0f}"
+        ok = "" if m.target_s is None or m.median is None else (
+            " ok" if m.median <= m.target_s else " OVER")
+        print(f"{m.label:<{w}}{med:>10}{len(m.runs):>6}{tgt + ok:>8}{m.peak_tree_mb:>14.0f}"
+              f"{m.peak_process_mb:>17.0f}  {m.note}")
+    for name, text in growths.items():
+        print(f"growth {name}: {text}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    ap.add_argument("--test-runs", type=int, default=None,
+                    help="runs of `make test` (default: --runs)")
+    ap.add_argument("--annex-build-runs", type=int, default=1,
+                    help="HTML builds of the scaled annex per size (0 skips them)")
+    ap.add_argument("--skip", default="", help="comma-separated: html,pdf,test,survey,annex")
+    ap.add_argument("--json", default=str(REPO / "_build" / "bench.json"))
+    ap.add_argument("--keep", action="store_true", help="keep the temporary copy")
+    args = ap.parse_args(argv)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    n = args.runs
+
+    tmp = Path(tempfile.mkdtemp(prefix="plusdig-bench-"))
+    copy = make_copy(tmp / "repo")
+    env = copy_env(copy)
+    out = tmp / "out"
+    measures: list[Measure] = []
+    growths: dict[str, str] = {}
+    print(f"benchmark on a copy in {tmp}; {os.cpu_count()} core(s); {n} run(s) each", flush=True)
+    try:
+        if "html" not in skip:
+            clean = measure(Measure("clean_html", "ren HTML-bygning (hele bogen)",
+                                    target_s=TARGETS["clean_html"]), n, jb(copy, out), env=env,
+                            before=lambda i: shutil.rmtree(out, ignore_errors=True))
+            measures.append(clean)
+            measures.append(measure(Measure("no_change", "genbygning uden ændringer",
+                                            target_s=TARGETS["no_change"]),
+                                    n, jb(copy, out), env=env))
+            chapter = first_notebook_chapter(copy)
+            rel = chapter.relative_to(copy)
+            measures.append(measure(
+                Measure("edit_chapter_text", f"ét kapitel redigeret, tekst ({rel.name})",
+                        target_s=TARGETS["edit_chapter_text"]),
+                n, jb(copy, out), env=env, before=lambda i: edit_notebook(chapter, "text", i)))
+            measures.append(measure(
+                Measure("edit_chapter_code", f"ét kapitel redigeret, kode ({rel.name})",
+                        target_s=TARGETS["edit_chapter_code"]),
+                n, jb(copy, out), env=env, before=lambda i: edit_notebook(chapter, "code", i)))
+            measures.append(measure(
+                Measure("data_change", "én værdi i data/activities.yaml ændret"),
+                n, jb(copy, out), env=env, before=lambda i: edit_data_value(copy, i)))
+        if "pdf" not in skip:
+            pdf = Measure("pdf", "PDF-bygning (notebooks i cache)")
+            if shutil.which("xelatex") and shutil.which("latexmk"):
+                measure(pdf, n, jb(copy, out, "--builder", "pdflatex"), env=env,
+                        before=lambda i: shutil.rmtree(out / "_build" / "latex",
+                                                       ignore_errors=True))
+            else:
+                pdf.note = "ikke målt: xelatex/latexmk er ikke installeret"
+            measures.append(pdf)
+        if "test" not in skip:
+            # the recipe of `make test` (its set-up prerequisites are already satisfied here)
+            measures.append(measure(Measure("make_test", "make test (pytest tests book)"),
+                                    args.test_runs or n,
+                                    [sys.executable, "-m", "pytest", "-q", "--nbval-lax", "tests",
+                                     "book"], env=env, cwd=copy))
+        if "survey" not in skip:
+            s = scale_survey(copy, tmp, env, n)
+            measures.extend(s)
+            growths["survey"] = growth(s)
+        if "annex" not in skip:
+            a = scale_annex(copy, tmp, env, n, args.annex_build_runs)
+            measures.extend(a)
+            growths["annex render"] = growth([m for m in a if m.name.startswith("annex_render")])
+            builds = [m for m in a if m.name.startswith("annex_build")]
+            if builds:
+                growths["annex build"] = growth(builds)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    print_table(measures, growths)
+    result = {
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version(),
+                    "load_average_at_end": os.getloadavg()},
+        "runs": n,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "measures": [m.as_dict() for m in measures],
+        "growth": growths,
+    }
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    print(f"\nwritten: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Helpers for the tests that build the book on a temporary copy of the repository.
+
+The copy holds the library, the data, the configuration and a reduced table of contents (a
+root page, the colophon, one real chapter and small probe notebooks that use the real
+loaders), so the tests exercise the real pipeline (``plusdig.build`` inside
+``jupyter-book build -n -W``) in seconds rather than minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Configuration keys of the real book that need files a fresh checkout does not have
+#: (``make vendor``); the reduced test book does without them.
+_DROP_SPHINX_CONFIG = ("html_static_path", "nb_ipywidgets_js", "mathjax_path")
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def probe_notebook(title: str, setup: str, glue_name: str) -> nbformat.NotebookNode:
+    """A small notebook: one code cell (``setup`` must glue ``glue_name``) and a sentence."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {title}"),
+        nbformat.v4.new_code_cell(setup, metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_markdown_cell(f"Værdien er {{glue:text}}`{glue_name}`."),
+    ]
+    return nb
+
+
+#: Reads data/activities.yaml through the real loader and glues the first activity's title.
+PROBE_DATA = probe_notebook(
+    "Dataprobe",
+    "from myst_nb import glue\nimport plusdig\n\n"
+    "glue('first_title', plusdig.load_activities()[0].title, display=False)",
+    "first_title",
+)
+#: Reads no data file: only the library's Danish number formatting.
+PROBE_CODE = probe_notebook(
+    "Kodeprobe",
+    "from myst_nb import glue\nfrom plusdig import fmt\n\n"
+    "glue('formatted', fmt.number(1234567), display=False)",
+    "formatted",
+)
+
+
+def make_copy(dest: Path, chapters: list[str], *, git: bool = False) -> Path:
+    """Copy what the book needs into ``dest`` with a reduced TOC listing ``chapters``.
+
+    ``chapters`` are docnames; ``book/probe/data`` and ``book/probe/code`` are the probe
+    notebooks above, anything else is copied from the repository.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "private", "*.egg-info", "generated")
+    shutil.copytree(REPO / "lib", dest / "lib", ignore=ignore)
+    shutil.copytree(REPO / "data", dest / "data", ignore=ignore)
+    for name in ("requirements.txt", "references.bib", ".gitignore"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, dest / name)
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    sphinx = cfg.setdefault("sphinx", {})
+    sphinx["extra_extensions"] = ["plusdig.build"]
+    for key in _DROP_SPHINX_CONFIG:
+        (sphinx.get("config") or {}).pop(key, None)
+    (dest / "_config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (dest / "book").mkdir(exist_ok=True)
+    (dest / "book" / "index.md").write_text("# Testbog\n\nEn reduceret bog til test.\n",
+                                            encoding="utf-8")
+    for docname in chapters:
+        if docname.startswith("book/probe/"):
+            nb = {"book/probe/data": PROBE_DATA, "book/probe/code": PROBE_CODE}[docname]
+            target = dest / f"{docname}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, target)
+            continue
+        for suffix in (".ipynb", ".md"):
+            src = REPO / f"{docname}{suffix}"
+            if src.exists():
+                (dest / docname).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest / f"{docname}{suffix}")
+                break
+        else:
+            raise FileNotFoundError(docname)
+    toc = {"format": "jb-book", "root": "book/index",
+           "chapters": [{"file": d} for d in chapters]}
+    (dest / "_toc.yml").write_text(yaml.safe_dump(toc), encoding="utf-8")
+    if git:
+        run = dict(cwd=dest, check=True, capture_output=True)
+        subprocess.run(["git", "init", "-q"], **run)
+        subprocess.run(["git", "add", "-A"], **run)
+        subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.org",
+                        "commit", "-q", "-m", "test copy"], **run)
+    return dest
+
+
+def build_env(copy: Path) -> dict[str, str]:
+    """Environment for building ``copy``: its own library and data, no inherited settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLUSDIG_")}
+    env["PYTHONPATH"] = str(copy / "lib")
+    env["PLUSDIG_DATA"] = str(copy / "data")
+    env.pop("SOURCE_DATE_EPOCH", None)
+    return env
+
+
+def build(copy: Path, out: Path) -> str:
+    """Build ``copy`` into ``out`` as ``make book`` does (``jupyter-book build -n -W
+    --keep-going``, through ``python -m plusdig.build jb``); return the log."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "plusdig.build", "jb", "build", str(copy), "-n", "-W",
+         "--keep-going", "--path-output", str(out)],
+        env=build_env(copy), capture_output=True, text=True, timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    return log
+
+
+def executed(log: str) -> list[str]:
+    """Notebooks a build executed: by plusdig.build, or by myst-nb itself (a cache miss)."""
+    ours = re.findall(r"plusdig\.build: executed (\S+\.ipynb)", log)
+    mystnb = re.findall(r"(\S+\.ipynb): Executing notebook", log)
+    return sorted(set(ours) | set(mystnb))
+
+
+def html(out: Path, docname: str) -> str:
+    """The built HTML page of ``docname``."""
+    return (out / "_build" / "html" / f"{docname}.html").read_text(encoding="utf-8")
+
+
+def page_text(page: str) -> str:
+    """A page's visible text (scripts and styles dropped), whitespace collapsed."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    for tag in soup(["script", "style"]):
+        tag.decompose()
+    return " ".join(soup.get_text(" ").split())

@@ -1,0 +1,70 @@
+"""The build re-executes a notebook exactly when something it depends on changed.
+
+Builds a reduced copy of the book (two probe notebooks that use the real library) with
+``jupyter-book build -n -W`` and ``plusdig.build``, then: no change → nothing executes;
+one value in ``data/`` changes → the notebook that read it runs again and its page shows the
+new value, the other stays cached; a library module changes → the notebook that imported it
+runs again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from buildkit import build, executed, html, make_copy, page_text
+
+pytestmark = pytest.mark.build
+
+CHAPTERS = ["book/probe/data", "book/probe/code", "book/kolofon"]
+
+
+def _title_of_first_activity(data: Path) -> str:
+    text = (data / "activities.yaml").read_text(encoding="utf-8")
+    match = re.search(r"^  title: (.+)$", text, flags=re.MULTILINE)
+    assert match, "activities.yaml has no title line"
+    return match.group(1).strip()
+
+
+def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
+    copy = make_copy(tmp_path / "repo", CHAPTERS)
+    out = tmp_path / "out"
+    data_nb = str((copy / "book/probe/data.ipynb").resolve())
+    code_nb = str((copy / "book/probe/code.ipynb").resolve())
+
+    # 1. clean build: both notebooks run, in the pre-build step (myst-nb finds them cached)
+    log = build(copy, out)
+    assert executed(log) == sorted([data_nb, code_nb])
+    assert "Executing notebook" not in log
+    old_title = _title_of_first_activity(copy / "data")
+    assert old_title in page_text(html(out, "book/probe/data"))
+    assert "1.234.567" in page_text(html(out, "book/probe/code"))
+    state = json.loads((out / "_build/.jupyter_cache/plusdig-deps.json").read_text())
+    assert str((copy / "data/activities.yaml").resolve()) in state[data_nb]["reads"]
+    assert not any(p.endswith(".yaml") or p.endswith(".csv") for p in state[code_nb]["reads"])
+
+    # 2. nothing changed: nothing executes
+    log = build(copy, out)
+    assert executed(log) == []
+    assert "0 executed" in log
+
+    # 3. one value in data/ changes: the page that uses it shows the new value
+    new_title = "Testbussen 4711"
+    path = copy / "data" / "activities.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(f"  title: {old_title}\n", f"  title: {new_title}\n", 1),
+                    encoding="utf-8")
+    log = build(copy, out)
+    assert executed(log) == [data_nb]
+    page = page_text(html(out, "book/probe/data"))
+    assert new_title in page
+    assert old_title not in page
+
+    # 4. a library module the code probe imported changes: that probe runs again
+    fmt = copy / "lib" / "plusdig" / "fmt.py"
+    fmt.write_text(fmt.read_text(encoding="utf-8") + "\n# a change\n", encoding="utf-8")
+    log = build(copy, out)
+    assert code_nb in executed(log)
+    assert "1.234.567" in page_text(html(out, "book/probe/code"))
