@@ -230,3 +230,10 @@ def test_main_exit_codes(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "Commit'et er afvist" in err and "bad.yaml" in err and "ok.yaml" not in err
     assert hooks.main([]) == 2
     assert hooks.main(["nonsense"]) == 2
+
+
+def test_contract_columns_match_the_survey_contract() -> None:
+    """The hook recognises exactly the columns of the survey loader's input contract."""
+    from plusdig import survey
+
+    assert set(survey.COLUMNS) == hooks.SURVEY_CONTRACT_COLUMNS
