@@ -190,3 +190,11 @@ def test_first_year_and_organisation() -> None:
     assert len(fig.axes[0].lines) == 3
     with pytest.raises(DataValidationError):
         figures.organisation_diagram(fy, partners, [1], bodies=[("nowhere", "x", "X")])
+
+
+def test_sector_matrix_annotates_counts() -> None:
+    fig = figures.sector_matrix(PARTNERS, LABELS, SECTOR_LABELS)
+    cells = [t.get_text() for t in fig.axes[0].texts]
+    assert sorted(cells) == ["1", "1", "1", "1"]
+    assert len(fig.axes[0].patches) == len(LABELS) * 3  # three sectors present, business absent
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Kommune", "Unge", "Landsdækkende\norganisation"]

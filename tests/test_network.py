@@ -82,3 +82,8 @@ def test_figure_colours_actors_by_sector() -> None:
 def test_missing_columns_refused() -> None:
     with pytest.raises(DataValidationError, match="actor_id"):
         network.build_network(partners().drop(columns=["actor_id"]))
+
+
+def test_outside_main_component() -> None:
+    assert network.outside_main_component(network.build_network(partners())) == ["Aktivitet 3"]
+    assert network.outside_main_component(network.build_network(partners().iloc[:5])) == []

@@ -76,3 +76,15 @@ def test_activity_count_text() -> None:
     assert report.activity_count_text(counts, 1, "unge skrev artikler") == "30"
     with pytest.raises(DataValidationError, match="activity 2"):
         report.activity_count_text(counts, 2, "unge i netværket")
+
+
+def test_workstreams_table_in_order_with_actor_names() -> None:
+    from plusdig import load_actors, load_first_year
+
+    t = report.workstreams_table()
+    fy = load_first_year()
+    assert t["order"].tolist() == sorted(w.order for w in fy.workstreams)
+    actors = load_actors()
+    first = min(fy.workstreams, key=lambda w: w.order)
+    assert t.loc[0, "actors"] == ", ".join(actors.at[a, "name"] for a in first.actors)
+    assert t.loc[0, "n_points"] == len(first.points)

@@ -383,6 +383,41 @@ def sector_activities(partners: pd.DataFrame, sector: str, activity_labels: dict
     return fig
 
 
+def sector_matrix(partners: pd.DataFrame, activity_labels: dict[int, str], sector_labels: dict[str, str]) -> Figure:
+    """Activity × sector table as a figure: the number of named actors, cells tinted by sector colour.
+
+    The static counterpart of the sector explorer (every sector's view at once).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from .style import SECTOR_COLOURS
+
+    _require(partners, ["activity_id", "sector"], "partners table")
+    table = (partners.groupby(["activity_id", "sector"]).size().unstack(fill_value=0)
+             .reindex(index=list(activity_labels), fill_value=0))
+    sectors = [s for s in sector_labels if s in table.columns]
+    fig, ax = plt.subplots(figsize=(1.0 * len(sectors) + 4.5, 0.4 * len(table) + 2.2))
+    peak = max(int(table.to_numpy().max()), 1) if len(table) else 1
+    for yi, aid in enumerate(table.index):
+        for xi, s in enumerate(sectors):
+            n = int(table.at[aid, s])
+            colour = to_rgba(SECTOR_COLOURS.get(s, "#999999"), 0.25 + 0.75 * n / peak) if n else "#F4F4F4"
+            ax.add_patch(plt.Rectangle((xi - 0.5, yi - 0.5), 1, 1, facecolor=colour, edgecolor="white", linewidth=2))
+            if n:
+                ax.text(xi, yi, str(n), ha="center", va="center", fontsize=8)
+    ax.set_xlim(-0.5, len(sectors) - 0.5)
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.set_xticks(range(len(sectors)), [_wrap(sector_labels[s], 14) for s in sectors], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(table)), [f"{a}. {activity_labels[a]}" for a in table.index], fontsize=8)
+    ax.grid(visible=False)
+    ax.set_title("Navngivne aktører pr. aktivitet og sektor", pad=12)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 # --------------------------------------------------------------------------- chapters 5 and 7
 def binary_heatmap(matrix: pd.DataFrame, *, title: str, xlabel: str, ylabel: str,
                    colour: str = "#0072B2", cell_width: float = 0.75) -> Figure:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["activity_node", "build_network", "actor_projection", "network_measures",
-           "sectors_per_activity", "multi_activity_actors", "network_figure"]
+           "sectors_per_activity", "multi_activity_actors", "outside_main_component", "network_figure"]
 
 _EDGE_COLUMNS = ["activity_id", "activity", "actor_id", "actor", "sector", "sector_label"]
 
@@ -131,6 +131,17 @@ def network_measures(graph: nx.Graph) -> dict[str, float | int]:
         "share_cross_sector_ties": cross / ties if ties else 0.0,
         "n_components": nx.number_connected_components(graph) if graph.number_of_nodes() else 0,
     }
+
+
+def outside_main_component(graph: nx.Graph) -> list[str]:
+    """Titles of the activities not connected (through shared actors) to the largest component."""
+    import networkx as nx
+
+    if graph.number_of_nodes() == 0:
+        return []
+    main = max(nx.connected_components(graph), key=len)
+    acts = [n for n in _nodes(graph, "activity") if n not in main]
+    return [graph.nodes[n]["label"] for n in sorted(acts, key=lambda n: graph.nodes[n]["activity_id"])]
 
 
 def network_figure(graph: nx.Graph, sector_order: list[str] | None = None) -> Figure:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .models import StatedCount
 
 __all__ = ["danish_list", "count_text", "activity_count_text", "published_text", "published_period", "published_table",
-           "data_sources_table"]
+           "data_sources_table", "workstreams_table"]
 
 
 def danish_list(items: Sequence[str]) -> str:
@@ -124,3 +124,18 @@ def activity_count_text(counts: pd.DataFrame, activity_id: int, what: str) -> st
     row = rows.iloc[0]
     return fmt.approx(int(row["value"]), None if _missing(row["qualifier"]) or row["qualifier"] == ""
                       else row["qualifier"])
+
+
+def workstreams_table(base: Path | None = None) -> pd.DataFrame:
+    """The first-year workstreams in order: title, number of points, named actors and their sectors."""
+    import pandas as pd
+
+    from .load import load_actors, load_first_year
+
+    actors = load_actors(base)
+    rows = []
+    for w in sorted(load_first_year(base).workstreams, key=lambda w: w.order):
+        rows.append({"order": w.order, "id": w.id, "title": w.title, "n_points": len(w.points),
+                     "actors": ", ".join(actors.at[a, "name"] for a in w.actors),
+                     "sectors": ", ".join(dict.fromkeys(actors.at[a, "sector_label"] for a in w.actors))})
+    return pd.DataFrame(rows, columns=["order", "id", "title", "n_points", "actors", "sectors"])
