@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from buildkit import build, executed, html, make_copy, page_text
+from plusdig.build import tree_digest
 
 pytestmark = pytest.mark.build
 
@@ -45,10 +46,14 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     assert str((copy / "data/activities.yaml").resolve()) in state[data_nb]["reads"]
     assert not any(p.endswith(".yaml") or p.endswith(".csv") for p in state[code_nb]["reads"])
 
-    # 2. nothing changed: nothing executes
+    fingerprint = tree_digest(copy / "data")[:16]
+    assert fingerprint in page_text(html(out, "book/kolofon"))
+
+    # 2. nothing changed: nothing executes, no page is read again (not even the colophon)
     log = build(copy, out)
     assert executed(log) == []
     assert "0 executed" in log
+    assert "0 added, 0 changed, 0 removed" in log
 
     # 3. one value in data/ changes: the page that uses it shows the new value
     new_title = "Testbussen 4711"
@@ -61,6 +66,9 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     page = page_text(html(out, "book/probe/data"))
     assert new_title in page
     assert old_title not in page
+    colophon = page_text(html(out, "book/kolofon"))  # the data fingerprint follows the data
+    assert fingerprint not in colophon
+    assert tree_digest(copy / "data")[:16] in colophon
 
     # 4. a library module the code probe imported changes: that probe runs again
     fmt = copy / "lib" / "plusdig" / "fmt.py"

@@ -87,6 +87,22 @@ def tree_digest(root: Path, suffixes: Sequence[str] | None = None,
     return h.hexdigest()
 
 
+def _installed_distributions() -> list[str]:
+    """Names and versions of the installed distributions (``name-1.2.dist-info`` folders).
+
+    Read from the folder names on ``sys.path`` rather than through importlib.metadata, which
+    parses every METADATA file: this runs on every build.
+    """
+    found: set[str] = set()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found.update(n.lower() for n in names if n.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
+
+
 def environment_fingerprint(srcdir: str | Path | None = None) -> dict[str, str]:
     """What every notebook depends on besides its own data files.
 
@@ -96,16 +112,13 @@ def environment_fingerprint(srcdir: str | Path | None = None) -> dict[str, str]:
     code is not here: each notebook depends on the ``lib/plusdig`` modules its kernel loaded,
     which are logged with the files it read.
     """
-    from importlib import metadata
-
     from .paths import REPO_ROOT, data_dir
 
     src = Path(srcdir).resolve() if srcdir else REPO_ROOT
     req = src / "requirements.txt"
     if not req.is_file():
         req = REPO_ROOT / "requirements.txt"
-    dists = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()
-                   if d.metadata["Name"])
+    dists = _installed_distributions()
     # every PLUSDIG_* setting (survey file, mapping, disclosure threshold ...) by value and,
     # when it names a file, by content: a file a notebook did not read last time counts too
     settings = {k: [v, file_digest(v) if v and Path(v).is_file() else None]
@@ -352,7 +365,13 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
 
     logger = logging.getLogger(__name__)
     cfg = getattr(env, "mystnb_config", None)
-    outdated: set[str] = set(getattr(env, "plusdig_provenance_docs", set()))
+    outdated: set[str] = set()
+    provenance_docs = set(getattr(env, "plusdig_provenance_docs", set()))
+    if provenance_docs:  # the colophon: re-read when the commit, the data or a version changed
+        from .provenance import collect, provenance_key
+
+        if provenance_key(collect(app.srcdir)) != getattr(env, "plusdig_provenance_key", None):
+            outdated |= provenance_docs
     if cfg is None or cfg.execution_mode != "cache":
         return sorted(outdated)
     docs = {str(Path(env.doc2path(d)).resolve()): d for d in env.found_docs
@@ -390,6 +409,8 @@ def _merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str],
     if not hasattr(env, "plusdig_provenance_docs"):
         env.plusdig_provenance_docs = set()
     env.plusdig_provenance_docs |= getattr(other, "plusdig_provenance_docs", set())
+    if getattr(other, "plusdig_provenance_key", None):
+        env.plusdig_provenance_key = other.plusdig_provenance_key
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -107,6 +107,16 @@ def collect(repo: str | Path | None = None) -> dict[str, Any]:
     }
 
 
+def provenance_key(info: dict[str, Any]) -> str:
+    """A digest of a :func:`collect` result without its build date: what the colophon shows
+    that can change between builds besides the time. The colophon is re-read when it changes."""
+    import hashlib
+    import json
+
+    rest = {k: v for k, v in info.items() if k != "build_date"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
+
+
 def colophon_markdown(info: dict[str, Any]) -> str:
     """The colophon's tables (Danish MyST markdown) for a :func:`collect` result."""
     commit = f"`{info['commit']}`" if info["commit"] else "ukendt (ikke et git-arkiv)"
@@ -136,7 +146,8 @@ def provenance_directive() -> type:
     """The ``plusdig-provenance`` Sphinx directive (built lazily: Sphinx is heavy).
 
     It renders :func:`colophon_markdown` for the current build, writes the same facts to
-    ``<build>/_build/provenance.json``, and marks its page to be re-read on every build.
+    ``<build>/_build/provenance.json``, and marks its page to be re-read whenever the facts
+    (except the build date) change: a rebuild that changes nothing keeps the page and its date.
     """
     import json
 
@@ -152,6 +163,7 @@ def provenance_directive() -> type:
             if not hasattr(self.env, "plusdig_provenance_docs"):
                 self.env.plusdig_provenance_docs = set()
             self.env.plusdig_provenance_docs.add(self.env.docname)
+            self.env.plusdig_provenance_key = provenance_key(info)
             out = Path(self.env.app.outdir).parent / "provenance.json"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(info, indent=1, sort_keys=True), encoding="utf-8")
