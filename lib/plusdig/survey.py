@@ -1005,15 +1005,16 @@ def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> Sur
                        pd.DataFrame(rows_d), synthetic, k)
 
 
-def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None = None, *, k: int | None = None,
+def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None = None, *,
+                 k: int | None = None,
                  published: pd.DataFrame | None = None, synthetic: bool | None = None
                  ) -> dict[str, SurveyTable]:
     """Every table of the chapter, with disclosure control applied.
 
-    ``data`` is a :class:`Survey`, a :class:`SurveySource`, a path, a raw (unvalidated) DataFrame in the contract's
-    columns, or None (the current source). Raw frames and paths are validated first, so this is
-    the whole pipeline: load, validate, tabulate, suppress. ``published`` (default
-    :func:`plusdig.load_published`) feeds the published-figures check.
+    ``data`` is a :class:`Survey`, a :class:`SurveySource`, a path, a raw (unvalidated)
+    DataFrame in the contract's columns, or None (the current source). Raw frames and paths
+    are validated first, so this is the whole pipeline: load, validate, tabulate, suppress.
+    ``published`` (default :func:`plusdig.load_published`) feeds the published-figures check.
     """
     import pandas as pd
 

@@ -228,8 +228,8 @@ def _year(rng: np.random.Generator, t: Targets, schools: dict[str, float]) -> pd
     _assign(rng, groups["lonely"], {"missing": n_miss["lonely"], "normal": normal_l,
                                     "borderline": border_l,
                                     "abnormal": answered_l - normal_l - border_l}, band)
-    _assign(rng, groups["not_lonely"], _allocate(sizes["not_lonely"],
-                                                 {b: jit(w) for b, w in a["sdq_not_lonely"].items()},
+    sdq_other = {b: jit(w) for b, w in a["sdq_not_lonely"].items()}
+    _assign(rng, groups["not_lonely"], _allocate(sizes["not_lonely"], sdq_other,
                                                  {"missing": n_miss["not_lonely"]}), band)
     sdq = np.full(n, np.nan)
     for code, (lo, hi, p) in {"normal": (0, 15, 0.45), "borderline": (16, 19, 0.5),
@@ -279,7 +279,8 @@ def _year(rng: np.random.Generator, t: Targets, schools: dict[str, float]) -> pd
     frame = pd.concat([done, partial], ignore_index=True)
     frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
     width = max(4, len(str(len(frame))))
-    frame.insert(0, "respondent_id", [f"SYN{t.year}-{i:0{width}d}" for i in range(1, len(frame) + 1)])
+    ids = [f"SYN{t.year}-{i:0{width}d}" for i in range(1, len(frame) + 1)]
+    frame.insert(0, "respondent_id", ids)
     frame.insert(1, "year", t.year)
     return frame
 
