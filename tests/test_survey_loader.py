@@ -321,3 +321,15 @@ def test_csv_error_never_quotes_a_line(tmp_path, frame):
         load(path)
     assert frame.loc[6, "respondent_id"] not in str(err.value)
     assert "Expected 14 columns, got 15" in str(err.value)
+
+
+def test_relative_environment_paths_are_relative_to_the_repository(monkeypatch):
+    from plusdig.paths import REPO_ROOT
+
+    monkeypatch.setenv(survey.SURVEY_ENV, "data/private/levering.sav")
+    monkeypatch.setenv(survey.INVITED_ENV, "data/private/inviterede.csv")
+    monkeypatch.delenv(survey.MAPPING_ENV, raising=False)
+    src = survey.current_source()
+    assert src.path == REPO_ROOT / "data" / "private" / "levering.sav"
+    assert src.invited == REPO_ROOT / "data" / "private" / "inviterede.csv"
+    assert src.mapping is None

@@ -124,13 +124,20 @@ class SurveySource:
 
 
 def current_source() -> SurveySource:
-    """The source selected by ``PLUSDIG_SURVEY`` (a real delivery) or the synthetic default."""
-    env = os.environ.get(SURVEY_ENV, "").strip()
-    mapping_env = os.environ.get(MAPPING_ENV, "").strip()
-    invited_env = os.environ.get(INVITED_ENV, "").strip()
-    if env:
-        return SurveySource(Path(env), False, Path(mapping_env) if mapping_env else None,
-                            Path(invited_env) if invited_env else None)
+    """The source selected by ``PLUSDIG_SURVEY`` (a real delivery) or the synthetic default.
+
+    Relative paths in the environment variables are taken relative to the repository root.
+    """
+    from .paths import REPO_ROOT
+
+    def env_path(name: str) -> Path | None:
+        # a relative path is relative to the repository root (notebooks run in book/...)
+        value = os.environ.get(name, "").strip()
+        return (REPO_ROOT / Path(value).expanduser()) if value else None
+
+    path = env_path(SURVEY_ENV)
+    if path is not None:
+        return SurveySource(path, False, env_path(MAPPING_ENV), env_path(INVITED_ENV))
     base = data_dir()
     return SurveySource(base / SYNTHETIC_FILE, True, None, base / SYNTHETIC_INVITED)
 
