@@ -40,7 +40,7 @@ def activities_per_year(activities: pd.DataFrame) -> Figure:
 def _wrap(text: str, width: int) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width=width)) or text
+    return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 
 
 def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
