@@ -206,6 +206,7 @@ def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: 
     started = time.time()
     fd, log = tempfile.mkstemp(prefix="plusdig-reads-", suffix=".log")
     os.close(fd)
+    saved = {k: os.environ.get(k) for k in [*env, "PLUSDIG_READ_LOG"]}
     os.environ.update(env)
     os.environ["PLUSDIG_READ_LOG"] = log  # inherited by the kernel this process starts
     try:
@@ -221,7 +222,11 @@ def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: 
         reads = sorted({line.strip() for line in Path(log).read_text(encoding="utf-8")
                         .splitlines() if line.strip()})
     finally:
-        os.environ.pop("PLUSDIG_READ_LOG", None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         Path(log).unlink(missing_ok=True)
     err = None if result.err is None else (result.exc_string or repr(result.err))
     return path, nbformat.writes(result.nb), result.time, err, reads, started
@@ -326,12 +331,20 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         # the kernel inherits the worker's environment; pass through what the library reads
         pass_env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")}
         pass_env.pop("PLUSDIG_READ_LOG", None)
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_execute_one, p, None if in_temp else str(Path(p).parent),
-                                   timeout, allow_errors, pass_env) for p in stale]
-            for fut in futures:
-                path, nb_json, seconds, err, reads, started = fut.result()
+        def cwd(p: str) -> str | None:
+            return None if in_temp else str(Path(p).parent)
+
+        if workers == 1:  # one at a time: run here, and save starting a worker process
+            pool = None
+            results = (_execute_one(p, cwd(p), timeout, allow_errors, pass_env) for p in stale)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            futures = [pool.submit(_execute_one, p, cwd(p), timeout, allow_errors, pass_env)
+                       for p in stale]
+            results = (f.result() for f in futures)
+        try:
+            for path, nb_json, seconds, err, reads, started in results:
                 if err is not None:
                     report.failed[path] = err
                     say(f"plusdig.build: {path} failed; the book build will re-run it")
@@ -353,6 +366,9 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
                 }
                 report.executed.append(path)
                 say(f"plusdig.build: executed {path} in {seconds:.1f} s")
+        finally:
+            if pool is not None:
+                pool.shutdown()
         _save_state(cache_path, state)
     report.seconds = time.perf_counter() - t0
     return report
