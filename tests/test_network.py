@@ -85,5 +85,5 @@ def test_missing_columns_refused() -> None:
 
 
 def test_outside_main_component() -> None:
-    assert network.outside_main_component(network.build_network(partners())) == ["Aktivitet 3"]
+    assert network.outside_main_component(network.build_network(partners())) == [3]
     assert network.outside_main_component(network.build_network(partners().iloc[:5])) == []

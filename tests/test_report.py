@@ -88,3 +88,13 @@ def test_workstreams_table_in_order_with_actor_names() -> None:
     first = min(fy.workstreams, key=lambda w: w.order)
     assert t.loc[0, "actors"] == ", ".join(actors.at[a, "name"] for a in first.actors)
     assert t.loc[0, "n_points"] == len(first.points)
+
+
+def test_activity_names_disambiguate_repeated_titles() -> None:
+    from plusdig import load_activities
+
+    names = report.activity_names(load_activities())
+    titles = [a.title for a in load_activities()]
+    assert len(set(names.values())) == len(names)  # every name is unique
+    for a in load_activities():
+        assert names[a.id] == a.title if titles.count(a.title) == 1 else names[a.id].endswith(f"(nr. {a.id})")

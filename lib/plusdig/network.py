@@ -133,15 +133,15 @@ def network_measures(graph: nx.Graph) -> dict[str, float | int]:
     }
 
 
-def outside_main_component(graph: nx.Graph) -> list[str]:
-    """Titles of the activities not connected (through shared actors) to the largest component."""
+def outside_main_component(graph: nx.Graph) -> list[int]:
+    """Ids of the activities not connected (through shared actors) to the largest component."""
     import networkx as nx
 
     if graph.number_of_nodes() == 0:
         return []
     main = max(nx.connected_components(graph), key=len)
     acts = [n for n in _nodes(graph, "activity") if n not in main]
-    return [graph.nodes[n]["label"] for n in sorted(acts, key=lambda n: graph.nodes[n]["activity_id"])]
+    return sorted(graph.nodes[n]["activity_id"] for n in acts)
 
 
 def network_figure(graph: nx.Graph, sector_order: list[str] | None = None) -> Figure:

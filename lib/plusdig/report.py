@@ -15,10 +15,10 @@ from .errors import DataValidationError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .models import StatedCount
+    from .models import Activity, StatedCount
 
-__all__ = ["danish_list", "count_text", "activity_count_text", "published_text", "published_period", "published_table",
-           "data_sources_table", "workstreams_table"]
+__all__ = ["danish_list", "activity_names", "count_text", "activity_count_text", "published_text",
+           "published_period", "published_table", "data_sources_table", "workstreams_table"]
 
 
 def danish_list(items: Sequence[str]) -> str:
@@ -27,6 +27,14 @@ def danish_list(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " og " + items[-1]
+
+
+def activity_names(activities: Sequence[Activity]) -> dict[int, str]:
+    """Activity id → the name prose uses: the title, with '(nr. <id>)' added when titles repeat."""
+    from collections import Counter
+
+    seen = Counter(a.title for a in activities)
+    return {a.id: a.title if seen[a.title] == 1 else f"{a.title} (nr. {a.id})" for a in activities}
 
 
 def count_text(count: StatedCount) -> str:
