@@ -339,3 +339,40 @@ def test_activity_hrefs_are_relative_to_the_linking_page(activities) -> None:
     assert hrefs[4] == "../annex/generated/aktivitet-04.html"
     assert annex.activity_hrefs(activities, "book/annex/oversigt")[13] == "generated/aktivitet-13.html"
     assert annex.activity_hrefs(activities, "index")[1] == "book/annex/generated/aktivitet-01.html"
+
+
+# --------------------------------------------------------------------------- sidebar groups
+def test_no_groups_for_a_small_annex(activities) -> None:
+    assert annex.activity_groups(activities) == []
+    assert not any("gruppe" in name for name in annex.render_pages())
+
+
+def test_groups_cover_every_activity_once_in_order(activities) -> None:
+    many = [_with(activities[i % len(activities)], id=i + 1, slug=f"a-{i + 1}") for i in range(23)]
+    groups = annex.activity_groups(many, group_size=10)
+    assert [g.title for g in groups] == ["Aktivitet 1–10", "Aktivitet 11–20", "Aktivitet 21–23"]
+    assert [g.stem for g in groups] == [f"aktivitet-gruppe-0{k}" for k in (1, 2, 3)]
+    names = annex.activity_docnames(many)
+    assert [m for g in groups for m in g.members] == [names[a.id] for a in many]
+    page = annex.render_group_page(groups[2])
+    assert "(aktivitet-gruppe-03)=\n# Aktivitet 21–23" in page
+
+
+def test_group_site_map_replaces_the_glob_by_groups(activities) -> None:
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site_map = parse_toc_yaml(REPO_ROOT / "_toc.yml")
+    folder = annex.GENERATED_DIR
+    pattern = f"{folder}/{annex.PAGE_PREFIX}*"
+    assert pattern in site_map.globs()
+    groups = annex.activity_groups(activities, group_size=5)
+    assert annex.group_site_map(site_map, pattern, folder, groups)
+    assert pattern not in site_map.globs()
+    for g in groups:
+        doc = site_map[f"{folder}/{g.stem}"]
+        assert [str(i) for i in doc.subtrees[0].items] == [f"{folder}/{m}" for m in g.members]
+        assert all(f"{folder}/{m}" in site_map for m in g.members)
+    annex_tree = next(t for d in site_map.values() for t in d.subtrees
+                      if f"{folder}/{groups[0].stem}" in t.items)
+    assert [str(i) for i in annex_tree.items][-len(groups):] == [f"{folder}/{g.stem}" for g in groups]
+    assert not annex.group_site_map(site_map, pattern, folder, groups)  # glob gone: no-op

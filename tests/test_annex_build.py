@@ -61,17 +61,20 @@ def norm(text: str) -> str:
 class Book:
     """A temporary copy of the repository with an annex-only TOC, and its build folder."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, group_size: int | None = None) -> None:
         self.repo = root / "repo"
         self.out = root / "out"
         shutil.copytree(REPO_ROOT, self.repo, ignore=IGNORE)
         (self.repo / "_toc.yml").write_text(ANNEX_TOC, encoding="utf-8")
+        cfg_path = self.repo / "_config.yml"
+        cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+        sphinx_config = cfg.setdefault("sphinx", {}).setdefault("config", {})
         if not (REPO_ROOT / "book" / "_vendor").is_dir():  # `make vendor` not run: do without
-            cfg_path = self.repo / "_config.yml"
-            cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
             for key in VENDOR_CONFIG:
-                cfg.get("sphinx", {}).get("config", {}).pop(key, None)
-            cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+                sphinx_config.pop(key, None)
+        if group_size is not None:
+            sphinx_config["plusdig_annex_group_size"] = group_size
+        cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
         self.data = self.repo / "data"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PLUSDIG_")}
         self.env["PLUSDIG_DATA"] = str(self.data)
@@ -99,6 +102,8 @@ class Book:
         """Built activity page → the activity id its fact box states (exactly one per page)."""
         pages: dict[int, BeautifulSoup] = {}
         for path in sorted((self.html / annex.GENERATED_DIR).glob(f"{annex.PAGE_PREFIX}*.html")):
+            if path.name.startswith(f"{annex.PAGE_PREFIX}gruppe-"):
+                continue
             soup = self.page(path.relative_to(self.html).as_posix())
             titles = [h.get_text(" ", strip=True) for h in soup.select("article h1")]
             ids = [int(m.group(1)) for t in titles if (m := re.match(r"Aktivitet (\d+):", t))]
@@ -158,8 +163,8 @@ def check_pages(book: Book) -> dict[int, BeautifulSoup]:
     return pages
 
 
-def sidebar(book: Book) -> list[str]:
-    nav = book.page("book/annex/oversigt.html").select("nav.bd-docs-nav a.reference")
+def sidebar(book: Book, page: str = "book/annex/oversigt.html") -> list[str]:
+    nav = book.page(page).select("nav.bd-docs-nav a.reference")
     return [a.get_text(" ", strip=True) for a in nav]
 
 
@@ -264,3 +269,23 @@ def test_a_14th_activity_gets_its_page_and_overview_row(book: Book) -> None:
     assert linked["Opfølgning og vedligeholdelse"].endswith("probe.html#tema-follow-up")
     others = [label for code, label, _ in ctx.conditions[4] if code != "common_agenda"]
     assert set(others) <= set(plain)
+
+
+def test_a_large_annex_is_grouped_in_the_sidebar(tmp_path: Path) -> None:
+    """Many activities: groups in the sidebar, each page listing only its own group, so the
+    HTML grows linearly with the number of activities (here: groups of 5 for 13 activities)."""
+    book = Book(tmp_path, group_size=5)
+    log = book.build()
+    assert "[plusdig.annex] 3 sidebar groups" in log
+    pages = check_pages(book)
+    acts = load_activities(book.data)
+    names = annex.activity_docnames(acts)
+    groups = ["Aktivitet 1–5", "Aktivitet 6–10", "Aktivitet 11–13"]
+    for a in acts:
+        entries = sidebar(book, f"{annex.GENERATED_DIR}/{names[a.id]}.html")
+        assert [e for e in entries if e in groups] == groups
+        listed = [e for e in entries if re.match(r"Aktivitet \d+:", e)]
+        first = (a.id - 1) // 5 * 5 + 1
+        assert listed == [f"Aktivitet {b.id}: {norm(b.title)}" for b in acts
+                          if first <= b.id < first + 5], a.id
+    assert len(pages) == len(acts)

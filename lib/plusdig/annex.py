@@ -63,6 +63,9 @@ __all__ = [
     "render_first_year_page",
     "render_foreword",
     "render_pages",
+    "render_annex",
+    "activity_groups",
+    "group_site_map",
     "write_pages",
     "overview_table",
     "overview_styler",
@@ -421,18 +424,96 @@ def render_foreword(first_year: FirstYear) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def render_pages(base: Path | None = None) -> dict[str, str]:
-    """File name → content of every generated file (activity pages, first year, foreword)."""
+#: Default size of the sidebar groups when the annex has more activities than this.
+GROUP_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Group:
+    """A sidebar group of activity pages (only used for large annexes)."""
+
+    stem: str  # file stem of the group page, e.g. "aktivitet-gruppe-01"
+    title: str  # "Aktivitet 1–100"
+    members: list[str]  # file stems of the activity pages, in id order
+
+
+def activity_groups(activities: Sequence[Activity], group_size: int = GROUP_SIZE) -> list[Group]:
+    """Groups of at most ``group_size`` consecutive activities; none if all fit in one.
+
+    With many activities a flat sidebar would list every activity on every page: the HTML (and
+    the time to write it) would grow with the square of the number of activities. Grouped, and
+    with the theme's ``collapse_navbar``, a page lists only its own group.
+    """
+    if len(activities) <= group_size:
+        return []
+    names = activity_docnames(activities)
+    chunks = [activities[i:i + group_size] for i in range(0, len(activities), group_size)]
+    width = max(2, len(str(len(chunks))))
+    return [Group(stem=f"{PAGE_PREFIX}gruppe-{k:0{width}d}",
+                  title=f"Aktivitet {chunk[0].id}–{chunk[-1].id}",
+                  members=[names[a.id] for a in chunk])
+            for k, chunk in enumerate(chunks, 1)]
+
+
+def render_group_page(group: Group) -> str:
+    """The page of a sidebar group: its title; the theme lists its activities."""
+    return (f"{_GENERATED_NOTE}\n({group.stem})=\n# {group.title}\n\n"
+            f"Aktiviteterne {md_text(group.title.removeprefix('Aktivitet '))} i kataloget.\n")
+
+
+def render_annex(base: Path | None = None,
+                 group_size: int = GROUP_SIZE) -> tuple[dict[str, str], list[Group]]:
+    """File name → content of every generated file, and the sidebar groups.
+
+    The activity pages, the first-year page, the foreword and, for an annex of more than
+    ``group_size`` activities, the group pages (see :func:`activity_groups`).
+    """
     from .load import load_activities, load_first_year
 
     acts = load_activities(base)
     first_year = load_first_year(base)
     ctx = load_context(base)
     names = activity_docnames(acts)
+    groups = activity_groups(acts, group_size)
     pages = {f"{names[a.id]}.md": render_activity_page(a, ctx) for a in acts}
+    pages.update({f"{g.stem}.md": render_group_page(g) for g in groups})
     pages[f"{FIRST_YEAR_DOC}.md"] = render_first_year_page(first_year, ctx)
     pages[FOREWORD_FILE] = render_foreword(first_year)
-    return pages
+    return pages, groups
+
+
+def render_pages(base: Path | None = None, group_size: int = GROUP_SIZE) -> dict[str, str]:
+    """File name → content of every generated file (see :func:`render_annex`)."""
+    return render_annex(base, group_size)[0]
+
+
+def group_site_map(site_map: Any, glob_pattern: str, folder: str, groups: Sequence[Group]) -> bool:
+    """Replace the activity ``glob`` of a parsed ``_toc.yml`` by the group pages.
+
+    ``site_map`` is sphinx_external_toc's ``SiteMap``; each group becomes a document whose
+    toctree lists its activity pages. Returns False (and changes nothing) when the glob is not
+    in the TOC or there are no groups.
+    """
+    from sphinx_external_toc.api import Document, FileItem, GlobItem, TocTree
+
+    if not groups:
+        return False
+    for doc in list(site_map.values()):
+        for tree in doc.subtrees:
+            if glob_pattern not in tree.items:
+                continue
+            at = tree.items.index(glob_pattern)
+            group_items = [FileItem(f"{folder}/{g.stem}") for g in groups]
+            tree.items[at:at + 1] = group_items
+            for g, item in zip(groups, group_items, strict=True):
+                members = [FileItem(f"{folder}/{m}") for m in g.members]
+                site_map[str(item)] = Document(str(item), subtrees=[TocTree(
+                    members, hidden=False, titlesonly=True, numbered=tree.numbered)])
+                for m in members:
+                    site_map[str(m)] = Document(str(m))
+            assert not any(isinstance(i, GlobItem) and str(i) == glob_pattern for i in tree.items)
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -684,12 +765,28 @@ def _generate(app: Sphinx, config: Config) -> None:
     base = Path(config.plusdig_data).resolve() if config.plusdig_data else None
     outdir = Path(app.srcdir) / config.plusdig_annex_dir
     try:
-        pages = render_pages(base)
+        pages, groups = render_annex(base, config.plusdig_annex_group_size)
     except DataValidationError as exc:
         raise ExtensionError(f"[plusdig.annex] data error: {exc}") from exc
     report = write_pages(outdir, pages)
     logger.info("[plusdig.annex] %d page(s) written, %d unchanged, %d removed (%s)",
                 len(report.written), len(report.unchanged), len(report.removed), outdir)
+    app.__dict__["plusdig_annex_groups"] = groups
+
+
+def _group_toc(app: Sphinx, config: Config) -> None:
+    """``config-inited`` after sphinx_external_toc: group a large annex in the sidebar."""
+    from sphinx.util import logging
+
+    groups = app.__dict__.get("plusdig_annex_groups") or []
+    site_map = getattr(config, "external_site_map", None)
+    if not groups or site_map is None:
+        return
+    folder = config.plusdig_annex_dir.strip("/")
+    if group_site_map(site_map, f"{folder}/{PAGE_PREFIX}*", folder, groups):
+        # a page's sidebar then shows only its own group: HTML grows linearly, not squared
+        config.html_theme_options = {**config.html_theme_options, "collapse_navbar": True}
+        logging.getLogger(__name__).info("[plusdig.annex] %d sidebar groups", len(groups))
 
 
 def _no_smartquotes_transform() -> type:
@@ -752,8 +849,26 @@ def _merge_info(app: Sphinx, env: BuildEnvironment, docnames: Iterable[str],
             mine[doc] = theirs[doc]
 
 
-def _rewrite_on_label_change(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Rewrite pages whose optional references now resolve differently (labels added/removed)."""
+def _docs_to_rewrite(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """``env-updated``: pages to rewrite although their sources did not change.
+
+    - every page, when a page was added or removed or a title changed: each page's sidebar lists
+      the whole book (adding a 14th activity must show in the sidebar of the other 13 too, which
+      an incremental Sphinx build would otherwise leave stale);
+    - otherwise the pages whose optional references now resolve differently (a report label
+      appeared or disappeared).
+    """
+    toc = {doc: env.titles[doc].astext() if doc in env.titles else "" for doc in env.all_docs}
+    previous = env.__dict__.get("plusdig_toc_state")
+    env.__dict__["plusdig_toc_state"] = toc
+    changed = _optref_changes(env)
+    if previous is not None and previous != toc:
+        return sorted(env.all_docs)
+    return changed
+
+
+def _optref_changes(env: BuildEnvironment) -> list[str]:
+    """Pages whose optional references resolve differently than at the last build."""
     labels = env.domaindata["std"]["labels"]
     refs: dict[str, set[str]] = env.__dict__.setdefault("plusdig_optrefs", {})
     old: dict[str, frozenset[str]] = env.__dict__.get("plusdig_optref_state", {})
@@ -766,12 +881,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Register the annex generator and the ``plusdig-optref`` role with Sphinx."""
     app.add_config_value("plusdig_annex_dir", GENERATED_DIR, "env")
     app.add_config_value("plusdig_data", "", "env")
+    app.add_config_value("plusdig_annex_group_size", GROUP_SIZE, "env")
     # sphinx_external_toc parses _toc.yml on config-inited at priority 900; run well before it.
     app.connect("config-inited", _generate, priority=100)
+    app.connect("config-inited", _group_toc, priority=950)
     app.add_transform(_no_smartquotes_transform())
     app.add_role("plusdig-optref", _optref_role)
     app.connect("missing-reference", _missing_reference)
     app.connect("env-purge-doc", _purge_doc)
     app.connect("env-merge-info", _merge_info)
-    app.connect("env-updated", _rewrite_on_label_change)
+    app.connect("env-updated", _docs_to_rewrite)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
