@@ -258,6 +258,9 @@ def test_a_14th_activity_gets_its_page_and_overview_row(book: Book) -> None:
     assert 14 in pages
     assert (book.html / annex.GENERATED_DIR / f"{annex.PAGE_PREFIX}14.html").is_file()
     assert f"Aktivitet 14: {NEW_TITLE}" in sidebar(book)
+    # also in the sidebar of a page whose source did not change (an incremental Sphinx build
+    # alone would leave it stale)
+    assert f"Aktivitet 14: {NEW_TITLE}" in sidebar(book, f"{annex.GENERATED_DIR}/aktivitet-01.html")
     rows = overview_rows(book)
     assert sorted(rows) == list(range(1, 15))
     assert NEW_TITLE in rows[14]
