@@ -194,3 +194,41 @@ def test_rejects_negative_counts():
 def test_marker_and_footnote():
     assert disclosure.marker(5) == "<5"
     assert "<7" in disclosure.FOOTNOTE.format(k=7)
+
+
+def test_known_totals_are_never_secondary():
+    """Totals another table publishes anyway must not be used to protect a cell."""
+    counts = frame([[3, 40], [30, 41], [33, 60]])
+    res = suppress(counts, 5, known_row_totals=True, known_col_totals=True)
+    st = res.status
+    assert (st["I alt"] != SECONDARY).all()
+    assert (st.loc["I alt"] != SECONDARY).all()
+    assert recoverable(res) == []
+    assert res.n_secondary == 3  # the rectangle of interior cells
+
+
+def test_known_totals_still_suppressed_when_small():
+    res = suppress(frame([[1, 2], [40, 60]]), 5, known_row_totals=True, known_col_totals=True)
+    assert res.status.loc["r0", "I alt"] == PRIMARY
+    assert recoverable(res) == []
+
+
+def test_known_total_used_only_when_nothing_else_protects():
+    # a single interior column: the small cell can only be hidden together with its total
+    res = suppress(frame([[2], [50]]), 5, row_totals=True, col_totals=False,
+                   known_row_totals=True)
+    assert res.status.iloc[0].tolist() == [PRIMARY, PRIMARY]
+    assert recoverable(res) == []
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_tables_with_known_totals_never_leak(seed):
+    rng = np.random.default_rng(100 + seed)
+    n_r, n_c = rng.integers(2, 7), rng.integers(2, 5)
+    data = rng.integers(0, 40, size=(n_r, n_c))
+    data[rng.random((n_r, n_c)) < 0.25] = rng.integers(0, 5)
+    res = suppress(frame(data.tolist()), 5, known_row_totals=True, known_col_totals=True)
+    assert recoverable(res) == []
+    totals = pd.concat([res.status.iloc[:, -1], res.status.iloc[-1, :]])
+    if not (totals == PRIMARY).any():  # a small total forces another total out; else never
+        assert not (totals == SECONDARY).any()

@@ -247,3 +247,20 @@ def test_chapter_numbers_are_danish_text(synthetic_tables, leak_tables):
     real = survey.chapter_numbers(leak_tables)
     assert real["rate_range"] == "ikke oplyst"
     assert int(real["n_suppressed"]) > 0
+
+
+def test_loneliness_levels_hide_both_parts_of_the_published_sum():
+    """«ofte» + «nogle gange» is the published lonely count: one small part hides the other."""
+    frame = sf.text_frame(0.1)
+    done = frame.index[(frame["completed"] == "ja") & (frame["year"] == "2018")]
+    often = done[frame.loc[done, "lonely"] == "ofte"]
+    frame.loc[often[2:], "lonely"] = "nej"  # 2 pupils answer «ofte» in 2018
+    typed = survey.validate(survey._Raw(frame, "<f>", 2, "row"))
+    tables = survey.run_pipeline(typed, k=5)
+    row = tables["lonely_levels"].display.set_index("År").loc["2018"]
+    assert row["«ofte»"] == "<5"
+    assert row["«nogle gange»"] == "–"
+    assert "%" not in row["«ofte»"] + row["«nogle gange»"]
+    # the lonely count itself is still shown in the per-year table
+    assert tables["prevalence_year"].display.set_index("År").loc["2018", "Ensomme"] not in {
+        "<5", "–"}

@@ -113,12 +113,16 @@ class Suppressed:
 
 
 def suppress(counts: pd.DataFrame, k: int | None = None, *, row_totals: bool = True,
-             col_totals: bool = True, total_label: str = "I alt") -> Suppressed:
+             col_totals: bool = True, total_label: str = "I alt",
+             known_row_totals: bool = False, known_col_totals: bool = False) -> Suppressed:
     """Apply primary and secondary suppression to a table of counts.
 
     ``counts`` holds the interior cells (non-negative integers). The published table is
     assumed to show a total per row (``row_totals``) and/or per column (``col_totals``); the
-    totals are added here and take part in the suppression.
+    totals are added here and take part in the suppression. Totals that another published
+    table shows anyway (``known_row_totals``: the total column; ``known_col_totals``: the total
+    row) are never chosen as secondary suppressions, since hiding them here would protect
+    nothing; they are still suppressed when they are themselves below k.
     """
     import numpy as np
     import pandas as pd
@@ -141,7 +145,8 @@ def suppress(counts: pd.DataFrame, k: int | None = None, *, row_totals: bool = T
         index.append(total_label)
     status = np.where(table < k, PRIMARY, SHOWN).astype("int8")
     if row_totals or col_totals:
-        _secondary(table, status, n_rows, n_cols, row_totals, col_totals)
+        _secondary(table, status, n_rows, n_cols, row_totals, col_totals,
+                   known_row_totals and row_totals, known_col_totals and col_totals)
     values = pd.DataFrame(table, index=index, columns=columns)
     stat = pd.DataFrame(status, index=index, columns=columns)
     for frame in (values, stat):
@@ -152,7 +157,8 @@ def suppress(counts: pd.DataFrame, k: int | None = None, *, row_totals: bool = T
 
 # --------------------------------------------------------------------------- secondary
 def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
-               row_totals: bool, col_totals: bool) -> None:
+               row_totals: bool, col_totals: bool, known_row_totals: bool = False,
+               known_col_totals: bool = False) -> None:
     """Add secondary suppressions in place until no suppressed cell is a bridge.
 
     For a bridge (a suppressed cell whose value the totals fix), the cheapest path of further
@@ -160,8 +166,6 @@ def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
     count, already suppressed cells cost nothing, totals cost a little more than an interior
     cell of the same count). That closes a cycle through the bridge, so it is no longer fixed.
     """
-    import heapq
-
     import numpy as np
 
     rows_total, cols_total = table.shape
@@ -173,9 +177,9 @@ def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
     col_vertex = rows_total + np.arange(cols_total) if col_totals else np.full(cols_total, ground)
     base_cost = table.astype("float64") + 1.0
     if row_totals:
-        base_cost[:, -1] += 0.5
+        base_cost[:, -1] = np.inf if known_row_totals else base_cost[:, -1] + 0.5
     if col_totals:
-        base_cost[-1, :] += 0.5
+        base_cost[-1, :] = np.inf if known_col_totals else base_cost[-1, :] + 0.5
     ends_r = np.broadcast_to(row_vertex[:, None], table.shape).ravel()
     ends_c = np.broadcast_to(col_vertex[None, :], table.shape).ravel()
     while True:
@@ -195,24 +199,11 @@ def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
                 continue
             adjacency[a].append((b, c))
             adjacency[b].append((a, c))
-        dist = [float("inf")] * n_vertices
-        via: list[int] = [-1] * n_vertices
-        dist[u] = 0.0
-        heap = [(0.0, u)]
-        while heap:
-            d, x = heapq.heappop(heap)
-            if d > dist[x]:
-                continue
-            if x == v:
-                break
-            for y, c in adjacency[x]:
-                nd = d + float(cost[c])
-                if nd < dist[y]:
-                    dist[y] = nd
-                    via[y] = c
-                    heapq.heappush(heap, (nd, y))
-        if dist[v] == float("inf"):
-            return  # nothing can protect this cell (cannot happen for tables with >1 cell)
+        via = _cheapest_path(adjacency, cost, u, v)
+        if via is None:  # only through a known total: use it rather than leave the cell exposed
+            via = _cheapest_path(adjacency, np.where(np.isinf(cost), 1e12, cost), u, v)
+        if via is None:
+            return  # nothing can protect this cell (a table of one cell)
         x = v
         while x != u:
             c = via[x]
@@ -222,23 +213,29 @@ def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
             x = a if b == x else b
 
 
-def _components(n: int, edges: list[tuple[int, int]]) -> np.ndarray:
-    """Connected-component label of each vertex (union-find)."""
-    import numpy as np
+def _cheapest_path(adjacency: list[list[tuple[int, int]]], cost: np.ndarray, u: int, v: int
+                   ) -> list[int] | None:
+    """Dijkstra from u to v; returns, per vertex, the cell used to reach it (None: no path)."""
+    import heapq
 
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-    return np.array([find(x) for x in range(n)])
+    n = len(adjacency)
+    dist = [float("inf")] * n
+    via: list[int] = [-1] * n
+    dist[u] = 0.0
+    heap = [(0.0, u)]
+    while heap:
+        d, x = heapq.heappop(heap)
+        if d > dist[x]:
+            continue
+        if x == v:
+            break
+        for y, c in adjacency[x]:
+            nd = d + float(cost[c])
+            if nd < dist[y]:
+                dist[y] = nd
+                via[y] = c
+                heapq.heappush(heap, (nd, y))
+    return None if dist[v] == float("inf") else via
 
 
 def _bridges(n: int, edges: list[tuple[int, int]]) -> list[int]:

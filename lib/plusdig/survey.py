@@ -791,7 +791,10 @@ def _prevalence_table(done: pd.DataFrame, by: str | None, label: str, k: int,
     for year, block in counts.groupby(level="year", sort=True):
         block = block.droplevel("year")
         block = block[block.sum(axis=1) > 0]  # a group absent that year is no row
-        res = suppress(block, k, row_totals=True, col_totals=bool(by))
+        # the total row repeats the per-year table, and the year's n is in the response table:
+        # those totals are published anyway and cannot serve as secondary suppressions
+        res = suppress(block, k, row_totals=True, col_totals=bool(by),
+                       known_row_totals=not by, known_col_totals=True)
         n_p += res.n_primary
         n_s += res.n_secondary
         vals, st = res.values.to_numpy(dtype="float64"), res.status.to_numpy()
@@ -828,11 +831,17 @@ def _lonely_levels_table(done: pd.DataFrame, k: int, synthetic: bool) -> SurveyT
     """Distribution of the loneliness answer per year (ofte / nogle gange / nej)."""
     import pandas as pd
 
-    from .disclosure import SHOWN, suppress
+    from .disclosure import SECONDARY, SHOWN, suppress
 
     counts = _grid(done, ["year"], "lonely").unstack("lonely")
-    res = suppress(counts, k, row_totals=True, col_totals=False)
+    res = suppress(counts, k, row_totals=True, col_totals=False, known_row_totals=True)
     vals, st = res.values, res.status
+    # «ofte» + «nogle gange» is published (the lonely count per year): hide both or neither
+    for year in counts.index:
+        pair = st.loc[year, ["ofte", "nogle gange"]]
+        if (pair != SHOWN).sum() == 1:
+            st.loc[year, pair.index[pair == SHOWN][0]] = SECONDARY
+    res = type(res)(vals, st, res.k, res.row_totals, res.col_totals)
     rows_v, rows_d = [], []
     for year in counts.index:
         n = vals.loc[year, "I alt"]
@@ -888,7 +897,8 @@ def _comparison_table(done: pd.DataFrame, k: int, synthetic: bool) -> SurveyTabl
     results: dict[tuple[str, int], Suppressed] = {}
     for column, grid in grids.items():
         for year in years:
-            res = suppress(grid.loc[year], k)
+            # both margins are published elsewhere (n per group, answers per level and year)
+            res = suppress(grid.loc[year], k, known_row_totals=True, known_col_totals=True)
             results[(column, year)] = res
             n_p += res.n_primary
             n_s += res.n_secondary
@@ -939,7 +949,7 @@ def _happiness_table(done: pd.DataFrame, k: int, synthetic: bool) -> SurveyTable
     from .disclosure import SHOWN, suppress
 
     counts = _grid(done, ["year"], "happiness").unstack("happiness")
-    res = suppress(counts, k, row_totals=True, col_totals=False)
+    res = suppress(counts, k, row_totals=True, col_totals=False, known_row_totals=True)
     vals, st = res.values, res.status
     rows_v, rows_d = [], []
     for year in counts.index:
