@@ -78,3 +78,15 @@ def test_show_displays_raw_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
     widgets.show(box, fig, "Udforsker")
     (bundle, raw), = shown
     assert raw is True and set(bundle) == {widgets.WIDGET_MIME, "image/png", "text/plain"}
+
+
+def test_with_fallback_formats_as_the_full_bundle() -> None:
+    from IPython.core.formatters import format_display_data
+
+    fig, ax = plt.subplots()
+    plt.close(fig)
+    box = widgets.explorer({"A": "<p>a</p>"}, "Vælg:")
+    data, _meta = format_display_data(widgets.with_fallback(box, fig, "Udforsker"))
+    assert data[widgets.WIDGET_MIME]["model_id"] == box.model_id
+    assert base64.b64decode(data["image/png"]).startswith(PNG)
+    assert data["text/plain"] == "Udforsker"

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["WIDGET_MIME", "figure_png", "sector_views", "explorer", "widget_bundle", "show"]
+__all__ = ["WIDGET_MIME", "figure_png", "sector_views", "explorer", "widget_bundle", "WithFallback",
+           "with_fallback", "show"]
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -87,6 +88,25 @@ def widget_bundle(widget: Any, png: bytes, text: str) -> dict[str, Any]:
         "image/png": base64.b64encode(png).decode("ascii"),
         "text/plain": text,
     }
+
+
+class WithFallback:
+    """A widget and its static image as one displayable object (for ``glue`` and ``display``).
+
+    IPython formats it with :meth:`_repr_mimebundle_`, so ``glue("x", obj)`` stores the widget
+    view, the PNG and the text together, and a ``{glue:figure}`` gets a number and a caption.
+    """
+
+    def __init__(self, widget: Any, png: bytes, text: str) -> None:
+        self.widget, self.png, self.text = widget, png, text
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return widget_bundle(self.widget, self.png, self.text)
+
+
+def with_fallback(widget: Any, fallback: Figure, text: str) -> WithFallback:
+    """Pair ``widget`` with ``fallback`` (a Figure) as its static image."""
+    return WithFallback(widget, figure_png(fallback), text)
 
 
 def show(widget: Any, fallback: Figure, text: str) -> None:
