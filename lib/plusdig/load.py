@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=BaseModel)
 
+#: libyaml's safe loader when available (about 12x faster on a large annex), else the pure-Python one.
+_YamlLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 __all__ = [
     "load_vocabularies",
     "load_actors",
@@ -74,7 +77,7 @@ def read_yaml(path: Path) -> Any:
         raise DataValidationError(path, "file not found", expected="a YAML file")
     _record_read(path)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)  # noqa: S506 - a safe loader
     except UnicodeDecodeError as exc:
         raise DataValidationError(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})",
                                   expected="UTF-8 text") from None
