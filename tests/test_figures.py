@@ -3,8 +3,6 @@ that shows what its data says, and bad input is refused with a DataValidationErr
 
 from __future__ import annotations
 
-import math
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,21 +13,10 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from plusdig import DataValidationError, figures  # noqa: E402
-from plusdig.models import Activity, FirstYear  # noqa: E402
+from plusdig.models import FirstYear  # noqa: E402
 from plusdig.style import SECTOR_COLOURS  # noqa: E402
 
-SECTIONS = {k: ["Tekst."] for k in ["beskrivelse", "formaal", "maalgruppe", "hvem_er_med", "resultater", "erfaring"]}
-
-
-def act(aid: int, title: str, **period: object) -> Activity:
-    return Activity.model_validate({
-        "id": aid, "slug": f"a{aid}", "title": title, "title_source": title.upper(),
-        "period": ({"quote": "q", **period} if period else None), "sections": SECTIONS})
-
-
-ACTS = [act(1, "Bus", years=[2017]), act(2, "Hack", months=[9]), act(3, "Heste", years=[2019], season="efterår"),
-        act(4, "Kursus", years=[2019], months=[3, 9]), act(5, "Job")]
-LABELS = {a.id: a.title for a in ACTS}
+LABELS = {1: "Bus", 2: "Hack", 3: "Heste", 4: "Kursus", 5: "Job"}
 
 PARTNERS = pd.DataFrame([
     {"activity_id": 1, "activity": "Bus", "actor_id": "sek", "actor": "Sekretariatet", "sector": "municipality",
@@ -60,31 +47,6 @@ def test_activities_per_year_counts_undated() -> None:
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights == [2, 1]
     assert "Ikke angivet" in texts(fig)
-
-
-def test_period_spans() -> None:
-    spans = figures.period_spans(ACTS).set_index("id")
-    assert spans.loc[1, ["start", "end"]].tolist() == [2017.0, 2018.0]
-    assert spans.loc[1, "precision"] == "år"
-    assert math.isnan(spans.loc[2, "start"]) and spans.loc[2, "precision"] == "ikke angivet"
-    assert spans.loc[2, "label"] == "september"  # month without a year: kept as label, not placed
-    assert spans.loc[3, "precision"] == "sæson"
-    assert spans.loc[3, "start"] == pytest.approx(2019 + 8 / 12)
-    assert spans.loc[4, "segments"] == [(2019.0 + 2 / 12, 1 / 12), (2019.0 + 8 / 12, 1 / 12)]
-    assert spans.loc[5, "label"] == "ikke angivet"
-
-
-def test_activities_timeline_draws_one_piece_per_month() -> None:
-    fig = figures.activities_timeline(figures.period_spans(ACTS))
-    assert closed(fig)
-    bars = fig.axes[0].collections  # broken_barh → one collection per dated activity
-    assert sum(len(c.get_paths()) for c in bars) == 1 + 1 + 2
-    assert "tidspunkt ikke angivet" in texts(fig) and "september (år ikke angivet)" in texts(fig)
-
-
-def test_timeline_requires_columns() -> None:
-    with pytest.raises(DataValidationError):
-        figures.activities_timeline(pd.DataFrame({"id": [1]}))
 
 
 def test_age_coverage_open_band_and_missing_band() -> None:

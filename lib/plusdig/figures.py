@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from .models import Activity, FirstYear
+    from .models import FirstYear
 
 
 def activities_per_year(activities: pd.DataFrame) -> Figure:
@@ -136,82 +136,6 @@ def first_year_phases(first_year: FirstYear) -> Figure:
 
 
 # --------------------------------------------------------------------------- chapter 4
-_SEASON_SPAN = {"forår": (3, 5), "efterår": (9, 11)}
-
-
-def period_spans(activities: list[Activity]) -> pd.DataFrame:
-    """When each activity took place, as far as the annex says, on a fractional-year axis.
-
-    Columns: ``id``, ``title``, ``start``, ``end`` (fractional years, NaN without a stated year),
-    ``segments`` (list of (start, width) pieces: one per stated month, else one piece),
-    ``precision`` ('måned', 'sæson', 'år' or 'ikke angivet') and ``label`` (the period in Danish).
-    A stated month becomes that month; a season its three months; a bare year the whole year.
-    """
-    import math
-
-    import pandas as pd
-
-    from .load import period_label
-
-    rows = []
-    for a in activities:
-        p = a.period
-        years = sorted(p.years) if p else []
-        start = end = math.nan
-        precision = "ikke angivet"
-        segments: list[tuple[float, float]] = []
-        if years:
-            if p and p.months:
-                start = years[0] + (min(p.months) - 1) / 12
-                end = years[-1] + max(p.months) / 12
-                segments = [(y + (m - 1) / 12, 1 / 12) for y in years for m in sorted(p.months)]
-                precision = "måned"
-            elif p and p.season:
-                first, last = _SEASON_SPAN[p.season]
-                start, end = years[0] + (first - 1) / 12, years[-1] + last / 12
-                precision = "sæson"
-            else:
-                start, end = float(years[0]), float(years[-1] + 1)
-                precision = "år"
-            segments = segments or [(start, end - start)]
-        rows.append({"id": a.id, "title": a.title, "start": start, "end": end, "segments": segments,
-                     "precision": precision, "label": period_label(a) or "ikke angivet"})
-    return pd.DataFrame(rows, columns=["id", "title", "start", "end", "segments", "precision", "label"])
-
-
-def activities_timeline(spans: pd.DataFrame) -> Figure:
-    """Gantt-like chart of ``period_spans``: one row per activity; undated ones listed apart."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    _require(spans, ["id", "title", "start", "end", "segments", "precision", "label"], "period spans")
-    colours = {"måned": "#0072B2", "sæson": "#E69F00", "år": "#009E73"}
-    fig, ax = plt.subplots(figsize=(9, 0.38 * len(spans) + 1.5))
-    labels = [f"{r.id}. {r.title}" for r in spans.itertuples()]
-    dated = spans["start"].notna().to_numpy()
-    lo = np.floor(np.nanmin(spans["start"])) if dated.any() else 2017.0
-    hi = np.ceil(np.nanmax(spans["end"])) if dated.any() else 2020.0
-    for i, r in enumerate(spans.itertuples()):
-        if np.isnan(r.start):
-            text = "tidspunkt ikke angivet" if r.label == "ikke angivet" else f"{r.label} (år ikke angivet)"
-            ax.text(lo + 0.02, i, text, va="center", fontsize=8, style="italic", color="#555555")
-            continue
-        ax.broken_barh(r.segments, (i - 0.275, 0.55), color=colours[r.precision])
-        ax.text(r.end + 0.03, i, r.label, va="center", fontsize=8)
-    ax.set_yticks(range(len(spans)), labels, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(lo, hi + 1.3)
-    ax.set_xticks(np.arange(lo, hi + 1), [str(int(y)) for y in np.arange(lo, hi + 1)])
-    ax.grid(axis="y", visible=False)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
-    ax.legend(handles, [f"Angivet til {k}" for k in colours], loc="upper center", fontsize=8,
-              bbox_to_anchor=(0.5, -0.06), ncol=3)
-    ax.set_title("Hvornår aktiviteterne fandt sted, som kilden angiver det")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
 def age_coverage(target_groups: pd.DataFrame, age_bands: pd.DataFrame, *, open_end: int = 18) -> Figure:
     """Which ages the activities' target groups cover: one bar per (activity, age band).
 
