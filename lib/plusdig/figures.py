@@ -251,6 +251,12 @@ def reach_chart(reach: pd.DataFrame) -> Figure:
     return fig
 
 
+def _sector_counts(partners: pd.DataFrame, activity_labels: dict[int, str]) -> pd.DataFrame:
+    """Activity (every one, in order) × sector: the number of named actors."""
+    return (partners.groupby(["activity_id", "sector"]).size().unstack(fill_value=0)
+            .reindex(index=list(activity_labels), fill_value=0))
+
+
 def partners_by_sector(partners: pd.DataFrame, activity_labels: dict[int, str],
                        sector_labels: dict[str, str]) -> Figure:
     """Stacked bars: the number of named actors per activity, by sector (``SECTOR_COLOURS``)."""
@@ -259,8 +265,7 @@ def partners_by_sector(partners: pd.DataFrame, activity_labels: dict[int, str],
     from .style import SECTOR_COLOURS
 
     _require(partners, ["activity_id", "sector"], "partners table")
-    table = (partners.groupby(["activity_id", "sector"]).size().unstack(fill_value=0)
-             .reindex(index=list(activity_labels), fill_value=0))
+    table = _sector_counts(partners, activity_labels)
     sectors = [s for s in sector_labels if s in table.columns]
     fig, ax = plt.subplots(figsize=(9, 0.38 * len(table) + 1.8))
     left = [0] * len(table)
@@ -318,8 +323,7 @@ def sector_matrix(partners: pd.DataFrame, activity_labels: dict[int, str], secto
     from .style import SECTOR_COLOURS
 
     _require(partners, ["activity_id", "sector"], "partners table")
-    table = (partners.groupby(["activity_id", "sector"]).size().unstack(fill_value=0)
-             .reindex(index=list(activity_labels), fill_value=0))
+    table = _sector_counts(partners, activity_labels)
     sectors = [s for s in sector_labels if s in table.columns]
     fig, ax = plt.subplots(figsize=(1.0 * len(sectors) + 4.5, 0.4 * len(table) + 2.2))
     peak = max(int(table.to_numpy().max()), 1) if len(table) else 1
