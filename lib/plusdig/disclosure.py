@@ -182,6 +182,7 @@ def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
         base_cost[-1, :] = np.inf if known_col_totals else base_cost[-1, :] + 0.5
     ends_r = np.broadcast_to(row_vertex[:, None], table.shape).ravel()
     ends_c = np.broadcast_to(col_vertex[None, :], table.shape).ravel()
+    _single_line_pass(status, base_cost, row_totals, col_totals)
     while True:
         flat = status.ravel()
         cells = np.flatnonzero(flat != SHOWN)
@@ -211,6 +212,43 @@ def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
                 status.flat[c] = SECONDARY
             a, b = int(ends_r[c]), int(ends_c[c])
             x = a if b == x else b
+
+
+def _single_line_pass(status: np.ndarray, base_cost: np.ndarray, row_totals: bool,
+                      col_totals: bool) -> None:
+    """Vectorised first pass: a constrained line (row or column of the bordered table) with
+    exactly one suppressed cell gets its cheapest other cell suppressed, until no line has
+    exactly one. This settles almost every case at once (thousands of small groups in a
+    national table); the exact bridge check afterwards catches what it leaves."""
+    import numpy as np
+
+    fallback = np.where(np.isinf(base_cost), 1e12, base_cost)
+    while True:
+        changed = False
+        for axis, constrained in ((1, row_totals), (0, col_totals)):
+            if not constrained:
+                continue
+            hidden = status != SHOWN
+            lonely_lines = np.flatnonzero(hidden.sum(axis=axis) == 1)
+            if not len(lonely_lines):
+                continue
+            for costs in (base_cost, fallback):
+                cost = np.where(hidden, np.inf, costs)
+                cost = cost[lonely_lines] if axis == 1 else cost[:, lonely_lines].T
+                best = np.argmin(cost, axis=1)
+                ok = np.isfinite(cost[np.arange(len(lonely_lines)), best])
+                if ok.any():
+                    lines, picks = lonely_lines[ok], best[ok]
+                    if axis == 1:
+                        status[lines, picks] = SECONDARY
+                    else:
+                        status[picks, lines] = SECONDARY
+                    changed = True
+                    lonely_lines = lonely_lines[~ok]
+                if not len(lonely_lines):
+                    break
+        if not changed:
+            return
 
 
 def _cheapest_path(adjacency: list[list[tuple[int, int]]], cost: np.ndarray, u: int, v: int
