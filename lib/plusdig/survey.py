@@ -599,6 +599,8 @@ def load_survey(source: SurveySource | str | Path | None = None) -> Survey:
 
 
 # --------------------------------------------------------------------------- statistics
+#: Confidence level of every interval in the chapter, and its normal quantile.
+CI_LEVEL = 0.95
 Z95 = 1.959963984540054
 
 
@@ -1362,8 +1364,13 @@ def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
     check = tables["published_check"].values
     years = [int(y) for y in prev["year"]]
     first, last = (years[0], years[-1]) if years else (None, None)
+    from .disclosure import MIN_K
+
     out: dict[str, str] = {
         "k": str(tables["response"].k),
+        "min_k": str(MIN_K),
+        "ci_level": fmt.percent(CI_LEVEL * 100),
+        "approx_tolerance": fmt.percent(APPROX_TOLERANCE * 100),
         "year_first": str(first),
         "year_last": str(last),
         "n_years": fmt.number(len(years)),
@@ -1389,10 +1396,10 @@ def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
     if math.isnan(d) or first == last:
         out["lonely_change_verdict"] = "Ændringen kan ikke beregnes med de viste data."
     elif low > 0 or high < 0:
-        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter ikke 0, så ændringen er "
+        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter ikke nul, så ændringen er "
                                         "større end den statistiske usikkerhed.")
     else:
-        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter 0, så ændringen kan "
+        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter nul, så ændringen kan "
                                         "skyldes tilfældig variation.")
     out["lonely_direction"] = ("–" if math.isnan(d) else "lavere" if d < 0 else
                                "højere" if d > 0 else "den samme")
