@@ -73,9 +73,22 @@ def test_html_table_to_latex_from_a_styler() -> None:
     assert r"\textbf{Nr.} & \textbf{Aktivitet} & \textbf{Antal} \\" in latex
     assert r"1 & Læseheste \& co & 3 \\" in latex
     assert r"\caption{Tabel}" in latex
-    # numeric columns right-aligned, the text column wraps
+    # numeric columns right-aligned, the text column ragged right; widths fill the line
     spec = re.search(r"\\begin\{longtable\}\{(.*)\}\n", latex).group(1)
-    assert spec.startswith("r") and spec.endswith("r") and "p{" in spec
+    aligns = re.findall(r"\\(raggedleft|raggedright)", spec)
+    assert aligns == ["raggedleft", "raggedright", "raggedleft"]
+    widths = [float(w) for w in re.findall(r"p\{([0-9.]+)\\linewidth\}", spec)]
+    assert len(widths) == 3 and 0.8 < sum(widths) <= 1.0
+    assert widths[1] > widths[0]
+
+
+def test_html_table_to_latex_long_numeric_header_gets_room() -> None:
+    html = ("<table><thead><tr><th>Betingelse</th><th>Arbejdsspor i det første år</th></tr>"
+            "</thead><tbody><tr><td>Fælles dagsorden</td><td>4</td></tr></tbody></table>")
+    latex = site.html_table_to_latex(html)
+    widths = [float(w) for w in re.findall(r"p\{([0-9.]+)\\linewidth\}", latex)]
+    # the numeric column is at least as wide as its header's longest word ("Arbejdsspor")
+    assert widths[1] >= widths[0] * len("Arbejdsspor") / len("Fælles dagsorden") * 0.99
 
 
 def test_html_table_to_latex_without_table_is_none() -> None:

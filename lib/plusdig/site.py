@@ -14,6 +14,9 @@ Registered in ``_config.yml`` (``sphinx.extra_extensions``). It does a few small
   contents named "Indhold" rather than after the first part;
 - no thebe: Jupyter Book always loads sphinx-thebe, whose scripts name a CDN (and load
   twice); the book has no live kernels, so they are removed;
+- on pages with widgets, tells RequireJS where the vendored widget manager's modules live,
+  so it finds its fonts in ``_static/html-manager/`` rather than under the page's folder;
+- bibliography entries marked up as ARIA list items (axe-core);
 - for the PDF: a print equivalent of HTML tables in notebook outputs (pandas ``Styler`` and
   ``DataFrame`` outputs only carry ``text/html`` and a useless ``text/plain`` repr): the
   table is converted to a LaTeX ``longtable`` and offered as ``text/latex``, which the
@@ -181,16 +184,18 @@ def _latex_parts(app: Any, doctree: Any) -> None:
         target.parent.insert(target.parent.index(target), raw)
 
 
-_WRAP = r">{\raggedright\arraybackslash}"
+# \hspace{0pt} lets TeX hyphenate a cell's first word too
+_WRAP = r">{\raggedright\arraybackslash\hspace{0pt}}"
+_RIGHT = r">{\raggedleft\arraybackslash\hspace{0pt}}"
 _NUMERIC = re.compile(r"^[\s\d.,%+\-\u2212–]*$")
 
 
 def html_table_to_latex(html: str) -> str | None:
     """Convert the first ``<table>`` in ``html`` to a LaTeX ``longtable``; ``None`` if none.
 
-    Header cells (``<thead>``) are set in bold; numeric columns are right-aligned; text
-    columns wrap, with widths in proportion to their longest cell (capped), so the table fits
-    the page and breaks across pages.
+    Header cells (``<thead>``) are set in bold; numeric columns are right-aligned; all
+    columns wrap, with widths in proportion to their content, so the table fits the page and
+    breaks across pages.
     """
     from bs4 import BeautifulSoup
 
@@ -218,18 +223,24 @@ def html_table_to_latex(html: str) -> str | None:
     numeric = [
         bool(body_rows) and all(_NUMERIC.match(r[i]) for r in body_rows) for i in range(ncols)
     ]
+    # a column is as wide as its longest cell (capped; long text wraps) or the longest word of
+    # its header (headers wrap between words), in proportion to the room on the line
     lengths = [
-        min(60, max(4, *(len(r[i]) for r in head_rows + body_rows))) for i in range(ncols)
+        max(3, *(len(w) for r in head_rows for w in r[i].split()),
+            min(60, max(len(r[i]) for r in body_rows) if body_rows else 0))
+        for i in range(ncols)
     ]
-    text_total = sum(n for n, num in zip(lengths, numeric, strict=False) if not num) or 1
-    room = max(0.3, 0.98 - 0.035 * ncols - 0.06 * sum(numeric))
+    room = max(0.3, 1.0 - 0.035 * ncols)
     spec = "".join(
-        "r" if num else f"{_WRAP}p{{{room * n / text_total:.3f}\\linewidth}}"
+        f"{_RIGHT if num else _WRAP}p{{{room * n / sum(lengths):.3f}\\linewidth}}"
         for n, num in zip(lengths, numeric, strict=True)
     )
 
     def line(row: list[str], bold: bool = False) -> str:
-        fmt = (lambda t: f"\\textbf{{{latex_escape(t)}}}" if t else "") if bold else latex_escape
+        def cell(text: str) -> str:  # paths and URLs may break after a slash
+            return latex_escape(text).replace("/", r"/\allowbreak{}")
+
+        fmt = (lambda t: f"\\textbf{{{cell(t)}}}" if t else "") if bold else cell
         return " & ".join(fmt(c) for c in row) + r" \\"
 
     caption = table.find("caption")
