@@ -173,6 +173,22 @@ def make_copy(dest: Path) -> Path:
     vendor = REPO / "book" / "_vendor"
     if vendor.is_dir():
         shutil.copytree(vendor, dest / "book" / "_vendor", dirs_exist_ok=True)
+    # `make` in the copy (the tests call `make book`/`make pdf`) uses the installed environment
+    # and front-end packages instead of installing them again; the tests find the source text
+    # next to the repository, as in the working tree
+    for name in (".venv", "node_modules"):
+        if (REPO / name).is_dir():
+            (dest / name).symlink_to(REPO / name, target_is_directory=True)
+    shared = REPO.parent / "shared"
+    if shared.is_dir() and not (dest.parent / "shared").exists():
+        (dest.parent / "shared").symlink_to(shared, target_is_directory=True)
+    # a git repository with one commit: the tests that use git (hooks, ignore rules) need one
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=dest, check=True)
+    with open(dest / ".git" / "info" / "exclude", "a", encoding="utf-8") as fh:
+        fh.write(".venv\nnode_modules\n")  # symlinks: the ".venv/" rules do not match them
+    subprocess.run([*git, "add", "-A"], cwd=dest, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "benchmark copy"], cwd=dest, check=True)
     return dest
 
 
@@ -406,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = tmp / "out"
     measures: list[Measure] = []
     growths: dict[str, str] = {}
+    notebook_seconds: dict[str, float] = {}
     print(f"benchmark on a copy in {tmp}; {os.cpu_count()} core(s); {n} run(s) each", flush=True)
     try:
         if "html" not in skip:
@@ -413,6 +430,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     target_s=TARGETS["clean_html"]), n, jb(copy, out), env=env,
                             before=lambda i: shutil.rmtree(out, ignore_errors=True))
             measures.append(clean)
+            notebook_seconds = {
+                Path(k).relative_to(copy).as_posix(): v.get("seconds")
+                for k, v in json.loads((out / "_build" / ".jupyter_cache" / "plusdig-deps.json")
+                                       .read_text(encoding="utf-8")).items()}
             measures.append(measure(Measure("no_change", "genbygning uden ændringer",
                                             target_s=TARGETS["no_change"]),
                                     n, jb(copy, out), env=env))
@@ -429,6 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             measures.append(measure(
                 Measure("data_change", "én værdi i data/activities.yaml ændret"),
                 n, jb(copy, out), env=env, before=lambda i: edit_data_value(copy, i)))
+            # back to the committed state for the PDF and the tests (not measured)
+            subprocess.run(["git", "checkout", "-q", "--", "."], cwd=copy, check=True)
+            run(jb(copy, out), env=env)
         if "pdf" not in skip:
             pdf = Measure("pdf", "PDF-bygning (notebooks i cache)")
             if shutil.which("xelatex") and shutil.which("latexmk"):
@@ -460,6 +484,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
     print_table(measures, growths)
+    if notebook_seconds:
+        print("notebook execution (s, last clean build): " + ", ".join(
+            f"{Path(k).stem} {v:.1f}" for k, v in sorted(notebook_seconds.items(),
+                                                        key=lambda kv: -(kv[1] or 0))))
     result = {
         "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(),
@@ -468,6 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "measures": [m.as_dict() for m in measures],
         "growth": growths,
+        "notebook_seconds": notebook_seconds,
     }
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
