@@ -16,6 +16,11 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             counts = validate_all()
+            # the survey: the real delivery named by PLUSDIG_SURVEY, else the synthetic default
+            from .survey import load_survey
+
+            survey = load_survey()
+            counts[f"survey ({survey.source.label})"] = len(survey.frame)
         except DataValidationError as exc:
             print(f"Data error: {exc}", file=sys.stderr)
             return 1
