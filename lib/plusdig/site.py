@@ -178,7 +178,11 @@ def _latex_parts(app: Any, doctree: Any) -> None:
         depth = r"\setcounter{secnumdepth}{\plusdigsecnumdepth}" if toctree.get("numbered") else (
             r"\setcounter{secnumdepth}{-1}"
         )
-        raw = nodes.raw("", f"{depth}\n\\part{{{latex_escape(caption)}}}\n", format="latex")
+        cap = latex_escape(caption)
+        # unnumbered: the captions carry their own numbers ("Del I: ...")
+        part = (f"\\cleardoublepage\\phantomsection\\addcontentsline{{toc}}{{part}}{{{cap}}}"
+                f"\\part*{{{cap}}}")
+        raw = nodes.raw("", f"{depth}\n{part}\n", format="latex")
         wrapper = toctree.parent
         target = wrapper if isinstance(wrapper, nodes.compound) else toctree
         target.parent.insert(target.parent.index(target), raw)
