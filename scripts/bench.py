@@ -58,6 +58,7 @@ class Measure:
     name: str
     label: str
     runs: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     peak_tree_mb: float = 0.0
     peak_process_mb: float = 0.0
     target_s: float | None = None
@@ -72,6 +73,8 @@ class Measure:
         d = asdict(self)
         d["median_s"] = None if self.median is None else round(self.median, 3)
         d["runs"] = [round(r, 3) for r in self.runs]
+        d["cpu"] = [round(c, 3) for c in self.cpu]
+        d["median_cpu_s"] = round(statistics.median(self.cpu), 3) if self.cpu else None
         d["peak_tree_mb"] = round(self.peak_tree_mb, 1)
         d["peak_process_mb"] = round(self.peak_process_mb, 1)
         d["meets_target"] = (None if self.target_s is None or self.median is None
@@ -85,15 +88,19 @@ class Measure:
 _WRAPPER = (
     "import resource, subprocess, sys\n"
     "code = subprocess.call(sys.argv[1:])\n"
-    "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "sys.stdout.flush(); print(f'__MAXRSS__ {kb}', flush=True)\n"
+    "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "sys.stdout.flush()\n"
+    "print(f'__MAXRSS__ {ru.ru_maxrss} __CPU__ {ru.ru_utime + ru.ru_stime:.3f}', flush=True)\n"
     "sys.exit(code)\n"
 )
 
 
 def run(cmd: Sequence[str], *, env: dict[str, str], cwd: Path | None = None,
         check: bool = True) -> tuple[float, float, float, str]:
-    """Run ``cmd`` in a fresh process; return (seconds, peak tree MB, peak process MB, output)."""
+    """Run ``cmd`` in a fresh process; return (seconds, peak tree MB, peak process MB, output).
+
+    The output ends with the wrapper's line ``__MAXRSS__ <KB> __CPU__ <seconds>`` (CPU time of
+    all processes below it, user + system)."""
     import psutil
 
     t0 = time.perf_counter()
@@ -142,6 +149,9 @@ def measure(m: Measure, n: int, cmd: Sequence[str], *, env: dict[str, str],
             before(i)
         seconds, tree, process, out = run(cmd, env=env, cwd=cwd)
         m.runs.append(seconds)
+        cpu = re.search(r"__CPU__ (\S+)", out)
+        if cpu:
+            m.cpu.append(float(cpu.group(1)))
         m.peak_tree_mb = max(m.peak_tree_mb, tree)
         if not math.isnan(process):
             m.peak_process_mb = max(m.peak_process_mb, process)
@@ -150,7 +160,8 @@ def measure(m: Measure, n: int, cmd: Sequence[str], *, env: dict[str, str],
         if executed:
             fresh, ran = executed[-1]
             m.note = f"{ran} notebook(s) executed, {fresh} cached"
-        print(f"  {m.label}: run {i + 1}/{n}: {seconds:.1f} s  {m.note}", flush=True)
+        used = f" (CPU {m.cpu[-1]:.1f} s)" if cpu else ""
+        print(f"  {m.label}: run {i + 1}/{n}: {seconds:.1f} s{used}  {m.note}", flush=True)
     return m
 
 
@@ -388,16 +399,17 @@ def growth(measures: list[Measure]) -> str:
 def print_table(measures: list[Measure], growths: dict[str, str]) -> None:
     w = max(len(m.label) for m in measures) + 2
     print()
-    print(f"{'Måling':<{w}}{'median s':>10}{'runs':>6}{'mål s':>8}{'top MB (træ)':>14}"
-          f"{'top MB (proces)':>17}  note")
-    print("-" * (w + 70))
+    print(f"{'Måling':<{w}}{'median s':>10}{'CPU s':>8}{'runs':>6}{'mål s':>9}"
+          f"{'top MB (træ)':>14}{'top MB (proces)':>17}  note")
+    print("-" * (w + 78))
     for m in measures:
         med = "-" if m.median is None else f"{m.median:.2f}"
         tgt = "" if m.target_s is None else f"{m.target_s:.0f}"
         ok = "" if m.target_s is None or m.median is None else (
             " ok" if m.median <= m.target_s else " OVER")
-        print(f"{m.label:<{w}}{med:>10}{len(m.runs):>6}{tgt + ok:>8}{m.peak_tree_mb:>14.0f}"
-              f"{m.peak_process_mb:>17.0f}  {m.note}")
+        cpu = f"{statistics.median(m.cpu):.1f}" if m.cpu else "-"
+        print(f"{m.label:<{w}}{med:>10}{cpu:>8}{len(m.runs):>6}{tgt + ok:>9}"
+              f"{m.peak_tree_mb:>14.0f}{m.peak_process_mb:>17.0f}  {m.note}")
     for name, text in growths.items():
         print(f"growth {name}: {text}")
 
@@ -416,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     n = args.runs
 
+    load_at_start = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="plusdig-bench-"))
     copy = make_copy(tmp / "repo")
     env = copy_env(copy)
@@ -423,7 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     measures: list[Measure] = []
     growths: dict[str, str] = {}
     notebook_seconds: dict[str, float] = {}
-    print(f"benchmark on a copy in {tmp}; {os.cpu_count()} core(s); {n} run(s) each", flush=True)
+    print(f"benchmark on a copy in {tmp}; {os.cpu_count()} core(s); {n} run(s) each; "
+          f"load average {load_at_start[0]:.1f}", flush=True)
     try:
         if "html" not in skip:
             clean = measure(Measure("clean_html", "ren HTML-bygning (hele bogen)",
@@ -491,6 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = {
         "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(),
+                    "load_average_at_start": load_at_start,
                     "load_average_at_end": os.getloadavg()},
         "runs": n,
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
