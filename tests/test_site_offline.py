@@ -221,6 +221,23 @@ def test_site_is_danish(built_site: Path) -> None:
             assert re.search(r'<html[^>]*\blang="da"', text), page
 
 
+#: Interface texts of the themes that have no Danish translation of their own
+#: (translated in locales/da/LC_MESSAGES/sphinx.po and by plusdig.site).
+ENGLISH_UI = ("Skip to main content", "Back to top", "On this page", "Search this book",
+              "Color mode", "previous page", "next page", "Toggle primary sidebar",
+              "Site navigation", "Download this page", "Print to PDF")
+
+
+def test_interface_texts_are_danish(built_site: Path) -> None:
+    found = {}
+    for page in sorted(built_site.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        hits = [s for s in ENGLISH_UI if s in text]
+        if hits:
+            found[str(page.relative_to(built_site))] = hits
+    assert found == {}
+
+
 def test_title_page_has_title_subtitle_and_edition(built_site: Path, book_config: dict) -> None:
     from bs4 import BeautifulSoup
 

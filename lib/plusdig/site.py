@@ -142,6 +142,10 @@ def _config_inited(app: Any, config: Any) -> None:
     subs = dict(getattr(config, "myst_substitutions", None) or {})
     subs.setdefault("udgave", date)
     config.myst_substitutions = subs
+    # the theme's search field: Danish placeholder (Jupyter Book's default is English)
+    options = dict(getattr(config, "html_theme_options", None) or {})
+    options["search_bar_text"] = "Søg i bogen …"
+    config.html_theme_options = options
     elements = dict(getattr(config, "latex_elements", None) or {})
     elements.setdefault("maketitle", latex_title_page(str(subs.get("undertitel", ""))))
     config.latex_elements = elements
