@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from buildkit import build, executed, html, make_copy, page_text
+from buildkit import build, executed, html, make_copy, page_text, probe_notebook
 from plusdig.build import tree_digest
 
 pytestmark = pytest.mark.build
@@ -76,3 +76,30 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     log = build(copy, out)
     assert code_nb in executed(log)
     assert "1.234.567" in page_text(html(out, "book/probe/code"))
+
+
+def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Path) -> None:
+    """plusdig.build.prepare without Sphinx: runs what is stale, caches it, skips failures."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from plusdig import build as plusdig_build
+
+    good = probe_notebook("God", "x = 1", "x")
+    bad = probe_notebook("Fejl", "raise ValueError('bevidst fejl')", "x")
+    paths = [tmp_path / "good.ipynb", tmp_path / "bad.ipynb"]
+    for nb, path in zip([good, bad], paths, strict=True):
+        nbformat.write(nb, path)
+    cache_path = tmp_path / "cache"
+
+    report = plusdig_build.prepare(paths, cache_path, timeout=120, jobs=2)
+    assert report.executed == [str(paths[0])]
+    assert list(report.failed) == [str(paths[1])]
+    assert "bevidst fejl" in report.failed[str(paths[1])]
+    state = plusdig_build.load_state(cache_path)
+    assert str(paths[0]) in state and str(paths[1]) not in state
+    cache = get_cache(str(cache_path))
+    assert cache.match_cache_notebook(nbformat.read(paths[0], as_version=4)) is not None
+
+    again = plusdig_build.prepare(paths, cache_path, timeout=120, jobs=2)
+    assert again.fresh == [str(paths[0])]
+    assert again.executed == [] and list(again.failed) == [str(paths[1])]
