@@ -25,7 +25,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 #: What the book is built from; a build older than any of these is rebuilt.
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "package-lock.json", "book",
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "package-lock.json", "book", "locales",
                 "lib/plusdig", "data")
 #: Folders under BOOK_SOURCES that the build itself writes.
 _GENERATED = ("book/_vendor", "book/annex/generated", "__pycache__", ".ipynb_checkpoints")
