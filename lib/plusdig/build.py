@@ -273,13 +273,14 @@ def is_current(cache: Any, nb_path: str, state: dict[str, Any],
 def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
             srcdir: str | Path | None = None, timeout: int | None = 300,
             allow_errors: bool = False, in_temp: bool = False, jobs: int | None = None,
-            log: Any = None) -> Report:
+            log: Any = None, in_process: bool = True) -> Report:
     """Make Jupyter Book's cache at ``cache_path`` current for ``notebooks``.
 
     Stale notebooks (see the module docstring) lose their cache record and are executed in
     parallel with ``jobs`` worker processes (default: the number of cores); fresh ones are
     left alone. A notebook that fails is not cached, so the book build re-runs it and reports
-    the error the usual way.
+    the error the usual way. ``in_process=False`` uses a worker process even for a single
+    notebook (required when called from a thread).
     """
     global _DIGESTS
     say = log or (lambda msg: None)
@@ -287,14 +288,15 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
     _DIGESTS = {}
     try:
         return _prepare(notebooks, cache_path, srcdir=srcdir, timeout=timeout,
-                        allow_errors=allow_errors, in_temp=in_temp, jobs=jobs, say=say, t0=t0)
+                        allow_errors=allow_errors, in_temp=in_temp, jobs=jobs, say=say, t0=t0,
+                        in_process=in_process)
     finally:
         _DIGESTS = None
 
 
 def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
              srcdir: str | Path | None, timeout: int | None, allow_errors: bool, in_temp: bool,
-             jobs: int | None, say: Any, t0: float) -> Report:
+             jobs: int | None, say: Any, t0: float, in_process: bool) -> Report:
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
@@ -334,7 +336,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         def cwd(p: str) -> str | None:
             return None if in_temp else str(Path(p).parent)
 
-        if workers == 1:  # one at a time: run here, and save starting a worker process
+        if workers == 1 and in_process:  # one at a time: run here, save a worker's start-up
             pool = None
             results = (_execute_one(p, cwd(p), timeout, allow_errors, pass_env) for p in stale)
         else:
@@ -375,6 +377,50 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
 
 
 # --------------------------------------------------------------------------- Sphinx
+def _exclude(cfg: Any, paths: Iterable[str]) -> list[str]:
+    """Drop the notebooks myst-nb's ``execution_excludepatterns`` exclude from execution."""
+    from fnmatch import fnmatch
+
+    patterns = cfg.execution_excludepatterns or ()
+    return sorted(p for p in paths if not any(fnmatch(p, pat) for pat in patterns))
+
+
+def _on_builder_inited(app: Sphinx) -> None:
+    """Start bringing the cache up to date in the background while Sphinx sets itself up.
+
+    The notebooks come from the TOC here (Sphinx has not listed its sources yet); the
+    ``env-get-outdated`` handler waits for this and covers any notebook it missed.
+    """
+    import threading
+
+    from sphinx.util.matching import Matcher
+
+    cfg = getattr(app.env, "mystnb_config", None)
+    site_map = getattr(app.config, "external_site_map", None)
+    if cfg is None or cfg.execution_mode != "cache" or site_map is None:
+        return
+    excluded = Matcher(app.config.exclude_patterns)
+    paths = [str((Path(app.srcdir) / f"{d}.ipynb").resolve()) for d in site_map
+             if (Path(app.srcdir) / f"{d}.ipynb").is_file() and not excluded(f"{d}.ipynb")]
+    notebooks = _exclude(cfg, paths)
+    if not notebooks:
+        return
+    holder: dict[str, Any] = {"messages": []}
+
+    def work() -> None:
+        try:
+            holder["report"] = prepare(
+                notebooks, cfg.execution_cache_path, srcdir=app.srcdir,
+                timeout=cfg.execution_timeout, allow_errors=cfg.execution_allow_errors,
+                in_temp=cfg.execution_in_temp, log=holder["messages"].append, in_process=False)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the Sphinx thread
+            holder["error"] = exc
+
+    thread = threading.Thread(target=work, name="plusdig-build", daemon=True)
+    thread.start()
+    app.plusdig_early = (thread, set(notebooks), holder)  # type: ignore[attr-defined]
+
+
 def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
                          changed: set[str], removed: set[str]) -> list[str]:
     from sphinx.util import logging
@@ -392,15 +438,27 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
         return sorted(outdated)
     docs = {str(Path(env.doc2path(d)).resolve()): d for d in env.found_docs
             if str(env.doc2path(d)).endswith(".ipynb")}
-    excluded = cfg.execution_excludepatterns or ()
-    if excluded:
-        from fnmatch import fnmatch
-
-        docs = {p: d for p, d in docs.items()
-                if not any(fnmatch(p, pat) for pat in excluded)}
-    report = prepare(sorted(docs), cfg.execution_cache_path, srcdir=app.srcdir,
-                     timeout=cfg.execution_timeout, allow_errors=cfg.execution_allow_errors,
-                     in_temp=cfg.execution_in_temp, log=logger.info)
+    docs = {p: docs[p] for p in _exclude(cfg, docs)}
+    report, done = Report(), set()
+    early = getattr(app, "plusdig_early", None)
+    if early is not None:
+        thread, done, holder = early
+        thread.join()
+        del app.plusdig_early  # type: ignore[attr-defined]
+        for message in holder["messages"]:
+            logger.info(message)
+        if "error" in holder:
+            raise holder["error"]
+        report = holder["report"]
+    missed = sorted(set(docs) - done)
+    if missed or early is None:
+        more = prepare(missed, cfg.execution_cache_path, srcdir=app.srcdir,
+                       timeout=cfg.execution_timeout, allow_errors=cfg.execution_allow_errors,
+                       in_temp=cfg.execution_in_temp, log=logger.info)
+        report.fresh += more.fresh
+        report.executed += more.executed
+        report.failed.update(more.failed)
+        report.seconds += more.seconds
     logger.info(f"plusdig.build: {len(report.fresh)} notebook(s) cached and current, "
                 f"{len(report.executed)} executed, {len(report.failed)} failed "
                 f"({report.seconds:.1f} s)")
@@ -433,6 +491,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Sphinx entry point: cache invalidation, parallel execution, the provenance directive."""
     from .provenance import provenance_directive
 
+    app.connect("builder-inited", _on_builder_inited, priority=900)  # after myst-nb's
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("env-purge-doc", _purge_doc)
     app.connect("env-merge-info", _merge_info)
