@@ -9,7 +9,7 @@ JB := $(PY) -m plusdig.build jb
 STAMP := $(VENV)/.installed
 JBFLAGS := -n -W --keep-going
 
-.PHONY: help book pdf test validate clean vendor
+.PHONY: help book pdf test validate clean vendor system-deps
 
 help:
 	@echo "make book      build the HTML book (_build/html/index.html)"
@@ -59,14 +59,18 @@ book: $(STAMP) validate vendor
 	touch _build/html/.plusdig-built
 	@echo "Bogen er bygget: åbn $(CURDIR)/_build/html/index.html"
 
-pdf: $(STAMP) validate vendor
+# Debian packages for the PDF and the browser tests, installed if missing (scripts/system-deps.sh).
+system-deps:
+	bash scripts/system-deps.sh
+
+pdf: $(STAMP) system-deps validate vendor
 	$(JB) build . $(JBFLAGS) --builder pdflatex
 	touch _build/latex/.plusdig-built
 	if [ -d _build/html ]; then cp _build/latex/plusdig-evaluering.pdf _build/html/; fi
 	@echo "PDF: $(CURDIR)/_build/latex/plusdig-evaluering.pdf"
 
 # Tests of the published book build it first if it is missing or stale (tests/conftest.py).
-test: $(STAMP) vendor
+test: $(STAMP) system-deps vendor
 	$(PY) -m pytest --nbval-lax tests book
 
 clean:
