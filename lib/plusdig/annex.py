@@ -85,8 +85,6 @@ FOREWORD_FILE = "forord.inc"
 #: Text shown where the source states nothing.
 NOT_STATED = "Ikke angivet i kilden"
 
-_MONTHS = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
-           "oktober", "november", "december"]
 #: Months a season covers on the timeline (Danish convention; documented in the figure caption).
 SEASON_MONTHS: dict[str, tuple[int, int]] = {"forår": (3, 5), "efterår": (9, 11)}
 
@@ -264,20 +262,9 @@ def activity_hrefs(activities: Sequence[Activity], from_docname: str) -> dict[in
 
 def period_text(activity: Activity) -> str:
     """The stated period in Danish ("september 2017", "efteråret 2019"); says what is missing."""
-    p = activity.period
-    if p is None:
-        return NOT_STATED
-    parts: list[str] = []
-    if p.season:
-        parts.append(f"{p.season}et")
-    if p.months:
-        parts.append(" og ".join(_MONTHS[m - 1] for m in p.months))
-    if p.years:
-        ys = sorted(p.years)
-        parts.append(str(ys[0]) if len(ys) == 1 else f"{ys[0]}-{ys[-1]}")
-    elif parts:
-        parts.append("(år ikke angivet i kilden)")
-    return " ".join(parts) if parts else NOT_STATED
+    from .load import period_label
+
+    return period_label(activity, NOT_STATED)
 
 
 def _count_text(count: StatedCount) -> str:

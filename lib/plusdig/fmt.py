@@ -6,9 +6,14 @@ Danish convention: decimal comma, thousands separator ".", a space before "%"
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
-__all__ = ["number", "percent", "approx", "QUALIFIER_LABELS"]
+__all__ = ["number", "percent", "approx", "danish_date", "MONTHS", "QUALIFIER_LABELS"]
+
+#: Danish month names, January first.
+MONTHS: tuple[str, ...] = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+                           "september", "oktober", "november", "december")
 
 #: How a count's qualifier from the source reads in Danish prose.
 QUALIFIER_LABELS: dict[str, str] = {"ca.": "ca.", "over": "over", "godt": "godt", "mindst": "mindst"}
@@ -37,3 +42,8 @@ def approx(value: float | int, qualifier: str | None, decimals: int = 0) -> str:
             raise ValueError(f"unknown qualifier {qualifier!r}; expected one of {sorted(QUALIFIER_LABELS)}")
         return f"{QUALIFIER_LABELS[qualifier]} {text}"
     return text
+
+
+def danish_date(day: dt.date) -> str:
+    """A date the Danish way: ``date(2026, 11, 26) -> '26. november 2026'``."""
+    return f"{day.day}. {MONTHS[day.month - 1]} {day.year}"

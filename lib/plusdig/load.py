@@ -320,22 +320,28 @@ def section_text(activity: Activity, key: str) -> str:
     return "\n\n".join(block_text(b) for b in getattr(activity.sections, key))
 
 
-def period_label(activity: Activity) -> str:
-    """Danish label of the stated period ("september 2017", "foråret 2018"); '' when none."""
+def period_label(activity: Activity, not_stated: str = "") -> str:
+    """Danish label of the stated period ("september 2017", "foråret 2018").
+
+    Returns ``not_stated`` when the source gives no period, and says so when it gives a month or
+    season but no year ("september (år ikke angivet i kilden)").
+    """
+    from .fmt import MONTHS
+
     p = activity.period
     if p is None:
-        return ""
-    months = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
-              "oktober", "november", "december"]
+        return not_stated
     parts: list[str] = []
     if p.season:
         parts.append(f"{p.season}et")
     if p.months:
-        parts.append(" og ".join(months[m - 1] for m in p.months))
+        parts.append(" og ".join(MONTHS[m - 1] for m in p.months))
     if p.years:
         ys = sorted(p.years)
         parts.append(str(ys[0]) if len(ys) == 1 else f"{ys[0]}-{ys[-1]}")
-    return " ".join(parts) if parts else ""
+    elif parts:
+        parts.append("(år ikke angivet i kilden)")
+    return " ".join(parts) if parts else not_stated
 
 
 def activities_table(base: Path | None = None) -> pd.DataFrame:

@@ -33,6 +33,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from . import fmt
+
 __all__ = [
     "DANISH_MONTHS",
     "latex_escape",
@@ -45,26 +47,11 @@ __all__ = [
     "setup",
 ]
 
-DANISH_MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+DANISH_MONTHS = fmt.MONTHS
 PDF_NAME = "plusdig-evaluering.pdf"
 
 
-def danish_date(day: dt.date) -> str:
-    """Format a date the Danish way: ``danish_date(date(2026, 11, 26))`` → ``26. november 2026``."""
-    return f"{day.day}. {DANISH_MONTHS[day.month - 1]} {day.year}"
+danish_date = fmt.danish_date
 
 
 def edition_date(repo: Path | None = None) -> dt.date:
