@@ -198,38 +198,50 @@ _SKIP_SLOW_IMPORTS = "import sys; sys.modules.setdefault('rfc3987_syntax', None)
 
 def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: bool,
                  env: dict[str, str]) -> tuple[str, str, float, str | None, list[str], float]:
-    """Run one notebook in a fresh kernel (in a worker process); return it with its read set."""
+    """Run one notebook in a fresh kernel; return it with its read set.
+
+    Runs in a worker process or in a thread of the build: the kernel gets its environment
+    (``env`` and its own ``PLUSDIG_READ_LOG``) explicitly, this process's is not touched.
+    No timing metadata is recorded: jupyter-cache hashes cell metadata.
+    """
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import traceback
+
     import nbformat
-    from jupyter_cache.executors.utils import single_nb_execution
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     started = time.time()
     fd, log = tempfile.mkstemp(prefix="plusdig-reads-", suffix=".log")
     os.close(fd)
-    saved = {k: os.environ.get(k) for k in [*env, "PLUSDIG_READ_LOG"]}
-    os.environ.update(env)
-    os.environ["PLUSDIG_READ_LOG"] = log  # inherited by the kernel this process starts
+    kernel_env = {k: v for k, v in os.environ.items() if not k.startswith("PLUSDIG_")}
+    kernel_env.update(env)
+    kernel_env["PLUSDIG_READ_LOG"] = log
+    err: str | None = None
     try:
         nb = nbformat.read(path, as_version=4)
+        meta = nb.metadata.get("execution", {})  # per-notebook overrides, as jupyter-cache
+        timeout = meta.get("timeout", timeout)
+        allow_errors = meta.get("allow_errors", allow_errors)
         n_cells = len(nb.cells)
         nb.cells.append(nbformat.v4.new_code_cell(_MODULE_LOG_CELL))
         with tempfile.TemporaryDirectory() as tmp:
-            result = single_nb_execution(
-                nb, cwd=cwd or tmp, timeout=timeout, allow_errors=allow_errors,
-                meta_override=True,
+            client = NotebookClient(
+                nb, timeout=timeout, allow_errors=allow_errors, record_timing=False,
+                resources={"metadata": {"path": cwd or tmp}},
                 extra_arguments=[f"--IPKernelApp.exec_lines={_SKIP_SLOW_IMPORTS}"])
-        del result.nb.cells[n_cells:]
+            t0 = time.perf_counter()
+            try:
+                client.execute(env=kernel_env)
+            except (CellExecutionError, CellTimeoutError):
+                err = traceback.format_exc()
+            seconds = time.perf_counter() - t0
+        del nb.cells[n_cells:]
         reads = sorted({line.strip() for line in Path(log).read_text(encoding="utf-8")
                         .splitlines() if line.strip()})
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         Path(log).unlink(missing_ok=True)
-    err = None if result.err is None else (result.exc_string or repr(result.err))
-    return path, nbformat.writes(result.nb), result.time, err, reads, started
+    return path, nbformat.writes(nb), seconds, err, reads, started
 
 
 def _modified_since(paths: Iterable[str], started: float) -> bool:
@@ -280,7 +292,7 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
     parallel with ``jobs`` worker processes (default: the number of cores); fresh ones are
     left alone. A notebook that fails is not cached, so the book build re-runs it and reports
     the error the usual way. ``in_process=False`` uses a worker process even for a single
-    notebook (required when called from a thread).
+    notebook.
     """
     global _DIGESTS
     say = log or (lambda msg: None)
@@ -377,32 +389,33 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
 
 
 # --------------------------------------------------------------------------- Sphinx
-def _exclude(cfg: Any, paths: Iterable[str]) -> list[str]:
+def _exclude(patterns: Sequence[str] | None, paths: Iterable[str]) -> list[str]:
     """Drop the notebooks myst-nb's ``execution_excludepatterns`` exclude from execution."""
     from fnmatch import fnmatch
 
-    patterns = cfg.execution_excludepatterns or ()
-    return sorted(p for p in paths if not any(fnmatch(p, pat) for pat in patterns))
+    return sorted(p for p in paths if not any(fnmatch(p, pat) for pat in patterns or ()))
 
 
-def _on_builder_inited(app: Sphinx) -> None:
-    """Start bringing the cache up to date in the background while Sphinx sets itself up.
+def _on_config_inited(app: Sphinx, config: Any) -> None:
+    """Start bringing the cache up to date in a background thread while Sphinx sets itself up.
 
-    The notebooks come from the TOC here (Sphinx has not listed its sources yet); the
-    ``env-get-outdated`` handler waits for this and covers any notebook it missed.
+    Settings come from the ``nb_execution_*`` options (myst-nb's own configuration object is
+    made later, at builder-inited), the notebooks from the TOC (Sphinx has not listed its
+    sources yet). The ``env-get-outdated`` handler waits for this and covers anything missed.
     """
     import threading
 
     from sphinx.util.matching import Matcher
 
-    cfg = getattr(app.env, "mystnb_config", None)
-    site_map = getattr(app.config, "external_site_map", None)
-    if cfg is None or cfg.execution_mode != "cache" or site_map is None:
+    site_map = getattr(config, "external_site_map", None)
+    if getattr(config, "nb_execution_mode", None) != "cache" or site_map is None:
         return
-    excluded = Matcher(app.config.exclude_patterns)
+    cache_path = str(config.nb_execution_cache_path
+                     or Path(app.outdir).parent.joinpath(".jupyter_cache").resolve())
+    excluded = Matcher(config.exclude_patterns)
     paths = [str((Path(app.srcdir) / f"{d}.ipynb").resolve()) for d in site_map
              if (Path(app.srcdir) / f"{d}.ipynb").is_file() and not excluded(f"{d}.ipynb")]
-    notebooks = _exclude(cfg, paths)
+    notebooks = _exclude(config.nb_execution_excludepatterns, paths)
     if not notebooks:
         return
     holder: dict[str, Any] = {"messages": []}
@@ -410,15 +423,15 @@ def _on_builder_inited(app: Sphinx) -> None:
     def work() -> None:
         try:
             holder["report"] = prepare(
-                notebooks, cfg.execution_cache_path, srcdir=app.srcdir,
-                timeout=cfg.execution_timeout, allow_errors=cfg.execution_allow_errors,
-                in_temp=cfg.execution_in_temp, log=holder["messages"].append, in_process=False)
+                notebooks, cache_path, srcdir=app.srcdir, timeout=config.nb_execution_timeout,
+                allow_errors=config.nb_execution_allow_errors,
+                in_temp=config.nb_execution_in_temp, log=holder["messages"].append)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the Sphinx thread
             holder["error"] = exc
 
     thread = threading.Thread(target=work, name="plusdig-build", daemon=True)
     thread.start()
-    app.plusdig_early = (thread, set(notebooks), holder)  # type: ignore[attr-defined]
+    app.plusdig_early = (thread, set(notebooks), holder, cache_path)  # type: ignore[attr-defined]
 
 
 def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
@@ -438,11 +451,11 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
         return sorted(outdated)
     docs = {str(Path(env.doc2path(d)).resolve()): d for d in env.found_docs
             if str(env.doc2path(d)).endswith(".ipynb")}
-    docs = {p: docs[p] for p in _exclude(cfg, docs)}
+    docs = {p: docs[p] for p in _exclude(cfg.execution_excludepatterns, docs)}
     report, done = Report(), set()
     early = getattr(app, "plusdig_early", None)
     if early is not None:
-        thread, done, holder = early
+        thread, done, holder, early_cache = early
         thread.join()
         del app.plusdig_early  # type: ignore[attr-defined]
         for message in holder["messages"]:
@@ -450,6 +463,8 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
         if "error" in holder:
             raise holder["error"]
         report = holder["report"]
+        if str(Path(early_cache).resolve()) != str(Path(cfg.execution_cache_path).resolve()):
+            report, done = Report(), set()  # not the cache myst-nb reads: do it again
     missed = sorted(set(docs) - done)
     if missed or early is None:
         more = prepare(missed, cfg.execution_cache_path, srcdir=app.srcdir,
@@ -491,7 +506,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Sphinx entry point: cache invalidation, parallel execution, the provenance directive."""
     from .provenance import provenance_directive
 
-    app.connect("builder-inited", _on_builder_inited, priority=900)  # after myst-nb's
+    app.connect("config-inited", _on_config_inited, priority=900)  # after the TOC's
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("env-purge-doc", _purge_doc)
     app.connect("env-merge-info", _merge_info)
