@@ -1204,6 +1204,17 @@ def _note_dropped(fig: Figure, n_dropped: int, k: int) -> None:
                  color="#444444")
 
 
+def _finish(fig: Figure, n_dropped: int, table: SurveyTable) -> Figure:
+    """Every survey figure's last step: note dropped values, label synthetic data, lay out, close."""
+    import matplotlib.pyplot as plt
+
+    _note_dropped(fig, n_dropped, table.k)
+    _label_synthetic(fig, table.synthetic)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def figure_prevalence_trend(table: SurveyTable) -> Figure:
     """Share answering yes to loneliness by year, with 95 % Wilson intervals."""
     import matplotlib.pyplot as plt
@@ -1220,11 +1231,7 @@ def figure_prevalence_trend(table: SurveyTable) -> Figure:
     ax.set_xlabel("Måling")
     ax.set_ylabel("Svarer ja til ensomhed")
     ax.set_title("Andel, der svarer ja til ensomhed")
-    _note_dropped(fig, int(table.values["share"].isna().sum()), table.k)
-    _label_synthetic(fig, table.synthetic)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig, int(table.values["share"].isna().sum()), table)
 
 
 def figure_prevalence_groups(table: SurveyTable, title: str, xlabel: str) -> Figure:
@@ -1260,11 +1267,7 @@ def figure_prevalence_groups(table: SurveyTable, title: str, xlabel: str) -> Fig
     ax.set_title(title)
     if years:
         ax.legend(title="Måling", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    _note_dropped(fig, dropped, table.k)
-    _label_synthetic(fig, table.synthetic)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig, dropped, table)
 
 
 def figure_comparison(table: SurveyTable) -> Figure:
@@ -1299,11 +1302,7 @@ def figure_comparison(table: SurveyTable) -> Figure:
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles[:2], names[:2], loc="upper left", ncols=2, frameon=False)
     fig.suptitle("Ensomme og ikke-ensomme børn på de øvrige mål")
-    _note_dropped(fig, dropped, table.k)
-    _label_synthetic(fig, table.synthetic)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig, dropped, table)
 
 
 def figure_indicator_trend(table: SurveyTable) -> Figure:
@@ -1326,11 +1325,7 @@ def figure_indicator_trend(table: SurveyTable) -> Figure:
     ax.set_ylabel("Andel")
     ax.set_title("Nøgletal over tid")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _note_dropped(fig, dropped, table.k)
-    _label_synthetic(fig, table.synthetic)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish(fig, dropped, table)
 
 
 def banner_markdown(source: SurveySource, k: int) -> str:
