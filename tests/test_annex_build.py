@@ -20,10 +20,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 from plusdig import annex
-from plusdig.fmt import approx
-from plusdig.load import block_text, load_activities, load_first_year
-from plusdig.models import SECTION_TITLES, Activity
+from plusdig.load import load_activities, load_first_year
 from plusdig.paths import REPO_ROOT
+from test_annex import activity_fields  # the same field list the unit tests check
 
 pytestmark = pytest.mark.build
 
@@ -117,30 +116,6 @@ def article_text(soup: BeautifulSoup) -> str:
     article = soup.select_one("article")
     assert article is not None
     return norm(article.get_text(""))
-
-
-def activity_fields(a: Activity, ctx: annex.AnnexContext) -> list[str]:
-    """Every non-empty field of an activity, as the text a reader must find on its page."""
-    out = [a.title, a.title_source, annex.period_text(a)]
-    if a.track:
-        out.append(a.track)
-    if a.period:
-        out.append(a.period.quote)
-    for key in SECTION_TITLES:
-        out += [block_text(b) for b in getattr(a.sections, key)]
-    out += list(a.links)
-    for t in a.target_groups:
-        out += [ctx.target_kinds[t.kind], t.quote]
-        if t.age_band:
-            out.append(ctx.age_bands[t.age_band])
-    for c in a.counts:
-        out += [approx(c.value, c.qualifier), c.what, c.quote]
-    for p in a.partners:
-        out += list(ctx.actors[p])
-    if a.outcome:
-        out += [ctx.statuses[a.outcome.status], a.outcome.summary, a.outcome.quote]
-    out += [n.note for n in a.source_notes]
-    return [part for field in out for part in field.split("\n") if part.strip()]
 
 
 def check_pages(book: Book) -> dict[int, BeautifulSoup]:
