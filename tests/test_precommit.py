@@ -83,6 +83,18 @@ def undo(repo: Path) -> None:
     git(repo, "clean", "-qfdx", "-e", ".venv")
 
 
+def refused(repo: Path, *paths: str, force: bool = False) -> str:
+    """Try to commit ``paths``; assert the hooks refused it and HEAD did not move; return the output."""
+    before = head(repo)
+    try:
+        result = commit(repo, *paths, force=force)
+        assert result.returncode != 0, result.stdout + result.stderr
+        assert head(repo) == before
+        return result.stdout + result.stderr
+    finally:
+        undo(repo)
+
+
 def test_run_all_files_passes(repo: Path) -> None:
     result = subprocess.run([str(PRE_COMMIT), "run", "--all-files"], cwd=repo, env=_env(repo),
                             text=True, capture_output=True)
@@ -95,76 +107,41 @@ def test_run_all_files_passes(repo: Path) -> None:
 
 
 def test_malformed_data_file_is_refused(repo: Path) -> None:
-    before = head(repo)
     path = repo / "data" / "activities.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "- id: [\n", encoding="utf-8")
-    result = commit(repo, "data/activities.yaml")
-    try:
-        assert result.returncode != 0
-        out = result.stdout + result.stderr
-        assert "YAML kan læses" in out and "Failed" in out
-        assert "data/activities.yaml: linje" in out
-        assert "Datafejl: " in out and "malformed YAML" in out
-        assert head(repo) == before
-    finally:
-        undo(repo)
+    out = refused(repo, "data/activities.yaml")
+    assert "YAML kan læses" in out and "Failed" in out
+    assert "data/activities.yaml: linje" in out
+    assert "Datafejl: " in out and "malformed YAML" in out
 
 
 def test_invalid_but_parsable_data_is_refused(repo: Path) -> None:
-    before = head(repo)
     path = repo / "data" / "actors.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     lines.append(lines[1])  # the same actor id twice
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = commit(repo, "data/actors.csv")
-    try:
-        assert result.returncode != 0
-        assert "duplicate id" in result.stderr + result.stdout
-        assert head(repo) == before
-    finally:
-        undo(repo)
+    assert "duplicate id" in refused(repo, "data/actors.csv")
 
 
 def test_private_file_is_refused(repo: Path) -> None:
-    before = head(repo)
     private = repo / "data" / "private" / "notat.txt"
     private.parent.mkdir(parents=True, exist_ok=True)
     private.write_text("Navne på elever\n", encoding="utf-8")
-    result = commit(repo, "data/private/notat.txt", force=True)  # force: .gitignore has it
-    try:
-        assert result.returncode != 0
-        out = result.stdout + result.stderr
-        assert "data/private/notat.txt: filer i data/private/ må aldrig committes" in out
-        assert head(repo) == before
-    finally:
-        undo(repo)
+    out = refused(repo, "data/private/notat.txt", force=True)  # force: .gitignore has it
+    assert "data/private/notat.txt: filer i data/private/ må aldrig committes" in out
 
 
 def test_undefined_name_in_library_is_refused(repo: Path) -> None:
-    before = head(repo)
     (repo / "lib" / "plusdig" / "broken.py").write_text(
         '"""A module with a bug."""\n\n\ndef f() -> int:\n    return undefined_name\n',
         encoding="utf-8")
-    result = commit(repo, "lib/plusdig/broken.py")
-    try:
-        assert result.returncode != 0
-        assert "F821" in result.stdout + result.stderr
-        assert head(repo) == before
-    finally:
-        undo(repo)
+    assert "F821" in refused(repo, "lib/plusdig/broken.py")
 
 
 def test_respondent_level_table_is_refused(repo: Path) -> None:
-    before = head(repo)
     (repo / "elevsvar_2018.csv").write_text(
         "respondent_id,year,school,grade,lonely\n1,2018,A,6,0\n", encoding="utf-8")
-    result = commit(repo, "elevsvar_2018.csv")
-    try:
-        assert result.returncode != 0
-        assert "ligner data på besvarelsesniveau" in result.stdout + result.stderr
-        assert head(repo) == before
-    finally:
-        undo(repo)
+    assert "ligner data på besvarelsesniveau" in refused(repo, "elevsvar_2018.csv")
 
 
 def test_good_change_commits_and_notebook_outputs_are_stripped(repo: Path) -> None:
