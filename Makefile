@@ -2,11 +2,11 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
+STAMP ?= $(VENV)/.installed
 PY := $(VENV)/bin/python
 # jupyter-book, run through plusdig.build (skips a slow optional import; same arguments).
 # The build itself re-executes changed notebooks in parallel: plusdig.build in _config.yml.
 JB := $(PY) -m plusdig.build jb
-STAMP := $(VENV)/.installed
 JBFLAGS := -n -W --keep-going
 
 .PHONY: help book pdf test validate clean vendor system-deps
@@ -20,13 +20,14 @@ help:
 	@echo "make bench     benchmark builds and scale on a temporary copy (BENCHFLAGS=\"--runs 5\")"
 	@echo "make lab       JupyterLab with the book's kernel (the .venv's Python and plusdig)"
 	@echo "make chapter NAME=\"Titel\" [PART=report|annex] [SLUG=...]  new chapter from the template"
+	@echo "make fresh-check  README's set-up and .ci/run on a bare Debian 12 (root, ~30 min)"
 
-# The virtual environment: created if missing, reinstalled when the pins change.
-$(STAMP): requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
+# The virtual environment, checked before every target that uses it (scripts/ensure-venv.sh):
+# created if missing, recreated (saying why) when broken or foreign (no pip, another Python,
+# made for another checkout), reinstalled when the pins change.
+.PHONY: venv
+venv:
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" STAMP="$(STAMP)" bash scripts/ensure-venv.sh
 
 # Front-end files the HTML site serves itself (no CDN): pinned in package-lock.json,
 # installed with `npm ci`, copied into book/_vendor/ (html_static_path -> _build/html/_static/).
@@ -36,6 +37,7 @@ NPM_STAMP := node_modules/.package-lock.json
 VENDOR_STAMP := node_modules/.vendored
 
 $(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm mangler: installér Node.js og npm (Debian/Ubuntu: apt-get install nodejs npm)" >&2; exit 1; }
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $(NPM_STAMP)
 
@@ -51,10 +53,10 @@ $(VENDOR_STAMP): $(NPM_STAMP)
 
 vendor: $(VENDOR_STAMP)
 
-validate: $(STAMP)
+validate: venv
 	$(PY) -m plusdig validate
 
-book: $(STAMP) validate vendor
+book: venv validate vendor
 	$(JB) build . $(JBFLAGS)
 	touch _build/html/.plusdig-built
 	@echo "Bogen er bygget: åbn $(CURDIR)/_build/html/index.html"
@@ -63,14 +65,14 @@ book: $(STAMP) validate vendor
 system-deps:
 	bash scripts/system-deps.sh
 
-pdf: $(STAMP) system-deps validate vendor
+pdf: venv system-deps validate vendor
 	$(JB) build . $(JBFLAGS) --builder pdflatex
 	touch _build/latex/.plusdig-built
 	if [ -d _build/html ]; then cp _build/latex/plusdig-evaluering.pdf _build/html/; fi
 	@echo "PDF: $(CURDIR)/_build/latex/plusdig-evaluering.pdf"
 
 # Tests of the published book build it first if it is missing or stale (tests/conftest.py).
-test: $(STAMP) system-deps vendor
+test: venv system-deps vendor
 	$(PY) -m pytest --nbval-lax tests book
 
 clean:
@@ -80,7 +82,7 @@ clean:
 # survey and annex scale; runs on a temporary copy, prints a table, writes _build/bench.json.
 .PHONY: bench
 BENCHFLAGS ?=
-bench: $(STAMP) vendor
+bench: venv vendor
 	$(PY) scripts/bench.py $(BENCHFLAGS)
 
 # Authoring (CONTRIBUTING.md). `lab` runs the venv's JupyterLab from the repository root; its
@@ -88,10 +90,16 @@ bench: $(STAMP) vendor
 # JUPYTER_PREFER_ENV_PATH makes the venv's kernels win over any user-level ones.
 .PHONY: lab chapter
 PART ?= report
-lab: $(STAMP)
+lab: venv
 	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
-chapter: $(STAMP)
+chapter: venv
 	@test -n "$(NAME)" || { echo 'Angiv en titel: make chapter NAME="Kapitlets titel" [PART=annex]'; exit 2; }
 	$(PY) -m plusdig.chapter new --title "$(NAME)" --part "$(PART)" $(if $(SLUG),--slug "$(SLUG)")
+
+# The README's set-up on a bare Debian 12 (debootstrap), and .ci/run on another: root, about
+# half an hour, not part of `make test`; run before each release (docs/fresh-machine.md).
+.PHONY: fresh-check
+fresh-check:
+	bash scripts/fresh-machine.sh $(FRESHFLAGS)

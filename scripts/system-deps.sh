@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the PDF build and the tests of the published book need, if any
-# are missing: xelatex with Danish hyphenation and fonts, latexmk, xindy (PDF), pdftotext
-# (PDF test), Debian's Chromium (browser tests; never a downloaded browser build), and
-# Node.js/npm (vendored front-end files). Used by `make pdf`, `make test` and .ci/run.
+# Installs the Debian packages that `make book`, `make pdf` and `make test` need and a bare
+# Debian 12 lacks, if any are missing (idempotent: with everything present it installs nothing
+# and prints nothing). Used by `make pdf`, `make test` and .ci/run.
+#
+#   the tools:   make, git, Python's venv (python3-venv), Node.js and npm (vendored front-end
+#                files), CA certificates (pip and npm over HTTPS)
+#   the PDF:     xelatex with Danish hyphenation and fonts, latexmk, xindy
+#   the tests:   pdftotext/pdftoppm (poppler-utils), Debian's Chromium (never a downloaded
+#                browser build), libatomic1 (Playwright's driver needs libatomic.so.1)
+#
+# As root it runs apt-get itself; otherwise with sudo when sudo needs no password; otherwise
+# it prints the one apt-get line to run and stops (exit 1) before anything else fails later.
 set -euo pipefail
+PYTHON=${PYTHON:-python3}
 PACKAGES=(
-  make
+  make git ca-certificates libatomic1
   chromium
   texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended
   texlive-lang-european tex-gyre fonts-freefont-otf fonts-dejavu latexmk xindy
@@ -15,14 +24,32 @@ need=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
+# Tools that may come from elsewhere than Debian (pyenv's Python, NodeSource's Node.js) are
+# checked by what they do, not by package name.
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  need+=(python3 python3-venv)
+elif ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  need+=(python3-venv)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
-echo "system-deps: installing ${need[*]}"
+
+line="apt-get install -y --no-install-recommends ${need[*]}"
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "system-deps: missing ${need[*]}; install them as root: apt-get install ${need[*]}" >&2; exit 1; }
-  SUDO=sudo
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO="sudo -n"
+  else
+    {
+      echo "system-deps: these Debian packages are missing: ${need[*]}"
+      echo "system-deps: run this once as root (or with sudo), then run make again:"
+      echo "  apt-get update && $line"
+    } >&2
+    exit 1
+  fi
 fi
+echo "system-deps: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# shellcheck disable=SC2086
+$SUDO $line -qq >/dev/null
