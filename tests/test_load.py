@@ -328,3 +328,159 @@ def test_empty_bullet_list_reports_the_list(data: Path) -> None:
     write_yaml(data / "activities.yaml", [activity(sections=sections)])
     err = expect_error(L.load_activities, data, file="activities.yaml", field="sections.beskrivelse[0].bullets")
     assert "at least 1" in str(err)
+
+
+# --------------------------------------------------------------------------- hostile input
+# Each case: (file, how to break it, loader, expected record/line text, field, message text).
+# The loader must stop with a message naming the file, the record or line, the field (if
+# the case has one) and what was expected. Nothing is converted to the field's type.
+def _yaml_text(obj: object) -> str:
+    return yaml.safe_dump(obj, allow_unicode=True, sort_keys=False)
+
+
+def _activity_text(**changes: object) -> str:
+    return _yaml_text([activity(**changes)])
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+HOSTILE_DATA = [
+    # (case id, file, text or a function(data dir), loader, record, field, contains)
+    ("id-quoted", "activities.yaml", lambda d: _replace(d / "activities.yaml", "id: 1\n", "id: '2017'\n"),
+     L.load_activities, "activity 1 (id='2017')", "id", "'2017' is text"),
+    ("id-float", "activities.yaml", lambda d: _replace(d / "activities.yaml", "id: 1\n", "id: 2017.0\n"),
+     L.load_activities, "activity 1", "id", "2017.0 is a decimal number"),
+    ("id-bool", "activities.yaml", lambda d: _replace(d / "activities.yaml", "id: 1\n", "id: true\n"),
+     L.load_activities, "activity 1 (id=true)", "id", "true is true/false"),
+    ("count-quoted", "activities.yaml", lambda d: _replace(d / "activities.yaml", "value: 600", "value: '600'"),
+     L.load_activities, "activity 1", "counts[0].value", "whole number"),
+    ("year-float", "activities.yaml", lambda d: _replace(d / "activities.yaml", "- 2017", "- 2017.0"),
+     L.load_activities, "activity 1", "period.years[0]", "2017.0 is a decimal number"),
+    ("title-number", "activities.yaml", lambda d: _replace(d / "activities.yaml", "title: Ungebussen", "title: 2017"),
+     L.load_activities, "activity 1", "title", "quote it"),
+    ("title-long-number-type", "activities.yaml",
+     lambda d: _replace(d / "activities.yaml", "value: 600", "value: ca. seks hundrede elever i alt, ifølge skolen"),
+     L.load_activities, "activity 1", "counts[0].value", "the value is text"),
+    ("title-yaml-no", "activities.yaml", lambda d: _replace(d / "activities.yaml", "title: Ungebussen", "title: no"),
+     L.load_activities, "line 3", None, "read as true/false"),
+    ("title-date", "activities.yaml",
+     lambda d: _replace(d / "activities.yaml", "title: Ungebussen", "title: 2017-09-01"),
+     L.load_activities, "line 3", None, "read as a date"),
+    ("id-octal", "activities.yaml", lambda d: _replace(d / "activities.yaml", "id: 1\n", "id: 010\n"),
+     L.load_activities, "line 1", None, "ambiguous number"),
+    ("id-sexagesimal", "activities.yaml", lambda d: _replace(d / "activities.yaml", "id: 1\n", "id: 1:30\n"),
+     L.load_activities, "line 1", None, "ambiguous number"),
+    ("id-underscore", "activities.yaml", lambda d: _replace(d / "activities.yaml", "id: 1\n", "id: 1_0\n"),
+     L.load_activities, "line 1", None, "ambiguous number"),
+    ("duplicate-key", "activities.yaml",
+     lambda d: _replace(d / "activities.yaml", "title: Ungebussen\n", "title: Ungebussen\n  title: Andet\n"),
+     L.load_activities, "line 4", None, "duplicate key 'title' (first at line 3)"),
+    ("duplicate-key-first-year", "first_year.yaml",
+     lambda d: _replace(d / "first_year.yaml", "forord:", "intro:\n- x\nforord:"),
+     L.load_first_year, "line", None, "duplicate key 'intro'"),
+    ("control-char", "activities.yaml",
+     lambda d: _replace(d / "activities.yaml", "title: Ungebussen", 'title: "Unge\\abussen"'),
+     L.load_activities, "line 3", None, "control character U+0007"),
+    ("bidi-override", "activities.yaml",
+     lambda d: _replace(d / "activities.yaml", "title: Ungebussen", "title: Unge\u202ebussen"),
+     L.load_activities, "line 3", None, "control character U+202E"),
+    ("folder", "activities.yaml",
+     lambda d: ((d / "activities.yaml").unlink(), (d / "activities.yaml").mkdir()),
+     L.load_activities, None, None, "is a folder, not a file"),
+    ("utf16", "activities.yaml",
+     lambda d: (d / "activities.yaml").write_bytes((d / "activities.yaml").read_text(encoding="utf-8")
+                                                   .encode("utf-16")),
+     L.load_activities, None, None, "UTF-16"),
+    ("empty-yaml", "first_year.yaml", lambda d: (d / "first_year.yaml").write_text("", encoding="utf-8"),
+     L.load_first_year, "document", None, "the file is empty"),
+    ("actors-header-only", "actors.csv",
+     lambda d: (d / "actors.csv").write_text("id,name,sector,note\n", encoding="utf-8"),
+     L.load_activities, None, None, "no actors (only a header)"),
+    ("actors-gzip", "actors.csv",
+     lambda d: (d / "actors.csv").write_bytes(__import__("gzip").compress(ACTORS.encode())),
+     L.load_actors, None, None, "gzip-compressed"),
+    ("actors-control-char", "actors.csv",
+     lambda d: (d / "actors.csv").write_text(ACTORS + "x,Lejre\x07Skole,municipality,\n", encoding="utf-8"),
+     L.load_actors, "row 4", "name", "control character U+0007"),
+    ("actors-quoted-newline-row", "actors.csv",
+     lambda d: (d / "actors.csv").write_text(ACTORS.replace("vive,VIVE,research,", 'vive,"VI\nVE",research,')
+                                             + "x,X,nowhere,\n", encoding="utf-8"),
+     L.load_actors, "row 5", "sector", "unknown code 'nowhere'"),
+    ("actors-duplicate-column", "actors.csv",
+     lambda d: (d / "actors.csv").write_text("id,name,sector,name\na,A,municipality,B\n", encoding="utf-8"),
+     L.load_actors, "header", None, "['name'] given twice"),
+    ("actors-unknown-column", "actors.csv",
+     lambda d: (d / "actors.csv").write_text("id,name,sector,note,email\na,A,municipality,,x\n", encoding="utf-8"),
+     L.load_actors, "header", None, "unknown column(s) 'email'"),
+    ("published-year-float", "published.csv",
+     lambda d: _replace(d / "survey" / "published.csv", ",2017,2018,", ",2017.0,2018,"),
+     L.load_published, "row 3", "year_start", "'2017.0' is not a plain number"),
+    ("published-value-comma", "published.csv",
+     lambda d: _replace(d / "survey" / "published.csv", ",69,", ',"6,9",'),
+     L.load_published, "row 2", "value", "'6,9' is not a plain number"),
+    ("published-value-nan", "published.csv",
+     lambda d: _replace(d / "survey" / "published.csv", ",69,", ",nan,"),
+     L.load_published, "row 2", "value", "not a plain number"),
+    ("published-years-reversed", "published.csv",
+     lambda d: _replace(d / "survey" / "published.csv", ",2017,2018,", ",2019,2018,"),
+     L.load_published, "row 3", "year_start", "year_start <= year_end"),
+    ("published-header-only", "published.csv",
+     lambda d: (d / "survey" / "published.csv").write_text(PUBLISHED.splitlines()[0] + "\n", encoding="utf-8"),
+     L.load_published, None, None, "no figures (only a header)"),
+    ("vocabulary-empty", "vocabularies.yaml",
+     lambda d: _replace(d / "vocabularies.yaml", "outcome_statuses:", "unused: []\noutcome_statuses:"),
+     L.load_vocabularies, "document", "unused", "unknown field"),
+]
+
+
+@pytest.mark.parametrize("case", HOSTILE_DATA, ids=[c[0] for c in HOSTILE_DATA])
+def test_hostile_data_files(data: Path, case: tuple) -> None:
+    _id, file, breaker, loader, record, field, contains = case
+    breaker(data)
+    expect_error(loader, data, file=file, record=record, field=field, contains=contains)
+
+
+def test_empty_vocabulary_list(data: Path) -> None:
+    v = yaml.safe_load((data / "vocabularies.yaml").read_text(encoding="utf-8"))
+    v["sectors"] = []
+    write_yaml(data / "vocabularies.yaml", v)
+    expect_error(L.load_vocabularies, data, file="vocabularies.yaml", field="sectors", contains="the list is empty")
+
+
+def test_vocabulary_age_band_reversed(data: Path) -> None:
+    v = yaml.safe_load((data / "vocabularies.yaml").read_text(encoding="utf-8"))
+    v["age_bands"][0]["min_age"] = 99
+    write_yaml(data / "vocabularies.yaml", v)
+    expect_error(L.load_vocabularies, data, file="vocabularies.yaml", field="age_bands[0].min_age",
+                 contains="less than or equal to 30")
+
+
+def test_quoted_year_is_never_an_integer(data: Path) -> None:
+    """The three silent conversions of the issue ('2017', 2017.0, true) are all refused, and a
+    plain 2017 still loads as an integer."""
+    for bad in ("'2017'", "2017.0", "true"):
+        write = _activity_text().replace("- 2017\n", f"- {bad}\n")
+        (data / "activities.yaml").write_text(write, encoding="utf-8")
+        with pytest.raises(DataValidationError, match=r"period\.years\[0\]"):
+            L.load_activities(data)
+    (data / "activities.yaml").write_text(_activity_text(), encoding="utf-8")
+    assert L.load_activities(data)[0].period.years == [2017]
+
+
+def test_messages_never_repeat_a_long_text(data: Path) -> None:
+    long_text = "Jeg hedder Anna og jeg går i 5. klasse på skolen"
+    write_yaml(data / "activities.yaml", [activity(id=long_text)])
+    with pytest.raises(DataValidationError) as err:
+        L.load_activities(data)
+    assert long_text not in str(err.value) and "Anna" not in str(err.value)
+    assert "a text of 48 characters" in str(err.value)
+
+
+def test_utf8_bom_and_tabs_in_quotes_are_accepted(data: Path) -> None:
+    text = _activity_text(title="Unge\tbussen")
+    (data / "activities.yaml").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert L.load_activities(data)[0].title == "Unge\tbussen"

@@ -31,7 +31,11 @@ SECTION_TITLES: dict[str, str] = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of every record: unknown fields are errors, and no value is converted to the
+    field's type (``'2017'``, ``2017.0`` and ``true`` are not the integer 2017 or 1; ``2017``
+    is not the text ``'2017'``). CSV loaders parse their numbers explicitly first."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class BulletList(_Strict):
@@ -173,19 +177,19 @@ class PublishedFigure(_Strict):
 class VocabEntry(_Strict):
     code: NonEmptyStr
     label: NonEmptyStr
-    min_age: int | None = None
-    max_age: int | None = None
+    min_age: Annotated[int, Field(ge=0, le=30)] | None = None
+    max_age: Annotated[int, Field(ge=0, le=30)] | None = None
 
 
 class Vocabularies(_Strict):
     """``data/vocabularies.yaml``: the controlled vocabularies."""
 
-    target_kinds: list[VocabEntry]
-    age_bands: list[VocabEntry]
-    sectors: list[VocabEntry]
-    count_qualifiers: list[VocabEntry]
-    outcome_statuses: list[VocabEntry]
-    conditions: list[VocabEntry]
+    target_kinds: list[VocabEntry] = Field(min_length=1)
+    age_bands: list[VocabEntry] = Field(min_length=1)
+    sectors: list[VocabEntry] = Field(min_length=1)
+    count_qualifiers: list[VocabEntry] = Field(min_length=1)
+    outcome_statuses: list[VocabEntry] = Field(min_length=1)
+    conditions: list[VocabEntry] = Field(min_length=1)
 
 
 # --------------------------------------------------------------------------- evaluators' coding
