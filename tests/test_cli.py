@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from plusdig.paths import REPO_ROOT
 
 
@@ -39,3 +41,75 @@ def test_validate_fails_on_missing_real_delivery(tmp_path: Path) -> None:
     out = run({"PLUSDIG_SURVEY": str(tmp_path / "missing.csv")})
     assert out.returncode == 1
     assert "missing.csv" in out.stderr and "file not found" in out.stderr
+
+
+def test_validate_reports_the_threshold() -> None:
+    out = run({"PLUSDIG_DISCLOSURE_K": "7"})
+    assert out.returncode == 0, out.stderr
+    assert "ok  disclosure threshold k: 7" in out.stdout
+
+
+@pytest.mark.parametrize("value,contains", [
+    ("fem", "'fem' is not an integer"),
+    ("2", "threshold 2 is below the minimum"),
+    ("0", "below the minimum"),
+    ("-5", "below the minimum"),
+    ("4.5", "'4.5' is not an integer"),
+    ("5 elever", "is not an integer"),
+])
+def test_validate_refuses_a_bad_threshold(value: str, contains: str) -> None:
+    """A bad PLUSDIG_DISCLOSURE_K stops `make validate` (before any build) with one line
+    naming the variable and the allowed values, not a traceback."""
+    out = run({"PLUSDIG_DISCLOSURE_K": value})
+    assert out.returncode == 1
+    assert "PLUSDIG_DISCLOSURE_K" in out.stderr and contains in out.stderr, out.stderr
+    assert "an integer >= 3" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["PLUSDIG_SURVEY_MAPPING", "PLUSDIG_SURVEY_INVITED"])
+def test_validate_refuses_settings_that_would_be_ignored(tmp_path: Path, name: str) -> None:
+    out = run({name: str(tmp_path / "x")})
+    assert out.returncode == 1
+    assert f"{name}: is set but PLUSDIG_SURVEY is not" in out.stderr, out.stderr
+
+
+def test_validate_refuses_a_data_folder_that_is_not_one(tmp_path: Path) -> None:
+    out = run({"PLUSDIG_DATA": str(tmp_path / "nowhere")})
+    assert out.returncode == 1
+    assert "PLUSDIG_DATA" in out.stderr and "is not a folder" in out.stderr, out.stderr
+
+
+def test_validate_names_a_folder_given_as_the_delivery(tmp_path: Path) -> None:
+    out = run({"PLUSDIG_SURVEY": str(tmp_path)})
+    assert out.returncode == 1
+    assert "is a folder, not a file" in out.stderr or "unsupported file type" in out.stderr
+    folder = tmp_path / "delivery.csv"
+    folder.mkdir()
+    out = run({"PLUSDIG_SURVEY": str(folder)})
+    assert "delivery.csv: is a folder, not a file" in out.stderr, out.stderr
+
+
+def test_validate_never_prints_free_text(tmp_path: Path) -> None:
+    """A delivery with a pupil's own words in an answer column: the error reaches the console
+    (and so CI logs) without them."""
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+    from fixtures import survey_fixtures as sf
+
+    frame = sf.text_frame()
+    frame.loc[3, "happiness"] = "Jeg hedder Anna og er ked af det"
+    path = sf.write_csv(frame, tmp_path / "d.csv")
+    out = run({"PLUSDIG_SURVEY": str(path)})
+    assert out.returncode == 1
+    assert "row 5" in out.stderr and "field 'happiness'" in out.stderr, out.stderr
+    assert "Anna" not in out.stderr + out.stdout and "hedder" not in out.stderr + out.stdout
+
+
+def test_validate_blames_an_empty_actors_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "data", data)
+    (data / "actors.csv").write_text("id,name,sector,note\n", encoding="utf-8")
+    out = run({"PLUSDIG_DATA": str(data)})
+    assert out.returncode == 1
+    assert "actors.csv: no actors (only a header)" in out.stderr, out.stderr
+    assert "activities.yaml" not in out.stderr

@@ -278,6 +278,12 @@ def test_unreadable_and_unsupported_files(tmp_path):
         load(odd)
     broken_xlsx = tmp_path / "b.xlsx"
     broken_xlsx.write_bytes(b"not a spreadsheet")
+    with pytest.raises(DataValidationError, match="is not a .xlsx file: the file is text"):
+        load(broken_xlsx)
+    import zipfile
+
+    with zipfile.ZipFile(broken_xlsx, "w") as z:
+        z.writestr("hello.txt", "a zip, but not a workbook")
     with pytest.raises(DataValidationError, match="cannot be read as .xlsx"):
         load(broken_xlsx)
     empty = tmp_path / "e.csv"
@@ -333,3 +339,232 @@ def test_relative_environment_paths_are_relative_to_the_repository(monkeypatch):
     assert src.path == REPO_ROOT / "data" / "private" / "levering.sav"
     assert src.invited == REPO_ROOT / "data" / "private" / "inviterede.csv"
     assert src.mapping is None
+
+
+# --------------------------------------------------------------------------- hostile deliveries
+FREE_TEXT = "Jeg hedder Anna Hansen og jeg går på Kirkebjerg Skole"
+
+
+def _csv_bytes(frame) -> bytes:
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def _lines(frame) -> list[bytes]:
+    return _csv_bytes(frame).splitlines(keepends=True)
+
+
+def _xlsx_with(frame, tmp_path, cell: str, value: object) -> Path:
+    import openpyxl
+
+    path = sf.write_xlsx(frame, tmp_path / "d.xlsx")
+    book = openpyxl.load_workbook(path)
+    book.active[cell] = value
+    book.save(path)
+    return path
+
+
+def _cp1252_mixed(frame) -> bytes:
+    lines = _lines(frame)
+    lines[7] = lines[7].replace(b",", b",\xf8", 1)  # one Windows-1252 "\xf8" in a UTF-8 file
+    return b"".join(lines)
+
+
+# (id, suffix, build(frame, tmp_path) -> bytes or Path, record text, field, message text)
+HOSTILE_DELIVERIES = [
+    ("utf16-bom", ".csv", lambda f, t: f.to_csv(index=False).encode("utf-16"),
+     None, None, "is UTF-16 text (byte-order mark FF FE"),
+    ("utf16-no-bom", ".csv", lambda f, t: f.to_csv(index=False).encode("utf-16-le"),
+     None, None, "contains NUL bytes"),
+    ("utf32", ".csv", lambda f, t: f.to_csv(index=False).encode("utf-32"),
+     None, None, "is UTF-32 text"),
+    ("gzip", ".csv", lambda f, t: __import__("gzip").compress(_csv_bytes(f)),
+     None, None, "is gzip-compressed (unpack it first)"),
+    ("xlsx-named-csv", ".csv", lambda f, t: sf.write_xlsx(f, t / "x.xlsx").read_bytes(),
+     None, None, "is a ZIP archive"),
+    ("csv-named-xlsx", ".xlsx", lambda f, t: _csv_bytes(f),
+     None, None, "is not a .xlsx file: the file is text (a CSV file with the wrong name?)"),
+    ("gzip-named-parquet", ".parquet", lambda f, t: __import__("gzip").compress(b"x"),
+     None, None, "is not a .parquet file: the file is gzip-compressed"),
+    ("empty-sav", ".sav", lambda f, t: b"", None, None, "is not a .sav file: the file is empty"),
+    ("mixed-encodings", ".csv", lambda f, t: _cp1252_mixed(f),
+     "line 8", None, "mixes UTF-8 with another encoding"),
+    ("undefined-cp1252-byte", ".csv",
+     lambda f, t: f.to_csv(index=False).encode("cp1252").replace(b"\n", b"\x81\n", 3),
+     "line 1", None, "neither UTF-8 nor Windows-1252"),
+    ("ragged-row", ".csv", lambda f, t: b"".join(l if i != 9 else l.rstrip() + b",x\n"
+                                               for i, l in enumerate(_lines(f))),
+     "row 10", None, "Expected 14 columns, got 15"),
+    ("short-row", ".csv", lambda f, t: b"".join(l if i != 4 else b"a,b\n"
+                                              for i, l in enumerate(_lines(f))),
+     "row 5", None, "Expected 14 columns, got 2"),
+    ("line-break-in-value", ".csv",
+     lambda f, t: _csv_bytes(f.assign(school=[("Lejre\nSkole" if i == 6 else s)
+                                              for i, s in enumerate(f["school"])])),
+     "row 8", "school", "control character U+000A"),
+    ("first-line-empty", ".csv", lambda f, t: b"\n" + _csv_bytes(f),
+     "row 1", None, "the first line is empty"),
+    ("blank-lines-keep-row-numbers", ".csv",
+     lambda f, t: b"".join((b"\n" if i == 3 else b"") + l
+                           for i, l in enumerate(_lines(broken(f, "grade", "12", [9])))),
+     "row 12,", "grade", "0–10"),
+    ("xlsx-formula", ".xlsx", lambda f, t: _xlsx_with(f, t, "E7", '="ofte"'),
+     "row 7", None, "cell E7 (column 'gender') holds a formula"),
+    ("xlsx-error-value", ".xlsx", lambda f, t: _xlsx_with(f, t, "C4", "#N/A"),
+     "row 4", None, "holds the Excel error '#N/A'"),
+    ("xlsx-na-text-is-a-value", ".xlsx", lambda f, t: _xlsx_with(f, t, "F3", "NA"),
+     "row 3", "lonely", "invalid value(s) 'NA'"),
+    ("text-none-is-a-value", ".csv", lambda f, t: _csv_bytes(broken(f, "teased", "None", [3])),
+     "row 5", "teased", "invalid value(s) 'None'"),
+    ("control-char-school", ".csv", lambda f, t: _csv_bytes(broken(f, "school", "Lejre\x07Skole", [3, 10])),
+     "rows 5, 12", "school", "control character U+0007"),
+    ("tab-in-school", ".csv", lambda f, t: _csv_bytes(broken(f, "school", "Lejre\tSkole", [3])),
+     "row 5", "school", "control character U+0009"),
+    ("bidi-in-school", ".csv", lambda f, t: _csv_bytes(broken(f, "school", "Skole\u202eerjeL", [3])),
+     "row 5", "school", "control character U+202E"),
+    ("control-char-stripped-code", ".csv", lambda f, t: _csv_bytes(broken(f, "gender", "pige\x1f", [3])),
+     "row 5", "gender", "control character U+001F"),
+    ("control-char-id", ".csv", lambda f, t: _csv_bytes(broken(f, "respondent_id", "A\x1bB", [3])),
+     "row 5", "respondent_id", "control character"),
+    ("exponent-year", ".csv", lambda f, t: _csv_bytes(broken(f, "grade", "5e0", [3])),
+     "row 5", "grade", "invalid value(s) '5e0'"),
+    ("fullwidth-digits", ".csv", lambda f, t: _csv_bytes(broken(f, "year", "２０１７", [3])),
+     "row 5", "year", "2015–2035"),
+    ("underscore-number", ".csv", lambda f, t: _csv_bytes(broken(f, "sdq_total", "1_2", [3])),
+     "row 5", "sdq_total", "'1_2'"),
+    ("typo-is-shown", ".csv", lambda f, t: _csv_bytes(broken(f, "lonely", "nogle gang", [3])),
+     "row 5", "lonely", "invalid value(s) 'nogle gang'"),
+    ("folder", ".csv", lambda f, t: None, None, None, "is a folder, not a file"),
+]
+
+
+@pytest.mark.parametrize("case", HOSTILE_DELIVERIES, ids=[c[0] for c in HOSTILE_DELIVERIES])
+def test_hostile_deliveries(tmp_path, frame, case):
+    _id, suffix, build, record, field, contains = case
+    path = tmp_path / f"delivery{suffix}"
+    made = build(frame, tmp_path)
+    if made is None:
+        path.mkdir()
+    elif isinstance(made, Path):
+        path = made
+    else:
+        path.write_bytes(made)
+    with pytest.raises(DataValidationError) as err:
+        load(path)
+    msg = str(err.value)
+    assert str(path) in msg and contains in msg, msg
+    if record is not None:
+        assert record in msg, msg
+    if field is not None:
+        assert err.value.field == field and f"field '{field}'" in msg, msg
+    assert "expected" in msg, msg
+
+
+@pytest.mark.parametrize("column", ["year", "grade", "gender", "lonely", "happiness", "sdq_total",
+                                    "teased", "bullied", "completed"])
+def test_free_text_never_appears_in_a_message(tmp_path, frame, column):
+    """A pupil's own words in any coded column: the error names file, rows, column and the
+    allowed values, and not a word of the text."""
+    path = sf.write_csv(broken(frame, column, FREE_TEXT, [3]), tmp_path / "d.csv")
+    with pytest.raises(DataValidationError) as err:
+        load(path)
+    msg = str(err.value)
+    assert "row 5" in msg and f"field '{column}'" in msg and "expected" in msg
+    assert "not shown" in msg
+    for word in ("Jeg hedder", "Anna", "Hansen", "Kirkebjerg"):
+        assert word not in msg, msg
+
+
+def test_a_single_name_is_not_shown_either(tmp_path, frame):
+    path = sf.write_csv(broken(frame, "gender", "Anna", [3]), tmp_path / "d.csv")
+    with pytest.raises(DataValidationError) as err:
+        load(path)
+    assert "Anna" not in str(err.value) and "1 invalid value(s) (not shown" in str(err.value)
+
+
+def test_free_text_in_an_ignored_column_is_no_error(tmp_path, frame, expected):
+    assert_same(load(sf.write_csv(frame.assign(kommentar=FREE_TEXT), tmp_path / "d.csv")), expected)
+
+
+def test_spreadsheet_integers_still_load(tmp_path, frame, expected):
+    """'2017.0' and '2017,0' are how spreadsheets write an integer: accepted, same values."""
+    out = frame.assign(year=frame["year"] + ".0", grade=frame["grade"] + ",0")
+    assert_same(load(sf.write_csv(out, tmp_path / "d.csv")), expected)
+
+
+# --------------------------------------------------------------------------- mapping files
+def _mapping(tmp_path, text: str) -> Path:
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("text,entry,contains", [
+    ("values:\n  lonely:\n    Ja: offte\n", "values.lonely.Ja", "recodes 'Ja' to 'offte'"),
+    ("values:\n  year:\n    sidste år: '2014'\n", "values.year.sidste år", "an integer 2015–2035"),
+    ("values:\n  bullied:\n    måske: [ja]\n", "values.bullied.måske", "which is not a value of 'bullied'"),
+    ("values:\n  gender:\n    '1': pige\n    ' 1': dreng\n", "values.gender. 1", "given twice"),
+    ("columns:\n  Elev: respondent_id\n  ELEV: school\n", "columns.ELEV", "given twice"),
+])
+def test_mapping_errors_blame_the_mapping_entry(tmp_path, frame, text, entry, contains):
+    path = _mapping(tmp_path, text)
+    delivery = sf.write_csv(frame, tmp_path / "d.csv")
+    with pytest.raises(DataValidationError) as err:
+        load(delivery, path)
+    msg = str(err.value)
+    assert str(path) in msg and str(delivery) not in msg, msg
+    assert err.value.field == entry and contains in msg, msg
+
+
+def test_mapping_duplicate_yaml_key(tmp_path):
+    path = _mapping(tmp_path, "values:\n  lonely:\n    Ja: ofte\n    Ja: nej\n")
+    with pytest.raises(DataValidationError, match="line 4.*duplicate key 'Ja'"):
+        survey.load_mapping(path)
+
+
+def test_mapping_reads_yes_and_no_as_written(tmp_path, frame, expected):
+    """YAML 1.1 would read ``no:`` as false; the mapping file keeps the text."""
+    out = frame.copy()
+    out["bullied"] = out["bullied"].map({"ja": "yes", "nej": "no", "": ""})
+    path = _mapping(tmp_path, "values:\n  bullied:\n    yes: ja\n    no: nej\n")
+    assert_same(load(sf.write_csv(out, tmp_path / "d.csv"), path), expected)
+
+
+def test_recoded_invalid_value_says_so(tmp_path, frame):
+    out = broken(frame, "lonely", "Tja", [3])
+    path = _mapping(tmp_path, "values:\n  lonely:\n    Ja: ofte\n")
+    with pytest.raises(DataValidationError) as err:
+        load(sf.write_csv(out, tmp_path / "d.csv"), path)
+    assert "after the mapping file's recoding" in str(err.value)
+
+
+# --------------------------------------------------------------------------- invitations
+@pytest.mark.parametrize("text,record,contains", [
+    ("year,invited\n", None, "no rows (only a header)"),
+    ("year,invited\n2017,١٢٠٠\n", "row 2", "is not a whole number"),
+    ("year,invited\n2017,1200.0\n", "row 2", "'1200.0' is not a whole number"),
+    ("year,invited\n1917,1200\n", "row 2", "out of range"),
+    ("year;invited\n2017;1200\n", "header", "missing column"),
+    ("year,invited,note\n2017,1200,x\n", "header", "unknown column(s) 'note'"),
+])
+def test_bad_invited_files(tmp_path, text, record, contains):
+    path = tmp_path / "inv.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataValidationError) as err:
+        survey.load_invited(path)
+    assert str(path) in str(err.value) and contains in str(err.value), str(err.value)
+    if record:
+        assert record in str(err.value)
+
+
+def test_invited_must_cover_the_survey(tmp_path, frame):
+    delivery = sf.write_csv(frame, tmp_path / "d.csv")
+    inv = tmp_path / "inv.csv"
+    inv.write_text("year,invited\n2017,5000\n2018,5000\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="no row for the year 2019"):
+        survey.load_survey(survey.SurveySource(delivery, False, None, inv))
+    inv.write_text("year,invited\n2017,5000\n2018,5000\n2019,3\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as err:
+        survey.load_survey(survey.SurveySource(delivery, False, None, inv))
+    assert "fewer pupils invited in 2019" in str(err.value)
+    n = int((frame["year"] == "2019").sum())
+    assert str(n) not in str(err.value)  # no group size in a log

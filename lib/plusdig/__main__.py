@@ -1,4 +1,5 @@
-"""Command line: ``python -m plusdig validate`` loads and validates every data file."""
+"""Command line: ``python -m plusdig validate`` checks the settings (``PLUSDIG_DISCLOSURE_K``,
+``PLUSDIG_SURVEY*``, ``PLUSDIG_DATA``) and loads and validates every data file and the survey."""
 
 from __future__ import annotations
 
@@ -11,19 +12,23 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m plusdig validate")
         return 0 if args else 2
     if args[0] == "validate":
+        from .disclosure import threshold
         from .errors import DataValidationError
         from .load import validate_all
+        from .survey import check_environment, load_survey
 
         try:
+            # the settings first: a bad PLUSDIG_DISCLOSURE_K would otherwise stop the build
+            k = threshold()
+            check_environment()
             counts = validate_all()
             # the survey: the real delivery named by PLUSDIG_SURVEY, else the synthetic default
-            from .survey import load_survey
-
             survey = load_survey()
             counts[f"survey ({survey.source.label})"] = len(survey.frame)
         except DataValidationError as exc:
             print(f"Data error: {exc}", file=sys.stderr)
             return 1
+        counts["disclosure threshold k"] = k
         for name, n in counts.items():
             print(f"ok  {name}: {n}")
         return 0

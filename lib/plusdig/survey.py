@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataValidationError
+from .errors import DataValidationError, control_char, describe
 from .paths import data_dir
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS", "GENDER_LEVELS",
     "SDQ_BANDS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "SYNTHETIC_FILE", "SYNTHETIC_INVITED",
-    "SurveySource", "Survey", "SurveyTable", "current_source", "read_survey", "load_mapping",
+    "SurveySource", "Survey", "SurveyTable", "current_source", "check_environment", "read_survey", "load_mapping",
     "validate", "load_invited", "load_survey", "wilson", "newcombe", "run_pipeline",
     "published_check", "figure_prevalence_trend", "figure_prevalence_groups",
     "figure_comparison", "figure_indicator_trend", "banner_markdown", "chapter_numbers",
@@ -142,10 +142,23 @@ def current_source() -> SurveySource:
     return SurveySource(base / SYNTHETIC_FILE, True, None, base / SYNTHETIC_INVITED)
 
 
-def _record_read(path: Path) -> None:
-    from .provenance import record_read
-
-    record_read(path)
+def check_environment() -> None:
+    """Refuse environment settings that would be silently ignored or that name no file:
+    a mapping or invitation file without ``PLUSDIG_SURVEY``, or ``PLUSDIG_DATA`` that is not
+    a folder. (``python -m plusdig validate`` runs this before a build.)"""
+    if not os.environ.get(SURVEY_ENV, "").strip():
+        for name in (MAPPING_ENV, INVITED_ENV):
+            if os.environ.get(name, "").strip():
+                raise DataValidationError(f"environment variable {name}",
+                                          f"is set but {SURVEY_ENV} is not, so it would be "
+                                          "ignored (the synthetic data is used)",
+                                          expected=f"{SURVEY_ENV} set to the delivery, or "
+                                          f"{name} unset")
+    data = os.environ.get("PLUSDIG_DATA", "").strip()
+    if data and not Path(data).is_dir():
+        raise DataValidationError("environment variable PLUSDIG_DATA",
+                                  f"{describe(data)} is not a folder",
+                                  expected="a copy of the data/ folder, or PLUSDIG_DATA unset")
 
 
 # --------------------------------------------------------------------------- reading
@@ -155,71 +168,186 @@ class _Raw:
     file: str
     first_row: int  # the file's row number of the frame's first record
     row_word: str  # "row" (csv/xlsx line numbers) or "record"
+    #: the file's line of each record, computed only when an error names rows (CSV: blank
+    #: lines are skipped, so a record's position and its line differ after one)
+    lines: Callable[[], np.ndarray] | None = None
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+#: What each reader expects a file's first bytes to be.
+_MAGIC = {".xlsx": (b"PK\x03\x04",), ".sav": (b"$FL2", b"$FL3"), ".parquet": (b"PAR1",)}
+#: How a CSV's columns may be separated (the header decides).
+_SEPARATORS = (",", ";")
+
+
+def _decode_csv(path: Path, data: bytes) -> tuple[str, str]:
+    """(pyarrow encoding name, text) of a CSV: UTF-8 (BOM optional), else Windows-1252.
+
+    A file that is neither, or UTF-8 with some Windows-1252 bytes (two encodings mixed: one
+    of them would be silently garbled), is refused naming the line of the first odd byte.
+    """
+    import re
+
+    from .load import _binary_kind
+
+    kind = _binary_kind(data[:4096])
+    if kind:
+        raise DataValidationError(path, f"the file {kind}",
+                                  expected="a CSV in UTF-8 or Windows-1252 (Excel: \"CSV UTF-8\")")
+    try:
+        return "utf8", data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    line = data[:bad_at].count(b"\n") + 1
+    if re.search(rb"[\xc3\xc2][\x80-\xbf]", data):
+        raise DataValidationError(path, f"mixes UTF-8 with another encoding (byte "
+                                  f"0x{data[bad_at]:02X} is not UTF-8)", record=f"line {line}",
+                                  expected="one encoding for the whole file (UTF-8)")
+    try:
+        return "cp1252", data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise DataValidationError(path, f"neither UTF-8 nor Windows-1252 text (byte "
+                                  f"0x{data[exc.start]:02X})", record=f"line {line}",
+                                  expected="a CSV in UTF-8 or Windows-1252") from None
+
+
+def _record_lines(data: bytes) -> np.ndarray:
+    """The line number of every record of a CSV (the header is line 1; blank lines skipped)."""
+    import numpy as np
+
+    lines = data.splitlines()
+    return np.array([i + 1 for i, line in enumerate(lines) if i and line.strip(b"\xef\xbb\xbf")],
+                    dtype="int64")
+
+
+def _ragged_row(path: Path, text: str, sep: str, width: int) -> DataValidationError:
+    """The error for a CSV whose rows do not all have the header's width, naming the first
+    such row (found with Python's csv module, one line at a time; the line is never shown)."""
+    import csv
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number == 1 or not line:
+            continue
+        try:
+            fields = next(csv.reader([line], delimiter=sep, strict=True), [])
+        except csv.Error:
+            fields = []
+        if len(fields) != width or line.count('"') % 2:
+            problem = (f"Expected {width} columns, got {len(fields)}" if len(fields) != width
+                       else "a quote is not closed on its line")
+            return DataValidationError(
+                path, f"malformed CSV: {problem}", record=f"row {number}",
+                expected=f"one line per pupil with {width} fields separated by {sep!r}; a value "
+                "holding the separator is quoted, and no value spans lines")
+    return DataValidationError(path, "malformed CSV (pyarrow could not split it into rows)",
+                               expected=f"one line per pupil with {width} fields")
+
+
+def _read_csv(path: Path, data: bytes) -> _Raw:
     """Read a CSV as text columns (pyarrow's multi-threaded reader: fast at national scale).
 
     The encoding is UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else cp1252;
     the separator is ``;`` if the header has more semicolons than commas, else ``,``. Error
     messages never quote a line of the file (it would hold a respondent's answers).
     """
-    import re
+    import csv
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    data = path.read_bytes()
     if not data.strip():
         raise DataValidationError(path, "the file is empty",
                                   expected=f"a header with the columns {COLUMNS}")
-    try:
-        data.decode("utf-8")
-        encoding = "utf8"
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-    first_line = data.lstrip(b"\xef\xbb\xbf").splitlines()[0].decode(
-        "utf-8" if encoding == "utf8" else "cp1252")
+    encoding, text = _decode_csv(path, data)
+    first_line = text.splitlines()[0]
+    if not first_line.strip():
+        raise DataValidationError(path, "the first line is empty", record="row 1",
+                                  expected=f"the header (the columns {COLUMNS}) on line 1")
     sep = ";" if first_line.count(";") > first_line.count(",") else ","
-    header = next(iter(__import__("csv").reader([first_line], delimiter=sep)))
+    header = next(iter(csv.reader([first_line], delimiter=sep)))
     names = [h.strip() for h in header]
-    text = pa.string()
+    string = pa.string()
     try:
         table = pacsv.read_csv(
             pa.BufferReader(data),
             read_options=pacsv.ReadOptions(encoding=encoding, column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: text for name in names}, strings_can_be_null=False,
+                column_types={name: string for name in names}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False, null_values=[]))
-    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
-        msg = str(exc)
-        found = re.search(r"Row #(\d+)", msg)
-        detail = re.search(r"Expected \d+ columns, got \d+", msg)
-        where = f"row {int(found.group(1))}" if found else None
-        raise DataValidationError(path, "malformed CSV" + (f": {detail.group(0)}" if detail else
-                                                           " (the line is not quoted here)"),
-                                  record=where,
-                                  expected="one header line and rows with as many fields") from None
-    return table.to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowKeyError):
+        raise _ragged_row(path, text, sep, len(names)) from None
+    return _Raw(table.to_pandas(), str(path), 2, "row", lambda: _record_lines(data))
+
+
+def _check_xlsx_cells(path: Path) -> None:
+    """Refuse formulas and Excel error values in the first sheet, naming the cell.
+
+    pandas reads a formula's cached result, and a workbook written by a script has none, so a
+    formula would read as an empty answer; an error value (``#N/A``) would read as empty too.
+    """
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        sheet = book.worksheets[0]
+        header: list[Any] = []
+        for row in sheet.iter_rows():
+            if not header:
+                header = [c.value for c in row]
+            for cell in row:
+                if cell.data_type not in {"f", "e"}:
+                    continue
+                col = getattr(cell, "column", None)
+                name = header[col - 1] if col and col <= len(header) else None
+                where = f"cell {cell.coordinate}" + (f" (column {describe(name)})" if name else "")
+                if cell.data_type == "f":
+                    raise DataValidationError(path, f"{where} holds a formula (it would be read "
+                                              "as its saved result, or as empty)",
+                                              record=f"row {cell.row}", expected="values only "
+                                              "(in Excel: copy the sheet, paste as values)")
+                raise DataValidationError(path, f"{where} holds the Excel error "
+                                          f"{describe(str(cell.value))}", record=f"row {cell.row}",
+                                          expected="a value, or an empty cell")
+    finally:
+        book.close()
 
 
 def read_survey(path: str | Path) -> _Raw:
     """Read a delivery as it is (no validation). ``.csv`` (UTF-8 or cp1252, ``,`` or ``;``),
-    ``.xlsx`` (first sheet), ``.sav`` (SPSS; value labels applied) or ``.parquet``."""
+    ``.xlsx`` (first sheet; no formulas), ``.sav`` (SPSS; value labels applied) or ``.parquet``.
+
+    A file whose content is not what its name says (a gzip file named ``.csv``, a CSV named
+    ``.xlsx``) is refused saying what the file is.
+    """
     import pandas as pd
 
+    from .load import _binary_kind, read_bytes
+
     path = Path(path)
-    if not path.is_file():
-        raise DataValidationError(path, "file not found",
-                                  expected="an existing .csv, .xlsx, .sav or .parquet file")
-    _record_read(path)
+    kinds = "an existing .csv, .xlsx, .sav or .parquet file"
     suffix = path.suffix.lower()
+    if suffix not in {".csv", *_MAGIC}:
+        if path.is_dir() or not path.is_file():
+            read_bytes(path, kinds)  # names a missing file or a folder
+        raise DataValidationError(path, f"unsupported file type {suffix or '(none)'}",
+                                  expected=".csv, .xlsx, .sav or .parquet")
+    data = read_bytes(path, kinds)
+    if suffix == ".csv":
+        return _read_csv(path, data)
+    if not data.startswith(_MAGIC[suffix]):
+        kind = _binary_kind(data[:4096]) or "is text (a CSV file with the wrong name?)"
+        if not data:
+            kind = "is empty"
+        raise DataValidationError(path, f"is not a {suffix} file: the file {kind}",
+                                  expected=f"a {suffix} file saved by its program")
     try:
-        if suffix == ".csv":
-            return _Raw(_read_csv(path), str(path), 2, "row")
         if suffix == ".xlsx":
-            frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+            _check_xlsx_cells(path)
+            # keep_default_na=False: a cell "NA" or "null" is a value (refused if not a code),
+            # never silently an empty answer
+            frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl",
+                                  keep_default_na=False)
             return _Raw(frame, str(path), 2, "row")
         if suffix == ".sav":
             import pyreadstat
@@ -227,15 +355,14 @@ def read_survey(path: str | Path) -> _Raw:
             frame, _meta = pyreadstat.read_sav(str(path), apply_value_formats=True,
                                                formats_as_category=False)
             return _Raw(frame, str(path), 1, "record")
-        if suffix == ".parquet":
-            return _Raw(pd.read_parquet(path), str(path), 1, "record")
+        return _Raw(pd.read_parquet(path), str(path), 1, "record")
     except DataValidationError:
         raise
     except Exception as exc:  # noqa: BLE001 - a reader's own error, reported with the file
-        raise DataValidationError(path, f"cannot be read as {suffix}: {type(exc).__name__}: {exc}",
-                                  expected=f"a valid {suffix} file") from None
-    raise DataValidationError(path, f"unsupported file type {suffix or '(none)'}",
-                              expected=".csv, .xlsx, .sav or .parquet")
+        # the reader's message, first line only and cut short: it never holds a whole row
+        detail = (str(exc).splitlines() or [""])[0][:120]
+        raise DataValidationError(path, f"cannot be read as {suffix}: {type(exc).__name__}: "
+                                  f"{detail}", expected=f"a valid {suffix} file") from None
 
 
 # --------------------------------------------------------------------------- mapping
@@ -248,11 +375,16 @@ class Mapping_:
 
 
 def load_mapping(path: str | Path) -> Mapping_:
-    """Read a mapping file (YAML; see ``data/survey/column_mapping.example.yaml``)."""
+    """Read a mapping file (YAML; see ``data/survey/column_mapping.example.yaml``).
+
+    Every scalar is read as the text written (``no`` stays ``no``, ``01`` stays ``01``), and
+    every recoding's target is checked against the contract here, so a wrong target is blamed
+    on the mapping file and its entry, not on the delivery.
+    """
     from .load import read_yaml
 
     path = Path(path)
-    doc = read_yaml(path) or {}
+    doc = read_yaml(path, text_only=True) or {}
     if not isinstance(doc, dict) or set(doc) - {"columns", "values"}:
         raise DataValidationError(path, "unexpected top-level keys", record="top level",
                                   expected="a mapping with 'columns' and/or 'values'")
@@ -265,15 +397,20 @@ def load_mapping(path: str | Path) -> Mapping_:
     seen: dict[str, str] = {}
     for src, dst in columns.items():
         dst_norm = str(dst).strip().lower()
-        if dst_norm not in CONTRACT:
-            raise DataValidationError(path, f"maps {src!r} to unknown column {dst!r}",
+        if not isinstance(dst, str) or dst_norm not in CONTRACT:
+            raise DataValidationError(path, f"maps {src!r} to unknown column {describe(dst)}",
                                       field=f"columns.{src}", expected=f"one of {COLUMNS}")
         if dst_norm in seen:
             raise DataValidationError(path, f"two columns map to {dst_norm!r}: {seen[dst_norm]!r} "
                                       f"and {src!r}", field=f"columns.{src}",
                                       expected="each contract column at most once")
+        src_norm = str(src).strip().lower()
+        if src_norm in out_cols:
+            raise DataValidationError(path, f"delivery column {src!r} is given twice (column "
+                                      "names are matched ignoring case)", field=f"columns.{src}",
+                                      expected="each delivery column once")
         seen[dst_norm] = str(src)
-        out_cols[str(src).strip().lower()] = dst_norm
+        out_cols[src_norm] = dst_norm
     if not isinstance(values, dict):
         raise DataValidationError(path, "'values' is not a mapping", field="values",
                                   expected="contract column: {delivery value: contract value}")
@@ -286,8 +423,27 @@ def load_mapping(path: str | Path) -> Mapping_:
         if not isinstance(recode, dict):
             raise DataValidationError(path, "recoding is not a mapping", field=f"values.{col}",
                                       expected="delivery value: contract value")
-        out_vals[col_norm] = {_norm_key(k): str(v) for k, v in recode.items()}
-    _record_read(path)
+        parse, allowed = _column_parser(col_norm)
+        out: dict[str, str] = {}
+        for src, dst in recode.items():
+            entry = f"values.{col}.{src}"
+            key = _norm_key(src)
+            if key in out:
+                raise DataValidationError(path, f"delivery value {src!r} is given twice (values "
+                                          "are matched ignoring case and spaces)", field=entry,
+                                          expected="each delivery value once")
+            target = _norm_key(dst) if isinstance(dst, str) else None
+            try:
+                if target is None:
+                    raise ValueError
+                if target:  # an empty target recodes to "no answer"
+                    parse(target)
+            except ValueError:
+                raise DataValidationError(path, f"recodes {src!r} to {describe(dst)}, which is not "
+                                          f"a value of {col_norm!r}", field=entry, expected=f"{allowed}, or '' for no answer"
+                                          ) from None
+            out[key] = dst
+        out_vals[col_norm] = out
     return Mapping_(out_cols, out_vals)
 
 
@@ -300,12 +456,21 @@ def _norm_key(value: Any) -> str:
     return str(value).strip().casefold()
 
 
+def _norm_id(value: Any) -> str:
+    """A respondent id as text for the uniqueness check: trimmed; 17.0 (a spreadsheet's
+    number) is the id 17."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 # --------------------------------------------------------------------------- validation
 def _rows(raw: _Raw, positions: Any, limit: int = 5) -> str:
     import numpy as np
 
     pos = np.asarray(positions)
-    shown = ", ".join(str(int(p) + raw.first_row) for p in pos[:limit])
+    numbers = raw.lines()[pos[:limit]] if raw.lines else pos[:limit] + raw.first_row
+    shown = ", ".join(str(int(n)) for n in numbers)
     more = f" (and {len(pos) - limit} more)" if len(pos) > limit else ""
     word = raw.row_word + ("s" if len(pos) > 1 else "")
     return f"{word} {shown}{more}"
@@ -320,14 +485,57 @@ def _fail(raw: _Raw, column: str, bad: Any, problem: str, expected: str) -> None
                               expected=expected)
 
 
+def _control_rows(raw: _Raw, uniques: Any, codes: np.ndarray, column: str) -> None:
+    """Refuse a column whose text holds a control character (tab, line break, bell, a
+    bidirectional override ...): it would vanish or reorder text on the page. The value is
+    not shown; rows and the character are."""
+    import numpy as np
+
+    found = [(i, control_char(u)) for i, u in enumerate(uniques) if isinstance(u, str)]
+    bad = [(i, c) for i, c in found if c]
+    if bad:
+        _fail(raw, column, np.isin(codes, [i for i, _c in bad]),
+              f"control character {bad[0][1]} in the text (not shown)",
+              "printable text: no tabs, line breaks or other control characters")
+
+
+#: Codes a delivery may hold that are not the contract's but that are safe to print in an
+#: error message (they are never a pupil's own words): other vocabularies' answers, common
+#: missing-value codes, other languages' yes/no.
+_PRINTABLE_CODES = frozenset(
+    [*LONELY_LEVELS, *HAPPINESS_LEVELS, *TEASED_LEVELS, *GENDER_LEVELS, *BOOL_TRUE, *BOOL_FALSE,
+     "yes", "no", "y", "n", "j", "na", "n/a", "nan", "none", "null", "-", ".", "?", "x",
+     "missing", "mangler", "ved ikke", "uoplyst", "ikke oplyst", "vil ikke svare", "k", "m", "f",
+     "p", "d", "male", "female", "boy", "girl", "kvinde", "mand", "other", "#n/a"])
+
+
+def _printable(value: Any, allowed: list[str]) -> bool:
+    """Whether an invalid delivery value may appear in an error message: a short number, a
+    known code, or a near miss of an allowed code (a typo of ``nogle gange``). Anything else
+    may be a pupil's free-text answer and is never printed."""
+    import difflib
+    import re
+
+    text = _norm_key(value)
+    if len(text) > 20:
+        return False
+    if re.fullmatch(r"[0-9+\-.,_e]{1,10}", text) and re.search(r"[0-9]", text):
+        return True  # number-like (5e0, 1_2, 12,5)
+    if text in _PRINTABLE_CODES:
+        return True
+    return bool(difflib.get_close_matches(text, [a.casefold() for a in allowed], n=1, cutoff=0.8))
+
+
 def _coded(raw: _Raw, series: pd.Series, column: str, parse: Callable[[Any], Any],
            expected: str, recode: Mapping[str, str] | None = None,
-           show_values: bool = True, encode: str | list[str] | None = None
+           encode: str | list[str] | None = None, allowed: list[str] | None = None,
            ) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column once per distinct value. Returns (values, is_empty) arrays.
 
     ``parse`` maps a normalised non-empty value to its typed value or raises ValueError.
-    Unparseable values stop with an error naming rows, column and the expected values.
+    Unparseable values stop with an error naming rows, column and the expected values; an
+    invalid value is shown only if :func:`_printable` (``allowed``: the column's codes).
+    Empty is a missing cell or a blank text only (the text ``"None"`` or ``"nan"`` is a value).
     ``encode`` returns numbers instead of objects: ``"float"`` (NaN if empty), ``"bool"``
     (int8 1/0, -1 if empty) or a list of categories (int8 category codes, -1 if empty).
     """
@@ -335,6 +543,7 @@ def _coded(raw: _Raw, series: pd.Series, column: str, parse: Callable[[Any], Any
     import pandas as pd
 
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    _control_rows(raw, uniques, codes, column)
     parsed: list[Any] = []
     empty_u: list[bool] = []
     bad_u: list[bool] = []
@@ -342,7 +551,7 @@ def _coded(raw: _Raw, series: pd.Series, column: str, parse: Callable[[Any], Any
         key = _norm_key(u)
         if recode and key in recode:
             key = _norm_key(recode[key])
-        if key in {"", "nan", "none", "<na>"}:
+        if key == "":
             parsed.append(None)
             empty_u.append(True)
             bad_u.append(False)
@@ -358,8 +567,17 @@ def _coded(raw: _Raw, series: pd.Series, column: str, parse: Callable[[Any], Any
     if any(bad_u):
         bad_idx = [i for i, b in enumerate(bad_u) if b]
         bad_rows = np.isin(codes, bad_idx)
-        values = ", ".join(repr(str(uniques[i]))[:40] for i in bad_idx[:5])
-        problem = f"invalid value(s) {values}" if show_values else "invalid value(s)"
+        shown = [repr(str(uniques[i]).strip()) for i in bad_idx
+                 if _printable(uniques[i], allowed or [])]
+        hidden = len(bad_idx) - len(shown)
+        why = "not shown: not a code, it may be a pupil's own words"
+        if not shown:
+            problem = f"{hidden} invalid value(s) ({why})"
+        else:
+            problem = "invalid value(s) " + ", ".join(shown[:5])
+            problem += f", and {hidden} more ({why})" if hidden else ""
+        if recode:
+            problem += " (after the mapping file's recoding)"
         _fail(raw, column, bad_rows, problem, expected)
     empty_lookup = np.array(empty_u + [True], dtype=bool)
     if encode == "float":
@@ -377,11 +595,17 @@ def _coded(raw: _Raw, series: pd.Series, column: str, parse: Callable[[Any], Any
 
 
 def _int_parser(lo: int, hi: int) -> Callable[[str], int]:
+    """Digits only (ASCII), with an optional zero decimal part ("12,0" or "12.0", as a
+    spreadsheet writes an integer); no sign, exponent, "_" or other scripts' digits."""
+    import re
+
+    plain = re.compile(r"([0-9]+)(?:[.,]0+)?")
+
     def parse(text: str) -> int:
-        value = float(text.replace(",", "."))  # decimal comma accepted ("12,0")
-        if not value.is_integer() or not lo <= value <= hi:
+        match = plain.fullmatch(text)
+        if not match or not lo <= int(match.group(1)) <= hi:
             raise ValueError(text)
-        return int(value)
+        return int(match.group(1))
 
     return parse
 
@@ -403,6 +627,18 @@ def _bool_parse(text: str) -> bool:
     if text in BOOL_FALSE or text == "0.0":
         return False
     raise ValueError(text)
+
+
+def _column_parser(name: str) -> tuple[Callable[[str], Any], str]:
+    """(parser, what it accepts) of a coded contract column (not respondent_id or school)."""
+    ranges = {"year": YEAR_RANGE, "grade": GRADE_RANGE, "sdq_total": SDQ_RANGE}
+    levels = {"gender": GENDER_LEVELS, "lonely": LONELY_LEVELS, "happiness": HAPPINESS_LEVELS,
+              "teased": TEASED_LEVELS}
+    if name in ranges:
+        return _int_parser(*ranges[name]), f"an integer {CONTRACT[name][1]}"
+    if name in levels:
+        return _level_parser(levels[name]), CONTRACT[name][1]
+    return _bool_parse, CONTRACT[name][1]
 
 
 def _match_columns(raw: _Raw, mapping: Mapping_ | None) -> dict[str, str]:
@@ -448,30 +684,37 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
         return frame[cols[name]]
 
     out: dict[str, Any] = {}
+    levels = {"gender": GENDER_LEVELS, "lonely": LONELY_LEVELS, "happiness": HAPPINESS_LEVELS,
+              "teased": TEASED_LEVELS}
+    bools = ["ja", "nej", "1", "0", "true", "false"]
+
+    def coded(name: str, encode: str | list[str], suffix: str = "") -> tuple[Any, Any]:
+        parse, expected = _column_parser(name)
+        return _coded(raw, col(name), name, parse, expected + suffix, recodes.get(name),
+                      encode=encode, allowed=levels.get(name, bools))
+
+    def required(name: str, empty: Any) -> None:
+        if empty.any():
+            _fail(raw, name, empty, "empty value", _column_parser(name)[1])
+
     # completed first: it decides which answers are required
-    completed, empty = _coded(raw, col("completed"), "completed", _bool_parse,
-                              CONTRACT["completed"][1], recodes.get("completed"), encode="bool")
-    if empty.any():
-        _fail(raw, "completed", empty, "empty value", CONTRACT["completed"][1])
+    completed, empty = coded("completed", "bool")
+    required("completed", empty)
     completed = completed == 1
     out["completed"] = completed
 
-    year, empty = _coded(raw, col("year"), "year", _int_parser(*YEAR_RANGE),
-                         f"an integer {CONTRACT['year'][1]}", recodes.get("year"), encode="float")
-    if empty.any():
-        _fail(raw, "year", empty, "empty value", f"an integer {CONTRACT['year'][1]}")
+    year, empty = coded("year", "float")
+    required("year", empty)
     out["year"] = year.astype("int16")
-    grade, empty = _coded(raw, col("grade"), "grade", _int_parser(*GRADE_RANGE),
-                          f"an integer {CONTRACT['grade'][1]}", recodes.get("grade"),
-                          encode="float")
-    if empty.any():
-        _fail(raw, "grade", empty, "empty value", f"an integer {CONTRACT['grade'][1]}")
+    grade, empty = coded("grade", "float")
+    required("grade", empty)
     out["grade"] = grade.astype("int8")
 
     # school: non-empty text, kept as written (trimmed); parsed once per distinct value
     school_codes, school_u = pd.factorize(col("school"), use_na_sentinel=True)
+    _control_rows(raw, school_u, school_codes, "school")
     school_names = np.array([str(u).strip() for u in school_u] + [""], dtype=object)
-    school_empty = np.isin(school_names, ["", "nan", "None"])[school_codes]
+    school_empty = (school_names == "")[school_codes]
     if school_empty.any():
         _fail(raw, "school", school_empty, "empty value", "a non-empty school name")
     final_codes, final_names = pd.factorize(school_names[:-1])
@@ -479,12 +722,18 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
         np.append(final_codes, -1)[school_codes], categories=list(final_names)
     ).reorder_categories(sorted(final_names))
 
-    # respondent_id: non-empty and unique within year; values are never shown
-    rid_codes, rid_u = pd.factorize(col("respondent_id"), use_na_sentinel=True)
-    rid_empty_u = np.array([str(u).strip() == "" for u in rid_u] + [True], dtype=bool) \
-        if len(rid_u) < 1000 else np.append(pd.Series(rid_u).astype(str).str.strip().eq("")
-                                            .to_numpy(), True)
-    rid_empty = rid_empty_u[rid_codes]
+    # respondent_id: non-empty and unique within year (trimmed; an integral number is the
+    # same id as its digits); values are never shown
+    ids = pd.Series(col("respondent_id").to_numpy(), dtype=object)
+    ids = ids.map(_norm_id, na_action="ignore").astype(object)
+    rid_codes, rid_u = pd.factorize(ids, use_na_sentinel=True)
+    rid_text = pd.Series(rid_u, dtype=object)
+    rid_bad = np.append(rid_text.str.contains(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]",
+                                              regex=True).to_numpy(dtype=bool), False)[rid_codes]
+    if rid_bad.any():
+        _fail(raw, "respondent_id", rid_bad, "control character in an id (not shown)",
+              "printable text")
+    rid_empty = np.append(rid_text.eq("").to_numpy(dtype=bool), True)[rid_codes]
     if rid_empty.any():
         _fail(raw, "respondent_id", rid_empty, "empty value", "a non-empty id")
     key = rid_codes.astype("int64") * 64 + (out["year"].astype("int64") - YEAR_RANGE[0])
@@ -494,23 +743,17 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
               "(the ids are not shown)", "unique within year")
 
     gender_levels = GENDER_LEVELS + [GENDER_NOT_STATED]
-    gender, empty = _coded(raw, col("gender"), "gender", _level_parser(GENDER_LEVELS),
-                           CONTRACT["gender"][1], recodes.get("gender"), encode=gender_levels)
+    gender, empty = coded("gender", gender_levels)
     gender[empty] = gender_levels.index(GENDER_NOT_STATED)
     out["gender"] = pd.Categorical.from_codes(gender, categories=gender_levels)
-    for name, levels in (("lonely", LONELY_LEVELS), ("happiness", HAPPINESS_LEVELS),
-                         ("teased", TEASED_LEVELS)):
-        values, empty = _coded(raw, col(name), name, _level_parser(levels),
-                               CONTRACT[name][1], recodes.get(name), encode=levels)
-        out[name] = pd.Categorical.from_codes(values, categories=levels)
+    for name in ("lonely", "happiness", "teased"):
+        values, empty = coded(name, levels[name])
+        out[name] = pd.Categorical.from_codes(values, categories=levels[name])
         out[f"_{name}_empty"] = empty
-    sdq, _sdq_empty = _coded(raw, col("sdq_total"), "sdq_total", _int_parser(*SDQ_RANGE),
-                             f"an integer {CONTRACT['sdq_total'][1]} or empty",
-                             recodes.get("sdq_total"), encode="float")
+    sdq, _sdq_empty = coded("sdq_total", "float", " or empty")
     out["sdq_total"] = sdq
     for name in BOOL_COLUMNS[:-1]:
-        values, empty = _coded(raw, col(name), name, _bool_parse, CONTRACT[name][1],
-                               recodes.get(name), encode="bool")
+        values, empty = coded(name, "bool")
         out[name] = pd.arrays.BooleanArray(values == 1, values == -1)
         out[f"_{name}_empty"] = empty
     for name in _REQUIRED_IF_COMPLETED:
@@ -553,17 +796,26 @@ def load_invited(path: str | Path) -> pd.DataFrame:
 
     from .load import read_csv_rows
 
+    import re
+
     path = Path(path)
     rows = read_csv_rows(path, ["year", "invited"])
+    if not rows:
+        raise DataValidationError(path, "no rows (only a header)",
+                                  expected="one row per year: year,invited")
     years: list[int] = []
     invited: list[int] = []
     for lineno, row in rows:
         for name in ("year", "invited"):
             text = row[name].strip()
-            if not text.isdigit():
-                raise DataValidationError(path, f"{text!r} is not a whole number",
+            if not re.fullmatch(r"[0-9]+", text):
+                raise DataValidationError(path, f"{describe(text)} is not a whole number",
                                           record=f"row {lineno}", field=name,
-                                          expected="a non-negative integer")
+                                          expected="digits only (a non-negative integer)")
+        if not YEAR_RANGE[0] <= int(row["year"]) <= YEAR_RANGE[1]:
+            raise DataValidationError(path, f"year {int(row['year'])} is out of range",
+                                      record=f"row {lineno}", field="year",
+                                      expected=f"a year {CONTRACT['year'][1]}")
         if int(row["year"]) in years:
             raise DataValidationError(path, "year given twice", record=f"row {lineno}",
                                       field="year", expected="one row per year")
@@ -595,6 +847,18 @@ def load_survey(source: SurveySource | str | Path | None = None) -> Survey:
     mapping = load_mapping(source.mapping) if source.mapping else None
     frame = validate(read_survey(source.path), mapping)
     invited = load_invited(source.invited) if source.invited else None
+    if invited is not None:
+        answers = frame.groupby("year").size()
+        for year, n in answers.items():
+            if year not in invited.index:
+                raise DataValidationError(source.invited, f"no row for the year {year} of the "
+                                          "survey", field="year", expected="a row for every "
+                                          "year the survey has answers for")
+            if n > invited.at[year, "invited"]:
+                # the counts are not printed: a log is no place for a small group's size
+                raise DataValidationError(source.invited, f"fewer pupils invited in {year} than "
+                                          "the survey has answers for", field="invited",
+                                          expected="at least as many invited as answers")
     return Survey(frame, invited, source)
 
 
