@@ -456,12 +456,29 @@ def _norm_key(value: Any) -> str:
     return str(value).strip().casefold()
 
 
-def _norm_id(value: Any) -> str:
-    """A respondent id as text for the uniqueness check: trimmed; 17.0 (a spreadsheet's
-    number) is the id 17."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _ids(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Respondent ids for the uniqueness check, per row: (id code, -1 if missing; has a
+    control character; is empty). Ids are trimmed, and 17.0 (a spreadsheet's number) is the
+    id 17. Vectorised with pyarrow: a national delivery has ~600,000 distinct ids."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if pd.api.types.infer_dtype(uniques, skipna=True) != "string":
+        uniques = np.array([str(int(u)) if isinstance(u, float) and u.is_integer() else str(u)
+                            for u in uniques], dtype=object)
+    text = pc.utf8_trim_whitespace(pa.array(uniques, type=pa.string()))
+    bad = pc.match_substring_regex(text, _CONTROL_RE2).to_numpy(zero_copy_only=False)
+    empty = pc.equal(text, "").to_numpy(zero_copy_only=False)
+    norm_codes, _norm = pd.factorize(text.to_numpy(zero_copy_only=False))
+    return (np.append(norm_codes, -1)[codes], np.append(bad, False)[codes],
+            np.append(empty, True)[codes])
+
+
+#: :func:`plusdig.errors.control_char`'s characters as an RE2 class (pyarrow's regex engine).
+_CONTROL_RE2 = r"[\x00-\x1f\x7f-\x9f\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}\x{feff}]"
 
 
 # --------------------------------------------------------------------------- validation
@@ -724,16 +741,10 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
 
     # respondent_id: non-empty and unique within year (trimmed; an integral number is the
     # same id as its digits); values are never shown
-    ids = pd.Series(col("respondent_id").to_numpy(), dtype=object)
-    ids = ids.map(_norm_id, na_action="ignore").astype(object)
-    rid_codes, rid_u = pd.factorize(ids, use_na_sentinel=True)
-    rid_text = pd.Series(rid_u, dtype=object)
-    rid_bad = np.append(rid_text.str.contains(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]",
-                                              regex=True).to_numpy(dtype=bool), False)[rid_codes]
+    rid_codes, rid_bad, rid_empty = _ids(col("respondent_id"))
     if rid_bad.any():
         _fail(raw, "respondent_id", rid_bad, "control character in an id (not shown)",
               "printable text")
-    rid_empty = np.append(rid_text.eq("").to_numpy(dtype=bool), True)[rid_codes]
     if rid_empty.any():
         _fail(raw, "respondent_id", rid_empty, "empty value", "a non-empty id")
     key = rid_codes.astype("int64") * 64 + (out["year"].astype("int64") - YEAR_RANGE[0])
