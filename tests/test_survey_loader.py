@@ -434,7 +434,34 @@ HOSTILE_DELIVERIES = [
     ("typo-is-shown", ".csv", lambda f, t: _csv_bytes(broken(f, "lonely", "nogle gang", [3])),
      "row 5", "lonely", "invalid value(s) 'nogle gang'"),
     ("folder", ".csv", lambda f, t: None, None, None, "is a folder, not a file"),
+    ("tab-separated", ".csv", lambda f, t: f.to_csv(index=False, sep="\t").encode(),
+     "row 1", None, "the columns are separated by tabs"),
+    ("xlsx-date-in-year", ".xlsx",
+     lambda f, t: _xlsx_with(f, t, "B3", __import__("datetime").datetime(2017, 1, 1)),
+     "row 3", "year", "a cell formatted as a date?"),
+    ("xlsx-second-sheet-of-answers", ".xlsx", lambda f, t: _xlsx_sheets(f, t, ["year", "school", "lonely"]),
+     None, None, "sheet '2019' has answer columns too, but only the first sheet is read"),
 ]
+
+
+def _xlsx_sheets(frame, tmp_path, header: list[str]) -> Path:
+    import openpyxl
+
+    path = sf.write_xlsx(frame, tmp_path / "d.xlsx")
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("2019").append(header)
+    book.save(path)
+    return path
+
+
+def test_a_codebook_sheet_is_fine(tmp_path, frame, expected):
+    path = _xlsx_sheets(frame, tmp_path, ["variabel", "beskrivelse"])
+    assert_same(load(path), expected)
+
+
+def test_empty_mapping_file(tmp_path, frame):
+    with pytest.raises(DataValidationError, match="the mapping file is empty"):
+        load(sf.write_csv(frame, tmp_path / "d.csv"), _mapping(tmp_path, "# nothing yet\n"))
 
 
 @pytest.mark.parametrize("case", HOSTILE_DELIVERIES, ids=[c[0] for c in HOSTILE_DELIVERIES])

@@ -332,6 +332,13 @@ _WANTED = {
 }
 
 
+#: The models' patterns, said plainly.
+_PATTERNS = {
+    r"^[a-z0-9]+(-[a-z0-9]+)*$": "a slug: lower-case a-z, digits and single hyphens (lejre-kommune)",
+    r"^https?://\S+$": "a web address starting with http:// or https://",
+}
+
+
 def _type_problem(err: Any) -> tuple[str, str]:
     """(problem, expected) for a pydantic error other than missing/extra: the offending value
     is shown only if it is short (:func:`plusdig.errors.describe`), with the type it has."""
@@ -340,6 +347,9 @@ def _type_problem(err: Any) -> tuple[str, str]:
     shown = describe(given)
     if given is None or isinstance(given, dict | list) or shown.startswith("a "):
         shown = ""  # empty, a collection or a long text: its kind says enough
+    if err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"] in _PATTERNS:
+        return (f"{shown} is not in the form" if shown else "the value is not in the form"
+                ), _PATTERNS[err["ctx"]["pattern"]]
     if err["type"] == "too_short":
         return "the list is empty", f"at least {err['ctx']['min_length']} item(s)"
     if err["type"] == "string_too_short":

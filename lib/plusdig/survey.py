@@ -24,6 +24,7 @@ value, never per row), so the whole pipeline (:func:`run_pipeline`) handles nati
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -264,6 +265,9 @@ def _read_csv(path: Path, data: bytes) -> _Raw:
         raise DataValidationError(path, "the first line is empty", record="row 1",
                                   expected=f"the header (the columns {COLUMNS}) on line 1")
     sep = ";" if first_line.count(";") > first_line.count(",") else ","
+    if sep not in first_line and "\t" in first_line:
+        raise DataValidationError(path, "the columns are separated by tabs", record="row 1",
+                                  expected="a CSV: columns separated by ',' or ';'")
     header = next(iter(csv.reader([first_line], delimiter=sep)))
     names = [h.strip() for h in header]
     string = pa.string()
@@ -290,6 +294,14 @@ def _check_xlsx_cells(path: Path) -> None:
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
+        for other in book.worksheets[1:]:
+            first = next(other.iter_rows(max_row=1, values_only=True), ())
+            names = {str(v).strip().lower() for v in first if v is not None}
+            if len(names & set(CONTRACT)) >= 3:
+                raise DataValidationError(path, f"sheet {describe(other.title)} has answer "
+                                          "columns too, but only the first sheet is read",
+                                          expected="all answers on the first sheet (one "
+                                          "workbook per delivery, or the sheets stacked)")
         sheet = book.worksheets[0]
         header: list[Any] = []
         for row in sheet.iter_rows():
@@ -384,7 +396,11 @@ def load_mapping(path: str | Path) -> Mapping_:
     from .load import read_yaml
 
     path = Path(path)
-    doc = read_yaml(path, text_only=True) or {}
+    doc = read_yaml(path, text_only=True)
+    if doc in (None, "", {}):
+        raise DataValidationError(path, "the mapping file is empty",
+                                  expected="'columns' and/or 'values' (see data/survey/"
+                                  "column_mapping.example.yaml), or no PLUSDIG_SURVEY_MAPPING")
     if not isinstance(doc, dict) or set(doc) - {"columns", "values"}:
         raise DataValidationError(path, "unexpected top-level keys", record="top level",
                                   expected="a mapping with 'columns' and/or 'values'")
@@ -588,6 +604,8 @@ def _coded(raw: _Raw, series: pd.Series, column: str, parse: Callable[[Any], Any
                  if _printable(uniques[i], allowed or [])]
         hidden = len(bad_idx) - len(shown)
         why = "not shown: not a code, it may be a pupil's own words"
+        if any(isinstance(uniques[i], datetime.date) for i in bad_idx):
+            why = "not shown; a date among them: a cell formatted as a date?"
         if not shown:
             problem = f"{hidden} invalid value(s) ({why})"
         else:
@@ -675,8 +693,9 @@ def _match_columns(raw: _Raw, mapping: Mapping_ | None) -> dict[str, str]:
     if missing:
         raise DataValidationError(raw.file, f"missing column(s) {missing}", record="header",
                                   field=missing[0],
-                                  expected=f"the contract's columns {COLUMNS} (case-insensitive; "
-                                  "a mapping file may rename a delivery's columns)")
+                                  expected=f"the contract's {len(COLUMNS)} columns (data/survey/"
+                                  "README.md; names ignore case, and a mapping file may rename "
+                                  "a delivery's columns)")
     return found
 
 
