@@ -368,6 +368,14 @@ def _check_unique(values: Iterable[tuple[str, Any]], path: Path, field: str) -> 
         seen[value] = record
 
 
+def _check_no_repeats(items: Sequence[Any], path: Path, record: str, field: str) -> None:
+    """A list of ids, links, years or months names each item once (a repeat would count twice)."""
+    for j, item in enumerate(items):
+        if item in items[:j]:
+            raise DataValidationError(path, f"{describe(item)} is listed twice", record=record,
+                                      field=f"{field}[{j}]", expected="each item once")
+
+
 def _check_code(value: str | None, allowed: set[str], path: Path, record: str, field: str,
                 vocab: str) -> None:
     if value is not None and value not in allowed:
@@ -448,6 +456,11 @@ def load_activities(base: Path | None = None) -> list[Activity]:
             if p not in actor_ids:
                 raise DataValidationError(path, f"unknown actor id {p!r}", record=record,
                                           field=f"partners[{j}]", expected="an id from data/actors.csv")
+        lists = {"partners": act.partners, "links": act.links,
+                 "period.years": act.period.years if act.period else [],
+                 "period.months": act.period.months if act.period else []}
+        for name, items in lists.items():
+            _check_no_repeats(items, path, record, name)
         if act.outcome:
             _check_code(act.outcome.status, statuses, path, record, "outcome.status", "outcome_statuses")
         flagged = {n.section for n in act.source_notes}
@@ -468,6 +481,7 @@ def load_first_year(base: Path | None = None) -> FirstYear:
     fy = validate_record(FirstYear, read_yaml(path), path, "document")
     actor_ids = set(load_actors(base).index)
     for i, ws in enumerate(fy.workstreams):
+        _check_no_repeats(ws.actors, path, f"workstream {ws.id}", f"workstreams[{i}].actors")
         for j, a in enumerate(ws.actors):
             if a not in actor_ids:
                 raise DataValidationError(path, f"unknown actor id {a!r}", record=f"workstream {ws.id}",

@@ -472,6 +472,24 @@ def _norm_key(value: Any) -> str:
     return str(value).strip().casefold()
 
 
+def _check_spellings(raw: _Raw, codes: np.ndarray, names: list[str]) -> None:
+    """Refuse two spellings of one school (equal but for case or spaces): they would be
+    tabulated as two schools. The rows of the rarer spelling are named, not the names."""
+    import numpy as np
+
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        groups.setdefault(" ".join(name.casefold().split()), []).append(i)
+    variants = [g for g in groups.values() if len(g) > 1]
+    if variants:
+        counts = np.bincount(codes[codes >= 0], minlength=len(names))
+        group = variants[0]
+        rarer = [i for i in group if i != max(group, key=lambda j: counts[j])]
+        _fail(raw, "school", np.isin(codes, rarer), f"one school is spelt in {len(group)} ways "
+              "(they differ only in case or spaces; the names are not shown)",
+              "one spelling per school (the rows named use the rarer spelling)")
+
+
 def _ids(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Respondent ids for the uniqueness check, per row: (id code, -1 if missing; has a
     control character; is empty). Ids are trimmed, and 17.0 (a spreadsheet's number) is the
@@ -754,6 +772,7 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
     if school_empty.any():
         _fail(raw, "school", school_empty, "empty value", "a non-empty school name")
     final_codes, final_names = pd.factorize(school_names[:-1])
+    _check_spellings(raw, np.append(final_codes, -1)[school_codes], list(final_names))
     out["school"] = pd.Categorical.from_codes(
         np.append(final_codes, -1)[school_codes], categories=list(final_names)
     ).reorder_categories(sorted(final_names))
