@@ -391,11 +391,11 @@ HOSTILE_DELIVERIES = [
     ("undefined-cp1252-byte", ".csv",
      lambda f, t: f.to_csv(index=False).encode("cp1252").replace(b"\n", b"\x81\n", 3),
      "line 1", None, "neither UTF-8 nor Windows-1252"),
-    ("ragged-row", ".csv", lambda f, t: b"".join(l if i != 9 else l.rstrip() + b",x\n"
-                                               for i, l in enumerate(_lines(f))),
+    ("ragged-row", ".csv", lambda f, t: b"".join(ln if i != 9 else ln.rstrip() + b",x\n"
+                                               for i, ln in enumerate(_lines(f))),
      "row 10", None, "Expected 14 columns, got 15"),
-    ("short-row", ".csv", lambda f, t: b"".join(l if i != 4 else b"a,b\n"
-                                              for i, l in enumerate(_lines(f))),
+    ("short-row", ".csv", lambda f, t: b"".join(ln if i != 4 else b"a,b\n"
+                                              for i, ln in enumerate(_lines(f))),
      "row 5", None, "Expected 14 columns, got 2"),
     ("line-break-in-value", ".csv",
      lambda f, t: _csv_bytes(f.assign(school=[("Lejre\nSkole" if i == 6 else s)
@@ -404,8 +404,8 @@ HOSTILE_DELIVERIES = [
     ("first-line-empty", ".csv", lambda f, t: b"\n" + _csv_bytes(f),
      "row 1", None, "the first line is empty"),
     ("blank-lines-keep-row-numbers", ".csv",
-     lambda f, t: b"".join((b"\n" if i == 3 else b"") + l
-                           for i, l in enumerate(_lines(broken(f, "grade", "12", [9])))),
+     lambda f, t: b"".join((b"\n" if i == 3 else b"") + ln
+                           for i, ln in enumerate(_lines(broken(f, "grade", "12", [9])))),
      "row 12,", "grade", "0–10"),
     ("xlsx-formula", ".xlsx", lambda f, t: _xlsx_with(f, t, "E7", '="ofte"'),
      "row 7", None, "cell E7 (column 'gender') holds a formula"),

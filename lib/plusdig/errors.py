@@ -42,8 +42,8 @@ class DataValidationError(ValueError):
 
 
 #: Characters no text field may hold: C0/C1 control characters (a line break and a tab are
-#: allowed only where the field may be multi-line text: the source's quotes hold tabs) and the bidirectional overrides/isolates that reorder
-#: text on screen ("Trojan Source").
+#: allowed only where the field may be multi-line text: the source's quotes hold tabs) and the
+#: bidirectional overrides/isolates that reorder text on screen ("Trojan Source").
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 

@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS", "GENDER_LEVELS",
     "SDQ_BANDS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "SYNTHETIC_FILE", "SYNTHETIC_INVITED",
-    "SurveySource", "Survey", "SurveyTable", "current_source", "check_environment", "read_survey", "load_mapping",
+    "SurveySource", "Survey", "SurveyTable", "current_source", "check_environment",
+    "read_survey", "load_mapping",
     "validate", "load_invited", "load_survey", "wilson", "newcombe", "run_pipeline",
     "published_check", "figure_prevalence_trend", "figure_prevalence_groups",
     "figure_comparison", "figure_indicator_trend", "banner_markdown", "chapter_numbers",
@@ -456,7 +457,8 @@ def load_mapping(path: str | Path) -> Mapping_:
                     parse(target)
             except ValueError:
                 raise DataValidationError(path, f"recodes {src!r} to {describe(dst)}, which is not "
-                                          f"a value of {col_norm!r}", field=entry, expected=f"{allowed}, or '' for no answer"
+                                          f"a value of {col_norm!r}", field=entry,
+                                          expected=f"{allowed}, or '' for no answer"
                                           ) from None
             out[key] = dst
         out_vals[col_norm] = out
@@ -841,11 +843,11 @@ def _sdq_band(score: np.ndarray) -> pd.Categorical:
 # --------------------------------------------------------------------------- invited
 def load_invited(path: str | Path) -> pd.DataFrame:
     """Invited pupils per year: a CSV with columns ``year,invited`` (one row per year)."""
+    import re
+
     import pandas as pd
 
     from .load import read_csv_rows
-
-    import re
 
     path = Path(path)
     rows = read_csv_rows(path, ["year", "invited"])
