@@ -401,6 +401,9 @@ HOSTILE_DELIVERIES = [
      lambda f, t: _csv_bytes(f.assign(school=[("Lejre\nSkole" if i == 6 else s)
                                               for i, s in enumerate(f["school"])])),
      "row 8", "school", "control character U+000A"),
+    ("unclosed-quote", ".csv", lambda f, t: b"".join(ln if i != 6 else ln.replace(b",", b',"', 1)
+                                                    for i, ln in enumerate(_lines(f))),
+     "row 7", None, "a quote is not closed on its line"),
     ("first-line-empty", ".csv", lambda f, t: b"\n" + _csv_bytes(f),
      "row 1", None, "the first line is empty"),
     ("blank-lines-keep-row-numbers", ".csv",

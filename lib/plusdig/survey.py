@@ -232,11 +232,10 @@ def _ragged_row(path: Path, text: str, sep: str, width: int) -> DataValidationEr
             continue
         try:
             fields = next(csv.reader([line], delimiter=sep, strict=True), [])
+            problem = f"Expected {width} columns, got {len(fields)}"
         except csv.Error:
-            fields = []
-        if len(fields) != width or line.count('"') % 2:
-            problem = (f"Expected {width} columns, got {len(fields)}" if len(fields) != width
-                       else "a quote is not closed on its line")
+            fields, problem = [], "a quote is not closed on its line"
+        if len(fields) != width:
             return DataValidationError(
                 path, f"malformed CSV: {problem}", record=f"row {number}",
                 expected=f"one line per pupil with {width} fields separated by {sep!r}; a value "
