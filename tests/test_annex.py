@@ -162,7 +162,7 @@ def test_a_complete_activity_is_not_flagged(activities, ctx) -> None:
 
 
 def test_missing_period_and_outcome_say_not_stated(activities, ctx) -> None:
-    a = _with(activities[0], period=None, outcome=None, target_groups=[], partners=[], counts=[])
+    a = _with(activities[0], period=None, outcome=None, target_groups=[], partners={}, counts=[])
     md = annex.render_activity_page(a, ctx)
     box = md.split("::::{admonition} Fakta om aktiviteten", 1)[1].split("\n::::", 1)[0]
     assert box.count(annex.NOT_STATED) == 4  # period, target groups, partners, outcome

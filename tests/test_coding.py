@@ -223,3 +223,91 @@ def test_bad_coding_breaks_validate_all(data: Path) -> None:
     write_yaml(data / coding.LESSONS_FILE, with_link(LESSONS, theme="not-a-theme"))
     with pytest.raises(DataValidationError):
         va(data)
+
+
+# --------------------------------------------------------------------------- coding in the data files
+def _activity(**changes: object) -> dict:
+    doc = yaml.safe_load(yaml.safe_dump(ACTIVITY, allow_unicode=True))
+    doc.update(changes)
+    return doc
+
+
+def expect_rule(data: Path, *, field: str, contains: str, file: str = "activities.yaml",
+                record: str = "activity 1") -> None:
+    expect(coding.check_activity_coding, data, file=file, field=field, record=record, contains=contains)
+
+
+def test_real_data_follow_the_coding_rules() -> None:
+    n = coding.check_activity_coding()
+    acts = load_activities()
+    assert n >= sum(len(a.partners) + len(a.target_groups) for a in acts)
+
+
+def test_partner_quote_must_come_from_hvem_er_med(data: Path) -> None:
+    # "En beskrivelse." is in the activity, but in "Beskrivelse", not in "Hvem er med?"
+    write_yaml(data / "activities.yaml", [_activity(partners={"dig-sekretariatet": "En beskrivelse."})])
+    expect_rule(data, field="partners.dig-sekretariatet", contains="Hvem er med?")
+
+
+def test_workstream_actor_quote_must_come_from_its_points(data: Path) -> None:
+    fy = yaml.safe_load(yaml.safe_dump(FIRST_YEAR, allow_unicode=True))
+    fy["workstreams"][0]["actors"] = {"dig-sekretariatet": "Et sekretariat"}
+    write_yaml(data / "first_year.yaml", fy)
+    expect_rule(data, file="first_year.yaml", record="workstream kick-off",
+                field="actors.dig-sekretariatet", contains="points")
+
+
+def test_outcome_needs_a_stated_goal(data: Path) -> None:
+    outcome = {"status": "not_achieved", "summary": "Ikke nået.", "quote": "første"}
+    write_yaml(data / "activities.yaml", [_activity(outcome=outcome)])
+    expect_rule(data, field="outcome.goal_quote", contains="no goal")
+
+
+def test_outcome_goal_quote_must_come_from_formaal(data: Path) -> None:
+    outcome = {"status": "achieved", "summary": "Nået.", "goal_quote": "En beskrivelse.", "quote": "første"}
+    write_yaml(data / "activities.yaml", [_activity(outcome=outcome)])
+    expect_rule(data, field="outcome.goal_quote", contains="Formål")
+
+
+def test_outcome_result_quote_must_come_from_resultater(data: Path) -> None:
+    outcome = {"status": "achieved", "summary": "Nået.", "goal_quote": "Et formål.", "quote": "Et formål."}
+    write_yaml(data / "activities.yaml", [_activity(outcome=outcome)])
+    expect_rule(data, field="outcome.quote", contains="Resultater")
+
+
+def test_no_stated_goal_only_where_the_source_lacks_it(data: Path) -> None:
+    outcome = {"status": "no_stated_goal", "summary": "Ikke vurderet.", "quote": "første"}
+    write_yaml(data / "activities.yaml", [_activity(outcome=outcome)])
+    expect_rule(data, field="outcome.status", contains="no_stated_goal")
+
+
+def test_period_only_from_a_sentence_that_dates_the_activity(data: Path) -> None:
+    # a date in "Hvem er med?" (a status: who is there at that time) does not date the activity
+    sections = dict(ACTIVITY["sections"], hvem_er_med=["+DIG-sekretariatet. Der er i efteråret 2019 et korps."])
+    period = {"years": [2019], "months": [], "season": "efterår", "quote": "i efteråret 2019 et korps"}
+    write_yaml(data / "activities.yaml", [_activity(sections=sections, period=period)])
+    expect_rule(data, field="period.quote", contains="Beskrivelse")
+
+
+def test_period_codes_only_what_the_quote_states(data: Path) -> None:
+    period = {"years": [2017], "months": [9], "quote": "besøgte i 2017"}
+    write_yaml(data / "activities.yaml", [_activity(period=period)])
+    expect_rule(data, field="period", contains="september")
+
+
+def test_age_band_needs_a_stated_age(data: Path) -> None:
+    tg = [{"kind": "pupils", "age_band": "grade_6_9", "quote": "Elever på"}]
+    write_yaml(data / "activities.yaml", [_activity(target_groups=tg)])
+    expect_rule(data, field="target_groups[0].age_band", contains="no age")
+
+
+def test_target_group_quote_must_come_from_maalgruppe(data: Path) -> None:
+    tg = [{"kind": "pupils", "age_band": None, "quote": "En beskrivelse."}]
+    write_yaml(data / "activities.yaml", [_activity(target_groups=tg)])
+    expect_rule(data, field="target_groups[0].quote", contains="Målgruppe")
+
+
+def test_rule_breach_breaks_validate_all(data: Path) -> None:
+    write_yaml(data / "activities.yaml", [_activity(partners={"dig-sekretariatet": "En beskrivelse."})])
+    with pytest.raises(DataValidationError):
+        validate_all(data)

@@ -455,3 +455,74 @@ def test_published_figures_quotes_and_values():
                 assert re.search(rf"{y}|{str(y)[:2]}\d\d-{str(y)[2:]}(?!\d)", survey), (
                     f"{where}: year {y}"
                 )
+
+
+# --------------------------------------------------------------------------- the evaluators' coding
+def test_partner_quotes_stand_in_the_activitys_own_hvem_er_med():
+    """Every coded partner is named in its own activity's "Hvem er med?" in the source."""
+    for act in activities():
+        src = segments()[act.id].sections["hvem_er_med"]
+        for actor, quote in act.partners.items():
+            assert src is not None and occurs(quote, src), (
+                f"activity {act.id}: partner {actor!r}: {quote!r} not under 'Hvem er med?' in the source"
+            )
+
+
+def test_first_year_actor_quotes_stand_in_the_first_year():
+    fy_raw = first_year_source()
+    for ws in first_year().workstreams:
+        for actor, quote in ws.actors.items():
+            assert occurs(quote, fy_raw), f"workstream {ws.id}: actor {actor!r}: {quote!r} not in source"
+
+
+def test_outcome_quotes_stand_under_formaal_and_resultater():
+    for act in activities():
+        if not act.outcome:
+            continue
+        seg = segments()[act.id]
+        assert occurs(act.outcome.quote, seg.sections["resultater"] or ""), (
+            f"activity {act.id}: result quote not under 'Resultater' in the source"
+        )
+        if act.outcome.goal_quote:
+            assert occurs(act.outcome.goal_quote, seg.sections["formaal"] or ""), (
+                f"activity {act.id}: goal quote not under 'Formål' in the source"
+            )
+
+
+def test_period_quotes_stand_where_the_activity_is_dated():
+    for act in activities():
+        if act.period:
+            seg = segments()[act.id]
+            assert any(occurs(act.period.quote, seg.sections[k] or "") for k in ("beskrivelse", "resultater")), (
+                f"activity {act.id}: period quote {act.period.quote!r} not under Beskrivelse or Resultater"
+            )
+
+
+def test_activity_3_is_not_dated_by_its_status_sentence():
+    """Issue 12: "Der er i efteråret 2019 et korps på 20 frivillige" says who is there, not when
+    Læsehestene took place; the timeline must not place the activity after its own nomination
+    (activity 9, spring 2019)."""
+    from plusdig import annex
+
+    act = next(a for a in activities() if a.id == 3)
+    assert act.period is None or "korps" not in act.period.quote
+    segs = annex.timeline_table(activities())
+    mine = segs[(segs["id"] == 3) & (segs["precision"] != "none")]
+    nomination = segs[(segs["id"] == 9) & (segs["precision"] != "none")]
+    assert mine.empty or mine["start"].min() <= nomination["start"].min()
+
+
+def test_activity_9_is_judged_against_its_stated_goal():
+    """Issue 12: winning the prize is nowhere the stated goal; the goal is to spread knowledge of
+    Læsehestene and to celebrate the volunteers, and the result is that they were highlighted."""
+    act = next(a for a in activities() if a.id == 9)
+    assert act.outcome is not None and act.outcome.status != "not_achieved"
+    assert act.outcome.goal_quote and "udbrede kendskabet" in act.outcome.goal_quote
+    assert "fremhævet" in act.outcome.quote
+
+
+def test_activity_3_count_says_what_the_source_says():
+    act = next(a for a in activities() if a.id == 3)
+    texts = [c.what for c in act.counts]
+    assert not any("pr." in t for t in texts), texts
+    assert any("næsten alle kommunale institutioner" in t for t in texts), texts

@@ -17,7 +17,7 @@ SECTIONS = {
     "formaal": ["Et formål."],
     "maalgruppe": ["Elever på 6.-9.klassetrin – samlet ca. 600 elever."],
     "hvem_er_med": ["+DIG-sekretariatet"],
-    "resultater": [{"numbered": ["første", "anden"]}],
+    "resultater": [{"numbered": ["første", "anden"]}, "Bussen besøgte i 2017 skolerne."],
     "erfaring": ["En erfaring."],
 }
 
@@ -33,7 +33,7 @@ ACTIVITY = {
     "target_groups": [{"kind": "pupils", "age_band": "grade_6_9", "quote": "Elever på 6.-9.klassetrin"}],
     "counts": [{"what": "elever i målgruppen", "value": 600, "qualifier": "ca.", "section": "maalgruppe",
                 "quote": "samlet ca. 600 elever"}],
-    "partners": ["dig-sekretariatet"],
+    "partners": {"dig-sekretariatet": "+DIG-sekretariatet"},
     "outcome": None,
     "source_notes": [],
 }
@@ -43,7 +43,7 @@ FIRST_YEAR = {
     "laesevejledning": ["Aktivitetskataloget skal ses som et tillæg."],
     "intro": ["I den indledende fase."],
     "workstreams": [{"id": "kick-off", "order": 1, "title": "Kick off", "points": ["Lokal kick off."],
-                     "actors": ["dig-sekretariatet"], "counts": []}],
+                     "actors": {"dig-sekretariatet": "Lokal kick off"}, "counts": []}],
 }
 
 ACTORS = "id,name,sector,note\ndig-sekretariatet,+DIG-sekretariatet,municipality,\nvive,VIVE,research,\n"
@@ -180,7 +180,7 @@ def test_duplicate_slug(data: Path) -> None:
 
 
 def test_unknown_actor_id(data: Path) -> None:
-    write_yaml(data / "activities.yaml", [activity(partners=["dig-sekretariatet", "ukendt-aktoer"])])
+    write_yaml(data / "activities.yaml", [activity(partners={"dig-sekretariatet": "x", "ukendt-aktoer": "y"})])
     expect_error(L.load_activities, data, file="activities.yaml", field="partners[1]",
                  contains="unknown actor id 'ukendt-aktoer'")
 
@@ -290,7 +290,7 @@ def test_published_bad_unit(data: Path) -> None:
 
 def test_first_year_unknown_actor(data: Path) -> None:
     fy = yaml.safe_load(yaml.safe_dump(FIRST_YEAR, allow_unicode=True))
-    fy["workstreams"][0]["actors"] = ["nobody"]
+    fy["workstreams"][0]["actors"] = {"nobody": "Lokal kick off"}
     write_yaml(data / "first_year.yaml", fy)
     expect_error(L.load_first_year, data, file="first_year.yaml", field="workstreams[0].actors[0]")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+import plusdig
 from plusdig import DataValidationError, coding, report
 from plusdig.models import StatedCount
 
@@ -49,10 +50,19 @@ def test_published_table_shows_directions() -> None:
     assert t.loc["dir", "value"] == "Færre" and t.loc["q", "value"] == "69"
 
 
-def test_data_sources_table_counts_real_data() -> None:
-    t = report.data_sources_table().set_index("file")
-    assert t.loc["data/activities.yaml", "n_records"] == 13
-    assert t.loc["data/coding/conditions.yaml", "kind"] == "Evaluatorernes vurdering"
+def test_distinct_counts_keep_a_repeated_figure_once() -> None:
+    counts = plusdig.counts_table()
+    distinct = report.distinct_counts(counts)
+    workshop = distinct[(distinct["activity_id"] == 10) & (distinct["what"] == "deltagere i workshoppen")]
+    assert len(counts[(counts["activity_id"] == 10) & (counts["what"] == "deltagere i workshoppen")]) == 2
+    assert len(workshop) == 1
+    assert len(distinct) < len(counts)
+
+
+def test_count_noun_agrees_in_number() -> None:
+    assert report.count_noun(1, "aktivitet", "aktiviteter") == "1 aktivitet"
+    assert report.count_noun(0, "aktivitet", "aktiviteter") == "0 aktiviteter"
+    assert report.count_noun(1200, "elev", "elever") == "1.200 elever"
 
 
 def test_condition_summary_and_evidence() -> None:

@@ -314,7 +314,11 @@ def _sources_box(a: Activity, ctx: AnnexContext) -> str:
         lines.append(f"- Periode: »{md_text(a.period.quote)}«")
     for t in a.target_groups:
         lines.append(f"- Målgruppe ({md_text(ctx.target_kinds[t.kind])}): »{md_text(t.quote)}«")
+    for actor, quote in a.partners.items():
+        lines.append(f"- Part ({md_text(ctx.actors[actor][0])}): »{md_text(quote)}«")
     if a.outcome:
+        if a.outcome.goal_quote:
+            lines.append(f"- Formål, resultatet er vurderet mod: »{md_text(a.outcome.goal_quote)}«")
         lines.append(f"- Resultat: »{md_text(a.outcome.quote)}«")
     if not lines:
         return ""

@@ -39,6 +39,8 @@ __all__ = [
     "condition_summary",
     "condition_evidence",
     "validate_coding",
+    "check_activity_coding",
+    "PERIOD_SECTIONS",
 ]
 
 CONDITIONS_FILE = "coding/conditions.yaml"
@@ -135,6 +137,101 @@ def load_lesson_coding(base: Path | None = None) -> LessonCoding:
     return coding
 
 
+# --------------------------------------------------------------------------- coding in the data files
+#: Sections a period may be taken from: those that say what was done and when. A date in
+#: "Hvem er med?", "Målgruppe" or "Formål" describes who takes part or why (e.g. activity 3's
+#: "Der er i efteråret 2019 et korps på 20 frivillige"), not when the activity took place.
+PERIOD_SECTIONS = ("beskrivelse", "resultater")
+
+#: Month names as the source writes them (for checking that a coded month is in the quote).
+_MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
+           "oktober", "november", "december")
+
+
+def check_activity_coding(base: Path | None = None) -> int:
+    """Check the evaluators' coding fields of ``activities.yaml`` and ``first_year.yaml`` against
+    the rules of ``data/coding/README.md``; return the number of coded items checked.
+
+    - partner: its quote occurs in the activity's own "Hvem er med?" (a workstream's actor: in
+      that workstream's points);
+    - outcome: the result quote occurs in "Resultater"; a status other than ``no_stated_goal``
+      needs a ``goal_quote`` from "Formål"; ``no_stated_goal`` is only for a "Formål" the source
+      leaves empty or cuts off (a ``source_notes`` entry) and has no ``goal_quote``;
+    - period: the quote occurs in "Beskrivelse" or "Resultater" (:data:`PERIOD_SECTIONS`), and
+      every coded year, month and season is written in it;
+    - target group: the quote occurs in "Målgruppe"; an age band only where the quote states an
+      age or a grade (a digit).
+    """
+    import re
+
+    path = (base or data_dir()) / "activities.yaml"
+    n = 0
+    for act in load_activities(base):
+        record = f"activity {act.id}"
+        text = {key: normalise(section_text(act, key)) for key in SECTION_TITLES}
+
+        def require(quote: str, keys: tuple[str, ...], field: str, what: str) -> None:
+            if not any(normalise(quote) in text[k] for k in keys):
+                where = " or ".join(f"'{SECTION_TITLES[k]}'" for k in keys)
+                raise DataValidationError(path, f"the {what} {quote!r} does not occur in {where} of "
+                                          "this activity", record=record, field=field,
+                                          expected=f"an exact (whitespace-normalised) quote from {where}")
+
+        for actor, quote in act.partners.items():
+            require(quote, ("hvem_er_med",), f"partners.{actor}", "partner quote")
+            n += 1
+        if act.outcome:
+            o = act.outcome
+            require(o.quote, ("resultater",), "outcome.quote", "result quote")
+            source_gap = {note.section for note in act.source_notes}
+            if o.status == "no_stated_goal":
+                if o.goal_quote is not None or "formaal" not in source_gap:
+                    raise DataValidationError(path, "status 'no_stated_goal' is only for a 'Formål' the source "
+                                              "leaves empty or cuts off, and takes no goal_quote",
+                                              record=record, field="outcome.status",
+                                              expected="a goal_quote from 'Formål' and a status judged against it")
+            elif o.goal_quote is None:
+                raise DataValidationError(path, f"status {o.status!r} has no goal to be judged against",
+                                          record=record, field="outcome.goal_quote",
+                                          expected="the goal, quoted from this activity's 'Formål'")
+            else:
+                require(o.goal_quote, ("formaal",), "outcome.goal_quote", "goal quote")
+            n += 1
+        if act.period:
+            p = act.period
+            require(p.quote, PERIOD_SECTIONS, "period.quote", "period quote")
+            quote = p.quote.lower()
+            stated = {int(y) for y in re.findall(r"(?<!\d)20\d\d(?!\d)", quote)}
+            for a, b in re.findall(r"(?<!\d)(20\d\d)-(\d{2,4})(?!\d)", quote):
+                stated |= set(range(int(a), int(b if len(b) == 4 else a[:2] + b) + 1))
+            missing = [str(y) for y in p.years if y not in stated]
+            missing += [_MONTHS[m - 1] for m in p.months if _MONTHS[m - 1] not in quote]
+            if p.season and p.season not in quote:
+                missing.append(p.season)
+            if missing:
+                raise DataValidationError(path, f"the period quote does not state {', '.join(missing)}",
+                                          record=record, field="period",
+                                          expected="only the years, months and season the quote states")
+            n += 1
+        for j, tg in enumerate(act.target_groups):
+            require(tg.quote, ("maalgruppe",), f"target_groups[{j}].quote", "target-group quote")
+            if tg.age_band and not re.search(r"\d", tg.quote):
+                raise DataValidationError(path, "an age band, but the quote states no age or grade",
+                                          record=record, field=f"target_groups[{j}].age_band",
+                                          expected="no age_band, or a quote that states the age or grade")
+            n += 1
+    fy_path = (base or data_dir()) / "first_year.yaml"
+    for ws in load_first_year(base).workstreams:
+        points = normalise(" ".join(ws.points))
+        for actor, quote in ws.actors.items():
+            if normalise(quote) not in points:
+                raise DataValidationError(fy_path, f"the actor quote {quote!r} does not occur in the points "
+                                          "of this workstream", record=f"workstream {ws.id}",
+                                          field=f"actors.{actor}", expected="an exact quote from its points")
+            n += 1
+    return n
+
+
 # --------------------------------------------------------------------------- tables
 def conditions_table(base: Path | None = None) -> pd.DataFrame:
     """One row per coded link: unit (activity or workstream), condition, rationale, quote."""
@@ -222,6 +319,7 @@ def theme_counts(base: Path | None = None) -> pd.DataFrame:
 def validate_coding(base: Path | None = None) -> dict[str, int]:
     """Validate every coding file present; return the number of links per file."""
     root = base or data_dir()
+    check_activity_coding(base)
     result: dict[str, int] = {}
     if (root / CONDITIONS_FILE).is_file():
         result[CONDITIONS_FILE] = len(load_condition_coding(base).links)

@@ -93,10 +93,15 @@ class StatedCount(_Strict):
 
 
 class Outcome(_Strict):
-    """An outcome the source states (e.g. the prize was not won)."""
+    """The evaluators' reading of a stated result against the stated goal (data/coding/README.md).
+
+    ``goal_quote`` is the goal from "Formål" the result is judged against (none when the source
+    states no full goal); ``quote`` is the result from "Resultater".
+    """
 
     status: NonEmptyStr
     summary: NonEmptyStr
+    goal_quote: NonEmptyStr | None = None
     quote: NonEmptyStr
 
 
@@ -121,7 +126,8 @@ class Activity(_Strict):
     links: list[Url] = []
     target_groups: list[TargetGroup] = []
     counts: list[StatedCount] = []
-    partners: list[Slug] = []
+    #: actor id (data/actors.csv) -> the words of "Hvem er med?" that name it (data/coding/README.md)
+    partners: dict[Slug, NonEmptyStr] = {}
     outcome: Outcome | None = None
     source_notes: list[SourceNote] = []
 
@@ -133,7 +139,8 @@ class Workstream(_Strict):
     order: Annotated[int, Field(ge=1)]
     title: NonEmptyStr
     points: list[NonEmptyStr] = Field(min_length=1)
-    actors: list[Slug] = []
+    #: actor id (data/actors.csv) -> the words of the workstream's points that name it
+    actors: dict[Slug, NonEmptyStr] = {}
     counts: list[StatedCount] = []
 
 

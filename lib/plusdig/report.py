@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .models import Activity, StatedCount
 
 __all__ = ["danish_list", "activity_names", "count_text", "activity_count_text", "published_text",
-           "published_period", "published_table", "data_sources_table", "workstreams_table"]
+           "published_period", "published_table", "distinct_counts", "count_noun", "workstreams_table"]
 
 
 def danish_list(items: Sequence[str]) -> str:
@@ -96,28 +96,21 @@ def published_table(published: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["figure_id", "label", "period", "value", "population", "quote"])
 
 
-#: The data files of the book, what they hold, and whether they are facts or judgements.
-DATA_FILES: list[tuple[str, str, str]] = [
-    ("activities.yaml", "Aktiviteterne i aktivitetskataloget", "Afskrevet fra kilden"),
-    ("first_year.yaml", "Arbejdssporene i det første år", "Afskrevet fra kilden"),
-    ("survey/published.csv", "Offentliggjorte tal fra trivselsmålingen", "Afskrevet fra kilden"),
-    ("actors.csv", "Aktører nævnt i kilden, med sektor", "Afskrevet; sektor er evaluatorernes vurdering"),
-    ("coding/conditions.yaml", "Aktiviteter koblet til Collective Impact-betingelserne",
-     "Evaluatorernes vurdering"),
-    ("coding/lessons.yaml", "Temaer i afsnittene \"Erfaring/gode råd\"", "Evaluatorernes vurdering"),
-]
+def distinct_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """The stated counts (``counts_table``) with a figure stated twice in one activity kept once.
+
+    The annex repeats some figures under two headings (activity 10's workshop of "ca. 40", activity
+    13's "ca. 1200" pupils); prose that counts the annex's figures counts each once.
+    """
+    return counts.drop_duplicates(["activity_id", "what", "value", "qualifier"]).reset_index(drop=True)
 
 
-def data_sources_table(base: Path | None = None) -> pd.DataFrame:
-    """The book's data files with their content, kind and number of records (validated now)."""
-    import pandas as pd
+def count_noun(n: int, singular: str, plural: str) -> str:
+    """A number with its noun in the right form: ``count_noun(1, "aktivitet", "aktiviteter")`` →
+    ``'1 aktivitet'``, ``(3, ...)`` → ``'3 aktiviteter'``."""
+    from . import fmt
 
-    from .load import validate_all
-
-    counts = validate_all(base)
-    rows = [{"file": f"data/{name}", "content": content, "kind": kind, "n_records": counts[name]}
-            for name, content, kind in DATA_FILES if name in counts]
-    return pd.DataFrame(rows, columns=["file", "content", "kind", "n_records"])
+    return f"{fmt.number(n)} {singular if n == 1 else plural}"
 
 
 def activity_count_text(counts: pd.DataFrame, activity_id: int, what: str) -> str:
