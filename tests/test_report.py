@@ -108,3 +108,20 @@ def test_activity_names_disambiguate_repeated_titles() -> None:
     assert len(set(names.values())) == len(names)  # every name is unique
     for a in load_activities():
         assert names[a.id] == a.title if titles.count(a.title) == 1 else names[a.id].endswith(f"(nr. {a.id})")
+
+
+def test_survey_reference_says_only_what_the_annex_gives() -> None:
+    """Issue 12: no subtitle, publication year or author the annex does not give; "Lejre" braced
+    so that BibTeX keeps its capital."""
+    import re
+
+    from plusdig.paths import REPO_ROOT
+
+    bib = (REPO_ROOT / "references.bib").read_text(encoding="utf-8")
+    entry = re.search(r"@misc\{vive2019,(.*?)\n\}", bib, flags=re.S)
+    assert entry, "the survey's entry vive2019 is missing"
+    fields = dict(re.findall(r"^\s*(\w+)\s*=\s*\{(.*)\},?\s*$", entry.group(1), flags=re.M))
+    assert fields["title"] == "Hvordan har børn og unge i {Lejre} det?"
+    assert "author" not in fields
+    assert fields.get("year", "2017--2019") == "2017--2019"  # the survey years the annex states
+    assert "lejre" not in re.sub(r"\{Lejre\}", "", bib.split("@misc{vive2019")[1].split("\n}")[0]).lower()
