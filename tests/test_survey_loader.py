@@ -369,6 +369,11 @@ def _cp1252_mixed(frame) -> bytes:
     return b"".join(lines)
 
 
+def _cells(column: str, value: str, rows: list[int]):
+    """A builder: the delivery as CSV with ``value`` in ``column`` of ``rows`` (0-based)."""
+    return lambda frame, _tmp: _csv_bytes(broken(frame, column, value, rows))
+
+
 # (id, suffix, build(frame, tmp_path) -> bytes or Path, record text, field, message text)
 HOSTILE_DELIVERIES = [
     ("utf16-bom", ".csv", lambda f, t: f.to_csv(index=False).encode("utf-16"),
@@ -416,29 +421,29 @@ HOSTILE_DELIVERIES = [
      "row 4", None, "holds the Excel error '#N/A'"),
     ("xlsx-na-text-is-a-value", ".xlsx", lambda f, t: _xlsx_with(f, t, "F3", "NA"),
      "row 3", "lonely", "invalid value(s) 'NA'"),
-    ("text-none-is-a-value", ".csv", lambda f, t: _csv_bytes(broken(f, "teased", "None", [3])),
+    ("text-none-is-a-value", ".csv", _cells("teased", "None", [3]),
      "row 5", "teased", "invalid value(s) 'None'"),
-    ("control-char-school", ".csv", lambda f, t: _csv_bytes(broken(f, "school", "Lejre\x07Skole", [3, 10])),
+    ("control-char-school", ".csv", _cells("school", "Lejre\x07Skole", [3, 10]),
      "rows 5, 12", "school", "control character U+0007"),
-    ("tab-in-school", ".csv", lambda f, t: _csv_bytes(broken(f, "school", "Lejre\tSkole", [3])),
+    ("tab-in-school", ".csv", _cells("school", "Lejre\tSkole", [3]),
      "row 5", "school", "control character U+0009"),
-    ("bidi-in-school", ".csv", lambda f, t: _csv_bytes(broken(f, "school", "Skole\u202eerjeL", [3])),
+    ("bidi-in-school", ".csv", _cells("school", "Skole\u202eerjeL", [3]),
      "row 5", "school", "control character U+202E"),
-    ("control-char-stripped-code", ".csv", lambda f, t: _csv_bytes(broken(f, "gender", "pige\x1f", [3])),
+    ("control-char-stripped-code", ".csv", _cells("gender", "pige\x1f", [3]),
      "row 5", "gender", "control character U+001F"),
-    ("control-char-id", ".csv", lambda f, t: _csv_bytes(broken(f, "respondent_id", "A\x1bB", [3])),
+    ("control-char-id", ".csv", _cells("respondent_id", "A\x1bB", [3]),
      "row 5", "respondent_id", "control character"),
-    ("exponent-year", ".csv", lambda f, t: _csv_bytes(broken(f, "grade", "5e0", [3])),
+    ("exponent-year", ".csv", _cells("grade", "5e0", [3]),
      "row 5", "grade", "invalid value(s) '5e0'"),
-    ("fullwidth-digits", ".csv", lambda f, t: _csv_bytes(broken(f, "year", "２０１７", [3])),
+    ("fullwidth-digits", ".csv", _cells("year", "２０１７", [3]),
      "row 5", "year", "2015–2035"),
-    ("underscore-number", ".csv", lambda f, t: _csv_bytes(broken(f, "sdq_total", "1_2", [3])),
+    ("underscore-number", ".csv", _cells("sdq_total", "1_2", [3]),
      "row 5", "sdq_total", "'1_2'"),
-    ("typo-is-shown", ".csv", lambda f, t: _csv_bytes(broken(f, "lonely", "nogle gang", [3])),
+    ("typo-is-shown", ".csv", _cells("lonely", "nogle gang", [3]),
      "row 5", "lonely", "invalid value(s) 'nogle gang'"),
     ("folder", ".csv", lambda f, t: None, None, None, "is a folder, not a file"),
     ("school-two-spellings", ".csv",
-     lambda f, t: _csv_bytes(broken(f, "school", f.loc[0, "school"].upper(), [3, 10])),
+     lambda f, t: _cells("school", f.loc[0, "school"].upper(), [3, 10])(f, t),
      "rows 5, 12", "school", "one school is spelt in 2 ways"),
     ("tab-separated", ".csv", lambda f, t: f.to_csv(index=False, sep="\t").encode(),
      "row 1", None, "the columns are separated by tabs"),
