@@ -363,7 +363,7 @@ def _check_unique(values: Iterable[tuple[str, Any]], path: Path, field: str) -> 
     seen: dict[Any, str] = {}
     for record, value in values:
         if value in seen:
-            raise DataValidationError(path, f"duplicate {field} {value!r} (also in {seen[value]})",
+            raise DataValidationError(path, f"duplicate {field} {describe(value)} (also in {seen[value]})",
                                       record=record, field=field, expected=f"a unique {field}")
         seen[value] = record
 
@@ -379,7 +379,7 @@ def _check_no_repeats(items: Sequence[Any], path: Path, record: str, field: str)
 def _check_code(value: str | None, allowed: set[str], path: Path, record: str, field: str,
                 vocab: str) -> None:
     if value is not None and value not in allowed:
-        raise DataValidationError(path, f"unknown code {value!r}", record=record, field=field,
+        raise DataValidationError(path, f"unknown code {describe(value)}", record=record, field=field,
                                   expected=f"one of {sorted(allowed)} (data/vocabularies.yaml: {vocab})")
 
 
@@ -454,7 +454,7 @@ def load_activities(base: Path | None = None) -> list[Activity]:
             _check_code(c.qualifier, quals, path, record, f"counts[{j}].qualifier", "count_qualifiers")
         for j, p in enumerate(act.partners):
             if p not in actor_ids:
-                raise DataValidationError(path, f"unknown actor id {p!r}", record=record,
+                raise DataValidationError(path, f"unknown actor id {describe(p)}", record=record,
                                           field=f"partners[{j}]", expected="an id from data/actors.csv")
         lists = {"partners": act.partners, "links": act.links,
                  "period.years": act.period.years if act.period else [],
@@ -484,7 +484,7 @@ def load_first_year(base: Path | None = None) -> FirstYear:
         _check_no_repeats(ws.actors, path, f"workstream {ws.id}", f"workstreams[{i}].actors")
         for j, a in enumerate(ws.actors):
             if a not in actor_ids:
-                raise DataValidationError(path, f"unknown actor id {a!r}", record=f"workstream {ws.id}",
+                raise DataValidationError(path, f"unknown actor id {describe(a)}", record=f"workstream {ws.id}",
                                           field=f"workstreams[{i}].actors[{j}]",
                                           expected="an id from data/actors.csv")
     _check_unique(((f"workstreams[{i}]", w.id) for i, w in enumerate(fy.workstreams)), path, "id")
