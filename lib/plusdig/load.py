@@ -456,7 +456,7 @@ def load_activities(base: Path | None = None) -> list[Activity]:
             if p not in actor_ids:
                 raise DataValidationError(path, f"unknown actor id {describe(p)}", record=record,
                                           field=f"partners[{j}]", expected="an id from data/actors.csv")
-        lists = {"partners": act.partners, "links": act.links,
+        lists = {"links": act.links,
                  "period.years": act.period.years if act.period else [],
                  "period.months": act.period.months if act.period else []}
         for name, items in lists.items():
@@ -481,7 +481,6 @@ def load_first_year(base: Path | None = None) -> FirstYear:
     fy = validate_record(FirstYear, read_yaml(path), path, "document")
     actor_ids = set(load_actors(base).index)
     for i, ws in enumerate(fy.workstreams):
-        _check_no_repeats(ws.actors, path, f"workstream {ws.id}", f"workstreams[{i}].actors")
         for j, a in enumerate(ws.actors):
             if a not in actor_ids:
                 raise DataValidationError(path, f"unknown actor id {describe(a)}", record=f"workstream {ws.id}",
