@@ -20,9 +20,11 @@ or lowers it for a build; it must be an integer of at least :data:`MIN_K` (3).
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataValidationError
 
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["DEFAULT_K", "MIN_K", "ENV_VAR", "PRIMARY", "SECONDARY", "threshold", "Suppressed",
-           "suppress", "marker", "FOOTNOTE"]
+           "suppress", "marker", "FOOTNOTE", "DisclosureError", "Leak", "is_protected",
+           "LinearModel", "ranges", "find_leaks", "Registry"]
 
 #: Default minimum number of respondents behind any published cell.
 DEFAULT_K = 5
@@ -43,9 +46,12 @@ ENV_VAR = "PLUSDIG_DISCLOSURE_K"
 #: Status codes of a cell.
 SHOWN, PRIMARY, SECONDARY = 0, 1, 2
 
+#: How every suppressed cell reads, whatever the reason: one marker, so that a reader cannot
+#: tell a small group (primary) from a cell hidden to protect one (secondary).
+SUPPRESSED = "–"
 #: Danish footnote under every table with suppressed cells; ``{k}`` is the threshold.
-FOOTNOTE = ("«<{k}»: færre end {k} besvarelser (undertrykt). «–»: undertrykt, så de små tal "
-            "ikke kan regnes ud fra totalerne (sekundær undertrykkelse).")
+FOOTNOTE = ("«–»: undertrykt. Tallet bygger på færre end {k} besvarelser, eller det er skjult, "
+            "så et lille tal ikke kan regnes ud af de andre tal i bogen.")
 
 
 def threshold(k: int | str | None = None) -> int:
@@ -75,8 +81,12 @@ def threshold(k: int | str | None = None) -> int:
 
 
 def marker(k: int) -> str:
-    """How a primary-suppressed cell reads in a table: ``'<5'``."""
-    return f"<{k}"
+    """How a suppressed cell reads in a table: :data:`SUPPRESSED` for every ``k``.
+
+    Primary and secondary suppressions read the same, so the marker itself never tells that a
+    group is below ``k`` (``k`` is kept in the signature for the callers' clarity)."""
+    del k
+    return SUPPRESSED
 
 
 @dataclass(frozen=True)
@@ -201,10 +211,13 @@ def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
             adjacency[a].append((b, c))
             adjacency[b].append((a, c))
         via = _cheapest_path(adjacency, cost, u, v)
-        if via is None:  # only through a known total: use it rather than leave the cell exposed
-            via = _cheapest_path(adjacency, np.where(np.isinf(cost), 1e12, cost), u, v)
         if via is None:
-            return  # nothing can protect this cell (a table of one cell)
+            # Only a total that another table publishes could close the cycle. Hiding it here
+            # would protect nothing, so it is never done: the cell cannot be protected by this
+            # table alone (its protection is the linked tables' job, see :class:`Registry`).
+            raise DisclosureError(
+                "a suppressed cell can only be protected by hiding a total that is published "
+                "elsewhere; protect the linked tables together (plusdig.disclosure.Registry)")
         x = v
         while x != u:
             c = via[x]
@@ -222,7 +235,6 @@ def _single_line_pass(status: np.ndarray, base_cost: np.ndarray, row_totals: boo
     national table); the exact bridge check afterwards catches what it leaves."""
     import numpy as np
 
-    fallback = np.where(np.isinf(base_cost), 1e12, base_cost)
     while True:
         changed = False
         for axis, constrained in ((1, row_totals), (0, col_totals)):
@@ -232,7 +244,7 @@ def _single_line_pass(status: np.ndarray, base_cost: np.ndarray, row_totals: boo
             lonely_lines = np.flatnonzero(hidden.sum(axis=axis) == 1)
             if not len(lonely_lines):
                 continue
-            for costs in (base_cost, fallback):
+            for costs in (base_cost,):  # a known total (infinite cost) is never picked
                 cost = np.where(hidden, np.inf, costs)
                 cost = cost[lonely_lines] if axis == 1 else cost[:, lonely_lines].T
                 best = np.argmin(cost, axis=1)
@@ -315,3 +327,438 @@ def _bridges(n: int, edges: list[tuple[int, int]]) -> list[int]:
                     if low[v] > disc[parent]:
                         out.append(via)
     return sorted(out)
+
+
+# --------------------------------------------------------------------------- linked tables
+class DisclosureError(ValueError):
+    """The book would publish numbers from which a group below the threshold follows."""
+
+
+#: Every unknown count is bounded by this (no survey count comes near it); a range reaching it
+#: counts as unbounded. It keeps every linear programme bounded.
+CAP = 1e7
+#: Numerical slack of the solver's answers.
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A hidden number (or a sum of hidden numbers) that the published numbers pin down.
+
+    ``where`` names the table and the cell (or the group), never a respondent, and the numbers
+    themselves are deliberately not part of the report (a build log is published too).
+    """
+
+    where: str
+    group: bool = False
+    key: Any = field(default=None, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        what = "gruppen" if self.group else "cellen"
+        return f"{self.where}: {what} kan regnes ud af de offentliggjorte tal"
+
+
+def is_protected(low: float, high: float, k: int) -> bool:
+    """The protection rule for a hidden count with feasible range ``[low, high]``.
+
+    The range is rounded inward to integers. A hidden count is protected when the published
+    numbers prove it is at least ``k`` (then it is not a small group), or when they leave at
+    least ``k + 1`` possible values open (``high - low >= k``), which always includes a value of
+    at least ``k``: the reader can never tell a small group from one of ``k`` or more.
+    """
+    lo = math.ceil(low - EPS)
+    hi = math.floor(min(high, CAP) + EPS)
+    return lo >= k or hi - lo >= k
+
+
+@dataclass
+class LinearModel:
+    """What a reader knows: unknown non-negative counts tied by linear relations.
+
+    ``known`` holds the published counts; terms on known keys are moved to the right-hand side
+    as relations are added, so only unknowns remain. ``labels`` name the unknowns for a report.
+    """
+
+    known: dict[Any, float] = field(default_factory=dict)
+    labels: dict[Any, str] = field(default_factory=dict)
+    equations: list[tuple[dict[Any, float], float]] = field(default_factory=list)
+    inequalities: list[tuple[dict[Any, float], float]] = field(default_factory=list)
+    groups: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def label(self, key: Any, text: str) -> None:
+        """Name ``key`` in reports (the first name given wins)."""
+        self.labels.setdefault(key, text)
+
+    def _split(self, terms: Mapping[Any, float], rhs: float) -> tuple[dict[Any, float], float]:
+        out: dict[Any, float] = {}
+        for key, coef in terms.items():
+            if key in self.known:
+                rhs -= coef * self.known[key]
+            elif coef:
+                out[key] = out.get(key, 0.0) + coef
+                self.labels.setdefault(key, str(key))
+        return out, rhs
+
+    def equal(self, terms: Mapping[Any, float], rhs: float = 0.0) -> None:
+        """Add ``sum(coef * x) == rhs``."""
+        unknown, rhs = self._split(terms, rhs)
+        if unknown:
+            self.equations.append((unknown, rhs))
+
+    def at_most(self, terms: Mapping[Any, float], rhs: float = 0.0) -> None:
+        """Add ``sum(coef * x) <= rhs``."""
+        unknown, rhs = self._split(terms, rhs)
+        if unknown:
+            self.inequalities.append((unknown, rhs))
+
+    def group(self, label: str, keys: list[Any]) -> None:
+        """Check the range of the sum of these unknowns too (a derivable group)."""
+        unknown = tuple(k for k in keys if k not in self.known)
+        if len(unknown) > 1:
+            self.groups.append((label, unknown))
+
+    @property
+    def unknowns(self) -> list[Any]:
+        seen: dict[Any, None] = {}
+        for rows in (self.equations, self.inequalities):
+            for terms, _ in rows:
+                seen.update(dict.fromkeys(terms))
+        return list(seen)
+
+
+def ranges(model: LinearModel, *, integral: bool = False, targets: list[Any] | None = None
+           ) -> tuple[dict[Any, tuple[float, float]], list[tuple[float, float]]]:
+    """The smallest and largest value of every unknown, and of every group's sum.
+
+    Each connected block of unknowns is one linear programme solved with HiGHS
+    (``scipy.optimize.linprog``), once per bound. ``integral=False`` relaxes integrality: the
+    relaxed range contains the integer range, so it can only be wider (more generous to the
+    book); ``integral=True`` solves the exact integer programmes (``scipy.optimize.milp``).
+    ``targets`` limits the work to these unknowns (and their blocks).
+    Raises :class:`DisclosureError` when the relations contradict each other.
+    """
+    import numpy as np
+
+    derived, equations, inequalities = _propagate(model)
+    keys = list(dict.fromkeys(key for terms, _ in equations + inequalities for key in terms))
+    index = {key: i for i, key in enumerate(keys)}
+    parent = list(range(len(keys)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    rows = [(t, r, True) for t, r in equations] + [(t, r, False) for t, r in inequalities]
+    for terms, _, _ in rows:
+        ids = [index[key] for key in terms]
+        for other in ids[1:]:
+            parent[find(other)] = find(ids[0])
+    blocks: dict[int, list[int]] = {}
+    for i in range(len(keys)):
+        blocks.setdefault(find(i), []).append(i)
+    block_rows: dict[int, list[tuple[dict[Any, float], float, bool]]] = {}
+    for row in rows:
+        block_rows.setdefault(find(index[next(iter(row[0]))]), []).append(row)
+
+    out: dict[Any, tuple[float, float]] = {key: (v, v) for key, v in derived.items()}
+    partial: dict[tuple[int, int], tuple[float, float]] = {}
+    group_ids = [[index[key] for key in keys_ if key in index] for _, keys_ in model.groups]
+    fixed = [sum(derived.get(key, 0.0) for key in keys_) for _, keys_ in model.groups]
+    wanted = None if targets is None else {find(index[t]) for t in targets if t in index}
+    for root, members in blocks.items():
+        if wanted is not None and root not in wanted:
+            continue
+        local = {i: p for p, i in enumerate(members)}
+        a_eq, b_eq, a_ub, b_ub = [], [], [], []
+        for terms, rhs, is_eq in block_rows.get(root, []):
+            row = np.zeros(len(members))
+            for key, coef in terms.items():
+                row[local[index[key]]] += coef
+            (a_eq if is_eq else a_ub).append(row)
+            (b_eq if is_eq else b_ub).append(rhs)
+        solve = _solver(np.array(a_eq).reshape(-1, len(members)), np.array(b_eq),
+                        np.array(a_ub).reshape(-1, len(members)), np.array(b_ub), integral)
+        for i in members:
+            if targets is not None and keys[i] not in targets:
+                continue
+            c = np.zeros(len(members))
+            c[local[i]] = 1.0
+            out[keys[i]] = (solve(c), -solve(-c))
+        for g, ids in enumerate(group_ids):
+            mine = [local[i] for i in ids if i in local]
+            if mine:  # a group spread over blocks: its range is the sum of the blocks' ranges
+                c = np.zeros(len(members))
+                c[mine] = 1.0
+                partial[(g, root)] = (solve(c), -solve(-c))
+    group_ranges = []
+    for g in range(len(model.groups)):
+        parts = [v for (gg, _), v in partial.items() if gg == g]
+        group_ranges.append((fixed[g] + sum(p[0] for p in parts),
+                             fixed[g] + sum(p[1] for p in parts)))
+    free = [key for key in model.unknowns if key not in out]
+    out.update({key: (0.0, CAP) for key in free})  # only in relations that bind nothing
+    return out, group_ranges
+
+
+def _propagate(model: LinearModel) -> tuple[dict[Any, float], list[tuple[dict[Any, float], float]],
+                                            list[tuple[dict[Any, float], float]]]:
+    """Solve every equation with a single unknown, repeatedly (exact, and it leaves the linear
+    programmes only the blocks of genuinely hidden cells). Returns the derived values and the
+    remaining equations and inequalities with them substituted."""
+    derived: dict[Any, float] = {}
+    by_key: dict[Any, list[int]] = {}
+    for i, (terms, _) in enumerate(model.equations):
+        for key in terms:
+            by_key.setdefault(key, []).append(i)
+    remaining = [len(terms) for terms, _ in model.equations]  # unknowns not yet derived
+    rhs_left = [rhs for _, rhs in model.equations]  # rhs minus the derived terms
+    todo = [i for i, n in enumerate(remaining) if n == 1]
+    while todo:
+        i = todo.pop()
+        if remaining[i] != 1:
+            continue
+        terms = model.equations[i][0]
+        key = next(x for x in terms if x not in derived)
+        value = rhs_left[i] / terms[key]
+        if value < -EPS:
+            raise DisclosureError("the published numbers contradict each other "
+                                  f"({model.labels.get(key, key)} would be negative)")
+        derived[key] = max(value, 0.0)
+        for j in by_key[key]:
+            remaining[j] -= 1
+            rhs_left[j] -= model.equations[j][0][key] * derived[key]
+            if remaining[j] == 1:
+                todo.append(j)
+
+    def substitute(rows: list[tuple[dict[Any, float], float]], equal: bool
+                   ) -> list[tuple[dict[Any, float], float]]:
+        out = []
+        for terms, rhs in rows:
+            rest = {x: c for x, c in terms.items() if x not in derived}
+            rhs = rhs - sum(c * derived[x] for x, c in terms.items() if x in derived)
+            if rest:
+                out.append((rest, rhs))
+            elif (abs(rhs) > 1e-4) if equal else (rhs < -1e-4):
+                raise DisclosureError("the published numbers contradict each other")
+        return out
+
+    return (derived, substitute(model.equations, True), substitute(model.inequalities, False))
+
+
+def _solver(a_eq: np.ndarray, b_eq: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray,
+            integral: bool) -> Callable[[np.ndarray], float]:
+    """min c·x subject to the block's relations, 0 <= x <= CAP (HiGHS)."""
+    import numpy as np
+    from scipy.optimize import LinearConstraint, linprog, milp
+
+    n = a_eq.shape[1]
+
+    def solve(c: np.ndarray) -> float:
+        if integral:
+            cons = []
+            if len(b_eq):
+                cons.append(LinearConstraint(a_eq, b_eq - EPS, b_eq + EPS))
+            if len(b_ub):
+                cons.append(LinearConstraint(a_ub, -np.inf, b_ub + EPS))
+            res = milp(c, constraints=cons, integrality=np.ones(n),
+                       bounds=(np.zeros(n), np.full(n, CAP)))
+        else:
+            res = linprog(c, A_ub=a_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
+                          A_eq=a_eq if len(b_eq) else None, b_eq=b_eq if len(b_eq) else None,
+                          bounds=(0, CAP), method="highs")
+        if res.status != 0 or res.fun is None:
+            raise DisclosureError(f"the published numbers contradict each other "
+                                  f"(solver status {res.status}: {res.message})")
+        return float(res.fun)
+
+    return solve
+
+
+def find_leaks(model: LinearModel, k: int, *, integral: bool = False) -> list[Leak]:
+    """Every unknown and every group of the model that :func:`is_protected` rejects."""
+    cells, groups = ranges(model, integral=integral)
+    leaks = [Leak(model.labels[key], key=key) for key, (lo, hi) in cells.items()
+             if not is_protected(lo, hi, k)]
+    for (label, keys), (_lo, hi) in zip(model.groups, groups, strict=True):
+        if math.floor(min(hi, CAP) + EPS) < k:
+            leaks.append(Leak(label, group=True, key=keys))
+    return leaks
+
+
+@dataclass
+class _Cell:
+    value: int
+    label: str
+    places: int = 0
+    status: int = SHOWN
+
+
+class Registry:
+    """Every survey count the book publishes, tied to the population cell it describes.
+
+    A cell is a count of respondents (a year, a breakdown, an answer), registered once under a
+    key however many tables show it, so it has one status for the whole book: a number hidden
+    in one table is hidden in every table, figure and sentence. Relations are the identities of
+    the microdata (a total is the sum of its parts) that tie the tables together. A cell that is
+    never shown itself (the pupils in a group who are not lonely, say) is still a cell: it is
+    derivable from the cells that are shown, so it is protected like the others.
+
+    :meth:`protect` hides every cell below ``k`` (primary suppression) and then as few further
+    cells as it can (secondary suppression, cheapest first: a count costs its value times the
+    number of places showing it) until :func:`find_leaks` finds nothing for the book as a whole.
+    """
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.cells: dict[Any, _Cell] = {}
+        self.relations: list[tuple[Any, tuple[Any, ...]]] = []
+        self._by_cell: dict[Any, list[int]] = {}
+
+    def add(self, key: Any, value: int, label: str) -> None:
+        """Register a population cell (again: the same value is required)."""
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"count {label!r} is negative")
+        if key in self.cells:
+            if self.cells[key].value != value:
+                raise ValueError(f"cell {label!r} registered with two different counts")
+            return
+        self.cells[key] = _Cell(value, label)
+
+    def relate(self, total: Any, parts: list[Any]) -> None:
+        """``total`` is the sum of ``parts`` in the microdata (checked)."""
+        if sum(self.cells[p].value for p in parts) != self.cells[total].value:
+            raise ValueError(f"{self.cells[total].label!r} is not the sum of its parts")
+        i = len(self.relations)
+        self.relations.append((total, tuple(parts)))
+        for key in (total, *parts):
+            self._by_cell.setdefault(key, []).append(i)
+
+    def publish(self, *keys: Any) -> None:
+        """One more place in the book shows these cells (when they are not suppressed)."""
+        for key in keys:
+            self.cells[key].places += 1
+
+    def value(self, key: Any) -> int:
+        return self.cells[key].value
+
+    def status(self, key: Any) -> int:
+        return self.cells[key].status
+
+    def shown(self, *keys: Any) -> bool:
+        """True when every one of ``keys`` may be published."""
+        return all(self.cells[key].status == SHOWN for key in keys)
+
+    def _known(self, key: Any) -> bool:
+        cell = self.cells[key]
+        return cell.places > 0 and cell.status == SHOWN
+
+    def model(self) -> LinearModel:
+        """The reader's knowledge: the shown counts and every relation between cells."""
+        model = LinearModel(known={key: float(c.value) for key, c in self.cells.items()
+                                   if c.places and c.status == SHOWN})
+        for key, cell in self.cells.items():
+            model.label(key, cell.label)
+        for total, parts in self.relations:
+            model.equal({total: -1.0, **{p: 1.0 for p in parts}})
+        return model
+
+    def _cost(self, key: Any) -> float:
+        cell = self.cells[key]
+        return float(cell.value + 1) * cell.places
+
+    def _neighbourhood(self, start: Any, rings: int | None = None
+                       ) -> tuple[list[int], dict[Any, int]]:
+        """The relations reachable from ``start`` through hidden cells, and every shown cell
+        met on the way with the number of relations crossed to reach it (``rings`` at most)."""
+        relations: list[int] = []
+        shown: dict[Any, int] = {}
+        seen_rel: set[int] = set()
+        seen = {start}
+        frontier, ring = [start], 1
+        while frontier and (rings is None or ring <= rings):
+            nxt = []
+            for key in frontier:
+                for r in self._by_cell.get(key, []):
+                    if r in seen_rel:
+                        continue
+                    seen_rel.add(r)
+                    relations.append(r)
+                    total, parts = self.relations[r]
+                    for other in (total, *parts):
+                        if self._known(other):
+                            shown.setdefault(other, ring)
+                        elif other not in seen:
+                            seen.add(other)
+                            nxt.append(other)
+            frontier, ring = nxt, ring + 1
+        return relations, shown
+
+    def _protected(self, key: Any) -> bool:
+        """Whether ``key`` passes :func:`is_protected` given the current statuses."""
+        relations, _ = self._neighbourhood(key)
+        model = self._model_of(relations)
+        if key not in model.unknowns:
+            return True  # in no relation: nothing derives it
+        cells, _ = ranges(model, targets=[key])
+        return is_protected(*cells[key], self.k)
+
+    def _fix(self, key: Any) -> None:
+        """Hide the cheapest shown cell near ``key`` that protects it; failing that, the
+        cheapest in a relation with it (the next round looks again)."""
+        _, near = self._neighbourhood(key, rings=3)
+        if not near:
+            raise DisclosureError(f"{self.cells[key].label}: kan ikke beskyttes")
+        order = sorted(near, key=lambda c: (self._cost(c), near[c], str(c)))
+        for pick in order[:40]:
+            self.cells[pick].status = SECONDARY
+            if self._protected(key):
+                return
+            self.cells[pick].status = SHOWN
+        first = [c for c in order if near[c] == 1] or order
+        self.cells[first[0]].status = SECONDARY
+
+    def _model_of(self, relations: list[int]) -> LinearModel:
+        model = LinearModel()
+        for r in relations:
+            total, parts = self.relations[r]
+            for m in (total, *parts):
+                if self._known(m):
+                    model.known[m] = float(self.cells[m].value)
+                model.label(m, self.cells[m].label)
+            model.equal({total: -1.0, **{p: 1.0 for p in parts}})
+        return model
+
+    def protect(self) -> None:
+        """Primary, then secondary suppression until no leak remains. Raises
+        :class:`DisclosureError` if even hiding every related cell cannot protect one."""
+        for cell in self.cells.values():
+            if cell.value < self.k:
+                cell.status = PRIMARY
+        changed = True
+        while changed:  # fast first pass: a relation with a single unknown fixes it
+            changed = False
+            for total, parts in self.relations:
+                members = (total, *parts)
+                unknown = [m for m in members if not self._known(m)]
+                if len(unknown) == 1 and self.cells[unknown[0]].value < self.k:
+                    shown = [m for m in members if self._known(m)]
+                    if shown:
+                        pick = min(shown, key=lambda c: (self._cost(c), str(c)))
+                        self.cells[pick].status = SECONDARY
+                        changed = True
+        for _ in range(len(self.cells) + 1):
+            leaks = find_leaks(self.model(), self.k)
+            if not leaks:
+                return
+            for leak in leaks:
+                if not self._protected(leak.key):
+                    self._fix(leak.key)
+        raise DisclosureError("secondary suppression did not converge")
+
+    def counts(self, keys: list[Any]) -> tuple[int, int]:
+        """(primary, secondary) suppressions among the published ``keys`` (one table)."""
+        sts = [self.cells[key].status for key in dict.fromkeys(keys) if self.cells[key].places]
+        return sts.count(PRIMARY), sts.count(SECONDARY)

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from pandas.io.formats.style import Styler
 
-    from .disclosure import Suppressed
+    from .disclosure import Registry
 
 __all__ = [
     "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS", "GENDER_LEVELS",
@@ -965,6 +965,8 @@ class SurveyTable:
     k: int
     n_primary: int = 0
     n_secondary: int = 0
+    #: The registry of published cells the table was drawn from (one for the whole chapter).
+    cells: Registry | None = field(default=None, repr=False)
 
     @property
     def suppressed(self) -> int:
@@ -1019,12 +1021,22 @@ def _signed(value: float, decimals: int = 1) -> str:
     return fmt.number(value, decimals).replace("-", "\u2212")
 
 
-def _cell(value: float, status: int, k: int, decimals: int = 0) -> str:
-    from .disclosure import PRIMARY, SHOWN, marker
+def _cell(reg: Registry, key: Any) -> str:
+    """A count as the book prints it: the number, or the suppression marker."""
+    from .disclosure import marker
 
-    if status == SHOWN:
-        return _num(value, decimals)
-    return marker(k) if status == PRIMARY else "–"
+    return _num(reg.value(key)) if reg.shown(key) else marker(reg.k)
+
+
+def _share(reg: Registry, num: Any, den: Any) -> float:
+    """num / den when both counts may be published (and den > 0), else NaN."""
+    if not reg.shown(num, den) or reg.value(den) == 0:
+        return math.nan
+    return reg.value(num) / reg.value(den)
+
+
+def _count(reg: Registry, key: Any) -> float:
+    return float(reg.value(key)) if reg.shown(key) else math.nan
 
 
 def _grid(frame: pd.DataFrame, keys: list[str], column: str | None = None) -> pd.Series:
@@ -1055,128 +1067,226 @@ def _lonely_bin(frame: pd.DataFrame) -> pd.Categorical:
     return pd.Categorical.from_codes(np.where(yes, 0, 1), categories=_LONELY_BIN)
 
 
-def _response_table(frame: pd.DataFrame, invited: pd.DataFrame | None, k: int,
+
+
+# --------------------------------------------------------------------------- the registry
+#: The breakdowns of the prevalence tables: column -> Danish label.
+BREAKDOWNS = {"grade": "Klassetrin", "gender": "Køn", "school": "Skole"}
+_L, _NL = _LONELY_BIN
+
+
+def _measure_columns() -> list[str]:
+    return list(dict.fromkeys(m[2] for m in MEASURES))
+
+
+def build_registry(frame: pd.DataFrame, k: int) -> Registry:
+    """Every count the chapter publishes, as cells of one registry, protected jointly.
+
+    Keys describe population cells: ``("completed", year)``, ``("bin", year, "Ensomme")``,
+    ``("group", "school", year, name, "n")``, ``("measure", column, year, bin, value)``, ...
+    The relations are the identities of the microdata that link the tables (a year's completed
+    forms are the lonely plus the not lonely pupils, and also the sum over schools, grades,
+    genders and happiness answers, ...). :meth:`Registry.protect` then suppresses over all
+    tables at once, so no hidden number follows from another table.
+    """
+    import pandas as pd
+
+    from .disclosure import Registry
+
+    reg = Registry(k)
+    done = frame[frame["completed"]]
+    years = sorted(frame["year"].unique().tolist())
+    done_years = sorted(done["year"].unique().tolist())
+    by_year = frame.groupby(["year", "completed"]).size()
+    for y in years:
+        completed = int(by_year.get((y, True), 0))
+        excluded = int(by_year.get((y, False), 0))
+        reg.add(("completed", y), completed, f"{y}: gennemførte besvarelser")
+        reg.add(("excluded", y), excluded, f"{y}: udeladte (ufuldstændige) skemaer")
+        reg.add(("answered", y), completed + excluded, f"{y}: besvarede skemaer")
+        reg.relate(("answered", y), [("completed", y), ("excluded", y)])
+    reg.add(("excluded", "alle"), int((~frame["completed"]).sum()),
+            "udeladte skemaer i alt (alle år)")
+    reg.relate(("excluded", "alle"), [("excluded", y) for y in years])
+
+    base = pd.DataFrame({"year": done["year"].to_numpy(), "lonely": _lonely_bin(done)})
+    levels = _grid(done, ["year"], "lonely").unstack("lonely")
+    for y in done_years:
+        for b in _LONELY_BIN:
+            reg.add(("bin", y, b), int((base["year"] == y).mul(base["lonely"] == b).sum()),
+                    f"{y}: {b.lower()}")
+        reg.relate(("completed", y), [("bin", y, _L), ("bin", y, _NL)])
+        for lv in ("ofte", "nogle gange"):
+            reg.add(("level", y, lv), int(levels.loc[y, lv]), f"{y}: svarer «{lv}» til ensomhed")
+        reg.relate(("bin", y, _L), [("level", y, "ofte"), ("level", y, "nogle gange")])
+
+    for dim, label in BREAKDOWNS.items():
+        grp = base.assign(group=done[dim].array)
+        counts = _grid(grp, ["year", "group"], "lonely").unstack("lonely")
+        for y in done_years:
+            block = counts.loc[y]
+            block = block[block.sum(axis=1) > 0]  # a group absent that year is no row
+            for g, row in block.iterrows():
+                key = ("group", dim, y, g)
+                reg.add((*key, "n"), int(row.sum()), f"{y}, {label.lower()} «{g}»: besvarelser")
+                for b in _LONELY_BIN:
+                    reg.add((*key, b), int(row[b]), f"{y}, {label.lower()} «{g}»: {b.lower()}")
+                reg.relate((*key, "n"), [(*key, _L), (*key, _NL)])
+            names = list(block.index)
+            reg.relate(("completed", y), [("group", dim, y, g, "n") for g in names])
+            for b in _LONELY_BIN:
+                reg.relate(("bin", y, b), [("group", dim, y, g, b) for g in names])
+
+    for column in _measure_columns():
+        grid = _grid(base.assign(value=done[column].array), ["year", "lonely"],
+                     "value").unstack("value")
+        for y in done_years:
+            for b in _LONELY_BIN:
+                parts = []
+                for value in grid.columns:
+                    key = ("measure", column, y, b, value)
+                    reg.add(key, int(grid.loc[(y, b), value]),
+                            f"{y}, {b.lower()}: {column} = {value}")
+                    parts.append(key)
+                if column == "sdq_band":
+                    answered = ("sdq_answered", y, b)
+                    bands = [p for p in parts if p[-1] != SDQ_MISSING]
+                    reg.add(answered, sum(reg.value(p) for p in bands),
+                            f"{y}, {b.lower()}: har besvaret SDQ")
+                    reg.relate(answered, bands)
+                    missing = [p for p in parts if p[-1] == SDQ_MISSING]
+                    reg.relate(("bin", y, b), [answered, *missing])
+                else:
+                    reg.relate(("bin", y, b), parts)
+    happy = _grid(done, ["year"], "happiness").unstack("happiness")
+    for y in done_years:
+        for lv in HAPPINESS_LEVELS:
+            reg.add(("happiness", y, lv), int(happy.loc[y, lv]), f"{y}: «{lv}» for livet")
+            reg.relate(("happiness", y, lv), [("measure", "happiness", y, b, lv)
+                                              for b in _LONELY_BIN])
+        reg.relate(("completed", y), [("happiness", y, lv) for lv in HAPPINESS_LEVELS])
+    _publish_everything(reg, years, done_years)
+    reg.protect()
+    return reg
+
+
+def _denominator(column: str, y: int, b: str) -> tuple:
+    """The count a comparison share is taken of (SDQ: of those who answered the SDQ)."""
+    return ("sdq_answered", y, b) if column == "sdq_band" else ("bin", y, b)
+
+
+def _publish_everything(reg: Registry, years: list[int], done_years: list[int]) -> None:
+    """Tell the registry every place that shows a count (a share shows its numerator and its
+    denominator: with the denominator given, a share is the count)."""
+    for y in years:  # the response table and the sentence on completed forms
+        reg.publish(("answered", y), ("completed", y), ("excluded", y), ("completed", y))
+    reg.publish(("excluded", "alle"))
+    for y in done_years:
+        # lonely levels, prevalence per year, the three breakdowns' "I alt" rows, the trend
+        reg.publish(("level", y, "ofte"), ("level", y, "nogle gange"), ("bin", y, _NL))
+        for _ in range(2 + len(BREAKDOWNS)):
+            reg.publish(("completed", y), ("bin", y, _L))
+        for key in reg.cells:
+            if key[0] == "group" and key[2] == y and key[-1] in ("n", _L):
+                reg.publish(key)
+        for _key, _label, column, level, _excluded in MEASURES:
+            for b in _LONELY_BIN:
+                reg.publish(("measure", column, y, b, level), _denominator(column, y, b))
+        for lv in HAPPINESS_LEVELS:
+            reg.publish(("happiness", y, lv))
+        reg.publish(("measure", "sdq_band", y, _L, "normal"), ("sdq_answered", y, _L),
+                    ("measure", "teased", y, _L, "ofte"), ("bin", y, _L),
+                    ("happiness", y, "slet ikke glad"), ("completed", y))
+
+
+# --------------------------------------------------------------------------- tables
+def _keys_of(reg: Registry, prefix: tuple) -> list[Any]:
+    return [key for key in reg.cells if key[:len(prefix)] == prefix]
+
+
+def _response_table(reg: Registry, years: list[int], invited: pd.DataFrame | None,
                     synthetic: bool) -> SurveyTable:
     import numpy as np
     import pandas as pd
 
-    from .disclosure import SHOWN, suppress
-
-    years = sorted(frame["year"].unique().tolist())
-    counts = pd.DataFrame({
-        "completed": frame[frame["completed"]].groupby("year").size().reindex(years, fill_value=0),
-        "excluded": frame[~frame["completed"]].groupby("year").size().reindex(years, fill_value=0),
-    })
-    res = suppress(counts, k, row_totals=True, col_totals=False, total_label="answered")
-    vals, st = res.values, res.status
     inv = invited["invited"].reindex(years) if invited is not None else pd.Series(np.nan, years)
     values = pd.DataFrame({"year": years, "invited": inv.to_numpy(dtype="float64")})
     for c in ("answered", "completed", "excluded"):
-        values[c] = res.safe()[c].to_numpy()
+        values[c] = [_count(reg, (c, y)) for y in years]
     values["rate_answered"] = values["answered"] / values["invited"]
     values["rate_completed"] = values["completed"] / values["invited"]
     display = pd.DataFrame({
         "År": [str(y) for y in years],
         "Inviterede": [_num(v) if not math.isnan(v) else "ikke oplyst" for v in values["invited"]],
-        "Besvarede": [_cell(vals.loc[y, "answered"], st.loc[y, "answered"], k) for y in years],
-        "Gennemførte": [_cell(vals.loc[y, "completed"], st.loc[y, "completed"], k) for y in years],
-        "Udeladt (ufuldstændige)": [_cell(vals.loc[y, "excluded"], st.loc[y, "excluded"], k)
-                                    for y in years],
+        "Besvarede": [_cell(reg, ("answered", y)) for y in years],
+        "Gennemførte": [_cell(reg, ("completed", y)) for y in years],
+        "Udeladt (ufuldstændige)": [_cell(reg, ("excluded", y)) for y in years],
         "Svarprocent (besvarede)": [_pct(p) for p in values["rate_answered"]],
         "Svarprocent (gennemførte)": [_pct(p) for p in values["rate_completed"]],
     })
-    assert (st.to_numpy() != SHOWN).sum() == res.n_primary + res.n_secondary
+    keys = [(c, y) for y in years for c in ("answered", "completed", "excluded")]
     return SurveyTable("response", "Besvarelser og svarprocent pr. år", values, display,
-                       synthetic, k, res.n_primary, res.n_secondary)
+                       synthetic, reg.k, *reg.counts(keys))
 
 
-def _prevalence_table(done: pd.DataFrame, by: str | None, label: str, k: int,
-                      synthetic: bool) -> SurveyTable:
+def _prevalence_table(reg: Registry, years: list[int], by: str | None, synthetic: bool
+                      ) -> SurveyTable:
     """Share answering yes to loneliness per year (and group) with Wilson intervals."""
-    import numpy as np
     import pandas as pd
 
-    from .disclosure import SHOWN, suppress
-
-    frame = pd.DataFrame({"year": done["year"].to_numpy(), "lonely": _lonely_bin(done)})
-    frame["group"] = done[by].array if by else "Alle"
-    counts = _grid(frame, ["year", "group"], "lonely").unstack("lonely")
-    values_parts: list[pd.DataFrame] = []
-    display_parts: list[pd.DataFrame] = []
-    n_p = n_s = 0
-    for year, block in counts.groupby(level="year", sort=True):
-        block = block.droplevel("year")
-        block = block[block.sum(axis=1) > 0]  # a group absent that year is no row
-        # the total row repeats the per-year table, and the year's n is in the response table:
-        # those totals are published anyway and cannot serve as secondary suppressions
-        res = suppress(block, k, row_totals=True, col_totals=bool(by),
-                       known_row_totals=not by, known_col_totals=True)
-        n_p += res.n_primary
-        n_s += res.n_secondary
-        vals, st = res.values.to_numpy(dtype="float64"), res.status.to_numpy()
-        x, n = vals[:, 0], vals[:, -1]
-        st_x, st_n = st[:, 0], st[:, -1]
-        ok = (st_x == SHOWN) & (st[:, 1] == SHOWN) & (st_n == SHOWN) & (n > 0)
-        low, high = wilson(x, n)
-        nan = np.nan
-        share = np.where(ok, x / np.where(n > 0, n, 1), nan)
-        low, high = np.where(ok, low, nan), np.where(ok, high, nan)
-        names = [str(g) for g in res.values.index]
-        values_parts.append(pd.DataFrame({
-            "year": int(year), "group": names, "n": np.where(st_n == SHOWN, n, nan),
-            "lonely": np.where(ok, x, nan), "share": share, "low": low, "high": high}))
-        display_parts.append(pd.DataFrame({
-            "År": str(year), label: names,
-            "Besvarelser": [_cell(a, b, k) for a, b in zip(n, st_n, strict=True)],
-            "Ensomme": [_cell(a, b, k) for a, b in zip(x, st_x, strict=True)],
-            "Andel ensomme": [_pct(p) for p in share],
-            "95 %-konfidensinterval": [_ci(a, b) for a, b in zip(low, high, strict=True)]}))
-    rows_v = pd.concat(values_parts, ignore_index=True)
-    rows_d = pd.concat(display_parts, ignore_index=True)
-    values = pd.DataFrame(rows_v)
+    label = BREAKDOWNS.get(by or "", "Gruppe")
+    rows_v, rows_d, keys = [], [], []
+    for y in years:
+        groups = [(str(key[3]), (*key[:4], "n"), (*key[:4], _L))
+                  for key in _keys_of(reg, ("group", by, y)) if key[-1] == "n"] if by else []
+        groups.append(("I alt" if by else "Alle", ("completed", y), ("bin", y, _L)))
+        for name, n_key, x_key in groups:
+            keys += [n_key, x_key]
+            share = _share(reg, x_key, n_key)
+            low, high = (wilson(reg.value(x_key), reg.value(n_key)) if not math.isnan(share)
+                         else (math.nan, math.nan))
+            rows_v.append({"year": int(y), "group": name, "n": _count(reg, n_key),
+                           "lonely": _count(reg, x_key) if not math.isnan(share) else math.nan,
+                           "share": share, "low": float(low), "high": float(high)})
+            rows_d.append({"År": str(y), label: name, "Besvarelser": _cell(reg, n_key),
+                           "Ensomme": _cell(reg, x_key), "Andel ensomme": _pct(share),
+                           "95 %-konfidensinterval": _ci(float(low), float(high))})
     display = pd.DataFrame(rows_d)
     if not by:
         display = display.drop(columns=[label])
-    name = f"prevalence_{by or 'year'}"
     title = ("Andel, der svarer ja til ensomhed («ofte» eller «nogle gange»), pr. år"
              + (f" og {label.lower()}" if by else "") + ", med 95 %-konfidensinterval (Wilson)")
-    return SurveyTable(name, title, values, display, synthetic, k, n_p, n_s)
+    if by:  # the "I alt" row repeats the per-year table: count its cells there only
+        keys = [key for key in keys if key[0] == "group"]
+    return SurveyTable(f"prevalence_{by or 'year'}", title, pd.DataFrame(rows_v), display,
+                       synthetic, reg.k, *reg.counts(keys))
 
 
-def _lonely_levels_table(done: pd.DataFrame, k: int, synthetic: bool) -> SurveyTable:
+def _lonely_levels_table(reg: Registry, years: list[int], synthetic: bool) -> SurveyTable:
     """Distribution of the loneliness answer per year (ofte / nogle gange / nej)."""
     import pandas as pd
 
-    from .disclosure import SECONDARY, SHOWN, suppress
-
-    counts = _grid(done, ["year"], "lonely").unstack("lonely")
-    res = suppress(counts, k, row_totals=True, col_totals=False, known_row_totals=True)
-    vals, st = res.values, res.status
-    # «ofte» + «nogle gange» is published (the lonely count per year): hide both or neither
-    for year in counts.index:
-        pair = st.loc[year, ["ofte", "nogle gange"]]
-        if (pair != SHOWN).sum() == 1:
-            st.loc[year, pair.index[pair == SHOWN][0]] = SECONDARY
-    res = type(res)(vals, st, res.k, res.row_totals, res.col_totals)
-    rows_v, rows_d = [], []
-    for year in counts.index:
-        n = vals.loc[year, "I alt"]
-        row_d = {"År": str(year), "Besvarelser": _cell(n, st.loc[year, "I alt"], k)}
-        row_v: dict[str, Any] = {"year": int(year), "n": float(n)}
+    level_key = {"ofte": "ofte", "nogle gange": "nogle gange"}
+    rows_v, rows_d, keys = [], [], []
+    for y in years:
+        n_key = ("completed", y)
+        row_d = {"År": str(y), "Besvarelser": _cell(reg, n_key)}
+        row_v: dict[str, Any] = {"year": int(y), "n": _count(reg, n_key)}
         for level in LONELY_LEVELS:
-            x = vals.loc[year, level]
-            ok = st.loc[year, level] == SHOWN and st.loc[year, "I alt"] == SHOWN
-            low, high = wilson(x, n)
-            row_v[level] = x / n if ok else float("nan")
-            row_d[f"«{level}»"] = (f"{_pct(x / n)} [{_ci(low, high)}]" if ok
-                                   else _cell(x, st.loc[year, level], k))
+            key = ("level", y, level_key[level]) if level in level_key else ("bin", y, _NL)
+            keys.append(key)
+            share = _share(reg, key, n_key)
+            row_v[level] = share
+            if math.isnan(share):
+                row_d[f"«{level}»"] = _cell(reg, key) if not reg.shown(key) else _pct(share)
+            else:
+                low, high = wilson(reg.value(key), reg.value(n_key))
+                row_d[f"«{level}»"] = f"{_pct(share)} [{_ci(float(low), float(high))}]"
         rows_v.append(row_v)
         rows_d.append(row_d)
     return SurveyTable("lonely_levels", "Svar på spørgsmålet om ensomhed pr. år: andel "
                        "(95 %-konfidensinterval)", pd.DataFrame(rows_v), pd.DataFrame(rows_d),
-                       synthetic, k, res.n_primary, res.n_secondary)
-
-
+                       synthetic, reg.k, *reg.counts(keys))
 #: Lonely-vs-not comparisons: (key, Danish label, column, level counted, levels excluded
 #: from the denominator).
 MEASURES: list[tuple[str, str, str, Any, tuple[Any, ...]]] = [
@@ -1195,94 +1305,61 @@ MEASURES: list[tuple[str, str, str, Any, tuple[Any, ...]]] = [
 ]
 
 
-def _comparison_table(done: pd.DataFrame, k: int, synthetic: bool) -> SurveyTable:
-    """Lonely vs not lonely on every other measure, per year, with differences and intervals."""
+
+def _comparison_table(reg: Registry, years: list[int], synthetic: bool) -> SurveyTable:
+    """Lonely vs not lonely on every other measure, per year, with differences and intervals.
+
+    A share is shown when its count and its denominator may both be published."""
     import numpy as np
     import pandas as pd
 
-    from .disclosure import SHOWN, suppress
-
-    base = pd.DataFrame({"year": done["year"].to_numpy(), "lonely": _lonely_bin(done)})
-    rows_v, rows_d = [], []
-    n_p = n_s = 0
-    grids = {}
-    for column in dict.fromkeys(m[2] for m in MEASURES):
-        frame = base.assign(value=done[column].array)
-        grids[column] = _grid(frame, ["year", "lonely"], "value").unstack("value")
-    years = sorted(base["year"].unique().tolist())
-    results: dict[tuple[str, int], Suppressed] = {}
-    for column, grid in grids.items():
-        for year in years:
-            # both margins are published elsewhere (n per group, answers per level and year)
-            res = suppress(grid.loc[year], k, known_row_totals=True, known_col_totals=True)
-            results[(column, year)] = res
-            n_p += res.n_primary
-            n_s += res.n_secondary
-    for key, label, column, level, excluded in MEASURES:
-        for year in years:
-            res = results[(column, year)]
-            vals, st = res.values, res.status
-            shares: dict[str, tuple[float, float, bool]] = {}
-            for grp in _LONELY_BIN:
-                x = vals.loc[grp, level]
-                denom_cells = [c for c in vals.columns if c != "I alt" and c not in excluded]
-                n = float(sum(vals.loc[grp, c] for c in denom_cells))
-                ok = st.loc[grp, level] == SHOWN and st.loc[grp, "I alt"] == SHOWN and all(
-                    st.loc[grp, c] == SHOWN for c in excluded)
-                # a share whose complement is suppressed would reveal it: require both shown
-                if len(denom_cells) == 2:
-                    other = [c for c in denom_cells if c != level][0]
-                    ok = ok and st.loc[grp, other] == SHOWN
-                shares[grp] = (float(x), n, bool(ok))
-            (x1, n1, ok1), (x2, n2, ok2) = shares[_LONELY_BIN[0]], shares[_LONELY_BIN[1]]
-            d, low, high = newcombe(x1, n1, x2, n2)
-            both = ok1 and ok2
-            rows_v.append({"measure": key, "label": label, "year": int(year),
-                           "lonely_x": x1 if ok1 else np.nan, "lonely_n": n1 if ok1 else np.nan,
-                           "lonely_share": x1 / n1 if ok1 and n1 else np.nan,
-                           "other_share": x2 / n2 if ok2 and n2 else np.nan,
-                           "diff": float(d) if both else np.nan,
-                           "low": float(low) if both else np.nan,
-                           "high": float(high) if both else np.nan})
-            rows_d.append({"Mål": label, "År": str(year),
-                           "Ensomme": _pct(x1 / n1) if ok1 and n1 else
-                           _cell(x1, st.loc[_LONELY_BIN[0], level], k),
-                           "Ikke ensomme": _pct(x2 / n2) if ok2 and n2 else
-                           _cell(x2, st.loc[_LONELY_BIN[1], level], k),
+    rows_v, rows_d, keys = [], [], []
+    for key, label, column, level, _excluded in MEASURES:
+        for y in years:
+            shares = {}
+            for b in _LONELY_BIN:
+                x_key, n_key = ("measure", column, y, b, level), _denominator(column, y, b)
+                keys.append(x_key)
+                shares[b] = (_share(reg, x_key, n_key), reg.value(x_key), reg.value(n_key))
+            (p1, x1, n1), (p2, x2, n2) = shares[_L], shares[_NL]
+            both = not (math.isnan(p1) or math.isnan(p2))
+            d, low, high = newcombe(x1, n1, x2, n2) if both else (np.nan,) * 3
+            rows_v.append({"measure": key, "label": label, "year": int(y),
+                           "lonely_x": float(x1) if not math.isnan(p1) else np.nan,
+                           "lonely_n": float(n1) if not math.isnan(p1) else np.nan,
+                           "lonely_share": p1, "other_share": p2,
+                           "diff": float(d), "low": float(low), "high": float(high)})
+            rows_d.append({"Mål": label, "År": str(y), "Ensomme": _pct(p1),
+                           "Ikke ensomme": _pct(p2),
                            "Forskel (procentpoint)": _signed(d * 100, 1) if both else "–",
                            "95 %-konfidensinterval": _ci(low, high) if both else "–"})
     title = ("Ensomme og ikke-ensomme børn på de øvrige mål: andele, forskel i procentpoint og "
              "95 %-konfidensinterval for forskellen (Newcombe). SDQ-andele er af dem, der har "
              "besvaret SDQ")
     return SurveyTable("comparison", title, pd.DataFrame(rows_v), pd.DataFrame(rows_d),
-                       synthetic, k, n_p, n_s)
+                       synthetic, reg.k, *reg.counts(keys))
 
 
-def _happiness_table(done: pd.DataFrame, k: int, synthetic: bool) -> SurveyTable:
+def _happiness_table(reg: Registry, years: list[int], synthetic: bool) -> SurveyTable:
     """Answers to "Hvor glad er du for dit liv for tiden?" per year (counts and shares)."""
     import pandas as pd
 
-    from .disclosure import SHOWN, suppress
-
-    counts = _grid(done, ["year"], "happiness").unstack("happiness")
-    res = suppress(counts, k, row_totals=True, col_totals=False, known_row_totals=True)
-    vals, st = res.values, res.status
-    rows_v, rows_d = [], []
-    for year in counts.index:
-        n = vals.loc[year, "I alt"]
-        rv: dict[str, Any] = {"year": int(year)}
-        rd = {"År": str(year)}
+    rows_v, rows_d, keys = [], [], []
+    for y in years:
+        rv: dict[str, Any] = {"year": int(y)}
+        rd = {"År": str(y)}
         for lv in HAPPINESS_LEVELS:
-            ok = st.loc[year, lv] == SHOWN
-            rv[lv] = float(vals.loc[year, lv]) if ok else float("nan")
-            rd[f"«{lv}»"] = (f"{_num(vals.loc[year, lv])} ({_pct(vals.loc[year, lv] / n)})"
-                             if ok and st.loc[year, "I alt"] == SHOWN
-                             else _cell(vals.loc[year, lv], st.loc[year, lv], k))
+            key = ("happiness", y, lv)
+            keys.append(key)
+            rv[lv] = _count(reg, key)
+            share = _share(reg, key, ("completed", y))
+            rd[f"«{lv}»"] = (f"{_cell(reg, key)} ({_pct(share)})" if not math.isnan(share)
+                             else _cell(reg, key))
         rows_v.append(rv)
         rows_d.append(rd)
     return SurveyTable("happiness", "Svar på «Hvor glad er du for dit liv for tiden?» pr. år: "
-                       "antal (andel)", pd.DataFrame(rows_v), pd.DataFrame(rows_d), synthetic, k,
-                       res.n_primary, res.n_secondary)
+                       "antal (andel)", pd.DataFrame(rows_v), pd.DataFrame(rows_d), synthetic,
+                       reg.k, *reg.counts(keys))
 
 
 #: Indicators followed over time (trend 2017→2019): key -> Danish label.
@@ -1368,17 +1445,20 @@ def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None 
     else:
         frame, invited, syn = data.frame, data.invited, data.synthetic
         syn = syn if synthetic is None else synthetic
-    done = frame[frame["completed"]]
+    reg = build_registry(frame, k)
+    years = sorted(frame["year"].unique().tolist())
+    done_years = sorted(frame.loc[frame["completed"], "year"].unique().tolist())
     tables: dict[str, SurveyTable] = {}
-    tables["response"] = _response_table(frame, invited, k, syn)
-    tables["lonely_levels"] = _lonely_levels_table(done, k, syn)
-    tables["prevalence_year"] = _prevalence_table(done, None, "Gruppe", k, syn)
-    tables["prevalence_grade"] = _prevalence_table(done, "grade", "Klassetrin", k, syn)
-    tables["prevalence_gender"] = _prevalence_table(done, "gender", "Køn", k, syn)
-    tables["prevalence_school"] = _prevalence_table(done, "school", "Skole", k, syn)
-    tables["comparison"] = _comparison_table(done, k, syn)
-    tables["happiness"] = _happiness_table(done, k, syn)
+    tables["response"] = _response_table(reg, years, invited, syn)
+    tables["lonely_levels"] = _lonely_levels_table(reg, done_years, syn)
+    tables["prevalence_year"] = _prevalence_table(reg, done_years, None, syn)
+    for by in BREAKDOWNS:
+        tables[f"prevalence_{by}"] = _prevalence_table(reg, done_years, by, syn)
+    tables["comparison"] = _comparison_table(reg, done_years, syn)
+    tables["happiness"] = _happiness_table(reg, done_years, syn)
     tables["trend"] = _trend_table(tables, k, syn)
+    for table in tables.values():
+        table.cells = reg
     if published is None:
         from .load import load_published
 
@@ -1519,7 +1599,7 @@ def _note_dropped(fig: Figure, n_dropped: int, k: int) -> None:
 
 
 def _finish(fig: Figure, n_dropped: int, table: SurveyTable) -> Figure:
-    """Every survey figure's last step: note dropped values, label synthetic data, lay out, close."""
+    """Every survey figure's last step: note dropped values, label synthetic data, lay out."""
     import matplotlib.pyplot as plt
 
     _note_dropped(fig, n_dropped, table.k)
@@ -1685,17 +1765,21 @@ def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
         "n_years": fmt.number(len(years)),
         "years": f"{first}–{last}" if first != last else str(first),
     }
-    done = resp["completed"].dropna()
-    out["completed_range"] = (f"{fmt.number(done.min())}–{fmt.number(done.max())}"
-                              if len(done) and done.min() != done.max()
-                              else (fmt.number(done.min()) if len(done) else "–"))
-    excluded = resp["excluded"].dropna()
-    out["excluded_total"] = fmt.number(excluded.sum()) if len(excluded) == len(resp) else "–"
-    rates = resp["rate_completed"].dropna()
+    # a range over the years bounds every year's number, so it is given only when every
+    # year's number may be published (else a hidden one would be bracketed by it)
+    done = resp["completed"]
+    out["completed_range"] = ("–" if not len(done) or done.isna().any() else
+                              fmt.number(done.min()) if done.min() == done.max() else
+                              f"{fmt.number(done.min())}–{fmt.number(done.max())}")
+    reg = tables["response"].cells
+    total = ("excluded", "alle")
+    out["excluded_total"] = (fmt.number(reg.value(total)) if reg is not None and reg.shown(total)
+                             else "–")
+    rates = resp["rate_completed"]
     lo_s, hi_s = (fmt.number(rates.min() * 100, 1), fmt.number(rates.max() * 100, 1)) \
-        if len(rates) else ("", "")
-    out["rate_range"] = ("ikke oplyst" if not len(rates) else
-                         f"{lo_s} %" if lo_s == hi_s else f"{lo_s}–{hi_s} %")
+        if len(rates) and rates.notna().all() else ("", "")
+    out["rate_range"] = ("ikke oplyst" if resp["invited"].isna().all() else
+                         "–" if not lo_s else f"{lo_s} %" if lo_s == hi_s else f"{lo_s}–{hi_s} %")
     share = dict(zip(prev["year"].astype(int), prev["share"], strict=True))
     out["lonely_first"] = _pct(share.get(first, np.nan))
     out["lonely_last"] = _pct(share.get(last, np.nan))
