@@ -49,7 +49,7 @@ __all__ = [
     "SurveySource", "Survey", "SurveyTable", "current_source", "check_environment",
     "read_survey", "load_mapping",
     "validate", "load_invited", "load_survey", "wilson", "newcombe", "run_pipeline",
-    "published_check", "figure_prevalence_trend", "figure_prevalence_groups",
+    "published_check", "build_registry", "tables_from_registry", "figure_prevalence_trend", "figure_prevalence_groups",
     "figure_comparison", "figure_indicator_trend", "banner_markdown", "chapter_numbers",
 ]
 
@@ -1445,7 +1445,14 @@ def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None 
     else:
         frame, invited, syn = data.frame, data.invited, data.synthetic
         syn = syn if synthetic is None else synthetic
-    reg = build_registry(frame, k)
+    return tables_from_registry(build_registry(frame, k), frame, invited, syn, published)
+
+
+def tables_from_registry(reg: Registry, frame: pd.DataFrame, invited: pd.DataFrame | None,
+                         syn: bool, published: pd.DataFrame | None = None
+                         ) -> dict[str, SurveyTable]:
+    """Every table of the chapter drawn from a protected registry (:func:`build_registry`)."""
+    k = reg.k
     years = sorted(frame["year"].unique().tolist())
     done_years = sorted(frame.loc[frame["completed"], "year"].unique().tolist())
     tables: dict[str, SurveyTable] = {}

@@ -1,0 +1,223 @@
+"""The attacker audit: no suppressed survey count can be worked out from what is published.
+
+The audit (plusdig.audit) reads only HTML. Here it reads the chapter's tables as the book
+renders them (``SurveyTable.styler().to_html()``) plus the chapter's sentences with glued
+numbers; the build test (test_survey_leak.py) runs it on the built site through the Sphinx
+hook. The four derivations of issue 11 are reproduced twice: with the cells a careless
+per-table suppression would publish (the audit must find the leak) and with the book's joint
+suppression (the audit's range for the cell is wide: no leak).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from fixtures import disclosure_fixtures as dfx
+from fixtures import survey_fixtures as sf
+
+from plusdig import audit, disclosure, survey
+from plusdig.disclosure import PRIMARY, SECONDARY, SHOWN
+
+K = 5
+L, NL = "Ensomme", "Ikke ensomme"
+
+
+def _typed(frame):
+    return survey.validate(survey._Raw(frame, "<fixture>", 2, "row"))
+
+
+def _page(tables: dict[str, survey.SurveyTable], response: survey.SurveyTable | None = None
+          ) -> str:
+    """The chapter as HTML: the sentences with glued counts and every table."""
+    nums = survey.chapter_numbers(tables)
+    prose = (f"<p>Pr. måling er der {nums['completed_range']} gennemførte besvarelser. Skemaer, "
+             f"der ikke er gjort færdige, tælles med i tabellen nedenfor; i alt er "
+             f"{nums['excluded_total']} skemaer udeladt af den grund.</p>")
+    parts = [(response or tables["response"]).styler().to_html()]
+    parts += [t.styler().to_html() for name, t in tables.items() if name != "response"]
+    return f"<html><body><main>{prose}{''.join(parts)}</main></body></html>"
+
+
+def _render(reg: disclosure.Registry, frame) -> dict[str, survey.SurveyTable]:
+    return survey.tables_from_registry(reg, frame, None, False)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """The fixture with small groups in every breakdown, its registry and its page."""
+    frame = _typed(dfx.small_groups_frame())
+    reg = survey.build_registry(frame, K)
+    tables = _render(reg, frame)
+    return frame, reg, tables, _page(tables)
+
+
+@pytest.fixture(scope="module")
+def small_report(small):
+    return audit.audit_html(small[3], K)
+
+
+def _careless(reg: disclosure.Registry, hide: dict, show: list) -> disclosure.Registry:
+    """A copy of the registry with statuses set by hand (what a careless scheme publishes)."""
+    out = copy.deepcopy(reg)
+    for key, status in hide.items():
+        out.cells[key].status = status
+    for key in show:
+        out.cells[key].status = SHOWN
+    return out
+
+
+def _wide(report: audit.AuditReport, key) -> None:
+    lo, hi = report.ranges[key]
+    assert disclosure.is_protected(lo, hi, K), (key, lo, hi)
+    assert hi - lo >= K
+
+
+# --------------------------------------------------------------------------- no leak
+def test_no_leak_with_small_groups_in_every_breakdown(small, small_report):
+    frame, reg, tables, _ = small
+    # the fixture really has small groups everywhere: year, school, grade, gender, answers,
+    # incomplete forms
+    small_keys = [key for key, c in reg.cells.items() if 0 < c.value < K and c.places]
+    kinds = {key[0] if key[0] != "group" else ("group", key[1]) for key in small_keys}
+    assert {"completed", "excluded", "happiness", "level", "measure", ("group", "school"),
+            ("group", "grade"), ("group", "gender")} <= kinds
+    assert small_report.leaks == [], [str(x) for x in small_report.leaks]
+    assert small_report.cells > 200 and small_report.groups > 30
+    assert small_report.min_width >= K
+
+
+def test_no_leak_as_exact_integer_programmes(small):
+    report = audit.audit_html(small[3], K, integral=True)
+    assert report.leaks == []
+    assert report.min_width >= K
+
+
+def test_no_leak_on_the_synthetic_data_and_the_leak_fixture():
+    for frame in (sf.leak_frame(), sf.text_frame(0.3, 5)):
+        typed = _typed(frame)
+        page = _page(survey.run_pipeline(typed, k=K))
+        assert audit.audit_html(page, K).leaks == []
+
+
+def test_every_hidden_cell_is_audited(small, small_report):
+    """Each «–» count on the page is an unknown of the reader's model and gets a range."""
+    tables, _prose = audit.read_tables(small[3])
+    n_hidden = sum(1 for t in tables for row in t.rows for text in row.values()
+                   if text == disclosure.SUPPRESSED)
+    assert n_hidden > 50
+    hidden_labels = {small_report.labels[key] for key in small_report.ranges}
+    assert any("Udeladt" in label for label in hidden_labels)
+    assert any("Miniskolen" in label for label in hidden_labels)
+
+
+def test_registry_never_hides_a_cell_in_one_place_and_shows_it_in_another(small):
+    """One status per population cell: every printed copy of a count agrees."""
+    tables, prose = audit.read_tables(small[3])
+    _model, conflicts = audit.attacker_model(tables, prose)
+    assert conflicts == []
+
+
+# --------------------------------------------------------------------------- the four derivations
+def test_derivation_1_linked_tables_udeladt(small, small_report):
+    """Udeladt = Besvarede − Besvarelser (response table vs prevalence table), 2019."""
+    frame, reg, tables, _ = small
+    assert reg.value(("excluded", 2019)) < K and not reg.shown(("excluded", 2019))
+    # careless: the response table shows «Besvarede» while the prevalence table shows the
+    # completed forms («Besvarelser»): the small count follows
+    bad = _careless(reg, {}, [("answered", 2019), ("completed", 2019)])
+    report = audit.audit_html(_page(_render(bad, frame)), K)
+    assert any("2019" in leak.where and "Udeladt" in leak.where for leak in report.leaks)
+    # the book: the audit's range for the cell is wide
+    assert small_report.leaks == []
+    _wide(small_report, ("excluded", "2019"))
+
+
+def test_derivation_2_happiness_from_the_comparison_shares(small, small_report):
+    """A happiness level hidden in the happiness table, recovered from the comparison table's
+    shares (with their published denominators); then the last level from the year's total."""
+    frame, reg, tables, _ = small
+    slet, ikke = ("happiness", 2019, "slet ikke glad"), ("happiness", 2019, "ikke særlig glad")
+    assert reg.value(slet) < K
+    shares = [("measure", "happiness", 2019, b, "ikke særlig glad") for b in (L, NL)]
+    bad = _careless(reg, {ikke: SECONDARY, slet: PRIMARY},
+                    [*shares, ("bin", 2019, L), ("bin", 2019, NL), ("completed", 2019),
+                     *[("happiness", 2019, lv) for lv in survey.HAPPINESS_LEVELS[:3]]])
+    report = audit.audit_html(_page(_render(bad, frame)), K)
+    assert any("slet ikke glad" in leak.where and "2019" in leak.where
+               for leak in report.leaks), [str(x) for x in report.leaks]
+    _wide(small_report, ("happy", "2019", "slet ikke glad"))
+    _wide(small_report, ("happy", "2019", "ikke særlig glad"))
+
+
+def test_derivation_3_a_published_total_is_never_the_secondary(small, small_report):
+    """Hiding a total that another table prints protects nothing: the audit names the cell,
+    and the book never does it (neither the registry nor ``suppress`` with known totals)."""
+    frame, reg, tables, _ = small
+    # careless: «Gennemførte» hidden in the response table only (as the secondary cell of the
+    # small «Udeladt»), while the prevalence table prints the same number
+    bad = _careless(reg, {("completed", 2019): SECONDARY}, [("answered", 2019)])
+    response = _render(bad, frame)["response"]
+    report = audit.audit_html(_page(tables, response=response), K)
+    wheres = [leak.where for leak in report.leaks]
+    assert any("Gennemførte" in w and "vist et andet sted" in w for w in wheres), wheres
+    assert any("Udeladt" in w for w in wheres)
+    # the book: no conflict, no leak; and suppress() refuses to fake it
+    assert small_report.leaks == []
+    import pandas as pd
+
+    with pytest.raises(disclosure.DisclosureError):
+        disclosure.suppress(pd.DataFrame([[1, 2], [40, 60]]), K, known_row_totals=True,
+                            known_col_totals=True)
+
+
+def test_derivation_4_group_disclosure_two_small_gender_groups(small, small_report):
+    """Two gender groups both hidden, 4 pupils together (total − the others), all 4 lonely
+    (lonely total − the others): a group below k, every one of them lonely."""
+    frame, reg, tables, _ = small
+    groups = [("group", "gender", 2019, g, part) for g in ("andet", "ikke oplyst")
+              for part in ("n", L)]
+    assert sum(reg.value(key) for key in groups[::2]) == 4
+    assert sum(reg.value(key) for key in groups[1::2]) == 4
+    shown = [key for key in reg.cells if key[:3] == ("group", "gender", 2019)
+             and key not in groups] + [("completed", 2019), ("bin", 2019, L)]
+    bad = _careless(reg, {key: PRIMARY for key in groups}, shown)
+    report = audit.audit_html(_page(_render(bad, frame)), K)
+    wheres = [leak.where for leak in report.leaks]
+    assert any("andet" in w and "minus ensomme" in w for w in wheres), wheres  # none not lonely
+    assert any(leak.group for leak in report.leaks), wheres  # the group of 4 follows
+    # the book: every one of those cells has a wide range, the group too
+    for g in ("andet", "ikke oplyst"):
+        for part in ("n", L, NL):
+            _wide(small_report, ("group", "Køn", "2019", g, part))
+
+
+# --------------------------------------------------------------------------- the rule itself
+@pytest.mark.parametrize(("low", "high", "ok"), [
+    (0, 5, True), (0, 4, False), (3, 3, False), (5, 5, True), (2, 6, False), (2, 7, True),
+    (0, disclosure.CAP, True), (4.2, 9.1, True), (3.2, 7.9, False), (0.0, 4.99, False)])
+def test_protection_rule(low, high, ok):
+    assert disclosure.is_protected(low, high, K) is ok
+
+
+def test_leak_messages_name_the_cell_not_the_number(small):
+    frame, reg, _, _ = small
+    bad = _careless(reg, {}, [("answered", 2019), ("completed", 2019)])
+    report = audit.audit_html(_page(_render(bad, frame)), K)
+    assert report.leaks
+    value = str(reg.value(("excluded", 2019)))
+    for leak in report.leaks:
+        text = str(leak)
+        assert "kan regnes ud" in text and "tabellen" in text
+        assert f" {value} " not in f" {text} " and sf.ID_PREFIX not in text
+
+
+def test_site_audit_refuses_a_data_download(tmp_path, small):
+    page = tmp_path / "book" / "report" / "trivsel-dybden.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(small[3].replace("<main>", '<main><a href="../_downloads/svar.csv">x</a>'),
+                    encoding="utf-8")
+    report = audit.audit_site(tmp_path, K)
+    assert report.leaks and "svar.csv" in report.leaks[0].where
+    page.write_text(small[3], encoding="utf-8")
+    assert audit.audit_site(tmp_path, K).leaks == []
