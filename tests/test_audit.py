@@ -221,3 +221,24 @@ def test_site_audit_refuses_a_data_download(tmp_path, small):
     assert report.leaks and "svar.csv" in report.leaks[0].where
     page.write_text(small[3], encoding="utf-8")
     assert audit.audit_site(tmp_path, K).leaks == []
+
+
+def test_the_build_hook_stops_a_real_data_build_on_a_leak(tmp_path, small, monkeypatch):
+    """The Sphinx hook: a leak on real data raises (the build fails), naming the cell only."""
+    from types import SimpleNamespace
+
+    from sphinx.errors import ExtensionError
+
+    frame, reg, _, page = small
+    bad = _careless(reg, {}, [("answered", 2019), ("completed", 2019)])
+    target = tmp_path / "book" / "report" / "trivsel-dybden.html"
+    target.parent.mkdir(parents=True)
+    app = SimpleNamespace(builder=SimpleNamespace(format="html"), outdir=str(tmp_path),
+                          env=SimpleNamespace(found_docs={"book/report/trivsel-dybden"}))
+    monkeypatch.setenv(survey.SURVEY_ENV, str(tmp_path / "delivery.csv"))
+    target.write_text(_page(_render(bad, frame)), encoding="utf-8")
+    with pytest.raises(ExtensionError, match="Udeladt") as err:
+        audit._on_build_finished(app, None)
+    assert sf.ID_PREFIX not in str(err.value)
+    target.write_text(page, encoding="utf-8")
+    audit._on_build_finished(app, None)  # the book's own page passes

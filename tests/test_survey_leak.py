@@ -1,9 +1,10 @@
-"""Leak test: build the survey chapter on a fixture with one school of 3 pupils.
+"""Leak test: build the survey chapter on a fixture with small groups in every breakdown.
 
 The chapter "Trivselsmålingen i dybden" is built with Jupyter Book into a temporary folder,
 once with ``PLUSDIG_SURVEY`` pointing at a fixture delivery and once on the bundled synthetic
-data. The fixture has random, greppable respondent ids and a school ("Miniskolen") of three
-pupils. The test asserts that
+data. The fixture has greppable respondent ids, a school ("Miniskolen") of three pupils and
+small groups in every other breakdown too (tests/fixtures/disclosure_fixtures.py). The test
+asserts that
 
 * the build succeeds with zero warnings (``-n -W``),
 * no respondent id from the fixture appears anywhere in the build output (HTML, search index,
@@ -11,7 +12,10 @@ pupils. The test asserts that
 * the built HTML shows no count or share for the tiny school: every cell in its table rows is a
   suppression marker,
 * the "Syntetiske data" label appears on every table and the admonition with synthetic data,
-  and disappears with real data.
+  and disappears with real data,
+* the attacker audit (plusdig.audit, a Sphinx extension) ran at the end of the build and found
+  no suppressed number that the built HTML lets anyone work out; run again here on the built
+  page as exact integer programmes, it finds none either.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from fixtures import disclosure_fixtures as dfx
 from fixtures import survey_fixtures as sf
 
+from plusdig import audit
 from plusdig.style import SYNTHETIC_LABEL
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +53,8 @@ def _book(tmp: Path) -> Path:
         "only_build_toc_files": True,
         "execute": {**src.get("execute", {}), "execute_notebooks": "force"},
         "parse": src.get("parse", {}),
-        "sphinx": {"config": {key: sphinx_config[key] for key in
+        "sphinx": {"extra_extensions": ["plusdig.audit"],
+                   "config": {key: sphinx_config[key] for key in
                               ("language", "suppress_warnings", "nb_merge_streams")
                               if key in sphinx_config}},
     }
@@ -78,7 +85,7 @@ def _build(tmp: Path, env_extra: dict[str, str]) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def fixture_build(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("leak")
-    frame = sf.leak_frame()
+    frame = dfx.small_groups_frame()
     path = sf.write_csv(frame, tmp / "fixture-delivery.csv")
     out, log = _build(tmp, {"PLUSDIG_SURVEY": str(path)})
     return out, log, set(frame["respondent_id"])
@@ -148,3 +155,21 @@ def test_synthetic_build_is_labelled(synthetic_build):
         assert caption is not None and SYNTHETIC_LABEL in caption.get_text(), caption
     assert len(soup.find_all("img")) >= 6  # every figure is drawn (label inside the image)
     assert "{glue" not in soup.get_text()
+
+
+def test_the_audit_ran_and_found_no_leak(fixture_build, synthetic_build):
+    for out, log in ((fixture_build[0], fixture_build[1]), synthetic_build):
+        lines = [line for line in log.splitlines() if "Revision af diskretioneringen" in line]
+        assert lines, log[-3000:]
+        assert ", 0 kan regnes ud" in lines[-1]
+
+
+def test_the_built_page_leaks_nothing_as_exact_integer_programmes(fixture_build):
+    out, _, _ = fixture_build
+    report = audit.audit_site(out / "_build" / "html", 5, integral=True)
+    assert report.leaks == [], [str(x) for x in report.leaks]
+    assert report.cells > 200 and report.min_width >= 5
+    # every hidden count on the page is a «–», never a "<5" that would say it is small
+    soup = _chapter_html(out)
+    cells = [td.get_text(strip=True) for td in soup.find_all("td")]
+    assert "–" in cells and not any(c.startswith("<") for c in cells)

@@ -1764,6 +1764,7 @@ def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
 
     out: dict[str, str] = {
         "k": str(tables["response"].k),
+        "k_plus_one": str(tables["response"].k + 1),
         "min_k": str(MIN_K),
         "ci_level": fmt.percent(CI_LEVEL * 100),
         "approx_tolerance": fmt.percent(APPROX_TOLERANCE * 100),
