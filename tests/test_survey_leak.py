@@ -158,7 +158,7 @@ def test_synthetic_build_is_labelled(synthetic_build):
 
 
 def test_the_audit_ran_and_found_no_leak(fixture_build, synthetic_build):
-    for out, log in ((fixture_build[0], fixture_build[1]), synthetic_build):
+    for _out, log in ((fixture_build[0], fixture_build[1]), synthetic_build):
         lines = [line for line in log.splitlines() if "Revision af diskretioneringen" in line]
         assert lines, log[-3000:]
         assert ", 0 kan regnes ud" in lines[-1]

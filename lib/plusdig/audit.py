@@ -187,22 +187,18 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
     one place but printed in another (each such hiding protects nothing)."""
     r = _Reader()
     years: set[str] = set()
-    for t in tables:
-        cap = t.caption
-        if "Besvarelser og svarprocent" in cap:
-            _response(r, t, years)
-        elif "Svar på spørgsmålet om ensomhed" in cap:
-            _levels(r, t, years)
-        elif "Andel, der svarer ja til ensomhed" in cap:
-            _prevalence(r, t, years)
-        elif "Ensomme og ikke-ensomme børn" in cap:
-            _comparison(r, t, years)
-        elif "Hvor glad er du for dit liv" in cap:
-            _happiness(r, t, years)
-        elif "Udvikling i nøgletal" in cap:
-            _trend(r, t, years)
-        elif "offentliggjorte tal fra trivselsmålingen genberegnet" in cap:
-            _check(r, t)
+    readers = [("Besvarelser og svarprocent", _response),
+               ("Svar på spørgsmålet om ensomhed", _levels),
+               ("Andel, der svarer ja til ensomhed", _prevalence),
+               ("Ensomme og ikke-ensomme børn", _comparison),
+               ("Hvor glad er du for dit liv", _happiness),
+               ("Udvikling i nøgletal", _trend),
+               ("offentliggjorte tal fra trivselsmålingen genberegnet", _check)]
+    for t in tables:  # a table is recognised by its caption, as a reader recognises it
+        for phrase, read in readers:
+            if phrase in t.caption:
+                read(r, t, years)
+                break
     _prose(r, prose, sorted(years))
     for y in years:  # the same pupils: completed forms are the lonely and the not lonely
         r.relate(("completed", y), [("lonely", y), ("notlonely", y)],
@@ -340,7 +336,7 @@ def _trend(r: _Reader, t: Table, years: set[str]) -> None:
                 r.share(num, den, row[column], _where(t, row["Indikator"], column))
 
 
-def _check(r: _Reader, t: Table) -> None:
+def _check(r: _Reader, t: Table, _years: set[str]) -> None:
     """The recomputed counts of the published-figures check (per year of the period)."""
     for row in t.rows:
         label, period = row["Offentliggjort tal"], row["År"]
