@@ -242,3 +242,10 @@ def test_the_build_hook_stops_a_real_data_build_on_a_leak(tmp_path, small, monke
     assert sf.ID_PREFIX not in str(err.value)
     target.write_text(page, encoding="utf-8")
     audit._on_build_finished(app, None)  # the book's own page passes
+
+
+def test_a_table_the_audit_cannot_read_fails_it(small):
+    """A survey table with an unknown caption cannot be cleared: it is reported, not skipped."""
+    page = small[3].replace("Svar på «Hvor glad er du for dit liv for tiden?»", "Glæde")
+    report = audit.audit_html(page, K)
+    assert any("ukendt tabel" in leak.where and "Glæde" in leak.where for leak in report.leaks)

@@ -183,8 +183,9 @@ class _Reader:
 
 
 def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[str]]:
-    """The linear model of everything the page publishes, and the cells that are hidden in
-    one place but printed in another (each such hiding protects nothing)."""
+    """The linear model of everything the page publishes, and the problems found on the way:
+    cells hidden in one place but printed in another (each such hiding protects nothing) and
+    tables the audit does not recognise (it cannot clear what it cannot read)."""
     r = _Reader()
     years: set[str] = set()
     readers = [("Besvarelser og svarprocent", _response),
@@ -199,6 +200,9 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
             if phrase in t.caption:
                 read(r, t, years)
                 break
+        else:  # a survey table the audit cannot read is a table it cannot clear
+            r.conflicts.append(f"tabellen «{_title(t)}»: ukendt tabel, som revisionen ikke "
+                               "kan læse")
     _prose(r, prose, sorted(years))
     for y in years:  # the same pupils: completed forms are the lonely and the not lonely
         r.relate(("completed", y), [("lonely", y), ("notlonely", y)],
@@ -206,9 +210,13 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
     return r.finish(), r.conflicts
 
 
+def _title(t: Table) -> str:
+    """The table's caption without the synthetic label and the footnote, shortened."""
+    return t.caption.split(" · ")[-1].split(" «–»")[0][:70]
+
+
 def _where(t: Table, row: str, column: str) -> str:
-    title = t.caption.split(" · ")[-1].split(" «–»")[0]
-    return f"tabellen «{title[:70]}», {row}, kolonnen «{column}»"
+    return f"tabellen «{_title(t)}», {row}, kolonnen «{column}»"
 
 
 def _response(r: _Reader, t: Table, years: set[str]) -> None:
@@ -378,7 +386,8 @@ def audit_html(html: str, k: int, *, integral: bool = False) -> AuditReport:
     tables, prose = read_tables(html)
     model, conflicts = attacker_model(tables, prose)
     cells, groups = ranges(model, integral=integral)
-    leaks = [Leak(f"{where}: skjult her, men vist et andet sted") for where in conflicts]
+    leaks = [Leak(where if "ukendt tabel" in where else f"{where}: skjult her, men vist et andet "
+                  "sted") for where in conflicts]
     leaks += find_leaks(model, k, integral=integral)
     widths = [hi - lo for lo, hi in cells.values() if math.ceil(lo - EPS) < k]
     return AuditReport(len(cells), len(groups), min(widths, default=float("inf")),
