@@ -30,6 +30,7 @@ done
 [ -f "$SHARED/source/plusdig-aktivitetskatalog.txt" ] || {
   echo "fresh-machine: the source text is missing: $SHARED/source/plusdig-aktivitetskatalog.txt (set PLUSDIG_SHARED)" >&2
   exit 1; }
+SHARED=$(cd "$SHARED" && pwd -P)   # a link to it is copied as what it points at
 COMMIT=$(git -C "$REPO" rev-parse HEAD)
 if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no)" ]; then
   echo "fresh-machine: note: uncommitted changes are not checked (the check clones HEAD $COMMIT)" >&2
