@@ -19,7 +19,7 @@ help:
 	@echo "make clean     remove build output and caches"
 	@echo "make bench     benchmark builds and scale on a temporary copy (BENCHFLAGS=\"--runs 5\")"
 	@echo "make lab       JupyterLab with the book's kernel (the .venv's Python and plusdig)"
-	@echo "make chapter NAME=\"Titel\" [PART=report|annex] [SLUG=...]  new chapter from the template"
+	@echo "make chapter NAME=\"Titel\" [PART=report|annex] [SLUG=...] [AFTER=kapitel]  new chapter"
 	@echo "make fresh-check  README's set-up and .ci/run on a bare Debian 12 (root, ~30 min)"
 
 # The virtual environment, checked before every target that uses it (scripts/ensure-venv.sh):
@@ -96,7 +96,7 @@ lab: venv
 
 chapter: venv
 	@test -n "$(NAME)" || { echo 'Angiv en titel: make chapter NAME="Kapitlets titel" [PART=annex]'; exit 2; }
-	$(PY) -m plusdig.chapter new --title "$(NAME)" --part "$(PART)" $(if $(SLUG),--slug "$(SLUG)")
+	$(PY) -m plusdig.chapter new --title "$(NAME)" --part "$(PART)" $(if $(SLUG),--slug "$(SLUG)") $(if $(AFTER),--after "$(AFTER)")
 
 # The README's set-up on a bare Debian 12 (debootstrap), and .ci/run on another: root, about
 # half an hour, not part of `make test`; run before each release (docs/fresh-machine.md).

@@ -103,7 +103,34 @@ def test_real_toc_accepts_a_report_and_an_annex_chapter() -> None:
         assert yaml.safe_load(new)["format"] == "jb-book"
 
 
+def test_add_after_a_named_chapter() -> None:
+    for after in ("aktiviteterne", "book/report/aktiviteterne", "aktiviteterne.ipynb"):
+        new = chapter.add_to_toc(TOC, "report", "book/report/ny", after=after)
+        files = [c["file"] for c in yaml.safe_load(new)["parts"][0]["chapters"]]
+        assert files == ["book/report/aktiviteterne", "book/report/ny", "book/report/alliancen"]
+        assert new.replace("      - file: book/report/ny\n", "") == TOC
+    # after a chapter with sections: after its sections
+    new = chapter.add_to_toc(TOC, "report", "book/report/ny", after="alliancen")
+    assert "alliancen-detaljer  # nested\n      - file: book/report/ny\n" in new
+
+
+def test_add_after_an_unknown_chapter_names_the_choices() -> None:
+    with pytest.raises(ChapterError, match=r"AFTER='aktivitet' er ikke et kapitel i denne del\. "
+                                           r"Vælg et af: aktiviteterne, alliancen\."):
+        chapter.add_to_toc(TOC, "report", "book/report/ny", after="aktivitet")
+
+
 # --------------------------------------------------------------------------- the template
+def test_template_passes_the_projects_lint(tmp_path: Path) -> None:
+    """The project's full ruff rules (pyproject.toml), not only the pre-commit subset."""
+    path = tmp_path / "kapitel.ipynb"
+    nbformat.write(chapter.build_notebook("Alliancens arbejde", "alliancens-arbejde"), path)
+    done = subprocess.run([str(VENV_BIN / "ruff"), "check", "--config",
+                           str(REPO_ROOT / "pyproject.toml"), str(path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_template_has_the_standard_cells() -> None:
     nb = chapter.build_notebook("Alliancens arbejde", "alliancens-arbejde")
     nbformat.validate(nb)
@@ -116,7 +143,9 @@ def test_template_has_the_standard_cells() -> None:
     assert headline.metadata["keep_output"] is True
     assert "nbval-check-output" in headline.metadata["tags"]
     assert 'glue("n_activities"' in headline.source
-    assert "{glue:text}`n_activities`" in md[1] and "{numref}`fig-alliancens-arbejde`" in md[1]
+    assert "{glue:text}`n_activities`" in md[1]
+    # a sentence starts with a capital: the reference names its kind, as the chapters do
+    assert "{numref}`Figur %s <fig-alliancens-arbejde>` viser" in md[1]
     assert "nbval-ignore-output" in code[2].metadata["tags"]
     figure = md[2]
     assert figure.startswith("```{glue:figure} fig_eksempel\n:name: fig-alliancens-arbejde\n:alt: ")

@@ -75,28 +75,28 @@ def build_notebook(title: str, slug: str) -> Any:
     setup = (
         "# Standard first cell of a chapter: imports, house style, data.\n"
         "# Hidden from readers (tag remove-cell). Load data only through plusdig.\n"
-        "from myst_nb import glue\n\n"
         "import plusdig\n"
+        "from myst_nb import glue\n"
         "from plusdig import figures\n"
         "from plusdig.style import use_house_style\n\n"
         "use_house_style()\n"
-        "activities = plusdig.activities_table()"
+        "activities = plusdig.activities_table()\n"
     )
     headline = (
         "# Headline numbers: computed here, glued, and used in the text with {glue:text}.\n"
         "# The printed line is kept in git (keep_output) and checked by nbval.\n"
         "n_activities = len(activities)\n"
         'glue("n_activities", n_activities, display=False)\n'
-        'print(f"Aktiviteter: {n_activities}")'
+        'print(f"Aktiviteter: {n_activities}")\n'
     )
     sentence = (
         "Aktivitetskataloget beskriver {glue:text}`n_activities` aktiviteter. "
-        f"{{numref}}`{fig_label}` viser, hvilket år kilden angiver for hver af dem."
+        f"{{numref}}`Figur %s <{fig_label}>` viser, hvilket år kilden angiver for hver af dem."
     )
     figure_code = (
         "# A figure: a plusdig.figures function returns it; glue it, place it below.\n"
         "fig = figures.activities_per_year(activities)\n"
-        f'glue("{fig_key}", fig, display=False)'
+        f'glue("{fig_key}", fig, display=False)\n'
     )
     figure_md = (
         f"```{{glue:figure}} {fig_key}\n"
@@ -174,11 +174,13 @@ def _toc_files(text: str) -> list[str]:
     return [m.group(1) for line in text.splitlines() if (m := _FILE_RE.match(line))]
 
 
-def add_to_toc(toc_text: str, part: str, entry: str) -> str:
-    """Return ``toc_text`` with ``- file: <entry>`` appended to the chapters of ``part``.
+def add_to_toc(toc_text: str, part: str, entry: str, after: str | None = None) -> str:
+    """Return ``toc_text`` with ``- file: <entry>`` added to the chapters of ``part``.
 
-    The part is the one whose chapters live in ``PARTS[part]``. Only one line is inserted;
-    comments, order and formatting of everything else are kept.
+    The part is the one whose chapters live in ``PARTS[part]``. The entry goes after the
+    chapter ``after`` (its file name without ending, e.g. ``aktiviteterne``, or its path in
+    ``_toc.yml``), else at the end of the part. Only one line is inserted; comments, order and
+    formatting of everything else are kept.
     """
     import yaml
 
@@ -213,6 +215,24 @@ def add_to_toc(toc_text: str, part: str, entry: str) -> str:
             if len(lines[i]) - len(lines[i].lstrip()) < indent:
                 break
             last = i
+    if after is not None:
+        wanted = after.strip().removesuffix(".ipynb").removesuffix(".md")
+        # the part's own chapters (not nested sections): the items at the chapters' indent
+        own = {i: m.group(1) for i in items if (m := _FILE_RE.match(lines[i]))
+               and len(lines[i]) - len(lines[i].lstrip()) == indent}
+        hits = [i for i, path in own.items() if wanted in (path, path.rsplit("/", 1)[-1])]
+        if not hits:
+            names = ", ".join(path.rsplit("/", 1)[-1] for path in own.values())
+            raise ChapterError(f"AFTER={after!r} er ikke et kapitel i denne del. Vælg et af: "
+                               f"{names}.")
+        last = hits[0]
+        # after the chapter's nested sections, if it has any
+        for i in range(last + 1, end):
+            stripped = lines[i].strip()
+            if stripped and not stripped.startswith("#"):
+                if len(lines[i]) - len(lines[i].lstrip()) <= indent:
+                    break
+                last = i
     if not lines[last].endswith("\n"):
         lines[last] += "\n"
     lines.insert(last + 1, " " * indent + f"- file: {entry}\n")
@@ -243,7 +263,7 @@ def _check_new(root: Path, slug: str) -> None:
 
 
 def new_chapter(title: str, part: str, slug: str | None = None, root: Path | None = None,
-                run: bool = True) -> Path:
+                run: bool = True, after: str | None = None) -> Path:
     """Create ``book/<part>/<slug>.ipynb`` from the template and add it to ``_toc.yml``."""
     import nbformat
 
@@ -260,7 +280,7 @@ def new_chapter(title: str, part: str, slug: str | None = None, root: Path | Non
     _check_new(root, slug)
     toc_path = root / "_toc.yml"
     entry = f"{PARTS[part]}/{slug}"
-    new_toc = add_to_toc(toc_path.read_text(encoding="utf-8"), part, entry)
+    new_toc = add_to_toc(toc_path.read_text(encoding="utf-8"), part, entry, after)
     path = root / f"{entry}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nb = build_notebook(title, slug)
@@ -283,11 +303,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     new.add_argument("--part", choices=sorted(PARTS), default="report",
                      help="report = Del I (evalueringsrapporten), annex = Del II (kataloget)")
     new.add_argument("--slug", help="filnavn uden endelse (standard: lavet ud fra titlen)")
+    new.add_argument("--after", help="indsæt efter dette kapitel (filnavn uden endelse, fx "
+                     "aktiviteterne); standard: sidst i delen")
     new.add_argument("--no-execute", action="store_true",
                      help="kør ikke skabelonen (overskriftscellen får så intet gemt output)")
     args = parser.parse_args(argv)
     try:
-        path = new_chapter(args.title, args.part, args.slug, run=not args.no_execute)
+        path = new_chapter(args.title, args.part, args.slug, run=not args.no_execute,
+                           after=args.after)
     except ChapterError as exc:
         print(f"Fejl: {exc}", file=sys.stderr)
         return 1
