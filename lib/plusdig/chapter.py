@@ -75,8 +75,8 @@ def build_notebook(title: str, slug: str) -> Any:
     setup = (
         "# Standard first cell of a chapter: imports, house style, data.\n"
         "# Hidden from readers (tag remove-cell). Load data only through plusdig.\n"
+        "from myst_nb import glue\n\n"
         "import plusdig\n"
-        "from myst_nb import glue\n"
         "from plusdig import figures\n"
         "from plusdig.style import use_house_style\n\n"
         "use_house_style()\n"
