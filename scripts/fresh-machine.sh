@@ -74,6 +74,11 @@ make_system() {  # $1 = target folder: a bare Debian 12 with this machine's regi
   cp /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list "$root/etc/apt/sources.list.d/" 2>/dev/null || true
   cp /etc/apt/apt.conf.d/* "$root/etc/apt/apt.conf.d/" 2>/dev/null || true
   cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  # TLS: this machine's certificate authorities (a registry proxy may sign with its own): the
+  # bundle now, and as a local authority that Debian's ca-certificates keeps when it installs
+  mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/ssl/certs"
+  cp -L /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/ca-certificates/host-registries.crt"
+  cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
   # pip and npm: the same configuration files (indexes, certificates, caps)
   for f in /etc/pip.conf /usr/etc/npmrc /etc/npmrc /root/.npmrc /root/.config/pip/pip.conf; do
     [ -f "$f" ] && { mkdir -p "$root$(dirname "$f")"; cp "$f" "$root$f"; }
