@@ -62,6 +62,7 @@ mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 
+logname() { local n=${1//\//-}; echo "${n// /-}"; }   # a step's log file name
 RESULTS=()   # "step|result|seconds"
 record() { RESULTS+=("$1|$2|$3"); printf 'fresh-machine: %-28s %-6s %5ss\n' "$1" "$2" "$3"; }
 
@@ -105,7 +106,7 @@ mount_system() {
 }
 
 in_system() {  # $1 = root, $2 = log name, $3... = command run by bash -c in /work/main
-  local root=$1 log=$2; shift 2
+  local root=$1 log; log=$(logname "$2"); shift 2
   local env=(HOME=/root LANG=C.UTF-8 TERM=dumb
              PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
   local v
@@ -122,7 +123,7 @@ step() {  # $1 = root, $2 = step name, $3... = command
     record "$name" passed $((SECONDS - t0))
   else
     record "$name" FAILED $((SECONDS - t0))
-    echo "---- last lines of $name ----"; tail -n 40 "$LOGS/$name.log"; echo "----"
+    echo "---- last lines of $name ----"; tail -n 40 "$LOGS/$(logname "$name").log"; echo "----"
     return 1
   fi
 }
@@ -135,7 +136,7 @@ if [ "$ONLY" != ci ]; then
   if step "$WORK/readme" "prerequisites" \
        "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $PREREQS"; then
     step "$WORK/readme" "make book" "make book" && step "$WORK/readme" "make test" "make test" || status=1
-    tail -n 3 "$LOGS/make test.log" 2>/dev/null | sed 's/^/    /'
+    tail -n 3 "$LOGS/$(logname "make test").log" 2>/dev/null | sed 's/^/    /'
   else
     status=1
   fi
@@ -146,7 +147,7 @@ if [ "$ONLY" != readme ]; then
   t0=$SECONDS; make_system "$WORK/ci"; record "debootstrap (ci)" done $((SECONDS - t0))
   mount_system "$WORK/ci"
   step "$WORK/ci" "bash .ci/run" "CI=true bash .ci/run" || status=1
-  tail -n 3 "$LOGS/bash .ci/run.log" 2>/dev/null | sed 's/^/    /'
+  tail -n 3 "$LOGS/$(logname "bash .ci/run").log" 2>/dev/null | sed 's/^/    /'
   unmount_all
 fi
 
@@ -167,8 +168,8 @@ fi
   echo "|---|---|---:|"
   for r in "${RESULTS[@]}"; do IFS='|' read -r a b c <<<"$r"; echo "| $a | $b | $c |"; done
   for name in "make test" "bash .ci/run"; do
-    if [ -f "$LOGS/$name.log" ]; then
-      summary=$(grep -E '^=+ .*(passed|failed).* in ' "$LOGS/$name.log" | tail -n1 | tr -d '=' | sed 's/^ *//; s/ *$//')
+    if [ -f "$LOGS/$(logname "$name").log" ]; then
+      summary=$(grep -E '^=+ .*(passed|failed).* in ' "$LOGS/$(logname "$name").log" | tail -n1 | tr -d '=' | sed 's/^ *//; s/ *$//')
       [ -n "$summary" ] && echo && echo "$name: $summary"
     fi
   done
