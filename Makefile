@@ -20,6 +20,8 @@ help:
 	@echo "make bench     benchmark builds and scale on a temporary copy (BENCHFLAGS=\"--runs 5\")"
 	@echo "make lab       JupyterLab with the book's kernel (the .venv's Python and plusdig)"
 	@echo "make chapter NAME=\"Titel\" [PART=report|annex] [SLUG=...] [AFTER=kapitel]  new chapter"
+	@echo "make run NB=book/report/x.ipynb  execute one notebook as the build does, save it stripped"
+	@echo "make check     fast checks: validation, fidelity, notebook form, nbval on changed notebooks"
 	@echo "make fresh-check  README's set-up and .ci/run on a bare Debian 12 (root, ~30 min)"
 
 # The virtual environment, checked before every target that uses it (scripts/ensure-venv.sh):
@@ -93,6 +95,26 @@ PART ?= report
 lab: venv
 	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# One notebook executed as the build does and saved stripped: make run NB=book/report/x.ipynb
+.PHONY: run check
+run: venv
+	@test -n "$(NB)" || { echo 'Angiv en notebook: make run NB=book/report/aktiviteterne.ipynb'; exit 2; }
+	$(PY) -m plusdig.chapter run "$(NB)"
+
+# The fast checks, before a commit: data validation, fidelity to the source, committed
+# notebooks' form, and nbval on the notebooks changed since main (BASE=...).
+BASE ?= main
+check: venv
+	$(PY) -m plusdig validate
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_fidelity.py tests/test_coding.py \
+	  tests/test_notebooks_committed.py
+	@changed=$$( { git diff --name-only $(BASE) -- 'book/*.ipynb' 'book/**/*.ipynb'; \
+	  git ls-files --others --exclude-standard -- 'book/*.ipynb' 'book/**/*.ipynb'; } | sort -u | \
+	  while read -r f; do [ -f "$$f" ] && echo "$$f"; done); \
+	if [ -n "$$changed" ]; then echo "nbval: $$changed"; \
+	  $(PY) -m pytest -q -p no:cacheprovider --nbval-lax $$changed; \
+	else echo "nbval: ingen notebooks ændret siden $(BASE)"; fi
 
 chapter: venv
 	@test -n "$(NAME)" || { echo 'Angiv en titel: make chapter NAME="Kapitlets titel" [PART=annex]'; exit 2; }

@@ -209,6 +209,45 @@ def test_template_that_cannot_run_changes_nothing(tmp_path: Path,
     assert (tmp_path / "_toc.yml").read_text(encoding="utf-8") == TOC
 
 
+def _small_notebook(path: Path, code: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Prøve")]
+    nb.cells += [nbformat.v4.new_code_cell(c, metadata={"keep_output": True}) for c in code]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_run_one_notebook_saves_it_stripped(small_repo: Path) -> None:
+    path = _small_notebook(small_repo / "book/report/proeve.ipynb",
+                           ["x = 6 * 7", "print(f'Svar: {x}')"])
+    seconds = chapter.run_notebook(path)
+    assert seconds > 0
+    nb = nbformat.read(path, as_version=4)
+    assert [o.get("text") for o in nb.cells[2].outputs] == ["Svar: 42\n"]
+    assert nb.cells[2].execution_count == 2
+    assert hooks.strip_notebook(path) is False  # saved as the pre-commit hook keeps it
+
+
+def test_run_a_failing_notebook_says_which_cell_and_changes_nothing(small_repo: Path) -> None:
+    path = _small_notebook(small_repo / "book/report/proeve.ipynb",
+                           ["x = 1", "y = {'a': 1}['b']", "print(x)"])
+    before = path.read_bytes()
+    with pytest.raises(ChapterError) as info:
+        chapter.run_notebook(path)
+    message = str(info.value)
+    assert message.startswith("book/report/proeve.ipynb, kodecelle 2 fejlede: KeyError: 'b'")
+    assert "Notebooken er ikke ændret." in message and "Traceback" not in message
+    assert path.read_bytes() == before
+
+
+def test_run_refuses_what_is_not_a_notebook(small_repo: Path) -> None:
+    with pytest.raises(ChapterError, match="er ikke en notebook"):
+        chapter.run_notebook(small_repo / "_toc.yml")
+
+
 def test_find_root_outside_a_book(tmp_path: Path) -> None:
     with pytest.raises(ChapterError, match="Kan ikke finde bogens _toc.yml"):
         chapter.find_root(tmp_path)

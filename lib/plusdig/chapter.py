@@ -2,7 +2,8 @@
 
 Usage (from the repository root; ``make chapter NAME="..."`` calls this)::
 
-    python -m plusdig.chapter new --title "Alliancen" --part report [--slug alliancen]
+    python -m plusdig.chapter new --title "Alliancen" --part report [--slug alliancen] [--after X]
+    python -m plusdig.chapter run book/report/alliancen.ipynb   # make run NB=...
 
 The new notebook ``book/<part>/<slug>.ipynb`` holds the standard chapter: a hidden first
 cell with the imports, ``use_house_style()`` and the data loading; the Danish title; a
@@ -28,8 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PARTS", "ChapterError", "slugify", "find_root", "build_notebook", "add_to_toc",
-           "new_chapter", "main"]
+__all__ = ["PARTS", "ChapterError", "CellFailed", "slugify", "find_root", "build_notebook",
+           "add_to_toc", "new_chapter", "run_notebook", "main"]
 
 #: The book's parts a chapter can belong to: part → folder under ``book/``.
 PARTS: dict[str, str] = {"report": "book/report", "annex": "book/annex"}
@@ -138,8 +139,20 @@ def _data_env(root: Path) -> Iterator[None]:
             os.environ.pop("PLUSDIG_DATA", None)
 
 
+class CellFailed(ChapterError):
+    """A code cell raised: which cell (1-based, counting code cells) and the error's last line."""
+
+    def __init__(self, cell: int, error: str) -> None:
+        super().__init__(f"kodecelle {cell}: {error}")
+        self.cell = cell
+        self.error = error
+
+
 def execute(nb: Any, folder: Path, root: Path, timeout: int = 300) -> Any:
-    """Run every cell of ``nb`` in ``folder`` with the python3 kernel, as the build does."""
+    """Run every cell of ``nb`` in ``folder`` with the python3 kernel, as the build does.
+
+    Raises :class:`CellFailed` naming the first code cell that raised.
+    """
     import subprocess
 
     from nbclient import NotebookClient
@@ -152,10 +165,41 @@ def execute(nb: Any, folder: Path, root: Path, timeout: int = 300) -> Any:
             # the kernel's own log lines (stderr) are noise here; cell errors still surface
             client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
-        raise ChapterError("Skabelonen kunne ikke køres, så kapitlet er ikke oprettet. Kør "
-                           "'make validate' for at se, om data er i orden. Fejlen var:\n"
-                           f"{exc.ename}: {exc.evalue}") from None
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        failed = next((n for n, c in enumerate(code, 1)
+                       if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
+                      len(code))
+        raise CellFailed(failed, f"{exc.ename}: {exc.evalue}") from None
     return nb
+
+
+def run_notebook(path: Path, root: Path | None = None) -> float:
+    """Execute one notebook as the build does, save it stripped (``make run NB=...``).
+
+    Returns the seconds it took. When a cell raises, the file is left as it was and a
+    :class:`ChapterError` says, in Danish, which cell and what went wrong.
+    """
+    import time
+
+    import nbformat
+
+    root = find_root(root or path.parent)
+    path = path.resolve()
+    if not path.is_file() or path.suffix != ".ipynb":
+        raise ChapterError(f"{path} er ikke en notebook (.ipynb). Angiv fx "
+                           "NB=book/report/aktiviteterne.ipynb.")
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    try:
+        execute(nb, path.parent, root)
+    except CellFailed as exc:
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        raise ChapterError(f"{rel}, kodecelle {exc.cell} fejlede: {exc.error}\n"
+                           "Notebooken er ikke ændret. Ret cellen (i JupyterLab: make lab), "
+                           "og kør igen.") from None
+    nbformat.write(nb, path)
+    strip(path)
+    return time.perf_counter() - start
 
 
 def strip(path: Path) -> None:
@@ -285,7 +329,12 @@ def new_chapter(title: str, part: str, slug: str | None = None, root: Path | Non
     path.parent.mkdir(parents=True, exist_ok=True)
     nb = build_notebook(title, slug)
     if run:
-        execute(nb, path.parent, root)
+        try:
+            execute(nb, path.parent, root)
+        except CellFailed as exc:
+            raise ChapterError("Skabelonen kunne ikke køres, så kapitlet er ikke oprettet. Kør "
+                               "'make validate' for at se, om data er i orden. Fejlen var:\n"
+                               f"{exc.error}") from None
     nbformat.validate(nb)
     nbformat.write(nb, path)
     strip(path)
@@ -307,7 +356,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "aktiviteterne); standard: sidst i delen")
     new.add_argument("--no-execute", action="store_true",
                      help="kør ikke skabelonen (overskriftscellen får så intet gemt output)")
+    run = sub.add_parser("run", help="kør én notebook, som bogen bygges, og gem den renset")
+    run.add_argument("notebook", type=Path, help="fx book/report/aktiviteterne.ipynb")
     args = parser.parse_args(argv)
+    if args.command == "run":
+        try:
+            seconds = run_notebook(args.notebook)
+        except ChapterError as exc:
+            print(f"Fejl: {exc}", file=sys.stderr)
+            return 1
+        print(f"Kørt og gemt: {args.notebook} ({seconds:.1f} s). Byg siden med 'make book'.")
+        return 0
     try:
         path = new_chapter(args.title, args.part, args.slug, run=not args.no_execute,
                            after=args.after)
