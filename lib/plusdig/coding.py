@@ -170,7 +170,8 @@ def check_activity_coding(base: Path | None = None) -> int:
         record = f"activity {act.id}"
         text = {key: normalise(section_text(act, key)) for key in SECTION_TITLES}
 
-        def require(quote: str, keys: tuple[str, ...], field: str, what: str) -> None:
+        def require(quote: str, keys: tuple[str, ...], field: str, what: str,
+                    text: dict[str, str] = text, record: str = record) -> None:
             if not any(normalise(quote) in text[k] for k in keys):
                 where = " or ".join(f"'{SECTION_TITLES[k]}'" for k in keys)
                 raise DataValidationError(path, f"the {what} {quote!r} does not occur in {where} of "
