@@ -261,3 +261,22 @@ def test_random_small_deliveries_never_leak(seed, k, scale):
     report = audit.audit_html(page, k, integral=True)
     assert report.leaks == [], [str(x) for x in report.leaks]
     assert report.cells > 0
+
+
+def test_a_group_where_everyone_answers_yes_is_never_shown_as_such():
+    """Six pupils of gender «andet» in 2019, all lonely: the group is large enough, but «none
+    of them is not lonely» is a derivable zero, so it is hidden like any count below k, and no
+    table shows a share of 100 % or 0 % for it."""
+    frame = sf.text_frame(0.25, 3)
+    done = frame.index[(frame["completed"] == "ja") & (frame["year"] == "2019")]
+    frame.loc[frame.index.isin(done) & (frame["gender"] == "andet"), "gender"] = "pige"
+    frame.loc[done[:6], ["gender", "lonely"]] = ["andet", "ofte"]
+    tables = survey.run_pipeline(_typed(frame), k=K)
+    row = tables["prevalence_gender"].display
+    row = row[(row["År"] == "2019") & (row["Køn"] == "andet")].iloc[0]
+    assert row["Andel ensomme"] == disclosure.SUPPRESSED
+    assert not any(text in {"100,0 %", "0,0 %"} for t in tables.values()
+                   for column in t.display.columns for text in t.display[column].astype(str))
+    report = audit.audit_html(_page(tables), K, integral=True)
+    assert report.leaks == []
+    _wide(report, ("group", "Køn", "2019", "andet", NL))
