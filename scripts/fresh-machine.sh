@@ -151,28 +151,63 @@ if [ "$ONLY" != readme ]; then
   unmount_all
 fi
 
-# The record, kept under version control next to the benchmark.
-{
-  echo "# Fresh-machine check"
-  echo
-  echo "Last run of \`make fresh-check\` (\`scripts/fresh-machine.sh\`): bare Debian 12 (debootstrap"
-  echo "bookworm), only the README's prerequisites (\`$PREREQS\`) for the README's two commands,"
-  echo "nothing at all before \`bash .ci/run\`."
+# The record, kept under version control next to the benchmark: one section per part run
+# ("readme", "ci"); a part not run this time keeps its section from an earlier run.
+section() {  # $1 = part
+  local part=$1 title
+  [ "$part" = readme ] && title="The README's two commands, after only the prerequisites" \
+                       || title="bash .ci/run, with nothing installed first"
+  echo "## $title"
   echo
   echo "- commit: \`$COMMIT\`"
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
-  echo "- result: $([ $status = 0 ] && echo passed || echo FAILED)"
+  echo "- result: $(part_status "$part")"
   echo
   echo "| step | result | time (s) |"
   echo "|---|---|---:|"
-  for r in "${RESULTS[@]}"; do IFS='|' read -r a b c <<<"$r"; echo "| $a | $b | $c |"; done
+  local r a b c
+  for r in "${RESULTS[@]}"; do
+    IFS='|' read -r a b c <<<"$r"
+    case "$part:$a" in
+      readme:*readme*|readme:prerequisites|readme:make*|ci:*"(ci)"|ci:bash*) echo "| $a | $b | $c |" ;;
+    esac
+  done
+  local name summary
   for name in "make test" "bash .ci/run"; do
+    case "$part:$name" in readme:make*|ci:bash*) ;; *) continue ;; esac
     if [ -f "$LOGS/$(logname "$name").log" ]; then
       summary=$(grep -E '^=+ .*(passed|failed).* in ' "$LOGS/$(logname "$name").log" | tail -n1 | tr -d '=' | sed 's/^ *//; s/ *$//')
       [ -n "$summary" ] && echo && echo "$name: $summary"
     fi
   done
-} >"$REPO/docs/fresh-machine.md"
+  echo
+}
+part_status() {
+  local r a b c
+  for r in "${RESULTS[@]}"; do
+    IFS='|' read -r a b c <<<"$r"
+    case "$1:$a" in
+      readme:prerequisites|readme:make*|ci:bash*) [ "$b" = passed ] || { echo FAILED; return; } ;;
+    esac
+  done
+  echo passed
+}
+RECORD=$REPO/docs/fresh-machine.md
+keep_section() {  # the part's section of the existing record, if any
+  [ -f "$RECORD" ] || return 0
+  awk -v h="$1" 'index($0, "## ") == 1 {on = (index($0, h) > 0)} on' "$RECORD"
+}
+{
+  echo "# Fresh-machine check"
+  echo
+  echo "\`make fresh-check\` (\`scripts/fresh-machine.sh\`): a bare Debian 12 (debootstrap bookworm),"
+  echo "with this machine's apt, pip and npm settings; the README's prerequisites"
+  echo "(\`$PREREQS\`) for its two commands, nothing at all before \`bash .ci/run\`."
+  echo
+  if [ "$ONLY" != ci ]; then section readme; else keep_section "The README's two commands"; fi
+  if [ "$ONLY" != readme ]; then section ci; else keep_section "bash .ci/run"; fi
+} >"$RECORD.new"
+mv "$RECORD.new" "$RECORD"
 echo "fresh-machine: wrote $REPO/docs/fresh-machine.md"
 exit $status
