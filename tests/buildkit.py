@@ -8,6 +8,7 @@ loaders), so the tests exercise the real pipeline (``plusdig.build`` inside
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -113,18 +114,25 @@ def build_env(copy: Path) -> dict[str, str]:
     return env
 
 
-def build(copy: Path, out: Path, *, strict: bool = True) -> str:
+def build_command(copy: Path, out: Path, *, strict: bool = True) -> list[str]:
+    """The command :func:`build` runs: ``make book``'s build of ``copy`` into ``out``."""
+    flags = ["-n", "-W", "--keep-going"] if strict else ["--keep-going"]
+    return [sys.executable, "-m", "plusdig.build", "jb", "build", str(copy), *flags,
+            "--path-output", str(out)]
+
+
+def build(copy: Path, out: Path, *, strict: bool = True,
+          env: dict[str, str] | None = None) -> str:
     """Build ``copy`` into ``out`` as ``make book`` does (``jupyter-book build -n -W
     --keep-going``, through ``python -m plusdig.build jb``); return the log.
 
     ``strict=False`` drops ``-n -W``: a real chapter in a reduced book may cross-reference
     chapters the reduced book leaves out (the full book's warnings are ``make book``'s job).
+    ``env`` adds settings (``PLUSDIG_SURVEY`` ...) to :func:`build_env`.
     """
-    flags = ["-n", "-W", "--keep-going"] if strict else ["--keep-going"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "plusdig.build", "jb", "build", str(copy), *flags,
-         "--path-output", str(out)],
-        env=build_env(copy), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(build_command(copy, out, strict=strict),
+                          env={**build_env(copy), **(env or {})}, capture_output=True,
+                          text=True, timeout=600)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
     return log
@@ -150,3 +158,31 @@ def page_text(page: str) -> str:
     for tag in soup(["script", "style"]):
         tag.decompose()
     return " ".join(soup.get_text(" ").split())
+
+
+# --------------------------------------------------------------------------- comparing builds
+_WIDGET_ID = re.compile(r"[0-9a-f]{32}")
+#: The colophon's build time.
+BUILD_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_WIDGET_STATE = re.compile(
+    r'(<script type="application/vnd\.jupyter\.widget-state\+json">)(.*?)(</script>)', re.S)
+
+
+def _widget_state(match: re.Match[str]) -> str:
+    """The embedded widget state with ids removed, its models in a canonical order.
+
+    The state maps random model ids to models; with the ids gone the models are compared as
+    a sorted list (their order follows the ids).
+    """
+    state = json.loads(match.group(2))
+    models = sorted(_WIDGET_ID.sub("<model-id>", json.dumps(m, sort_keys=True))
+                    for m in state.get("state", {}).values())
+    rest = {k: v for k, v in state.items() if k != "state"}
+    return match.group(1) + json.dumps({"models": models, **rest}, sort_keys=True) \
+        + match.group(3)
+
+
+def normalise(page: str) -> str:
+    """Drop what legitimately differs between two builds: widget model ids, the build time."""
+    page = _WIDGET_STATE.sub(_widget_state, page)
+    return BUILD_TIME.sub("<build-time>", _WIDGET_ID.sub("<model-id>", page))

@@ -8,45 +8,16 @@ byte.
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from buildkit import build, html, make_copy, page_text
+from buildkit import BUILD_TIME, build, html, make_copy, normalise, page_text
 
 pytestmark = pytest.mark.build
 
 CHAPTERS = ["book/report/aktiviteterne", "book/probe/data", "book/kolofon"]
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".pdf"}
-
-_WIDGET_ID = re.compile(r"[0-9a-f]{32}")
-_BUILD_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-
-
-_WIDGET_STATE = re.compile(
-    r'(<script type="application/vnd\.jupyter\.widget-state\+json">)(.*?)(</script>)', re.S)
-
-
-def _widget_state(match: re.Match[str]) -> str:
-    """The embedded widget state with ids removed, its models in a canonical order.
-
-    The state maps random model ids to models; with the ids gone the models are compared as
-    a sorted list (their order follows the ids).
-    """
-    state = json.loads(match.group(2))
-    models = sorted(_WIDGET_ID.sub("<model-id>", json.dumps(m, sort_keys=True))
-                    for m in state.get("state", {}).values())
-    rest = {k: v for k, v in state.items() if k != "state"}
-    return match.group(1) + json.dumps({"models": models, **rest}, sort_keys=True) \
-        + match.group(3)
-
-
-def normalise(page: str) -> str:
-    """Drop what legitimately differs between two builds: widget model ids, the build time."""
-    page = _WIDGET_STATE.sub(_widget_state, page)
-    return _BUILD_TIME.sub("<build-time>", _WIDGET_ID.sub("<model-id>", page))
 
 
 def _files(root: Path, suffixes: set[str]) -> dict[str, Path]:
@@ -101,5 +72,5 @@ def test_colophon_shows_commit_and_clean_tree(two_builds: tuple[Path, Path, Path
     assert commit in text
     assert "ren (svarer præcis til committet)" in text
     assert "syntetiske data" in text
-    assert _BUILD_TIME.search(text)
+    assert BUILD_TIME.search(text)
     assert "Sphinx" in text or "sphinx" in text

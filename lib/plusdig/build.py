@@ -48,6 +48,14 @@ STATE_FILE = "plusdig-deps.json"
 #: Bumped when the fingerprint recipe changes, so every notebook re-runs once.
 FINGERPRINT_VERSION = "1"
 
+#: Test hook: ``PLUSDIG_BUILD_PAUSE=<phase>:<file>`` makes the build create ``<file>`` and wait
+#: when it reaches ``<phase>`` (``execute``: a notebook's outputs are in the cache; ``read``:
+#: Sphinx reads the last document it reads; ``write``: Sphinx writes the last page), so a test
+#: can interrupt it at a known point. It is no setting of the book: no fingerprint includes it.
+PAUSE_ENV = "PLUSDIG_BUILD_PAUSE"
+#: ``PLUSDIG_*`` variables that are not settings of the book (kept out of the fingerprints).
+_NOT_SETTINGS = frozenset({"PLUSDIG_READ_LOG", PAUSE_ENV})
+
 #: Digests already computed during one :func:`prepare` (None outside it): several notebooks
 #: read the same files, and a file is hashed once per build.
 _DIGESTS: dict[str, str] | None = None
@@ -123,7 +131,7 @@ def environment_fingerprint(srcdir: str | Path | None = None) -> dict[str, str]:
     # when it names a file, by content: a file a notebook did not read last time counts too
     settings = {k: [v, file_digest(v) if v and Path(v).is_file() else None]
                 for k, v in sorted(os.environ.items())
-                if k.startswith("PLUSDIG_") and k != "PLUSDIG_READ_LOG"}
+                if k.startswith("PLUSDIG_") and k not in _NOT_SETTINGS}
     survey = os.environ.get("PLUSDIG_SURVEY")
     return {
         "settings": hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(),
@@ -142,6 +150,22 @@ def notebook_fingerprint(reads: Iterable[str], env_fp: dict[str, str]) -> str:
     for path in sorted(set(reads)):
         h.update(f"{path}\0{file_digest(path)}\n".encode())
     return h.hexdigest()
+
+
+def pause_point(phase: str) -> None:
+    """Stop here if ``$PLUSDIG_BUILD_PAUSE`` asks for ``phase`` (see :data:`PAUSE_ENV`).
+
+    Creates the named file and sleeps until the process is interrupted (a test sends SIGINT);
+    after 10 minutes without an interrupt it raises, so a forgotten hook cannot hang a build.
+    """
+    wanted, _, marker = os.environ.get(PAUSE_ENV, "").partition(":")
+    if wanted != phase or not marker:
+        return
+    Path(marker).write_text(f"{os.getpid()} {phase}\n", encoding="utf-8")
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    raise RuntimeError(f"plusdig.build: paused at {phase!r} for 10 minutes, never interrupted")
 
 
 # --------------------------------------------------------------------------- state
@@ -344,7 +368,8 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         say(f"plusdig.build: executing {len(stale)} notebook(s) with {workers} worker(s)")
         # the kernel inherits the worker's environment; pass through what the library reads
         pass_env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")}
-        pass_env.pop("PLUSDIG_READ_LOG", None)
+        for name in _NOT_SETTINGS:
+            pass_env.pop(name, None)
         def cwd(p: str) -> str | None:
             return None if in_temp else str(Path(p).parent)
 
@@ -367,6 +392,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
                 record = cache.cache_notebook_bundle(
                     CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
                     check_validity=False, overwrite=True)
+                pause_point("execute")
                 state[path] = {
                     "hashkey": record.hashkey,
                     "reads": reads,
@@ -489,6 +515,21 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
     return sorted(outdated)
 
 
+def _on_before_read(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    app.plusdig_reading = list(docnames)  # type: ignore[attr-defined]
+
+
+def _on_doctree_read(app: Sphinx, doctree: Any) -> None:
+    reading = getattr(app, "plusdig_reading", None)
+    if reading and app.env.docname == reading[-1]:
+        pause_point("read")
+
+
+def _on_page_context(app: Sphinx, pagename: str, *args: Any) -> None:
+    if app.env.found_docs and pagename == max(app.env.found_docs):
+        pause_point("write")
+
+
 def _purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     getattr(env, "plusdig_provenance_docs", set()).discard(docname)
 
@@ -508,6 +549,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
 
     app.connect("config-inited", _on_config_inited, priority=900)  # after the TOC's
     app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("env-before-read-docs", _on_before_read)
+    app.connect("doctree-read", _on_doctree_read)
+    app.connect("html-page-context", _on_page_context)
     app.connect("env-purge-doc", _purge_doc)
     app.connect("env-merge-info", _merge_info)
     app.add_directive("plusdig-provenance", provenance_directive())
