@@ -55,12 +55,31 @@ PROBE_CODE = probe_notebook(
     "formatted",
 )
 
+#: Reads the survey (``PLUSDIG_SURVEY`` or the synthetic data) through the real loader: a
+#: count and the source's name in the text, a figure of the rows per year (an image whose
+#: bytes follow the data).
+PROBE_SURVEY = probe_notebook(
+    "Surveyprobe",
+    "import matplotlib.pyplot as plt\nfrom myst_nb import glue\nfrom plusdig import survey\n\n"
+    "data = survey.load_survey()\ncounts = data.frame.groupby('year').size()\n"
+    "fig, ax = plt.subplots(figsize=(3, 2), dpi=40)\n"
+    "ax.bar([str(y) for y in counts.index], counts.to_numpy())\n"
+    "glue('rows', f'{len(data.frame)} besvarelser, {data.source.label}', display=False)\n"
+    "glue('rows_per_year', fig, display=False)\nplt.close(fig)",
+    "rows",
+)
+PROBE_SURVEY.cells.append(nbformat.v4.new_markdown_cell(
+    "```{glue:figure} rows_per_year\n:name: fig-surveyprobe\n\nBesvarelser pr. år.\n```"))
+_PROBES = {"book/probe/data": PROBE_DATA, "book/probe/code": PROBE_CODE,
+           "book/probe/survey": PROBE_SURVEY}
+
 
 def make_copy(dest: Path, chapters: list[str], *, git: bool = False) -> Path:
     """Copy what the book needs into ``dest`` with a reduced TOC listing ``chapters``.
 
-    ``chapters`` are docnames; ``book/probe/data`` and ``book/probe/code`` are the probe
-    notebooks above, anything else is copied from the repository.
+    ``chapters`` are docnames; ``book/probe/data``, ``book/probe/code`` and
+    ``book/probe/survey`` are the probe notebooks above, anything else is copied from the
+    repository.
     """
     dest.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "private", "*.egg-info", "generated")
@@ -80,7 +99,7 @@ def make_copy(dest: Path, chapters: list[str], *, git: bool = False) -> Path:
                                             encoding="utf-8")
     for docname in chapters:
         if docname.startswith("book/probe/"):
-            nb = {"book/probe/data": PROBE_DATA, "book/probe/code": PROBE_CODE}[docname]
+            nb = _PROBES[docname]
             target = dest / f"{docname}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target)

@@ -30,9 +30,11 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -45,8 +47,10 @@ if TYPE_CHECKING:
 
 #: Name of the dependency-state file kept inside the jupyter-cache folder.
 STATE_FILE = "plusdig-deps.json"
+#: Key of the run id in a jupyter-cache record's data (see :func:`prepare`).
+RUN_KEY = "plusdig_run"
 #: Bumped when the fingerprint recipe changes, so every notebook re-runs once.
-FINGERPRINT_VERSION = "1"
+FINGERPRINT_VERSION = "2"
 
 #: Test hook: ``PLUSDIG_BUILD_PAUSE=<phase>:<file>`` makes the build create ``<file>`` and wait
 #: when it reaches ``<phase>`` (``execute``: a notebook's outputs are in the cache; ``read``:
@@ -193,11 +197,21 @@ def load_state(cache_path: str | Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _write_json(path: Path, data: Any) -> None:
+    """Write ``path`` in one step (a temporary file renamed over it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _save_state(cache_path: Path, state: dict[str, Any]) -> None:
-    p = _state_path(cache_path)
-    tmp = p.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
-    tmp.replace(p)
+    _write_json(_state_path(cache_path), state)
 
 
 # --------------------------------------------------------------------------- execution
@@ -283,8 +297,8 @@ def is_current(cache: Any, nb_path: str, state: dict[str, Any],
     """Why the cached outputs of ``nb_path`` are stale (None if current), and its cache record.
 
     Current means: jupyter-cache holds a record for the notebook's code cells, and the
-    dependency state holds a fingerprint, made for that record, that still matches the files
-    the notebook read and the environment.
+    dependency state holds a fingerprint, committed for that very record (the run id stored
+    in both), that still matches the files the notebook read and the environment.
     """
     import nbformat
 
@@ -296,7 +310,8 @@ def is_current(cache: Any, nb_path: str, state: dict[str, Any],
     entry = state.get(nb_path)
     if record is None:
         return "not in the cache (new notebook or changed code)", None
-    if not isinstance(entry, dict) or entry.get("hashkey") != record.hashkey:
+    if not isinstance(entry, dict) or entry.get("hashkey") != record.hashkey \
+            or not entry.get("run") or entry.get("run") != _record_run(record):
         return "no dependency record", record
     if entry.get("fingerprint") == notebook_fingerprint(entry.get("reads", []), env_fp):
         return None, record
@@ -304,6 +319,19 @@ def is_current(cache: Any, nb_path: str, state: dict[str, Any],
     if changed:
         return "changed: " + ", ".join(Path(p).name for p in changed[:5]), record
     return "environment changed (requirements, packages or PLUSDIG_* settings)", record
+
+
+def _record_run(record: Any) -> str | None:
+    """The run id :func:`prepare` stored in a jupyter-cache record (None if it stored none)."""
+    data = record.data if isinstance(getattr(record, "data", None), dict) else {}
+    run = data.get(RUN_KEY)
+    return run if isinstance(run, str) else None
+
+
+def run_ids(cache_path: str | Path) -> dict[str, str | None]:
+    """Notebook path → the run id of its committed outputs (what a page was read from)."""
+    return {path: entry.get("run") if isinstance(entry, dict) else None
+            for path, entry in load_state(cache_path).items()}
 
 
 def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
@@ -317,6 +345,13 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
     left alone. A notebook that fails is not cached, so the book build re-runs it and reports
     the error the usual way. ``in_process=False`` uses a worker process even for a single
     notebook.
+
+    The state is safe against an interrupt at any point: a stale notebook's fingerprint is
+    removed from the state file (and its cache record from the cache) *before* anything runs,
+    and after a notebook ran its outputs are committed in two steps: the cache record (with a
+    new run id in its data), then its fingerprint with the same run id, by replacing the state
+    file in one rename. Until that rename the notebook has no fingerprint, so an interrupted
+    build leaves it stale, never "current" with outputs made from other data.
     """
     global _DIGESTS
     say = log or (lambda msg: None)
@@ -360,6 +395,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         stale.append(nb_path)
 
     if stale:
+        _save_state(cache_path, state)  # invalidated on disk before anything runs
         stale.sort(key=lambda p: -previous[p])
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -389,11 +425,13 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
                     say(f"plusdig.build: {path} failed; the book build will re-run it")
                     continue
                 nb = nbformat.reads(nb_json, as_version=4)
+                run = uuid.uuid4().hex
                 record = cache.cache_notebook_bundle(
-                    CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                    CacheBundleIn(nb, path, data={"execution_seconds": seconds, RUN_KEY: run}),
                     check_validity=False, overwrite=True)
                 pause_point("execute")
                 state[path] = {
+                    "run": run,
                     "hashkey": record.hashkey,
                     "reads": reads,
                     "digests": {p: file_digest(p) for p in reads},
@@ -404,12 +442,12 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
                     "executed_at": time.time(),
                     "seconds": round(seconds, 3),
                 }
+                _save_state(cache_path, state)  # the commit: this run's fingerprint
                 report.executed.append(path)
                 say(f"plusdig.build: executed {path} in {seconds:.1f} s")
         finally:
             if pool is not None:
                 pool.shutdown()
-        _save_state(cache_path, state)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -503,35 +541,62 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
     logger.info(f"plusdig.build: {len(report.fresh)} notebook(s) cached and current, "
                 f"{len(report.executed)} executed, {len(report.failed)} failed "
                 f"({report.seconds:.1f} s)")
-    # re-read every notebook whose cached outputs are newer than Sphinx's copy of the page
-    state = load_state(cfg.execution_cache_path)
-    for path, docname in docs.items():
-        entry = state.get(path)
-        read_at = env.all_docs.get(docname)
-        if isinstance(entry, dict) and read_at is not None \
-                and entry.get("executed_at", 0) * 1_000_000 > read_at:
-            outdated.add(docname)
+    # re-read every notebook page made from other outputs than the ones now committed (the
+    # run id a page was read from is kept in the environment: _on_doctree_read)
+    runs = run_ids(cfg.execution_cache_path)
+    app.plusdig_runs = {d: runs.get(p) for p, d in docs.items()}  # type: ignore[attr-defined]
+    read_from = getattr(env, "plusdig_nb_runs", {})
+    outdated.update(d for d, run in app.plusdig_runs.items()  # type: ignore[attr-defined]
+                    if d in env.all_docs and read_from.get(d) != run)
     outdated.update(docs[p] for p in report.failed if p in docs)
+    # documents an interrupted build was reading: their doctree files may be newer than the
+    # environment that was saved before (Sphinx saves it only after reading everything)
+    outdated.update(set(_json_list(Path(app.doctreedir) / READING_FILE)) & env.found_docs)
+    app.plusdig_removed = set(removed)  # type: ignore[attr-defined]
     return sorted(outdated)
+
+
+# --------------------------------------------------------------------------- reading
+#: In the doctree folder while Sphinx reads: the documents it is reading (see above).
+READING_FILE = "plusdig-reading.json"
+
+
+def _json_list(path: Path) -> list[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [d for d in data if isinstance(d, str)] if isinstance(data, list) else []
 
 
 def _on_before_read(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     app.plusdig_reading = list(docnames)  # type: ignore[attr-defined]
+    marker = Path(app.doctreedir) / READING_FILE
+    if docnames:
+        _write_json(marker, sorted(docnames))
+    else:
+        marker.unlink(missing_ok=True)
 
 
 def _on_doctree_read(app: Sphinx, doctree: Any) -> None:
+    env, runs = app.env, getattr(app, "plusdig_runs", {})
+    if env.docname in runs:
+        if not hasattr(env, "plusdig_nb_runs"):
+            env.plusdig_nb_runs = {}
+        env.plusdig_nb_runs[env.docname] = runs[env.docname]
     reading = getattr(app, "plusdig_reading", None)
-    if reading and app.env.docname == reading[-1]:
+    if reading and env.docname == reading[-1]:
         pause_point("read")
 
 
-def _on_page_context(app: Sphinx, pagename: str, *args: Any) -> None:
-    if app.env.found_docs and pagename == max(app.env.found_docs):
-        pause_point("write")
+def _on_env_saved(app: Sphinx, env: BuildEnvironment) -> None:
+    """``env-check-consistency`` comes right after Sphinx saved the environment."""
+    (Path(app.doctreedir) / READING_FILE).unlink(missing_ok=True)
 
 
 def _purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     getattr(env, "plusdig_provenance_docs", set()).discard(docname)
+    getattr(env, "plusdig_nb_runs", {}).pop(docname, None)
 
 
 def _merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str],
@@ -539,23 +604,157 @@ def _merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str],
     if not hasattr(env, "plusdig_provenance_docs"):
         env.plusdig_provenance_docs = set()
     env.plusdig_provenance_docs |= getattr(other, "plusdig_provenance_docs", set())
-    if getattr(other, "plusdig_provenance_key", None):
-        env.plusdig_provenance_key = other.plusdig_provenance_key
+    for name in ("plusdig_provenance_key", "plusdig_provenance_info"):
+        if getattr(other, name, None):
+            setattr(env, name, getattr(other, name))
+    if not hasattr(env, "plusdig_nb_runs"):
+        env.plusdig_nb_runs = {}
+    theirs = getattr(other, "plusdig_nb_runs", {})
+    env.plusdig_nb_runs.update({d: theirs[d] for d in docnames if d in theirs})
+
+
+# --------------------------------------------------------------------------- publishing
+#: Next to the site folder (``_build/html``): the site being written, and the one replaced.
+STAGING_DIR = ".html-staging"
+RETIRED_DIR = ".html-retired"
+#: In the site folder: the id of the environment it was written from.
+GENERATION_FILE = ".plusdig-generation"
+
+
+def _on_builder_inited(app: Sphinx) -> None:
+    """Remember the site folder and clear what an interrupted build left next to it."""
+    if app.builder.name != "html":
+        return
+    site = Path(app.outdir)
+    app.plusdig_site = site  # type: ignore[attr-defined]
+    for leftover in (site.parent / STAGING_DIR, site.parent / RETIRED_DIR):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _site_is_current(app: Sphinx, env: BuildEnvironment, site: Path) -> bool:
+    """True when the site was written from this environment and nothing needs writing."""
+    try:
+        generation = (site / GENERATION_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return False
+    return (not getattr(app, "plusdig_reading", None)
+            and not getattr(app, "plusdig_removed", None)
+            and generation == getattr(env, "plusdig_generation", None)
+            and not any(True for _ in app.builder.get_outdated_docs()))
+
+
+def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Write the whole site into a staging folder, unless the current site is this build's.
+
+    Called after reading: if anything was read or removed, or the site in ``_build/html``
+    was not written from this environment (an earlier build was interrupted or failed), the
+    builder's output folder becomes ``_build/.html-staging`` and every page is written there;
+    ``build-finished`` publishes it (:func:`_on_build_finished`). Only a build that changes
+    nothing leaves the site alone.
+    """
+    site = getattr(app, "plusdig_site", None)
+    if site is None or _site_is_current(app, env, site):
+        return []
+    staging = site.parent / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    app.outdir = app.builder.outdir = type(app.outdir)(staging)  # type: ignore[misc]
+    app.plusdig_staging = staging  # type: ignore[attr-defined]
+    env.plusdig_generation = uuid.uuid4().hex
+    return sorted(env.found_docs)
+
+
+def _on_page_context(app: Sphinx, pagename: str, *args: Any) -> None:
+    if app.env.found_docs and pagename == max(app.env.found_docs):
+        pause_point("write")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False if the
+    system or file system cannot."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def publish(staging: Path, site: Path) -> None:
+    """Make ``staging`` the site folder ``site`` and remove the folder it replaces.
+
+    The two folders are exchanged in one step where the system allows; otherwise the old
+    site is renamed away first (an interrupt between the two renames leaves no site, never a
+    mixed one). The replaced folder is removed afterwards.
+    """
+    if not site.exists():
+        os.replace(staging, site)
+        return
+    if _exchange(staging, site):
+        retired = staging
+    else:
+        retired = site.parent / RETIRED_DIR
+        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(site, retired)
+        os.replace(staging, site)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _build_failed(app: Sphinx, exception: BaseException | None) -> bool:
+    """An exception, or warnings in a ``-W --keep-going`` build (it exits with an error)."""
+    return exception is not None or bool(app.keep_going and getattr(app, "_warncount", 0))
+
+
+def _on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
+    """Publish the staging folder if the build succeeded; write ``_build/provenance.json``.
+
+    Runs after every other ``build-finished`` handler (they still write into the staging
+    folder: the PDF copy, the theme's CSS ...). A failed build publishes nothing: the site
+    stays as the last successful build left it, the unfinished one stays in the staging
+    folder (removed by the next build) for its error reports.
+    """
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    failed = _build_failed(app, exception)
+    staging = getattr(app, "plusdig_staging", None)
+    site = getattr(app, "plusdig_site", None)
+    if staging is not None and site is not None:
+        if failed:
+            logger.info(f"plusdig.build: bygningen fejlede; {site} er uændret "
+                        f"(det ufærdige site ligger i {staging})")
+            return
+        (staging / GENERATION_FILE).write_text(app.env.plusdig_generation + "\n",
+                                               encoding="utf-8")
+        publish(staging, site)
+        app.outdir = app.builder.outdir = type(app.outdir)(site)  # type: ignore[misc]
+        del app.plusdig_staging  # type: ignore[attr-defined]
+    info = getattr(app.env, "plusdig_provenance_info", None)
+    if info is not None and not failed:
+        _write_json(Path(site or app.outdir).parent / "provenance.json", info)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Sphinx entry point: cache invalidation, parallel execution, the provenance directive."""
+    """Sphinx entry point: cache invalidation, parallel execution, staged publishing of the
+    HTML site, the provenance directive."""
     from .provenance import provenance_directive
 
     app.connect("config-inited", _on_config_inited, priority=900)  # after the TOC's
+    app.connect("builder-inited", _on_builder_inited, priority=100)
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("env-before-read-docs", _on_before_read)
     app.connect("doctree-read", _on_doctree_read)
+    app.connect("env-updated", _on_env_updated, priority=900)
+    app.connect("env-check-consistency", _on_env_saved)
     app.connect("html-page-context", _on_page_context)
     app.connect("env-purge-doc", _purge_doc)
     app.connect("env-merge-info", _merge_info)
+    app.connect("build-finished", _on_build_finished, priority=1000)  # after the others
     app.add_directive("plusdig-provenance", provenance_directive())
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
 # --------------------------------------------------------------------------- CLI

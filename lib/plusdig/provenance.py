@@ -145,12 +145,12 @@ def colophon_markdown(info: dict[str, Any]) -> str:
 def provenance_directive() -> type:
     """The ``plusdig-provenance`` Sphinx directive (built lazily: Sphinx is heavy).
 
-    It renders :func:`colophon_markdown` for the current build, writes the same facts to
-    ``<build>/_build/provenance.json``, and marks its page to be re-read whenever the facts
-    (except the build date) change: a rebuild that changes nothing keeps the page and its date.
+    It renders :func:`colophon_markdown` for the current build, keeps the same facts in the
+    environment (:mod:`plusdig.build` writes them to ``<build>/_build/provenance.json`` when
+    the build has succeeded, so the file always describes the published site), and marks its
+    page to be re-read whenever the facts (except the build date) change: a rebuild that
+    changes nothing keeps the page and its date.
     """
-    import json
-
     from docutils import nodes
     from docutils.statemachine import StringList
     from sphinx.util.docutils import SphinxDirective
@@ -164,9 +164,7 @@ def provenance_directive() -> type:
                 self.env.plusdig_provenance_docs = set()
             self.env.plusdig_provenance_docs.add(self.env.docname)
             self.env.plusdig_provenance_key = provenance_key(info)
-            out = Path(self.env.app.outdir).parent / "provenance.json"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(info, indent=1, sort_keys=True), encoding="utf-8")
+            self.env.plusdig_provenance_info = info
             container = nodes.container(classes=["plusdig-provenance"])
             text = colophon_markdown(info).splitlines()
             self.state.nested_parse(StringList(text, source="plusdig-provenance"),
