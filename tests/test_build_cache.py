@@ -103,3 +103,69 @@ def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Pat
     again = plusdig_build.prepare(paths, cache_path, timeout=120, jobs=2)
     assert again.fresh == [str(paths[0])]
     assert again.executed == [] and list(again.failed) == [str(paths[1])]
+
+    # the fingerprint belongs to one cache record: the run id is in both; a record cached by
+    # anyone else for the same code (an interrupted build, myst-nb itself) is not current
+    record = cache.match_cache_notebook(nbformat.read(paths[0], as_version=4))
+    entry = plusdig_build.load_state(cache_path)[str(paths[0])]
+    assert entry["run"] == record.data[plusdig_build.RUN_KEY]
+    env_fp = plusdig_build.environment_fingerprint()
+    assert plusdig_build.is_current(cache, str(paths[0]), {str(paths[0]): entry}, env_fp)[0] \
+        is None
+    other = {str(paths[0]): {**entry, "run": "0" * 32}}
+    assert plusdig_build.is_current(cache, str(paths[0]), other, env_fp)[0] \
+        == "no dependency record"
+    no_run = {str(paths[0]): {k: v for k, v in entry.items() if k != "run"}}
+    assert plusdig_build.is_current(cache, str(paths[0]), no_run, env_fp)[0] \
+        == "no dependency record"
+
+
+def test_a_stale_notebook_loses_its_fingerprint_on_disk_before_it_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Invalidate first, commit last: while a stale notebook runs, the state file on disk
+    holds no fingerprint for it, so an interrupt leaves it stale."""
+    import nbformat
+    from plusdig import build as plusdig_build
+
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(probe_notebook("Nb", "x = 1", "x"), path)
+    cache_path = tmp_path / "cache"
+    plusdig_build.prepare([path], cache_path, timeout=120)
+    assert str(path) in plusdig_build.load_state(cache_path)
+
+    seen: list[dict[str, object]] = []
+    real_execute = plusdig_build._execute_one
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(plusdig_build.load_state(cache_path))
+        return real_execute(*args, **kwargs)
+
+    monkeypatch.setattr(plusdig_build, "_execute_one", spy)
+    monkeypatch.setenv("PLUSDIG_SOME_SETTING", "changed")  # every notebook is stale
+    report = plusdig_build.prepare([path], cache_path, timeout=120)
+    assert report.executed == [str(path)]
+    assert seen and str(path) not in seen[0]
+    assert str(path) in plusdig_build.load_state(cache_path)
+
+
+def test_publish_replaces_the_whole_site_and_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plusdig import build as plusdig_build
+
+    for exchange in (True, False):
+        root = tmp_path / f"exchange-{exchange}"
+        site, staging = root / "html", root / plusdig_build.STAGING_DIR
+        (site / "_images").mkdir(parents=True)
+        (site / "_images" / "real-data-figure.png").write_text("old", encoding="utf-8")
+        (site / "index.html").write_text("old", encoding="utf-8")
+        staging.mkdir()
+        (staging / "index.html").write_text("new", encoding="utf-8")
+        if exchange:
+            assert plusdig_build._exchange(staging, site)  # Linux: one step
+            plusdig_build._exchange(staging, site)  # and back
+        else:
+            monkeypatch.setattr(plusdig_build, "_exchange", lambda a, b: False)
+        plusdig_build.publish(staging, site)
+        assert [p.relative_to(site).as_posix() for p in site.rglob("*")] == ["index.html"]
+        assert (site / "index.html").read_text(encoding="utf-8") == "new"
+        assert [p.name for p in root.iterdir()] == ["html"]

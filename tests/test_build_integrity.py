@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from buildkit import build, build_command, build_env, make_copy, normalise, page_text
 from fixtures import survey_fixtures as sf
-from plusdig.build import PAUSE_ENV
+from plusdig.build import PAUSE_ENV, STAGING_DIR
 
 pytestmark = pytest.mark.build
 
@@ -174,3 +174,24 @@ def test_a_build_after_an_interrupted_one_equals_a_clean_build(
         log = build(world.copy, world.chain, strict=False, env=world.sources[then])
         assert "0 executed" in log
         assert_same_site(site(world.chain), world.references[then])
+
+
+def test_a_failed_build_publishes_nothing(world: World) -> None:
+    """A build that fails (``-W``: a reference to a missing label) leaves the last good site
+    in place, every file of it, and keeps its unfinished output out of ``_build/html``."""
+    before = site(world.chain)
+    index = world.copy / "book" / "index.md"
+    text = index.read_text(encoding="utf-8")
+    try:
+        index.write_text(text + "\nNy sætning: se {ref}`et-maerke-der-ikke-findes`.\n",
+                         encoding="utf-8")
+        proc = subprocess.run(build_command(world.copy, world.chain, strict=True),
+                              env={**build_env(world.copy), **world.sources["real"]},
+                              capture_output=True, text=True, timeout=600)
+    finally:
+        index.write_text(text, encoding="utf-8")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0, log[-3000:]
+    assert "et-maerke-der-ikke-findes" in log
+    assert site(world.chain) == before
+    assert (world.chain / "_build" / STAGING_DIR / "book" / "index.html").is_file()

@@ -12,11 +12,21 @@ environment (``requirements.txt`` and the installed distributions) and of the su
 by ``PLUSDIG_SURVEY``. Before Sphinx reads the sources:
 
 1. a notebook whose cache record is missing, whose fingerprint is missing, or whose fingerprint
-   changed is *stale*; its cache record is discarded;
+   changed is *stale*; its cache record and its fingerprint are discarded (on disk, before
+   anything runs);
 2. the stale notebooks are executed in parallel (one kernel per core) with their own read log,
    and the results are stored in Jupyter Book's cache, so Sphinx finds every notebook cached;
-3. Sphinx is told to re-read exactly the notebooks whose outputs changed (their ``.ipynb``
-   files did not change, so Sphinx would otherwise keep the old page).
+   each result is committed as cache record first, fingerprint second, tied by a run id kept in
+   both, so an interrupt at any point leaves the notebook stale, never current with outputs
+   from other data;
+3. Sphinx is told to re-read exactly the notebooks whose committed run differs from the run
+   their page was read from (their ``.ipynb`` files did not change, so Sphinx would otherwise
+   keep the old page), and the documents an interrupted build was reading.
+
+After reading, an HTML build that changed anything writes the *whole* site into a staging
+folder (``_build/.html-staging``) and, if it succeeded, swaps it for ``_build/html`` in one
+step: no page, figure or download of an earlier build survives that this build did not write,
+and a failed or interrupted build publishes nothing (see :func:`_on_env_updated`).
 
 Notebooks nothing changed for stay cached and do not run. The module is a Sphinx extension
 (listed in ``_config.yml`` under ``sphinx.extra_extensions``), so a plain ``jupyter-book build``
@@ -573,6 +583,9 @@ def _on_before_read(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> 
     app.plusdig_reading = list(docnames)  # type: ignore[attr-defined]
     marker = Path(app.doctreedir) / READING_FILE
     if docnames:
+        # the environment changes: no site written before (by any builder) is its site any
+        # more; an HTML build gives it a new generation when it writes the site (below)
+        env.plusdig_generation = None
         _write_json(marker, sorted(docnames))
     else:
         marker.unlink(missing_ok=True)
@@ -726,6 +739,11 @@ def _on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
         if failed:
             logger.info(f"plusdig.build: bygningen fejlede; {site} er uændret "
                         f"(det ufærdige site ligger i {staging})")
+            # Sphinx keeps its environment after warnings: the next build would not read the
+            # pages again and so would not repeat their warnings, and would publish them
+            from sphinx.application import ENV_PICKLE_FILENAME
+
+            (Path(app.doctreedir) / ENV_PICKLE_FILENAME).unlink(missing_ok=True)
             return
         (staging / GENERATION_FILE).write_text(app.env.plusdig_generation + "\n",
                                                encoding="utf-8")
