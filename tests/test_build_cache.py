@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from buildkit import build, executed, html, make_copy, page_text, probe_notebook
+
 from plusdig.build import tree_digest
 
 pytestmark = pytest.mark.build
@@ -82,6 +83,7 @@ def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Pat
     """plusdig.build.prepare without Sphinx: runs what is stale, caches it, skips failures."""
     import nbformat
     from jupyter_cache import get_cache
+
     from plusdig import build as plusdig_build
 
     good = probe_notebook("God", "x = 1", "x")
@@ -125,6 +127,7 @@ def test_a_stale_notebook_loses_its_fingerprint_on_disk_before_it_runs(
     """Invalidate first, commit last: while a stale notebook runs, the state file on disk
     holds no fingerprint for it, so an interrupt leaves it stale."""
     import nbformat
+
     from plusdig import build as plusdig_build
 
     path = tmp_path / "nb.ipynb"

@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 from buildkit import build, build_command, build_env, make_copy, normalise, page_text
 from fixtures import survey_fixtures as sf
+
 from plusdig.build import PAUSE_ENV, STAGING_DIR
 
 pytestmark = pytest.mark.build
