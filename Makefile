@@ -14,7 +14,7 @@ JBFLAGS := -n -W --keep-going
 help:
 	@echo "make book      build the HTML book (_build/html/index.html)"
 	@echo "make test      unit tests, data tests, nbval over book/"
-	@echo "make pdf       build the PDF (_build/latex/plusdig-evaluering.pdf)"
+	@echo "make pdf       build the tagged PDF (_build/pdf/plusdig-evaluering.pdf)"
 	@echo "make validate  load and validate every file in data/"
 	@echo "make clean     remove build output and caches"
 	@echo "make bench     benchmark builds and scale on a temporary copy (BENCHFLAGS=\"--runs 5\")"
@@ -63,15 +63,18 @@ book: venv validate vendor
 	touch _build/html/.plusdig-built
 	@echo "Bogen er bygget: åbn $(CURDIR)/_build/html/index.html"
 
-# Debian packages for the PDF and the browser tests, installed if missing (scripts/system-deps.sh).
+# Debian packages for the PDF (WeasyPrint's Pango, fonts) and the browser tests, installed if missing (scripts/system-deps.sh).
 system-deps:
 	bash scripts/system-deps.sh
 
+# The PDF (tagged PDF/UA-1): Sphinx's singlehtml build (same doctrees as the site, widgets as
+# their PNG fallback) printed by WeasyPrint with a print stylesheet (plusdig.pdf, docs/pdf.md).
 pdf: venv system-deps validate vendor
-	$(JB) build . $(JBFLAGS) --builder pdflatex
-	touch _build/latex/.plusdig-built
-	if [ -d _build/html ]; then cp _build/latex/plusdig-evaluering.pdf _build/html/; fi
-	@echo "PDF: $(CURDIR)/_build/latex/plusdig-evaluering.pdf"
+	$(JB) build . $(JBFLAGS) --builder singlehtml
+	$(PY) -m plusdig.pdf --html _build/singlehtml --out _build/pdf/plusdig-evaluering.pdf
+	touch _build/pdf/.plusdig-built
+	if [ -d _build/html ]; then cp _build/pdf/plusdig-evaluering.pdf _build/html/; fi
+	@echo "PDF: $(CURDIR)/_build/pdf/plusdig-evaluering.pdf"
 
 # Tests of the published book build it first if it is missing or stale (tests/conftest.py).
 test: venv system-deps vendor

@@ -5,7 +5,7 @@
 #
 #   the tools:   make, git, Python's venv (python3-venv), Node.js and npm (vendored front-end
 #                files), CA certificates (pip and npm over HTTPS)
-#   the PDF:     xelatex with Danish hyphenation and fonts, latexmk, xindy
+#   the PDF:     Pango and fonts for WeasyPrint (plusdig.pdf, docs/pdf.md)
 #   the tests:   pdftotext/pdftoppm (poppler-utils), Debian's Chromium (never a downloaded
 #                browser build), libatomic1 (Playwright's driver needs libatomic.so.1)
 #
@@ -16,8 +16,7 @@ PYTHON=${PYTHON:-python3}
 PACKAGES=(
   make git ca-certificates libatomic1
   chromium
-  texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended
-  texlive-lang-european tex-gyre fonts-freefont-otf fonts-dejavu latexmk xindy
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-freefont-otf fonts-dejavu
   poppler-utils
 )
 need=()

@@ -83,7 +83,7 @@ def built_pdf() -> Path:
     from plusdig.site import PDF_NAME
 
     root, may_build = _build_root()
-    outdir = root / "latex"
+    outdir = root / "pdf"
     if may_build and not _fresh(outdir):
         _make("pdf")
     pdf = outdir / PDF_NAME

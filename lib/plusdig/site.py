@@ -5,7 +5,7 @@ Registered in ``_config.yml`` (``sphinx.extra_extensions``). It does a few small
 - sets the edition date (``today`` and the MyST substitution ``udgave``) from the build:
   ``$SOURCE_DATE_EPOCH`` if set, else the date of the last git commit, else today; written
   the Danish way ("26. november 2026");
-- points the theme's download menu at the book's PDF (built by ``make pdf`` with xelatex)
+- points the theme's download menu at the book's PDF (built by ``make pdf``: plusdig.pdf)
   instead of the browser's print dialogue;
 - copies the PDF into the HTML output when it exists, so the site is complete offline;
 - for the PDF: a title page with the subtitle (MyST substitution ``undertitel``) and the
@@ -383,11 +383,11 @@ def _accessible_body(
 
 
 def _copy_pdf(app: Any, exception: Exception | None) -> None:
-    """Copy ``<build>/latex/<name>.pdf`` into the HTML output, if it has been built."""
+    """Copy ``<build>/pdf/<name>.pdf`` (``make pdf``) into the HTML output, if it exists."""
     if exception is not None or app.builder.format != "html":
         return
     name = pdf_name(app.config)
-    pdf = Path(app.outdir).parent / "latex" / name
+    pdf = Path(app.outdir).parent / "pdf" / name
     if pdf.is_file():
         shutil.copy2(pdf, Path(app.outdir) / name)
 

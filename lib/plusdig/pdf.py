@@ -1,0 +1,549 @@
+"""The book's PDF: one tagged PDF/UA-1 document, printed by WeasyPrint from a print HTML.
+
+``make pdf`` builds the book with Sphinx's ``singlehtml`` builder (the same doctrees as the
+site, so figure, table and chapter numbers are the site's; widgets give way to their static
+PNG fallback: ``nb_mime_priority_overrides`` in ``_config.yml``) and then runs
+``python -m plusdig.pdf``, which
+
+- takes the page's article (never the theme's CSS or chrome) and turns it into a print
+  document (:func:`print_document`): a title page (title, subtitle, edition, publisher from
+  ``_config.yml`` and the root page), a table of contents (parts, chapters, the numbered
+  chapters' sections; activities once), the parts of ``_toc.yml`` as part pages, captions
+  "Figur 4.2", cross-references with their page ("figur 4.2, s. 23"), the bibliography in
+  Danish author–year form, no text marked ``screen-only``, numbers kept with their unit
+  ("21,0 %"), and Danish hyphenation points of its own (:func:`hyphenate`);
+- prints it with the lean stylesheet ``print/book.css`` (CSS paged media: running heads,
+  page numbers, ``target-counter()``) as PDF/UA-1 (:func:`write_pdf`): a structure tree with
+  Danish ``/Lang``, headings, tables with header cells, figures with the site's alt text,
+  bookmarks, the title in the XMP metadata, running heads and page numbers as artifacts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import functools
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from bs4 import BeautifulSoup, NavigableString, Tag
+
+from .paths import REPO_ROOT
+
+__all__ = ["Book", "hyphenate", "load_book", "main", "print_document", "write_pdf",
+           "bibliography_entry", "HYPHENATION_EXCEPTIONS"]
+
+#: The print stylesheet (CSS paged media), next to this module.
+STYLESHEET = Path(__file__).with_name("print") / "book.css"
+#: Shortest word that gets hyphenation points, and the fewest letters kept on either side.
+MIN_WORD, MIN_LEFT, MIN_RIGHT = 7, 3, 3
+SOFT_HYPHEN = "\u00ad"
+NBSP = "\u00a0"
+#: Words whose hyphenation Pyphen's Danish patterns get wrong, hyphenated by hand ("-" marks
+#: the allowed breaks). A word that starts with one of these keys (case-insensitive) takes
+#: the key's breaks for the matching part and none inside it besides them.
+HYPHENATION_EXCEPTIONS: dict[str, str] = {
+    "målgruppe": "mål-grup-pe",
+    "konfidensinterval": "kon-fi-dens-in-ter-val",
+    "medarbejder": "med-ar-bej-der",
+    "tilbagemelding": "tilbage-mel-ding",
+    "procentpoint": "pro-cent-point",
+    "aktivitetskatalog": "ak-ti-vi-tets-ka-ta-log",
+}
+#: Elements whose text is never hyphenated (code, headings, table header cells, links to URLs).
+_NO_HYPHENS = {"code", "pre", "kbd", "samp", "h1", "h2", "h3", "h4", "h5", "h6", "th", "style",
+               "script", "title"}
+#: A number and the unit after it stay on one line ("21,0 %", "12 år").
+_NUMBER_UNIT = re.compile(r"(\d)[ \u202f](%|procent\b|pct\.|kr\.|år\b|timer\b|elever\b)")
+_WORD = re.compile(r"[^\W\d_]{%d,}" % MIN_WORD)
+_VOWELS = set("aeiouyæøåéAEIOUYÆØÅÉ")
+
+
+@dataclass(frozen=True)
+class Book:
+    """What the print document needs from the configuration."""
+
+    title: str
+    author: str
+    subtitle: str
+    parts: list[dict[str, Any]]
+    bibfiles: list[Path]
+
+
+def load_book(repo: Path = REPO_ROOT) -> Book:
+    """Read the title, publisher, subtitle and parts from ``_config.yml`` and ``_toc.yml``."""
+    config = yaml.safe_load((repo / "_config.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((repo / "_toc.yml").read_text(encoding="utf-8"))
+    subs = (config.get("parse") or {}).get("myst_substitutions") or {}
+    for key in ("title", "author"):
+        if not str(config.get(key) or "").strip():
+            raise ValueError(f"{repo / '_config.yml'}: '{key}' is missing; the PDF's title "
+                             "page and metadata need it")
+    parts = [{"caption": str(p.get("caption", "")), "numbered": bool(p.get("numbered"))}
+             for p in toc.get("parts", [])]
+    return Book(title=str(config["title"]), author=str(config["author"]),
+                subtitle=str(subs.get("undertitel", "")), parts=parts,
+                bibfiles=[repo / b for b in config.get("bibtex_bibfiles", [])])
+
+
+# ----------------------------------------------------------------------------- hyphenation
+@functools.cache
+def _pyphen() -> Any:
+    import pyphen
+
+    return pyphen.Pyphen(lang="da_DK")
+
+
+def _exception_breaks(word: str) -> list[int] | None:
+    """Breaks for a word that holds a stem of :data:`HYPHENATION_EXCEPTIONS` (the stem's own
+    breaks inside it, Pyphen's outside it), else ``None``."""
+    low = word.lower()
+    for stem, marked in HYPHENATION_EXCEPTIONS.items():
+        start = low.find(stem)
+        if start < 0:
+            continue
+        end = start + len(stem)
+        breaks = [b for b in _pattern_breaks(word) if b <= start or b >= end]
+        pos = start
+        for piece in marked.split("-")[:-1]:
+            pos += len(piece)
+            breaks.append(pos)
+        return breaks
+    return None
+
+
+def _pattern_breaks(word: str) -> list[int]:
+    """Pyphen's break positions, with fragments that hold no vowel joined to their left
+    neighbour ("Må-l-grup-pe" becomes "Mål-grup-pe")."""
+    if not word:
+        return []
+    positions = _pyphen().positions(word)
+    fragments, last = [], 0
+    for pos in [*positions, len(word)]:
+        fragments.append(word[last:pos])
+        last = pos
+    merged: list[str] = []
+    for frag in fragments:
+        if merged and not (set(frag) & _VOWELS):
+            merged[-1] += frag
+        else:
+            merged.append(frag)
+    if len(merged) > 1 and not (set(merged[0]) & _VOWELS):
+        merged[1] = merged[0] + merged[1]
+        merged.pop(0)
+    breaks, pos = [], 0
+    for frag in merged[:-1]:
+        pos += len(frag)
+        breaks.append(pos)
+    return breaks
+
+
+@functools.cache
+def hyphenate(word: str) -> str:
+    """``word`` with soft hyphens where a Danish line break may fall.
+
+    Pyphen's ``da_DK`` patterns, corrected: no break leaves fewer than three letters on
+    either side or a fragment without a vowel, and the words in
+    :data:`HYPHENATION_EXCEPTIONS` are broken only where the table says.
+    """
+    if len(word) < MIN_WORD:
+        return word
+    breaks = _exception_breaks(word)
+    if breaks is None:
+        breaks = _pattern_breaks(word)
+    breaks = sorted({b for b in breaks if MIN_LEFT <= b <= len(word) - MIN_RIGHT})
+    out, last = [], 0
+    for b in breaks:
+        out.append(word[last:b])
+        last = b
+    out.append(word[last:])
+    return SOFT_HYPHEN.join(out)
+
+
+def _prose_text(text: str) -> str:
+    text = _NUMBER_UNIT.sub(lambda m: m.group(1) + NBSP + m.group(2), text)
+    return _WORD.sub(lambda m: hyphenate(m.group(0)), text)
+
+
+def _treat_text(root: Tag) -> None:
+    """Hyphenation points and unbreakable number–unit pairs in every text node of ``root``."""
+    for node in list(root.find_all(string=True)):
+        if not isinstance(node, NavigableString) or type(node) is not NavigableString:
+            continue  # comments, doctype, CDATA
+        parents = {p.name for p in node.parents}
+        if parents & {"style", "script", "title"}:
+            continue
+        text = str(node)
+        if parents & _NO_HYPHENS:
+            new = _NUMBER_UNIT.sub(lambda m: m.group(1) + NBSP + m.group(2), text)
+        else:
+            new = _prose_text(text)
+        if new != text:
+            node.replace_with(NavigableString(new))
+
+
+# ----------------------------------------------------------------------------- bibliography
+def _names(persons: list[Any]) -> str:
+    names = []
+    for p in persons:
+        last = " ".join(p.prelast_names + p.last_names)
+        first = " ".join(p.first_names + p.middle_names)
+        if not first:  # a body ("{VIVE – …}") has no first names
+            names.append(_unbrace(last))
+            continue
+        initials = " ".join(f"{n[0]}." for n in first.split())
+        names.append(f"{_unbrace(last)}, {initials}")
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " og " + names[-1]
+
+
+def _unbrace(text: str) -> str:
+    return text.replace("{", "").replace("}", "").replace("--", "–")
+
+
+def bibliography_entry(entry: Any) -> list[tuple[str, str]]:
+    """One pybtex entry in Danish author–year form, as ``(style, text)`` runs.
+
+    ``style`` is ``""`` (plain), ``"em"`` (the title of a book, report or journal) or
+    ``"url"``. "Kania, J. og Kramer, M. (2011). Collective Impact. *Stanford Social
+    Innovation Review*, 9(1), 36–41."; no year gives "(u.å.)".
+    """
+    f = {k.lower(): _unbrace(str(v)) for k, v in entry.fields.items()}
+    author = _names(entry.persons.get("author", []))
+    year = f.get("year", "u.å.")
+    title = f.get("title", "").rstrip(".")
+    runs: list[tuple[str, str]] = [("", f"{author} ({year}). ")]
+    if entry.type == "article":
+        runs.append(("", f"{title}. "))
+        journal = f.get("journal", "")
+        vol = f.get("volume", "") + (f"({f['number']})" if "number" in f else "")
+        runs.append(("em", journal))
+        rest = ", ".join(x for x in (vol, f.get("pages", "")) if x)
+        runs.append(("", f", {rest}." if rest else "."))
+    else:
+        runs.append(("em", title))
+        runs.append(("", "."))
+        publisher = f.get("institution") or f.get("publisher") or ""
+        if publisher:
+            runs.append(("", f" {publisher}."))
+    if f.get("note"):
+        runs.append(("", f" {f['note'].rstrip('.')}."))
+    if f.get("url"):
+        runs.append(("", " Tilgængelig på "))
+        runs.append(("url", f["url"]))
+        runs.append(("", "."))
+    return runs
+
+
+def _load_bib(paths: list[Path]) -> list[Any]:
+    from pybtex.database import parse_file
+
+    entries = []
+    for path in paths:
+        try:
+            entries.extend(parse_file(str(path), bib_format="bibtex").entries.values())
+        except Exception as exc:  # pybtex raises several kinds
+            raise ValueError(f"{path}: the bibliography cannot be read: {exc}") from exc
+    return entries
+
+
+def _danish_bibliography(soup: BeautifulSoup, article: Tag, bibfiles: list[Path]) -> None:
+    """Replace the bibliography's English entries and labels by Danish author–year ones.
+
+    An entry on the page is matched to its BibTeX record by its title (the page's entries
+    carry no key); an entry no record matches is an error, not a silent omission.
+    """
+    entries = _load_bib(bibfiles)
+    renamed = {}
+    for cite in article.select("div.citation[id]"):
+        renamed[cite["id"]] = cite["id"] = f"litteratur-{cite['id']}"
+    for link in article.select(".bibtex-citation a[href]"):
+        frag = link["href"].rsplit("#", 1)[-1]
+        if frag not in renamed:
+            raise ValueError(f"citation {link.get_text()!r} points at #{frag}, which is no "
+                             "entry of the bibliography")
+        link["href"] = f"#{renamed[frag]}"
+    for cite in article.select("div.citation"):
+        text = " ".join(cite.get_text(" ", strip=True).split()).lower()
+        match = [e for e in entries
+                 if _unbrace(str(e.fields.get("title", ""))).lower().rstrip(".") in text]
+        # "Collective Impact" is in "Guide to Evaluating Collective Impact": the longest wins
+        longest = max((len(str(e.fields.get("title", ""))) for e in match), default=0)
+        match = [e for e in match if len(str(e.fields.get("title", ""))) == longest]
+        if len(match) != 1:
+            raise ValueError(f"bibliography entry {text[:80]!r}: {len(match)} matching records "
+                             f"in {', '.join(map(str, bibfiles))}; expected exactly one")
+        para = soup.new_tag("p")
+        for style, run in bibliography_entry(match[0]):
+            if style == "em":
+                em = soup.new_tag("em")
+                em.string = run
+                para.append(em)
+            elif style == "url":
+                a = soup.new_tag("a", href=run)
+                a.string = run
+                para.append(a)
+            else:
+                para.append(run)
+        cite.clear()
+        cite.append(para)
+    for link in article.select(".bibtex-citation a"):
+        link.attrs.pop("title", None)
+        for s in link.find_all(string=True):
+            s.replace_with(str(s).replace(" and ", " og ").replace("et al.", "m.fl."))
+
+
+# ----------------------------------------------------------------------------- document
+def _heading_text(h: Tag) -> str:
+    h = copy.copy(h)
+    for extra in h.select(".headerlink"):
+        extra.decompose()
+    return " ".join(h.get_text(" ", strip=True).split())
+
+
+def _section_number(h: Tag) -> str:
+    num = h.select_one(".section-number")
+    return num.get_text(strip=True) if num else ""
+
+
+def _toc(soup: BeautifulSoup, parts: list[tuple[dict[str, Any], Tag, str]]) -> Tag:
+    nav = soup.new_tag("nav", attrs={"class": "toc", "id": "indhold"})
+    head = soup.new_tag("h2")
+    head.string = "Indhold"
+    nav.append(head)
+    top = soup.new_tag("ul", attrs={"class": "toc-parts"})
+    for part, wrapper, part_id in parts:
+        li = soup.new_tag("li", attrs={"class": "toc-part"})
+        li.append(_toc_link(soup, part_id, "", part["caption"]))
+        chapters = soup.new_tag("ul")
+        for section in wrapper.find_all("section", recursive=False):
+            h = section.find("h2")
+            if h is None:
+                continue
+            cli = soup.new_tag("li", attrs={"class": "toc-chapter"})
+            cli.append(_toc_link(soup, section["id"], _section_number(h),
+                                 _heading_text(h).removeprefix(_section_number(h)).strip()))
+            if part["numbered"]:
+                subs = soup.new_tag("ul")
+                for sub in section.find_all("section", recursive=False):
+                    sh = sub.find("h3")
+                    if sh is None:
+                        continue
+                    sli = soup.new_tag("li", attrs={"class": "toc-section"})
+                    sli.append(_toc_link(soup, sub["id"], _section_number(sh),
+                                         _heading_text(sh).removeprefix(
+                                             _section_number(sh)).strip()))
+                    subs.append(sli)
+                if subs.contents:
+                    cli.append(subs)
+            chapters.append(cli)
+        li.append(chapters)
+        top.append(li)
+    nav.append(top)
+    return nav
+
+
+def _toc_link(soup: BeautifulSoup, target: str, number: str, title: str) -> Tag:
+    a = soup.new_tag("a", href=f"#{target}", attrs={"class": "toc-link"})
+    if number:
+        num = soup.new_tag("span", attrs={"class": "toc-num"})
+        num.string = number
+        a.append(num)
+        a.append(" ")
+    a.append(title)
+    return a
+
+
+def _clean(article: Tag) -> None:
+    """Drop what belongs to the screen: permalinks, scripts, ``screen-only`` blocks."""
+    for sel in ("a.headerlink", "script", ".screen-only", ".toggle-hidden button",
+                "button", "noscript"):
+        for el in article.select(sel):
+            el.decompose()
+    for span in article.select("span[id^='document-']"):
+        span.unwrap() if span.contents else span.decompose()
+
+
+def _links(article: Tag) -> None:
+    """Internal links point into the one document; cross-references say their page."""
+    ids = {el["id"] for el in article.find_all(id=True)}
+    for a in article.find_all("a", href=True):
+        href = a["href"]
+        if "#" in href and not href.startswith(("http:", "https:", "mailto:")):
+            frag = href.split("#", 1)[1]
+            if frag in ids:
+                a["href"] = f"#{frag}"
+                classes = a.get("class", [])
+                if a.select_one(".std-numref, .std-ref") and "toc-link" not in classes:
+                    a["class"] = [*classes, "xref-page"]
+            else:
+                # a link to a page of the site that the print document does not hold
+                a.unwrap()
+
+
+def _captions(article: Tag) -> None:
+    """Caption numbers as the site numbers them, written "Figur 4.2"."""
+    for num in article.select(".caption-number"):
+        text = num.get_text()
+        if text[:1].islower():
+            num.string = text[0].upper() + text[1:]
+    for ref in article.select(".std-numref"):
+        # "figur 4.2" in running text stays lower case; nothing to do
+        pass
+
+
+def _unique_ids(article: Tag) -> None:
+    """Sphinx numbers generated ids per page (``id1``, ``id2``): in one document they repeat.
+
+    The first keeps its id (a link to it goes there, as in a browser); later ones get a
+    suffix ("-2", "-3").
+    """
+    seen: dict[str, int] = {}
+    for el in article.find_all(id=True):
+        base = el["id"]
+        if base in seen:
+            seen[base] += 1
+            el["id"] = f"{base}-{seen[base]}"
+        else:
+            seen[base] = 1
+
+
+def _styles(soup: BeautifulSoup) -> list[str]:
+    """The pandas ``Styler`` rules of the page's tables (cell alignment), moved to the head."""
+    rules = []
+    for style in soup.select("article style"):
+        rules.append(style.get_text())
+        style.decompose()
+    return rules
+
+
+def print_document(single_html: Path, book: Book) -> str:
+    """The print HTML built from the ``singlehtml`` root page ``single_html``."""
+    soup = BeautifulSoup(single_html.read_text(encoding="utf-8"), "html.parser")
+    article = soup.select_one("main article")
+    if article is None:
+        raise ValueError(f"{single_html}: no <main><article>; is it a singlehtml page?")
+    root = article.find("section")
+    if root is None or root.find("h1") is None:
+        raise ValueError(f"{single_html}: the root page has no <section> with an <h1>")
+    table_css = _styles(soup)
+    _clean(article)
+    _danish_bibliography(soup, article, book.bibfiles)
+    _unique_ids(article)
+    _captions(article)
+
+    wrappers = root.find_all("div", class_="toctree-wrapper", recursive=False)
+    if len(wrappers) != len(book.parts):
+        raise ValueError(f"{single_html}: {len(wrappers)} toctrees on the root page, but "
+                         f"_toc.yml has {len(book.parts)} parts")
+    h1 = root.find("h1")
+    paras = [p for p in root.find_all("p", recursive=False)]
+    edition = next((p.get_text(" ", strip=True) for p in paras
+                    if p.get_text(strip=True).startswith("Udgave")), "")
+    front = [s for s in root.find_all("section", recursive=False)]
+
+    out = BeautifulSoup("<!DOCTYPE html><html lang='da'><head><meta charset='utf-8'>"
+                        "</head><body></body></html>", "html.parser")
+    head, body = out.head, out.body
+    title = out.new_tag("title")
+    title.string = book.title
+    head.append(title)
+    for name, content in (("author", book.author), ("description", book.subtitle),
+                          ("generator", "plusdig.pdf (WeasyPrint)")):
+        if content:
+            head.append(out.new_tag("meta", attrs={"name": name, "content": content}))
+    css = out.new_tag("style")
+    css.string = "\n".join(table_css)
+    head.append(css)
+
+    page = out.new_tag("section", attrs={"class": "title-page"})
+    t = out.new_tag("h1", attrs={"class": "book-title"})
+    t.string = book.title
+    page.append(t)
+    for cls, text in (("subtitle", book.subtitle), ("edition", edition),
+                      ("publisher", book.author)):
+        if text:
+            p = out.new_tag("p", attrs={"class": cls})
+            p.string = text
+            page.append(p)
+    body.append(page)
+
+    parts = []
+    for i, (part, wrapper) in enumerate(zip(book.parts, wrappers, strict=True), start=1):
+        parts.append((part, wrapper, f"del-{i}"))
+    body.append(_toc(out, parts))
+    for section in front:
+        section["class"] = [*section.get("class", []), "front-matter"]
+        body.append(section.extract())
+    for part, wrapper, part_id in parts:
+        sec = out.new_tag("section", attrs={"class": "part", "id": part_id})
+        ph = out.new_tag("h1", attrs={"class": "part-title"})
+        ph.string = part["caption"]
+        sec.append(ph)
+        for child in list(wrapper.children):
+            if isinstance(child, Tag) and child.name == "section":
+                child["class"] = [*child.get("class", []), "chapter"]
+            sec.append(child.extract())
+        body.append(sec)
+    del h1
+    _links(body)
+    _treat_text(body)
+    for img in body.find_all("img"):
+        img.attrs.pop("width", None)
+        img.attrs.pop("height", None)
+    return str(out)
+
+
+def write_pdf(html: str, base_url: Path, out: Path, book: Book) -> Path:
+    """Print ``html`` to ``out`` as PDF/UA-1 with the print stylesheet."""
+    import weasyprint
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = weasyprint.HTML(string=html, base_url=str(base_url))
+    css = weasyprint.CSS(filename=str(STYLESHEET))
+    rendered = doc.render(stylesheets=[css], pdf_variant="pdf/ua-1")
+    rendered.metadata.title = book.title
+    rendered.metadata.authors = [book.author]
+    rendered.metadata.lang = "da"
+    rendered.write_pdf(str(out), pdf_variant="pdf/ua-1", pdf_identifier=None,
+                       uncompressed_pdf=False, custom_metadata=False)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m plusdig.pdf --html _build/singlehtml --out _build/pdf/NAME.pdf``."""
+    ap = argparse.ArgumentParser(prog="python -m plusdig.pdf", description=__doc__.split("\n")[0])
+    ap.add_argument("--html", type=Path, default=REPO_ROOT / "_build" / "singlehtml",
+                    help="the singlehtml build (its root page is read)")
+    ap.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    ap.add_argument("--keep-html", action="store_true",
+                    help="also write the print HTML next to the PDF (for inspection)")
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    book = load_book()
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    root = args.html / f"{str(toc['root']).removesuffix('.md')}.html"
+    if not root.is_file():
+        print(f"plusdig.pdf: {root} is missing; build it first (make pdf)", file=sys.stderr)
+        return 1
+    try:
+        html = print_document(root, book)
+    except ValueError as exc:
+        print(f"plusdig.pdf: {exc}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.keep_html:
+        args.out.with_suffix(".html").write_text(html, encoding="utf-8")
+    write_pdf(html, args.html, args.out, book)
+    print(f"plusdig.pdf: {args.out} ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
