@@ -43,6 +43,8 @@ STYLESHEET = Path(__file__).with_name("print") / "book.css"
 #: Shortest word that gets hyphenation points, and the fewest letters kept on either side.
 MIN_WORD, MIN_LEFT, MIN_RIGHT = 7, 3, 3
 SOFT_HYPHEN = "\u00ad"
+#: A table with at most this many rows is never split across pages (nor from its caption).
+KEEP_TABLE_ROWS = 16
 NBSP = "\u00a0"
 #: Words whose hyphenation Pyphen's Danish patterns get wrong, hyphenated by hand ("-" marks
 #: the allowed breaks). A word that starts with one of these keys (case-insensitive) takes
@@ -61,6 +63,7 @@ _NO_HYPHENS = {"code", "pre", "kbd", "samp", "h1", "h2", "h3", "h4", "h5", "h6",
 #: A number and the unit after it stay on one line ("21,0 %", "12 år").
 _NUMBER_UNIT = re.compile(r"(\d)[ \u202f](%|procent\b|pct\.|kr\.|år\b|timer\b|elever\b)")
 _WORD = re.compile(r"[^\W\d_]{%d,}" % MIN_WORD)
+_BDC = re.compile(rb"/(\w+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 _VOWELS = set("aeiouyæøåéAEIOUYÆØÅÉ")
 
 
@@ -482,7 +485,8 @@ def print_document(single_html: Path, book: Book) -> str:
         section["class"] = [*section.get("class", []), "front-matter"]
         body.append(section.extract())
     for part, wrapper, part_id in parts:
-        sec = out.new_tag("section", attrs={"class": "part", "id": part_id})
+        kind = "numbered" if part["numbered"] else "unnumbered"
+        sec = out.new_tag("section", attrs={"class": f"part {kind}", "id": part_id})
         ph = out.new_tag("h1", attrs={"class": "part-title"})
         ph.string = part["caption"]
         sec.append(ph)
@@ -494,6 +498,9 @@ def print_document(single_html: Path, book: Book) -> str:
     del h1
     _links(body)
     _treat_text(body)
+    for table in body.find_all("table"):
+        if len(table.find_all("tr")) <= KEEP_TABLE_ROWS:
+            table["class"] = [*table.get("class", []), "keep-together"]
     for img in body.find_all("img"):
         img.attrs.pop("width", None)
         img.attrs.pop("height", None)
@@ -513,7 +520,74 @@ def write_pdf(html: str, base_url: Path, out: Path, book: Book) -> Path:
     rendered.metadata.lang = "da"
     rendered.write_pdf(str(out), pdf_variant="pdf/ua-1", pdf_identifier=None,
                        uncompressed_pdf=False, custom_metadata=False)
+    mark_artifacts(out)
     return out
+
+
+def _reachable(root: Any) -> set[tuple[int, int]]:
+    """The structure elements reachable from the structure tree's root (by object id)."""
+    import pikepdf
+
+    seen: set[tuple[int, int]] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        if node.is_indirect:
+            if node.objgen in seen:
+                continue
+            seen.add(node.objgen)
+        kids = node.get("/K")
+        if isinstance(kids, pikepdf.Array):
+            todo.extend(kids)
+        elif kids is not None:
+            todo.append(kids)
+    return seen
+
+
+def mark_artifacts(path: Path) -> int:
+    """Mark running heads and page numbers as pagination artifacts; return how many.
+
+    WeasyPrint tags the page-margin boxes' text as ``Span`` content whose structure elements
+    it keeps out of the tree (PDF 1.7 has no artifact elements), so that content is neither
+    tagged nor an artifact. Each such marked-content sequence becomes
+    ``/Artifact <</Type /Pagination>>``, and its parent-tree entry is cleared.
+    """
+    import pikepdf
+
+    count = 0
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        tree = pdf.Root.StructTreeRoot
+        reachable = _reachable(tree)
+        nums = tree.ParentTree.Nums
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        for page in pdf.pages:
+            key = page.obj.get("/StructParents")
+            if key is None or int(key) not in parents:
+                continue
+            mcids = parents[int(key)]
+            orphans = {i for i, el in enumerate(mcids)
+                       if isinstance(el, pikepdf.Dictionary) and el.objgen not in reachable}
+            if not orphans:
+                continue
+            def swap(m: re.Match[bytes]) -> bytes:
+                nonlocal count
+                if int(m.group(2)) not in orphans:
+                    return m.group(0)
+                count += 1
+                return b"/Artifact\n<</Type /Pagination>>\nBDC"
+
+            # WeasyPrint writes "/Span\n<</MCID 7>>\nBDC"; a regular expression over the
+            # bytes is ten times faster than parsing and unparsing the content stream
+            contents = page.obj.Contents
+            streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+            data = _BDC.sub(swap, b"\n".join(s.read_bytes() for s in streams))
+            page.obj.Contents = pdf.make_stream(data)
+            for i in orphans:
+                mcids[i] = None
+        pdf.save(path)
+    return count
 
 
 def main(argv: list[str] | None = None) -> int:
