@@ -18,7 +18,6 @@ from typing import Any
 
 import pikepdf
 import pytest
-
 from plusdig import pdf as plusdig_pdf
 
 #: Text that means an output was printed as its Python repr instead of being rendered.
@@ -221,7 +220,7 @@ def test_structure_tree_is_a_document(elements: list) -> None:
 def test_heading_levels_never_jump(elements: list) -> None:
     levels = [int(_role(el)[1]) for el, _ in elements if re.fullmatch(r"H[1-6]", _role(el))]
     assert levels[0] == 1
-    jumps = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    jumps = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
     assert jumps == []
 
 
@@ -297,7 +296,7 @@ def test_fonts_are_embedded_with_unicode_maps(doc: pikepdf.Pdf) -> None:
     seen, problems = set(), []
     for page in doc.pages:
         fonts = page.Resources.get("/Font", {})
-        for name, font in fonts.items():
+        for font in fonts.values():
             if font.objgen in seen:
                 continue
             seen.add(font.objgen)
@@ -502,7 +501,8 @@ def test_sample_pages_render(built_pdf: Path, pages_text: list[str],
         "indhold": first(lambda t: t.lstrip().startswith("Indhold")),
         "kapitel-figur-tabel": first(lambda t: re.search(r"^Figur \d", t, re.M)
                                      and re.search(r"\d+,\d %", t)),
-        "aktivitet": first(lambda t: re.search(r"^Aktivitet 1: ", t, re.M)),
+        "aktivitet": first(lambda t: re.search(r"^Aktivitet 1: ", t, re.M)
+                           and "Beskrivelse" in t),
         "litteratur": first(lambda t: t.lstrip().startswith("Litteratur")),
     }
     out = built_pdf.parent / "renders"

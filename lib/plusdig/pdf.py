@@ -62,7 +62,7 @@ _NO_HYPHENS = {"code", "pre", "kbd", "samp", "h1", "h2", "h3", "h4", "h5", "h6",
                "script", "title"}
 #: A number and the unit after it stay on one line ("21,0 %", "12 år").
 _NUMBER_UNIT = re.compile(r"(\d)[ \u202f](%|procent\b|pct\.|kr\.|år\b|timer\b|elever\b)")
-_WORD = re.compile(r"[^\W\d_]{%d,}" % MIN_WORD)
+_WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD},}}")
 _BDC = re.compile(rb"/(\w+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 _VOWELS = set("aeiouyæøåéAEIOUYÆØÅÉ")
 
@@ -315,7 +315,20 @@ def _section_number(h: Tag) -> str:
     return num.get_text(strip=True) if num else ""
 
 
+def _toc_entry(soup: BeautifulSoup, section: Tag, level: str, cls: str) -> Tag | None:
+    """A TOC item for ``section`` (its ``level`` heading: number, title, page)."""
+    h = section.find(level)
+    if h is None or not section.get("id"):
+        return None
+    number = _section_number(h)
+    li = soup.new_tag("li", attrs={"class": cls})
+    li.append(_toc_link(soup, section["id"], number,
+                        _heading_text(h).removeprefix(number).strip()))
+    return li
+
+
 def _toc(soup: BeautifulSoup, parts: list[tuple[dict[str, Any], Tag, str]]) -> Tag:
+    """The table of contents: parts, chapters, and the numbered parts' sections."""
     nav = soup.new_tag("nav", attrs={"class": "toc", "id": "indhold"})
     head = soup.new_tag("h2")
     head.string = "Indhold"
@@ -326,25 +339,16 @@ def _toc(soup: BeautifulSoup, parts: list[tuple[dict[str, Any], Tag, str]]) -> T
         li.append(_toc_link(soup, part_id, "", part["caption"]))
         chapters = soup.new_tag("ul")
         for section in wrapper.find_all("section", recursive=False):
-            h = section.find("h2")
-            if h is None:
+            cli = _toc_entry(soup, section, "h2", "toc-chapter")
+            if cli is None:
                 continue
-            cli = soup.new_tag("li", attrs={"class": "toc-chapter"})
-            cli.append(_toc_link(soup, section["id"], _section_number(h),
-                                 _heading_text(h).removeprefix(_section_number(h)).strip()))
-            if part["numbered"]:
-                subs = soup.new_tag("ul")
-                for sub in section.find_all("section", recursive=False):
-                    sh = sub.find("h3")
-                    if sh is None:
-                        continue
-                    sli = soup.new_tag("li", attrs={"class": "toc-section"})
-                    sli.append(_toc_link(soup, sub["id"], _section_number(sh),
-                                         _heading_text(sh).removeprefix(
-                                             _section_number(sh)).strip()))
+            subs = soup.new_tag("ul")
+            for sub in section.find_all("section", recursive=False) if part["numbered"] else []:
+                sli = _toc_entry(soup, sub, "h3", "toc-section")
+                if sli is not None:
                     subs.append(sli)
-                if subs.contents:
-                    cli.append(subs)
+            if subs.contents:
+                cli.append(subs)
             chapters.append(cli)
         li.append(chapters)
         top.append(li)
@@ -396,9 +400,6 @@ def _captions(article: Tag) -> None:
         text = num.get_text()
         if text[:1].islower():
             num.string = text[0].upper() + text[1:]
-    for ref in article.select(".std-numref"):
-        # "figur 4.2" in running text stays lower case; nothing to do
-        pass
 
 
 def _unique_ids(article: Tag) -> None:
@@ -571,7 +572,7 @@ def mark_artifacts(path: Path) -> int:
                        if isinstance(el, pikepdf.Dictionary) and el.objgen not in reachable}
             if not orphans:
                 continue
-            def swap(m: re.Match[bytes]) -> bytes:
+            def swap(m: re.Match[bytes], orphans: set[int] = orphans) -> bytes:
                 nonlocal count
                 if int(m.group(2)) not in orphans:
                     return m.group(0)
