@@ -292,6 +292,19 @@ def test_running_heads_and_page_numbers_are_artifacts(doc: pikepdf.Pdf) -> None:
     assert "/Artifact" in kinds
 
 
+def test_links_are_described_by_their_text(doc: pikepdf.Pdf) -> None:
+    """A link's /Contents (what a screen reader says) is its text, not the target's id."""
+    links = [a for page in doc.pages for a in page.obj.get("/Annots", [])
+             if a.get("/Subtype") == "/Link"]
+    assert links
+    assert all(str(a.get("/Contents", "")).strip() for a in links)
+    internal = [a for a in links if "/Dest" in a]
+    assert internal
+    by_id = [str(a.Dest) for a in internal if str(a.Contents) == str(a.Dest)]
+    assert by_id == []
+    assert any(re.fullmatch(r"figur \d+\.\d+", str(a.Contents), re.I) for a in internal)
+
+
 def test_fonts_are_embedded_with_unicode_maps(doc: pikepdf.Pdf) -> None:
     seen, problems = set(), []
     for page in doc.pages:

@@ -27,6 +27,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from .paths import REPO_ROOT
 
 __all__ = ["Book", "hyphenate", "load_book", "main", "print_document", "write_pdf",
-           "bibliography_entry", "HYPHENATION_EXCEPTIONS"]
+           "bibliography_entry", "finish_pdf", "link_texts", "HYPHENATION_EXCEPTIONS"]
 
 #: The print stylesheet (CSS paged media), next to this module.
 STYLESHEET = Path(__file__).with_name("print") / "book.css"
@@ -508,6 +509,19 @@ def print_document(single_html: Path, book: Book) -> str:
     return str(out)
 
 
+_INTERNAL_LINK = re.compile(r'<a [^>]*href="#([^"]+)"[^>]*>(.*?)</a>', re.S)
+
+
+def link_texts(html: str) -> dict[str, str]:
+    """Each internal link target of ``html`` and the text of the first link to it."""
+    texts: dict[str, str] = {}
+    for target, inner in _INTERNAL_LINK.findall(html):
+        text = " ".join(re.sub(r"<[^>]+>", "", inner).replace(SOFT_HYPHEN, "").split())
+        if text:
+            texts.setdefault(unescape(target), unescape(text))
+    return texts
+
+
 def write_pdf(html: str, base_url: Path, out: Path, book: Book) -> Path:
     """Print ``html`` to ``out`` as PDF/UA-1 with the print stylesheet."""
     import weasyprint
@@ -521,7 +535,7 @@ def write_pdf(html: str, base_url: Path, out: Path, book: Book) -> Path:
     rendered.metadata.lang = "da"
     rendered.write_pdf(str(out), pdf_variant="pdf/ua-1", pdf_identifier=None,
                        uncompressed_pdf=False, custom_metadata=False)
-    mark_artifacts(out)
+    finish_pdf(out, link_texts(html))
     return out
 
 
@@ -547,13 +561,16 @@ def _reachable(root: Any) -> set[tuple[int, int]]:
     return seen
 
 
-def mark_artifacts(path: Path) -> int:
-    """Mark running heads and page numbers as pagination artifacts; return how many.
+def finish_pdf(path: Path, links: dict[str, str] | None = None) -> int:
+    """Two repairs of WeasyPrint's PDF/UA output, in place; return the artifacts marked.
 
-    WeasyPrint tags the page-margin boxes' text as ``Span`` content whose structure elements
-    it keeps out of the tree (PDF 1.7 has no artifact elements), so that content is neither
-    tagged nor an artifact. Each such marked-content sequence becomes
-    ``/Artifact <</Type /Pagination>>``, and its parent-tree entry is cleared.
+    - Running heads and page numbers become pagination artifacts. WeasyPrint tags the
+      page-margin boxes' text as ``Span`` content whose structure elements it keeps out of
+      the tree (PDF 1.7 has no artifact elements), so that content is neither tagged nor an
+      artifact. Each such marked-content sequence becomes ``/Artifact <</Type /Pagination>>``,
+      and its parent-tree entry is cleared.
+    - An internal link's description (``/Contents``, read aloud by screen readers) is the
+      link's text ("figur 4.2, s. 23") instead of the target's id ("fig-maalgrupper-alder").
     """
     import pikepdf
 
@@ -572,6 +589,7 @@ def mark_artifacts(path: Path) -> int:
                        if isinstance(el, pikepdf.Dictionary) and el.objgen not in reachable}
             if not orphans:
                 continue
+
             def swap(m: re.Match[bytes], orphans: set[int] = orphans) -> bytes:
                 nonlocal count
                 if int(m.group(2)) not in orphans:
@@ -587,6 +605,11 @@ def mark_artifacts(path: Path) -> int:
             page.obj.Contents = pdf.make_stream(data)
             for i in orphans:
                 mcids[i] = None
+        for page in pdf.pages if links else []:
+            for annot in page.obj.get("/Annots", []):
+                dest = str(annot.get("/Dest", ""))
+                if dest in links:
+                    annot.Contents = pikepdf.String(links[dest])
         pdf.save(path)
     return count
 
