@@ -342,6 +342,19 @@ def test_bookmarks_for_every_part_chapter_and_activity(outline_titles: list[str]
     assert flat.count("Beskrivelse") == 0
 
 
+def test_pdf_is_linked_from_the_site(built_pdf: Path, built_site: Path,
+                                     book_config: dict) -> None:
+    soup = _site_soup(built_site, book_config["chapters"][0])
+    links = [a["href"] for a in soup.select("a[href$='.pdf']")
+             if not a["href"].startswith(("http:", "https:"))]
+    assert links, "no link to the book's PDF"
+    page = built_site / f"{book_config['chapters'][0]}.html"
+    for href in links:
+        target = (page.parent / href).resolve()
+        assert target.name == built_pdf.name
+        assert target.is_file() and target.read_bytes() == built_pdf.read_bytes()
+
+
 # ----------------------------------------------------------------------------- text
 def test_title_page(pages_text: list[str], book_config: dict) -> None:
     first = pages_text[0]
