@@ -420,7 +420,8 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     from . import survey
     from .disclosure import threshold
 
-    if exception is not None or app.builder.format != "html":
+    # the site's pages; the PDF's singlehtml build prints the same doctrees in one page
+    if exception is not None or app.builder.format != "html" or app.builder.name == "singlehtml":
         return
     if not any(doc.rsplit("/", 1)[-1] in SURVEY_PAGES for doc in app.env.found_docs):
         return
