@@ -37,7 +37,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from .paths import REPO_ROOT
 
 __all__ = ["Book", "hyphenate", "load_book", "main", "print_document", "write_pdf",
-           "bibliography_entry", "finish_pdf", "link_texts", "HYPHENATION_EXCEPTIONS"]
+           "bib_record", "bibliography_entry", "finish_pdf", "link_texts", "HYPHENATION_EXCEPTIONS"]
 
 #: The print stylesheet (CSS paged media), next to this module.
 STYLESHEET = Path(__file__).with_name("print") / "book.css"
@@ -245,6 +245,22 @@ def bibliography_entry(entry: Any) -> list[tuple[str, str]]:
     return runs
 
 
+def bib_record(text: str, entries: list[Any]) -> Any | None:
+    """The BibTeX record a rendered bibliography entry ``text`` is for, matched by its title
+    (rendered entries carry no key); ``None`` if no single record matches.
+
+    The longest title found wins: "Collective Impact" is also in "Guide to Evaluating
+    Collective Impact".
+    """
+    def title(e: Any) -> str:
+        return _unbrace(str(e.fields.get("title", ""))).lower().rstrip(".")
+
+    match = [e for e in entries if title(e) and title(e) in text.lower()]
+    longest = max((len(title(e)) for e in match), default=0)
+    match = [e for e in match if len(title(e)) == longest]
+    return match[0] if len(match) == 1 else None
+
+
 def _load_bib(paths: list[Path]) -> list[Any]:
     from pybtex.database import parse_file
 
@@ -274,17 +290,13 @@ def _danish_bibliography(soup: BeautifulSoup, article: Tag, bibfiles: list[Path]
                              "entry of the bibliography")
         link["href"] = f"#{renamed[frag]}"
     for cite in article.select("div.citation"):
-        text = " ".join(cite.get_text(" ", strip=True).split()).lower()
-        match = [e for e in entries
-                 if _unbrace(str(e.fields.get("title", ""))).lower().rstrip(".") in text]
-        # "Collective Impact" is in "Guide to Evaluating Collective Impact": the longest wins
-        longest = max((len(str(e.fields.get("title", ""))) for e in match), default=0)
-        match = [e for e in match if len(str(e.fields.get("title", ""))) == longest]
-        if len(match) != 1:
-            raise ValueError(f"bibliography entry {text[:80]!r}: {len(match)} matching records "
+        text = " ".join(cite.get_text(" ", strip=True).split())
+        match = bib_record(text, entries)
+        if match is None:
+            raise ValueError(f"bibliography entry {text[:80]!r}: no single matching record "
                              f"in {', '.join(map(str, bibfiles))}; expected exactly one")
         para = soup.new_tag("p")
-        for style, run in bibliography_entry(match[0]):
+        for style, run in bibliography_entry(match):
             if style == "em":
                 em = soup.new_tag("em")
                 em.string = run
