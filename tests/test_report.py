@@ -61,7 +61,7 @@ def test_distinct_counts_keep_a_repeated_figure_once() -> None:
 
 def test_count_noun_agrees_in_number() -> None:
     assert report.count_noun(1, "aktivitet", "aktiviteter") == "1 aktivitet"
-    assert report.count_noun(0, "aktivitet", "aktiviteter") == "0 aktiviteter"
+    assert report.count_noun(0, "aktivitet", "aktiviteter") == "ingen aktiviteter"
     assert report.count_noun(1200, "elev", "elever") == "1.200 elever"
 
 

@@ -153,3 +153,51 @@ def test_prose_check_catches_typed_numbers() -> None:
     assert re.search(r"\d", prose_without_markup("Der var 70 aktører."))
     clean = prose_without_markup("(fig-1)=\nDer var {glue:text}`n_70` aktører, se {numref}`fig-1`.")
     assert not re.search(r"\d", clean)
+
+
+#: Chapters whose language this test holds (the survey chapters have their own owner and tests).
+OWN_CHAPTERS = ["forord", "collective-impact", "foerste-aar", "aktiviteterne", "betingelserne",
+                "erfaringer", "konklusion"]
+#: Wrong idioms and machine plurals found in earlier editions (issue 12).
+BAD_PHRASES = ["til trods stor", "holde hinanden fast", "aktivitet(er)", "aktør(er)", "tema(er)",
+               "én kodér", "kodér", "Højdepunktet var", "Ved siden af mødtes", "Samtidig blev"]
+
+
+@pytest.mark.parametrize("name", OWN_CHAPTERS)
+def test_no_wrong_idioms_or_machine_plurals(name: str) -> None:
+    text = markdown(notebook(name))
+    found = [p for p in BAD_PHRASES if p.lower() in text.lower()]
+    assert not found, f"{name}: {found}"
+
+
+def test_the_book_counts_the_conditions_it_codes() -> None:
+    """Six codes are coded (five conditions and user involvement): no chapter is titled "De fem
+    betingelser", and the method chapter glues the number of codes from the vocabulary."""
+    title = markdown(notebook("betingelserne")).split("\n# ", 1)[1].split("\n", 1)[0]
+    assert "fem" not in title.lower(), title
+    src = "\n".join(c.source for c in code_cells(notebook("collective-impact")))
+    assert 'glue("n_conditions", len(conditions)' in src
+
+
+def test_first_year_states_no_sequence_the_source_does_not_give() -> None:
+    """Issue 12: the source gives no dates for the workstreams, so the chapter does not order them
+    in time ("Samtidig", "Ved siden af", "Højdepunktet", "Før ... gik i gang")."""
+    text = markdown(notebook("foerste-aar"))
+    assert "siger ikke, om sporene lå efter hinanden eller samtidig" in " ".join(text.split())
+    for phrase in ["Samtidig", "Ved siden af", "Højdepunktet", "gik i gang", "Derefter", "Bagefter"]:
+        assert phrase not in text, phrase
+
+
+def test_one_list_of_data_files() -> None:
+    """The foreword counts the data files from the same catalogue as the appendix."""
+    from plusdig import report
+
+    assert not hasattr(report, "DATA_FILES") and not hasattr(report, "data_sources_table")
+    src = "\n".join(c.source for c in code_cells(notebook("forord")))
+    assert "datadict.catalogue()" in src
+
+
+def test_activity_9_is_not_called_a_missed_goal() -> None:
+    text = " ".join(markdown(notebook("aktiviteterne")).split())
+    assert "målet ikke blev nået" not in text
+    assert "det var ikke formålet at vinde den" in text

@@ -107,9 +107,11 @@ def distinct_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
 def count_noun(n: int, singular: str, plural: str) -> str:
     """A number with its noun in the right form: ``count_noun(1, "aktivitet", "aktiviteter")`` →
-    ``'1 aktivitet'``, ``(3, ...)`` → ``'3 aktiviteter'``."""
+    ``'1 aktivitet'``, ``(3, ...)`` → ``'3 aktiviteter'``, ``(0, ...)`` → ``'ingen aktiviteter'``."""
     from . import fmt
 
+    if n == 0:
+        return f"ingen {plural}"
     return f"{fmt.number(n)} {singular if n == 1 else plural}"
 
 
