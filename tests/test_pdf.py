@@ -18,6 +18,7 @@ from typing import Any
 
 import pikepdf
 import pytest
+
 from plusdig import pdf as plusdig_pdf
 
 #: Text that means an output was printed as its Python repr instead of being rendered.
@@ -173,6 +174,10 @@ def test_bibliography_entry_is_danish_author_year() -> None:
     text = "".join(t for _, t in plusdig_pdf.bibliography_entry(bib.entries["a"]))
     assert text == ("Kania, J. og Kramer, M. (2011). Collective Impact. Stanford Social "
                     "Innovation Review, 9(1), 36–41.")
+    nobody = parse_string("@misc{c, title = {Hvordan har børn og unge i {Lejre} det?}, "
+                          "year = {2017--2019}}", "bibtex").entries["c"]
+    assert "".join(t for _, t in plusdig_pdf.bibliography_entry(nobody)) == (
+        "Hvordan har børn og unge i Lejre det? (2017–2019).")
     runs = plusdig_pdf.bibliography_entry(bib.entries["b"])
     assert "".join(t for _, t in runs).startswith("SUS (u.å.). Collective impact på dansk.")
     assert ("url", "https://x.dk/") in runs
@@ -490,12 +495,18 @@ def test_bibliography_in_litteratur_in_danish_author_year(pages_text: list[str],
     start = next(i for i, t in enumerate(pages_text) if t.lstrip().startswith("Litteratur"))
     chapter = pages_text[start]
     assert "[" not in chapter  # no labels like [VIVEDNFoAfVelfrdLejreKommune19]
+    assert not re.search(r"^\(", chapter, flags=re.M)  # an entry starts with author or title
+    heads = []
     for text in cited:
         entry = plusdig_pdf.bib_record(text, list(entries.values()))
         assert entry is not None, text
         head = "".join(t for _, t in plusdig_pdf.bibliography_entry(entry)).split(")")[0] + ")"
         assert _contains(chapter, head), head
         assert " and " not in head, head
+        heads.append(head)
+    where = [_flat(chapter, True).find(_flat(h, True)) for h in heads]
+    assert sorted(where) == [_flat(chapter, True).find(_flat(h, True))
+                             for h in sorted(heads, key=str.casefold)]  # alphabetical
 
 
 def test_glossary(built_site: Path, pdf_text: str, book_config: dict) -> None:
@@ -529,6 +540,8 @@ def test_sample_pages_render(built_pdf: Path, pages_text: list[str],
     }
     out = built_pdf.parent / "renders"
     out.mkdir(exist_ok=True)
+    for old in out.glob("*.png"):  # renders of an earlier build
+        old.unlink()
     for name, page in samples.items():
         target = out / f"{name}-s{page}"
         subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", "-f", str(page), "-l",

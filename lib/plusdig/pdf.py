@@ -216,14 +216,19 @@ def bibliography_entry(entry: Any) -> list[tuple[str, str]]:
 
     ``style`` is ``""`` (plain), ``"em"`` (the title of a book, report or journal) or
     ``"url"``. "Kania, J. og Kramer, M. (2011). Collective Impact. *Stanford Social
-    Innovation Review*, 9(1), 36–41."; no year gives "(u.å.)".
+    Innovation Review*, 9(1), 36–41."; no year gives "(u.å.)"; with no author the title takes
+    the author's place ("*Hvordan har børn og unge i Lejre det?* (2017–2019). …").
     """
     f = {k.lower(): _unbrace(str(v)) for k, v in entry.fields.items()}
     author = _names(entry.persons.get("author", []))
     year = f.get("year", "u.å.")
     title = f.get("title", "").rstrip(".")
-    runs: list[tuple[str, str]] = [("", f"{author} ({year}). ")]
-    if entry.type == "article":
+    if not author:
+        runs: list[tuple[str, str]] = [("em", title), ("", f" ({year}).")]
+        title = ""
+    else:
+        runs = [("", f"{author} ({year}). ")]
+    if entry.type == "article" and title:
         runs.append(("", f"{title}. "))
         journal = f.get("journal", "")
         vol = f.get("volume", "") + (f"({f['number']})" if "number" in f else "")
@@ -231,8 +236,9 @@ def bibliography_entry(entry: Any) -> list[tuple[str, str]]:
         rest = ", ".join(x for x in (vol, f.get("pages", "")) if x)
         runs.append(("", f", {rest}." if rest else "."))
     else:
-        runs.append(("em", title))
-        runs.append(("", "."))
+        if title:
+            runs.append(("em", title))
+            runs.append(("", "."))
         publisher = f.get("institution") or f.get("publisher") or ""
         if publisher:
             runs.append(("", f" {publisher}."))
@@ -309,6 +315,11 @@ def _danish_bibliography(soup: BeautifulSoup, article: Tag, bibfiles: list[Path]
                 para.append(run)
         cite.clear()
         cite.append(para)
+    # in the order of the Danish entries (an entry without author sorts by its title)
+    for holder in {id(c.parent): c.parent for c in article.select("div.citation")}.values():
+        cites = holder.find_all("div", class_="citation", recursive=False)
+        for cite in sorted(cites, key=lambda c: c.get_text(" ", strip=True).casefold()):
+            holder.append(cite.extract())
     for link in article.select(".bibtex-citation a"):
         link.attrs.pop("title", None)
         for s in link.find_all(string=True):
