@@ -1,7 +1,7 @@
 """Tables for the book: Danish headers, Danish number formatting, no index column.
 
-Functions return a pandas ``Styler``, which renders as an HTML table on the site and as a
-LaTeX table in the PDF.
+Functions return a pandas ``Styler``, which renders as an HTML table on the site and, the
+same HTML, in the PDF (``plusdig.pdf``).
 """
 
 from __future__ import annotations
