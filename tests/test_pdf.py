@@ -446,6 +446,21 @@ def test_line_end_hyphens_are_the_corrected_danish_ones(pdf_text: str) -> None:
             assert not ((a + b).lower().startswith(word.lower()[:at + 3]) and len(a) == at), (a, b)
 
 
+def test_nothing_runs_off_the_page(built_pdf: Path) -> None:
+    """Every word lies inside the page's text area horizontally (a table wider than the page
+    used to cut off its last columns)."""
+    out = _pdftotext(built_pdf, "-bbox")
+    pages = re.split(r"<page ", out)[1:]
+    assert pages
+    off = []
+    for number, page in enumerate(pages, start=1):
+        width = float(re.search(r'width="([\d.]+)"', page).group(1))
+        for x_max, word in re.findall(r'xMax="([\d.]+)"[^>]*>([^<]*)</word>', page):
+            if float(x_max) > width - 15 * 72 / 25.4:  # at least 15 mm from the edge
+                off.append((number, word))
+    assert off == []
+
+
 def test_numbers_keep_their_unit(pdf_text: str) -> None:
     assert re.search(r"\d+,\d %", pdf_text), "the book has percentages"
     assert not re.search(r"^\s*%", pdf_text, flags=re.M)

@@ -58,9 +58,11 @@ HYPHENATION_EXCEPTIONS: dict[str, str] = {
     "procentpoint": "pro-cent-point",
     "aktivitetskatalog": "ak-ti-vi-tets-ka-ta-log",
 }
-#: Elements whose text is never hyphenated (code, headings, table header cells, links to URLs).
-_NO_HYPHENS = {"code", "pre", "kbd", "samp", "h1", "h2", "h3", "h4", "h5", "h6", "th", "style",
-               "script", "title"}
+#: Elements whose text is never hyphenated: code, headings, tables (header cells never; and
+#: WeasyPrint 70 sizes a table's columns as if a soft hyphen made its word unbreakable, so a
+#: hyphenated table comes out wider than the page).
+_NO_HYPHENS = {"code", "pre", "kbd", "samp", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+               "style", "script", "title"}
 #: A number and the unit after it stay on one line ("21,0 %", "12 år").
 _NUMBER_UNIT = re.compile(r"(\d)[ \u202f](%|procent\b|pct\.|kr\.|år\b|timer\b|elever\b)")
 _WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD},}}")
@@ -391,20 +393,47 @@ def _toc_link(soup: BeautifulSoup, target: str, number: str, title: str) -> Tag:
     return a
 
 
-def _clean(article: Tag) -> None:
-    """Drop what belongs to the screen: permalinks, scripts, ``screen-only`` blocks."""
+def _clean(article: Tag) -> dict[str, str]:
+    """Drop what belongs to the screen: permalinks, scripts, ``screen-only`` blocks.
+
+    Returns each page's docname with the id of its top section (singlehtml marks where a
+    page begins with ``<span id="document-DOCNAME">``).
+    """
     for sel in ("a.headerlink", "script", ".screen-only", ".toggle-hidden button",
                 "button", "noscript"):
         for el in article.select(sel):
             el.decompose()
+    pages = {}
     for span in article.select("span[id^='document-']"):
+        section = span.find_next_sibling("section")
+        if section is not None and section.get("id"):
+            pages[span["id"].removeprefix("document-")] = section["id"]
         span.unwrap() if span.contents else span.decompose()
+    return pages
 
 
-def _links(article: Tag) -> None:
+def _page_link(href: str, pages: dict[str, str]) -> str | None:
+    """The print target of a link to another page of the site ("generated/aktivitet-01.html"
+    in a notebook's HTML output, which Sphinx does not resolve): that page's top section."""
+    path, _, frag = href.partition("#")
+    if not path.endswith(".html") or "://" in path:
+        return None
+    tail = path.removesuffix(".html").lstrip("./")
+    hits = [doc for doc in pages if doc == tail or doc.endswith("/" + tail)]
+    if len(hits) != 1:
+        return None
+    return f"#{frag}" if frag else f"#{pages[hits[0]]}"
+
+
+def _links(article: Tag, pages: dict[str, str]) -> None:
     """Internal links point into the one document; cross-references say their page."""
     ids = {el["id"] for el in article.find_all(id=True)}
     for a in article.find_all("a", href=True):
+        target = _page_link(a["href"], pages)
+        if target is not None:
+            a["href"] = target
+            a["class"] = [*a.get("class", []), "reference", "internal", "xref-page"]
+            continue
         href = a["href"]
         if "#" in href and not href.startswith(("http:", "https:", "mailto:")):
             frag = href.split("#", 1)[1]
@@ -461,7 +490,7 @@ def print_document(single_html: Path, book: Book) -> str:
     if root is None or root.find("h1") is None:
         raise ValueError(f"{single_html}: the root page has no <section> with an <h1>")
     table_css = _styles(soup)
-    _clean(article)
+    pages = _clean(article)
     _danish_bibliography(soup, article, book.bibfiles)
     _unique_ids(article)
     _captions(article)
@@ -521,7 +550,7 @@ def print_document(single_html: Path, book: Book) -> str:
             sec.append(child.extract())
         body.append(sec)
     del h1
-    _links(body)
+    _links(body, pages)
     _treat_text(body)
     for table in body.find_all("table"):
         if len(table.find_all("tr")) <= KEEP_TABLE_ROWS:
