@@ -1,21 +1,23 @@
 """Statistical disclosure control for every survey table and figure.
 
-The survey is personal data about children. A published table never shows a cell (a count or
-a share) based on fewer than ``k`` respondents:
+The survey is personal data about children. The book never publishes a count below ``k``, nor
+numbers from which one can be worked out:
 
 * **Primary suppression.** Every count below ``k`` is suppressed -- including zero, because a
   zero tells something about every member of its group ("none of the pupils in group X ...").
-* **Secondary suppression.** When a table shows row and/or column totals, enough further cells
-  are suppressed that no suppressed value can be recovered by subtracting the shown cells from a
-  total. The test is exact, not a rule of thumb: write the table with its totals as a bipartite
-  graph (rows and columns are vertices, each suppressed cell is an edge between its row and its
-  column; rows or columns without a total are merged into one unconstrained vertex). The shown
-  cells and totals fix a suppressed cell's value if and only if that edge is a *bridge* (lies on
-  no cycle). For each bridge the algorithm suppresses the cheapest path of further cells that
-  closes a cycle through it (smallest counts first), until no bridge is left.
+* **Secondary suppression over the book as a whole.** Every published count is a cell of one
+  :class:`Registry`, tied to the population cell it describes, with the identities of the
+  microdata between cells (a total is the sum of its parts). Further cells are suppressed,
+  cheapest first, until no hidden count can be narrowed down by the published ones: for each
+  hidden count the smallest and the largest value consistent with everything published are
+  computed by linear programming (:func:`ranges`, HiGHS) and checked by :func:`is_protected`.
+  :func:`suppress` applies the same to a single table with its totals.
+* **One marker.** Every suppressed cell reads :data:`SUPPRESSED`, so the marker never tells
+  that a group is small.
 
 The threshold is :data:`DEFAULT_K` (5). The environment variable ``PLUSDIG_DISCLOSURE_K`` raises
-or lowers it for a build; it must be an integer of at least :data:`MIN_K` (3).
+or lowers it for a build; it must be an integer of at least :data:`MIN_K` (3). The attacker's
+side -- reading only the built site -- is :mod:`plusdig.audit`.
 """
 
 from __future__ import annotations
@@ -153,180 +155,28 @@ def suppress(counts: pd.DataFrame, k: int | None = None, *, row_totals: bool = T
     if col_totals:
         table = np.vstack([table, table.sum(axis=0, keepdims=True)])
         index.append(total_label)
-    status = np.where(table < k, PRIMARY, SHOWN).astype("int8")
-    if row_totals or col_totals:
-        _secondary(table, status, n_rows, n_cols, row_totals, col_totals,
-                   known_row_totals and row_totals, known_col_totals and col_totals)
+    reg = Registry(k)
+    for i, j in np.ndindex(table.shape):
+        reg.add((i, j), int(table[i, j]), f"{index[i]}, {columns[j]}")
+        known = (row_totals and known_row_totals and j == n_cols) or \
+                (col_totals and known_col_totals and i == n_rows)
+        reg.publish((i, j), fixed=known)
+    rows, cols = table.shape
+    if row_totals:
+        for i in range(rows):
+            reg.relate((i, n_cols), [(i, j) for j in range(n_cols)])
+    if col_totals:
+        for j in range(cols):
+            reg.relate((n_rows, j), [(i, j) for i in range(n_rows)])
+    reg.protect()
+    status = np.array([[reg.status((i, j)) for j in range(cols)] for i in range(rows)],
+                      dtype="int8")
     values = pd.DataFrame(table, index=index, columns=columns)
     stat = pd.DataFrame(status, index=index, columns=columns)
     for frame in (values, stat):
         frame.index.name = counts.index.name
         frame.columns.name = counts.columns.name
     return Suppressed(values, stat, k, row_totals, col_totals)
-
-
-# --------------------------------------------------------------------------- secondary
-def _secondary(table: np.ndarray, status: np.ndarray, n_rows: int, n_cols: int,
-               row_totals: bool, col_totals: bool, known_row_totals: bool = False,
-               known_col_totals: bool = False) -> None:
-    """Add secondary suppressions in place until no suppressed cell is a bridge.
-
-    For a bridge (a suppressed cell whose value the totals fix), the cheapest path of further
-    cells that reconnects its row and its column is suppressed (Dijkstra; a cell costs its
-    count, already suppressed cells cost nothing, totals cost a little more than an interior
-    cell of the same count). That closes a cycle through the bridge, so it is no longer fixed.
-    """
-    import numpy as np
-
-    rows_total, cols_total = table.shape
-    # Vertex ids: rows 0..R-1, columns R..R+C-1; a row is constrained when it has a total cell
-    # (row_totals), a column when it has one (col_totals). Unconstrained ones collapse to GROUND.
-    ground = rows_total + cols_total
-    n_vertices = ground + 1
-    row_vertex = np.arange(rows_total) if row_totals else np.full(rows_total, ground)
-    col_vertex = rows_total + np.arange(cols_total) if col_totals else np.full(cols_total, ground)
-    base_cost = table.astype("float64") + 1.0
-    if row_totals:
-        base_cost[:, -1] = np.inf if known_row_totals else base_cost[:, -1] + 0.5
-    if col_totals:
-        base_cost[-1, :] = np.inf if known_col_totals else base_cost[-1, :] + 0.5
-    ends_r = np.broadcast_to(row_vertex[:, None], table.shape).ravel()
-    ends_c = np.broadcast_to(col_vertex[None, :], table.shape).ravel()
-    _single_line_pass(status, base_cost, row_totals, col_totals)
-    while True:
-        flat = status.ravel()
-        cells = np.flatnonzero(flat != SHOWN)
-        edges = [(int(ends_r[c]), int(ends_c[c])) for c in cells]
-        bridges = _bridges(n_vertices, edges)
-        if not bridges:
-            return
-        bridge_cell = int(cells[bridges[0]])
-        u, v = edges[bridges[0]]
-        cost = np.where(flat != SHOWN, 0.0, base_cost.ravel())
-        adjacency: list[list[tuple[int, int]]] = [[] for _ in range(n_vertices)]
-        for c in range(flat.size):
-            a, b = int(ends_r[c]), int(ends_c[c])
-            if c == bridge_cell or a == b:
-                continue
-            adjacency[a].append((b, c))
-            adjacency[b].append((a, c))
-        via = _cheapest_path(adjacency, cost, u, v)
-        if via is None:
-            # Only a total that another table publishes could close the cycle. Hiding it here
-            # would protect nothing, so it is never done: the cell cannot be protected by this
-            # table alone (its protection is the linked tables' job, see :class:`Registry`).
-            raise DisclosureError(
-                "a suppressed cell can only be protected by hiding a total that is published "
-                "elsewhere; protect the linked tables together (plusdig.disclosure.Registry)")
-        x = v
-        while x != u:
-            c = via[x]
-            if flat[c] == SHOWN:
-                status.flat[c] = SECONDARY
-            a, b = int(ends_r[c]), int(ends_c[c])
-            x = a if b == x else b
-
-
-def _single_line_pass(status: np.ndarray, base_cost: np.ndarray, row_totals: bool,
-                      col_totals: bool) -> None:
-    """Vectorised first pass: a constrained line (row or column of the bordered table) with
-    exactly one suppressed cell gets its cheapest other cell suppressed, until no line has
-    exactly one. This settles almost every case at once (thousands of small groups in a
-    national table); the exact bridge check afterwards catches what it leaves."""
-    import numpy as np
-
-    while True:
-        changed = False
-        for axis, constrained in ((1, row_totals), (0, col_totals)):
-            if not constrained:
-                continue
-            hidden = status != SHOWN
-            lonely_lines = np.flatnonzero(hidden.sum(axis=axis) == 1)
-            if not len(lonely_lines):
-                continue
-            for costs in (base_cost,):  # a known total (infinite cost) is never picked
-                cost = np.where(hidden, np.inf, costs)
-                cost = cost[lonely_lines] if axis == 1 else cost[:, lonely_lines].T
-                best = np.argmin(cost, axis=1)
-                ok = np.isfinite(cost[np.arange(len(lonely_lines)), best])
-                if ok.any():
-                    lines, picks = lonely_lines[ok], best[ok]
-                    if axis == 1:
-                        status[lines, picks] = SECONDARY
-                    else:
-                        status[picks, lines] = SECONDARY
-                    changed = True
-                    lonely_lines = lonely_lines[~ok]
-                if not len(lonely_lines):
-                    break
-        if not changed:
-            return
-
-
-def _cheapest_path(adjacency: list[list[tuple[int, int]]], cost: np.ndarray, u: int, v: int
-                   ) -> list[int] | None:
-    """Dijkstra from u to v; returns, per vertex, the cell used to reach it (None: no path)."""
-    import heapq
-
-    n = len(adjacency)
-    dist = [float("inf")] * n
-    via: list[int] = [-1] * n
-    dist[u] = 0.0
-    heap = [(0.0, u)]
-    while heap:
-        d, x = heapq.heappop(heap)
-        if d > dist[x]:
-            continue
-        if x == v:
-            break
-        for y, c in adjacency[x]:
-            nd = d + float(cost[c])
-            if nd < dist[y]:
-                dist[y] = nd
-                via[y] = c
-                heapq.heappush(heap, (nd, y))
-    return None if dist[v] == float("inf") else via
-
-
-def _bridges(n: int, edges: list[tuple[int, int]]) -> list[int]:
-    """Indices of the bridge edges of a multigraph (iterative Tarjan; self-loops never bridge)."""
-    adjacency: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for idx, (a, b) in enumerate(edges):
-        if a == b:
-            continue
-        adjacency[a].append((b, idx))
-        adjacency[b].append((a, idx))
-    disc = [-1] * n
-    low = [0] * n
-    timer = 0
-    out: list[int] = []
-    for root in range(n):
-        if disc[root] != -1 or not adjacency[root]:
-            continue
-        disc[root] = low[root] = timer
-        timer += 1
-        stack: list[tuple[int, int, int]] = [(root, -1, 0)]  # vertex, edge used to enter, next
-        while stack:
-            v, via, pos = stack[-1]
-            if pos < len(adjacency[v]):
-                stack[-1] = (v, via, pos + 1)
-                w, idx = adjacency[v][pos]
-                if idx == via:
-                    continue
-                if disc[w] == -1:
-                    disc[w] = low[w] = timer
-                    timer += 1
-                    stack.append((w, idx, 0))
-                else:
-                    low[v] = min(low[v], disc[w])
-            else:
-                stack.pop()
-                if stack:
-                    parent = stack[-1][0]
-                    low[parent] = min(low[parent], low[v])
-                    if low[v] > disc[parent]:
-                        out.append(via)
-    return sorted(out)
 
 
 # --------------------------------------------------------------------------- linked tables
@@ -578,7 +428,11 @@ def _solver(a_eq: np.ndarray, b_eq: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarr
 
 def find_leaks(model: LinearModel, k: int, *, integral: bool = False) -> list[Leak]:
     """Every unknown and every group of the model that :func:`is_protected` rejects."""
-    cells, groups = ranges(model, integral=integral)
+    return _leaks(model, *ranges(model, integral=integral), k)
+
+
+def _leaks(model: LinearModel, cells: dict[Any, tuple[float, float]],
+           groups: list[tuple[float, float]], k: int) -> list[Leak]:
     leaks = [Leak(model.labels[key], key=key) for key, (lo, hi) in cells.items()
              if not is_protected(lo, hi, k)]
     for (label, keys), (_lo, hi) in zip(model.groups, groups, strict=True):
@@ -593,6 +447,7 @@ class _Cell:
     label: str
     places: int = 0
     status: int = SHOWN
+    fixed: bool = False  # shown by something outside the registry: never a secondary
 
 
 class Registry:
@@ -636,10 +491,14 @@ class Registry:
         for key in (total, *parts):
             self._by_cell.setdefault(key, []).append(i)
 
-    def publish(self, *keys: Any) -> None:
-        """One more place in the book shows these cells (when they are not suppressed)."""
+    def publish(self, *keys: Any, fixed: bool = False) -> None:
+        """One more place in the book shows these cells (when they are not suppressed).
+
+        ``fixed``: the cell is published elsewhere anyway, so hiding it would protect nothing;
+        it is never chosen as a secondary suppression (it is still hidden if below k)."""
         for key in keys:
             self.cells[key].places += 1
+            self.cells[key].fixed = self.cells[key].fixed or fixed
 
     def value(self, key: Any) -> int:
         return self.cells[key].value
@@ -654,6 +513,9 @@ class Registry:
     def _known(self, key: Any) -> bool:
         cell = self.cells[key]
         return cell.places > 0 and cell.status == SHOWN
+
+    def _hideable(self, key: Any) -> bool:
+        return self._known(key) and not self.cells[key].fixed
 
     def model(self) -> LinearModel:
         """The reader's knowledge: the shown counts and every relation between cells."""
@@ -688,9 +550,9 @@ class Registry:
                     relations.append(r)
                     total, parts = self.relations[r]
                     for other in (total, *parts):
-                        if self._known(other):
+                        if self._hideable(other):
                             shown.setdefault(other, ring)
-                        elif other not in seen:
+                        elif not self._known(other) and other not in seen:
                             seen.add(other)
                             nxt.append(other)
             frontier, ring = nxt, ring + 1
@@ -710,7 +572,9 @@ class Registry:
         cheapest in a relation with it (the next round looks again)."""
         _, near = self._neighbourhood(key, rings=3)
         if not near:
-            raise DisclosureError(f"{self.cells[key].label}: kan ikke beskyttes")
+            raise DisclosureError(
+                f"{self.cells[key].label}: cannot be protected without hiding a number that is "
+                "published elsewhere; protect the linked tables together in one Registry")
         order = sorted(near, key=lambda c: (self._cost(c), near[c], str(c)))
         for pick in order[:40]:
             self.cells[pick].status = SECONDARY
@@ -744,19 +608,33 @@ class Registry:
                 members = (total, *parts)
                 unknown = [m for m in members if not self._known(m)]
                 if len(unknown) == 1 and self.cells[unknown[0]].value < self.k:
-                    shown = [m for m in members if self._known(m)]
+                    shown = [m for m in members if self._hideable(m)]
                     if shown:
                         pick = min(shown, key=lambda c: (self._cost(c), str(c)))
                         self.cells[pick].status = SECONDARY
                         changed = True
         for _ in range(len(self.cells) + 1):
-            leaks = find_leaks(self.model(), self.k)
+            model = self.model()
+            cells, groups = ranges(model)
+            leaks = _leaks(model, cells, groups, self.k)
             if not leaks:
+                self._show_derivable(cells)
                 return
             for leak in leaks:
                 if not self._protected(leak.key):
                     self._fix(leak.key)
         raise DisclosureError("secondary suppression did not converge")
+
+    def _show_derivable(self, cells: dict[Any, tuple[float, float]]) -> None:
+        """Show again every secondary suppression the published numbers pin down anyway (its
+        range in ``cells`` is one value): it protects nothing, and showing it tells the reader
+        nothing new."""
+        pinned = [key for key, (lo, hi) in cells.items()
+                  if self.cells[key].status == SECONDARY and hi - lo < EPS]
+        for key in pinned:
+            self.cells[key].status = SHOWN
+        if pinned and find_leaks(self.model(), self.k):  # cannot happen: nothing new is shown
+            raise DisclosureError("showing derivable cells exposed a hidden one")
 
     def counts(self, keys: list[Any]) -> tuple[int, int]:
         """(primary, secondary) suppressions among the published ``keys`` (one table)."""

@@ -49,7 +49,8 @@ __all__ = [
     "SurveySource", "Survey", "SurveyTable", "current_source", "check_environment",
     "read_survey", "load_mapping",
     "validate", "load_invited", "load_survey", "wilson", "newcombe", "run_pipeline",
-    "published_check", "build_registry", "tables_from_registry", "figure_prevalence_trend", "figure_prevalence_groups",
+    "published_check", "build_registry", "tables_from_registry", "figure_prevalence_trend",
+    "figure_prevalence_groups",
     "figure_comparison", "figure_indicator_trend", "banner_markdown", "chapter_numbers",
 ]
 
