@@ -233,7 +233,8 @@ def test_the_build_hook_stops_a_real_data_build_on_a_leak(tmp_path, small, monke
     bad = _careless(reg, {}, [("answered", 2019), ("completed", 2019)])
     target = tmp_path / "book" / "report" / "trivsel-dybden.html"
     target.parent.mkdir(parents=True)
-    app = SimpleNamespace(builder=SimpleNamespace(format="html"), outdir=str(tmp_path),
+    app = SimpleNamespace(builder=SimpleNamespace(format="html", name="html"),
+                          outdir=str(tmp_path),
                           env=SimpleNamespace(found_docs={"book/report/trivsel-dybden"}))
     monkeypatch.setenv(survey.SURVEY_ENV, str(tmp_path / "delivery.csv"))
     target.write_text(_page(_render(bad, frame)), encoding="utf-8")
