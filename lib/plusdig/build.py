@@ -514,7 +514,10 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
 
     logger = logging.getLogger(__name__)
     cfg = getattr(env, "mystnb_config", None)
-    outdated: set[str] = set()
+    app.plusdig_removed = set(removed)  # type: ignore[attr-defined]
+    # documents an interrupted build was reading: their doctree files may be newer than the
+    # environment that was saved before (Sphinx saves it only after reading everything)
+    outdated = set(_json_list(Path(app.doctreedir) / READING_FILE)) & env.found_docs
     provenance_docs = set(getattr(env, "plusdig_provenance_docs", set()))
     if provenance_docs:  # the colophon: re-read when the commit, the data or a version changed
         from .provenance import collect, provenance_key
@@ -559,10 +562,6 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
     outdated.update(d for d, run in app.plusdig_runs.items()  # type: ignore[attr-defined]
                     if d in env.all_docs and read_from.get(d) != run)
     outdated.update(docs[p] for p in report.failed if p in docs)
-    # documents an interrupted build was reading: their doctree files may be newer than the
-    # environment that was saved before (Sphinx saves it only after reading everything)
-    outdated.update(set(_json_list(Path(app.doctreedir) / READING_FILE)) & env.found_docs)
-    app.plusdig_removed = set(removed)  # type: ignore[attr-defined]
     return sorted(outdated)
 
 
