@@ -80,9 +80,28 @@ def activity_fields(a: Activity, ctx: annex.AnnexContext) -> list[str]:
     "(label)=",
     "Lejre Bibliotek& Arkiv, {{ sub }} $x$ a_b_c `kode` [x](y) <b> | ~",
     ": ikke en definition",
+    "”Ja og…”: Giv den anden mulighed for at fortælle mere",  # issue 12: no stray backslash
+    "”Unge viser vej”",
+    "«Et lettere liv» – “citat” ‘enkelt’ »dansk«",
+    "'enkelt' og \"dobbelt\"",
+    "<script>alert(1)</script> <!-- \\(x\\) $$y$$ &amp; \\\" %",
 ])
 def test_md_text_renders_as_the_same_text(raw: str) -> None:
     assert rendered_text(annex.md_text(raw)) == norm(raw)
+
+
+#: A quotation mark (straight or typographic) with a backslash before it: a MyST escape that
+#: CommonMark did not consume and so prints (issue 12).
+STRAY_BACKSLASH = re.compile(r"\\[\"'”“„«»‘’‚]")
+
+
+def test_no_backslash_before_a_quotation_mark_on_any_page(activities, ctx) -> None:
+    """Issue 12: ``\\”Ja og…”`` on activity pages. Every page renders without one."""
+    pages = annex.render_pages()
+    assert len(pages) > len(activities)
+    for name, markdown in pages.items():
+        text = rendered_text(markdown)
+        assert not STRAY_BACKSLASH.search(text), (name, STRAY_BACKSLASH.findall(text))
 
 
 def test_md_text_makes_urls_clickable() -> None:

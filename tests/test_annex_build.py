@@ -196,6 +196,21 @@ def test_overview_table_and_timeline(book: Book) -> None:
     assert f"For {len(undated)} aktiviteter angiver kilden ikke tidspunktet" in text
 
 
+#: A backslash before a quotation mark: a MyST escape printed as it is (issue 12).
+STRAY_BACKSLASH = re.compile(r"\\[\"'”“„«»‘’‚]")
+
+
+def test_no_built_page_has_a_backslash_before_a_quotation_mark(book: Book) -> None:
+    """Issue 12: ``\\”Ja og…”``, ``\\”Unge viser vej”`` and ``\\”Et lettere liv”`` were printed."""
+    pages = sorted(book.html.rglob("*.html"))
+    assert len(pages) > len(load_activities(book.data))
+    for path in pages:
+        text = norm(book.page(path.relative_to(book.html).as_posix()).get_text(" "))
+        assert not STRAY_BACKSLASH.search(text), (path.name, STRAY_BACKSLASH.findall(text))
+    track = next(a for a in load_activities(book.data) if a.track.startswith("”"))
+    assert track.track in article_text(book.activity_pages()[track.id])
+
+
 def cross_links(soup: BeautifulSoup) -> tuple[dict[str, str], list[str]]:
     """Cross-links to the report on a page: linked label → href, and unlinked texts."""
     section = soup.select_one("section#i-evalueringsrapporten")

@@ -25,6 +25,7 @@ Every step is linear in the number of activities (no quadratic look-ups).
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,6 +165,9 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>”“\"]*[^\s<>”“\".,;:!?)\]]"
 _SPECIAL = re.compile(r"([\\`*_\[\]{}<>$|~&])")
 
 
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+
+
 def _escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
@@ -173,8 +177,9 @@ def md_text(text: str) -> str:
 
     Markdown syntax characters are escaped (so ``2017*`` stays ``2017*``); a URL (``https://...``
     or ``www....``) becomes a link whose text is the URL as the source writes it. A leading
-    punctuation character is escaped so a paragraph never turns into a list, heading, comment,
-    target or block break.
+    ASCII punctuation character is escaped so a paragraph never turns into a list, heading,
+    comment, target or block break (other characters cannot start a block, and a backslash before
+    them would be printed).
     """
     text = " ".join(text.split())
     out: list[str] = []
@@ -187,7 +192,9 @@ def md_text(text: str) -> str:
         pos = m.end()
     out.append(_escape(text[pos:]))
     result = "".join(out)
-    if result and not result[0].isalnum() and result[0] not in "\\[":
+    # CommonMark escapes only ASCII punctuation: before any other character (a typographic
+    # quote ”, a dash –) a backslash would be printed as it is.
+    if result and result[0] in _ASCII_PUNCTUATION and result[0] not in "\\[":
         result = "\\" + result
     if re.match(r"^\d+[.)](\s|$)", result):  # "1. " would start a numbered list
         result = re.sub(r"^(\d+)([.)])", r"\1\\\2", result)
