@@ -160,3 +160,34 @@ def test_sector_matrix_annotates_counts() -> None:
     assert sorted(cells) == ["1", "1", "1", "1"]
     assert len(fig.axes[0].patches) == len(LABELS) * 3  # three sectors present, business absent
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Kommune", "Unge", "Landsdækkende\norganisation"]
+
+
+#: Names that mathtext would parse (and partly fail on): printed as they are in every figure.
+MATH_NAMES = ["Pris $5 og $10", r"$\frac{a$", r"$x^2$ \(y\) $$z$$", "a_b_c {x} 100 % # ~"]
+
+
+def test_names_from_data_are_printed_literally_never_as_mathtext() -> None:
+    """House style: no mathtext from data; a "$" neither crashes (ParseFatalException) nor
+    turns a name into math. Every figure is drawn (PNG) and carries the names as written."""
+    from plusdig import network, widgets
+    from plusdig.style import use_house_style
+
+    use_house_style()
+    assert matplotlib.rcParams["text.parse_math"] is False
+    labels = {i + 1: name for i, name in enumerate(MATH_NAMES)}
+    partners = pd.DataFrame([
+        {"activity_id": i, "activity": name, "actor_id": f"a{i}", "actor": f"Aktør {name}",
+         "sector": "municipality" if i % 2 else "business",
+         "sector_label": "Kommune $1$" if i % 2 else "Erhvervsliv"}
+        for i, name in labels.items()])
+    sectors = {"municipality": "Kommune $1$", "business": "Erhvervsliv"}
+    figs = [figures.partners_by_sector(partners, labels, sectors),
+            figures.sector_activities(partners, "municipality", labels, "Kommune $1$"),
+            figures.sector_matrix(partners, labels, sectors),
+            network.network_figure(network.build_network(partners))]
+    for fig in figs:
+        assert widgets.figure_png(fig).startswith(b"\x89PNG")  # drawn: mathtext would raise
+        assert not any(t._parse_math for t in fig.findobj(matplotlib.text.Text))  # noqa: SLF001
+    for fig in (figs[0], figs[2], figs[3]):  # every activity is a row (or a node) in these
+        for name in MATH_NAMES:
+            assert name in texts(fig), (name, texts(fig))

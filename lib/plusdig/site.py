@@ -17,6 +17,7 @@ Registered in ``_config.yml`` (``sphinx.extra_extensions``). It does a few small
 - on pages with widgets, tells RequireJS where the vendored widget manager's modules live,
   so it finds its fonts in ``_static/html-manager/`` rather than under the page's folder;
 - bibliography entries marked up as ARIA list items (axe-core);
+- the page title in the theme's print header escaped for HTML (the theme inserts it raw);
 - for the PDF: a print equivalent of HTML tables in notebook outputs (pandas ``Styler`` and
   ``DataFrame`` outputs only carry ``text/html`` and a useless ``text/plain`` repr): the
   table is converted to a LaTeX ``longtable`` and offered as ``text/latex``, which the
@@ -83,23 +84,21 @@ def pdf_name(config: Any) -> str:
     return PDF_NAME
 
 
-_LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain ``text`` (xelatex takes æøå and – as is)."""
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+    """Escape ``text`` for LaTeX as Sphinx escapes a document's text (xelatex: æøå and – as is).
+
+    Besides TeX's specials (``\\ $ % & # _ { } ~ ^``) this covers ``[``/``]`` (a cell starting
+    with ``[`` after ``\\\\`` would be read as an optional argument) and ``-`` (no ligatures).
+    A control character, which TeX cannot print, is shown as its code (``U+0001``).
+    """
+    from sphinx.util import texescape
+
+    texescape.init()  # idempotent; the LaTeX builder calls it too
+    shown = _CONTROL.sub(lambda m: f"U+{ord(m.group(0)):04X}", str(text))
+    return texescape.escape(shown, latex_engine="xelatex")
 
 
 def latex_title_page(subtitle: str = "") -> str:
@@ -382,6 +381,24 @@ def _accessible_body(
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
+def _escape_print_title(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    """Escape the page title that sphinx-book-theme re-inserts in its print header.
+
+    The theme sets ``pagetitle`` to the title's plain text and writes ``<h1>{{ pagetitle }}</h1>``
+    unescaped: an activity titled ``<img src=x onerror=...>`` would run as script on every
+    page view. It is the only template use of ``pagetitle`` (the ``<title>`` element and the
+    breadcrumbs use the escaped ``title``).
+    """
+    import html
+
+    title = context.get("pagetitle")
+    if isinstance(title, str) and not context.get("plusdig_pagetitle_escaped"):
+        context["pagetitle"] = html.escape(title, quote=True)
+        context["plusdig_pagetitle_escaped"] = True
+
+
 def _copy_pdf(app: Any, exception: Exception | None) -> None:
     """Copy ``<build>/pdf/<name>.pdf`` (``make pdf``) into the HTML output, if it exists."""
     if exception is not None or app.builder.format != "html":
@@ -406,5 +423,7 @@ def setup(app: Any) -> dict[str, Any]:
     # after myst-nb has added the widget scripts to the page (default priority 500)
     app.connect("html-page-context", _widget_assets_path, priority=600)
     app.connect("html-page-context", _accessible_body)
+    # after sphinx-book-theme has set the page title (default priority 500)
+    app.connect("html-page-context", _escape_print_title, priority=600)
     app.connect("build-finished", _copy_pdf)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,7 +1,8 @@
 """The book's house style for matplotlib/seaborn figures, used by every chapter.
 
 ``use_house_style()`` is called once at the top of each notebook. It fixes fonts, colours,
-sizes and the output format, and makes figure files deterministic (no timestamps, a fixed
+sizes and the output format, prints every text literally (no mathtext, so names from data are
+safe), and makes figure files deterministic (no timestamps, a fixed
 hash salt) so two builds of the same commit give identical images.
 """
 
@@ -52,6 +53,9 @@ def use_house_style() -> None:
         "svg.fonttype": "path",
         "pdf.compression": 6,
         "path.simplify": True,
+        # Text is printed as it is: a "$" in a name from data is a dollar sign, never mathtext
+        # (which would print it as math, or stop the build with a ParseFatalException).
+        "text.parse_math": False,
     })
     _deterministic_table_ids()
     try:  # deterministic inline PNGs in notebooks: no Software/date metadata

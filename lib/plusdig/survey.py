@@ -986,7 +986,9 @@ class SurveyTable:
 
     def styler(self) -> Styler:
         """The table for the book: Danish headers, markers, caption with the synthetic label."""
-        styler = self.display.style.hide(axis="index").set_caption(self.caption())
+        from .tables import html_styler
+
+        styler = html_styler(self.display, caption=self.caption())  # escaped: school names
         styles = [{"selector": "caption", "props": "caption-side: top; text-align: left;"}]
         if self.synthetic:
             styles.append({"selector": "caption", "props": "font-weight: bold;"})

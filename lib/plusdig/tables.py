@@ -2,16 +2,38 @@
 
 Functions return a pandas ``Styler``, which renders as an HTML table on the site and, the
 same HTML, in the PDF (``plusdig.pdf``).
+
+pandas' ``Styler.to_html()`` does not escape: a name from data holding ``<script>`` would run
+as script. Every table of the book is therefore started with :func:`html_styler`, which escapes
+every cell, every column header and the caption for HTML.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
     from pandas.io.formats.style import Styler
+
+__all__ = ["html_styler", "styled", "activities_overview"]
+
+
+def html_styler(frame: pd.DataFrame, *, caption: str | None = None) -> Styler:
+    """A Styler of ``frame`` without its index, every text escaped for HTML.
+
+    Cells and column headers are escaped by pandas (``escape="html"``, which a later
+    ``format(..., escape="html")`` keeps); the caption, which pandas inserts as it is, is
+    escaped here. Pass plain text: markup in ``frame`` or ``caption`` is shown, not rendered.
+    """
+    styler = (frame.style.hide(axis="index")
+              .format(escape="html")
+              .format_index(escape="html", axis="columns"))
+    if caption:
+        styler = styler.set_caption(html.escape(caption, quote=True))
+    return styler
 
 
 def styled(frame: pd.DataFrame, columns: Mapping[str, str], *, caption: str | None = None,
@@ -20,12 +42,11 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, str], *, caption: str | No
     from . import fmt
 
     view = frame.loc[:, list(columns)].rename(columns=dict(columns))
-    styler = view.style.hide(axis="index")
+    styler = html_styler(view, caption=caption)
     numeric = [c for c in view.columns if view[c].dtype.kind in "iuf"]
     if numeric:
-        styler = styler.format({c: (lambda v: fmt.number(v, decimals)) for c in numeric})
-    if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.format({c: (lambda v: fmt.number(v, decimals)) for c in numeric},
+                               escape="html")
     return styler
 
 
