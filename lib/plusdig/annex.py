@@ -181,7 +181,9 @@ def md_text(text: str) -> str:
     comment, target or block break (other characters cannot start a block, and a backslash before
     them would be printed).
     """
-    text = " ".join(text.split())
+    from .site import visible_controls
+
+    text = " ".join(visible_controls(text).split())
     out: list[str] = []
     pos = 0
     for m in _URL.finditer(text):
@@ -599,14 +601,14 @@ def overview_styler(overview: pd.DataFrame, *, page_dir: str = "generated") -> A
     ``page_dir`` is the pages' folder relative to the page showing the table (the overview
     notebook lives in ``book/annex/``). All text is HTML-escaped except the links themselves.
     """
-    import html
+    from .tables import html_text
 
     view = overview.loc[:, list(OVERVIEW_COLUMNS)].copy()
     stems = [d.rsplit("/", 1)[-1] for d in overview["docname"]]
-    view["title"] = [f'<a href="{page_dir}/{stem}.html">{html.escape(t)}</a>'
+    view["title"] = [f'<a href="{page_dir}/{stem}.html">{html_text(t)}</a>'
                      for stem, t in zip(stems, overview["title"], strict=True)]
     for col in ("period", "target_groups", "reach", "partners", "outcome"):
-        view[col] = view[col].map(html.escape)
+        view[col] = view[col].map(html_text)
     view = view.rename(columns=OVERVIEW_COLUMNS)
     styler = view.style.hide(axis="index").set_uuid("annex-overview")
     styler = styler.set_table_styles([  # seven columns: small type, scroll sideways if needed

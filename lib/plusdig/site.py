@@ -39,6 +39,7 @@ from . import fmt
 __all__ = [
     "DANISH_MONTHS",
     "latex_escape",
+    "visible_controls",
     "latex_title_page",
     "PDF_NAME",
     "danish_date",
@@ -84,7 +85,18 @@ def pdf_name(config: Any) -> str:
     return PDF_NAME
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Control characters (C0 except tab, newline and carriage return; DEL; C1).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible_controls(text: str) -> str:
+    """Show each control character in ``text`` as its code point (``U+0007``).
+
+    The loaders are meant to refuse control characters in data; should one get through, it is
+    shown, never silently dropped (a browser, TeX and MyST's whitespace handling would drop
+    or choke on it). Used by every route that prints data: HTML tables, the annex pages, LaTeX.
+    """
+    return _CONTROL.sub(lambda m: f"U+{ord(m.group(0)):04X}", text)
 
 
 def latex_escape(text: str) -> str:
@@ -97,8 +109,7 @@ def latex_escape(text: str) -> str:
     from sphinx.util import texescape
 
     texescape.init()  # idempotent; the LaTeX builder calls it too
-    shown = _CONTROL.sub(lambda m: f"U+{ord(m.group(0)):04X}", str(text))
-    return texescape.escape(shown, latex_engine="xelatex")
+    return texescape.escape(visible_controls(str(text)), latex_engine="xelatex")
 
 
 def latex_title_page(subtitle: str = "") -> str:

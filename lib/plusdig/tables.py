@@ -18,7 +18,17 @@ if TYPE_CHECKING:
     import pandas as pd
     from pandas.io.formats.style import Styler
 
-__all__ = ["html_styler", "styled", "activities_overview"]
+__all__ = ["html_text", "html_styler", "styled", "activities_overview"]
+
+
+def html_text(text: object) -> str:
+    """``text`` (from data) as HTML text: escaped, control characters shown as their code.
+
+    For HTML written by hand (widget views, links in a table); a Styler escapes by itself.
+    """
+    from .site import visible_controls
+
+    return html.escape(visible_controls(str(text)), quote=True)
 
 
 def html_styler(frame: pd.DataFrame, *, caption: str | None = None) -> Styler:
@@ -27,12 +37,19 @@ def html_styler(frame: pd.DataFrame, *, caption: str | None = None) -> Styler:
     Cells and column headers are escaped by pandas (``escape="html"``, which a later
     ``format(..., escape="html")`` keeps); the caption, which pandas inserts as it is, is
     escaped here. Pass plain text: markup in ``frame`` or ``caption`` is shown, not rendered.
+    A control character is shown as its code (:func:`plusdig.site.visible_controls`).
     """
+    from .site import visible_controls
+
+    def shown(value: object) -> object:
+        return visible_controls(value) if isinstance(value, str) else value
+
+    frame = frame.map(shown).rename(columns=shown)
     styler = (frame.style.hide(axis="index")
               .format(escape="html")
               .format_index(escape="html", axis="columns"))
     if caption:
-        styler = styler.set_caption(html.escape(caption, quote=True))
+        styler = styler.set_caption(html.escape(visible_controls(caption), quote=True))
     return styler
 
 

@@ -10,9 +10,10 @@ builds that cannot render widgets (the PDF) use the image instead of the widget'
 from __future__ import annotations
 
 import base64
-import html
 import io
 from typing import TYPE_CHECKING, Any
+
+from .tables import html_text
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -34,7 +35,7 @@ def figure_png(fig: Figure, dpi: int = 100) -> bytes:
 
 def _img(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
-    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+    return (f'<img src="data:image/png;base64,{data}" alt="{html_text(alt)}" '
             'style="max-width:100%;height:auto">')
 
 
@@ -54,11 +55,11 @@ def sector_views(partners: pd.DataFrame, activity_labels: dict[int, str],
         fig = sector_activities(partners, code, activity_labels, label)
         items = []
         for aid, group in rows.groupby("activity_id", sort=True):
-            names = ", ".join(html.escape(a) for a in sorted(set(group["actor"])))
-            items.append(f"<li><b>{int(aid)}. {html.escape(activity_labels[int(aid)])}</b>: {names}</li>")
+            names = ", ".join(html_text(a) for a in sorted(set(group["actor"])))
+            items.append(f"<li><b>{int(aid)}. {html_text(activity_labels[int(aid)])}</b>: {names}</li>")
         alt = f"Søjlediagram: aktiviteter med aktører fra sektoren {label}"
         views[label] = (f"<div>{_img(figure_png(fig), alt)}"
-                        f"<p>Aktiviteter med aktører fra sektoren <i>{html.escape(label)}</i>:</p>"
+                        f"<p>Aktiviteter med aktører fra sektoren <i>{html_text(label)}</i>:</p>"
                         f"<ul>{''.join(items)}</ul></div>")
     return views
 
