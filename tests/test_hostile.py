@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,8 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     else:
         for key in ("html_static_path", "nb_ipywidgets_js", "mathjax_path"):
             config.pop(key, None)
-    (copy / "_config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (copy / "_config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
+                                      encoding="utf-8")  # script order matters
     (copy / "_toc.yml").write_text(yaml.safe_dump(TOC, sort_keys=False), encoding="utf-8")
     env = {**build_env(copy), "PLUSDIG_SURVEY": str(tmp / "delivery.csv")}
     out = tmp / "out"
@@ -224,11 +226,15 @@ def test_the_hostile_build_has_every_page(hostile_site) -> None:
     assert len(payloads) > 200 and len(schools) >= 5
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
 @pytest.mark.browser
 def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser) -> None:
     html, payloads, schools = hostile_site
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
-    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    handler = functools.partial(_QuietHandler, directory=str(html))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -246,7 +252,7 @@ def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("request", lambda r: r.url.rstrip("/").endswith("/x") and requests.append(r.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    seen = ""
+    texts: dict[str, str] = {}
     try:
         for rel in _pages(html):
             page.goto(f"{base}/{rel}", wait_until="networkidle")
@@ -262,13 +268,28 @@ def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser
             title = page.locator("main article h1").first.text_content()
             assert norm(printed[1]) in norm(title), rel
             # every element's text, hidden widget views and the print header included
-            seen += " " + page.evaluate("""() => { const c = document.body.cloneNode(true);
+            texts[rel] = norm(page.evaluate("""() => { const c = document.body.cloneNode(true);
                 c.querySelectorAll('script, style').forEach((e) => e.remove());
-                return c.textContent; }""")
+                return c.textContent; }"""))
+        # the search page lists the page and section titles a query matches (Sphinx inserts
+        # them as HTML): a page title; a section title matched by the whole heading (escaped
+        # in the index, it is found through its page: "Det første år")
+        heading = load_first_year(html.parents[2] / "repo" / "data").workstreams[0].title
+        for query, expected in ((payloads[0][:5], payloads[0]), (heading, "Det første år")):
+            page.goto(f"{base}/search.html?q={urllib.parse.quote(query)}",
+                      wait_until="networkidle")
+            page.wait_for_selector("#search-results ul.search li a", timeout=20_000)
+            found = page.locator("#search-results ul.search li a").all_text_contents()
+            assert page.evaluate("window.__hits") == [] and dialogs == [], "search: script ran"
+            assert any(norm(expected) in norm(t) for t in found), (query[:5], found)
+            assert requests == [] and errors == [], f"search: {requests} {errors}"
     finally:
         context.close()
         server.shutdown()
         server.server_close()
-    seen = norm(seen)
-    missing = [p[:5] for p in payloads + schools if norm(p) not in seen]
-    assert not missing, f"not shown as text: {missing}"
+    by_tag = {p[:5]: norm(p) for p in payloads + schools}
+    shown = " ".join(texts.values())
+    assert [t for t, p in by_tag.items() if p not in shown] == [], "not shown as text anywhere"
+    for rel, text in texts.items():  # where a payload's tag is, the whole payload is, unchanged
+        mangled = {t for t in re.findall(r"H[XS]\d{3}", text) if by_tag[t] not in text}
+        assert not mangled, f"{rel}: not shown as written: {sorted(mangled)[:10]}"

@@ -790,21 +790,32 @@ def _group_toc(app: Sphinx, config: Config) -> None:
 
 
 def _no_smartquotes_transform() -> type:
-    """A transform that turns Sphinx's smart quotes off for the generated pages.
+    """A transform that keeps text from data as it is written: no smart quotes on it.
 
-    The pages hold transcribed text: ``NGO'er`` and ``"ca."`` must read exactly as the source
-    writes them, not be turned into typographic quotes. It runs before ``SphinxSmartQuotes``
-    (priority 750) and marks the document root, which ``is_smartquotable`` honours.
+    The generated pages hold transcribed text: ``NGO'er`` and ``"ca."`` must read exactly as the
+    source writes them, not be turned into typographic quotes (nor ``--`` into a dash, nor
+    ``\\"`` into ``"``). Smart quotes are off for the generated pages, for a page that includes a
+    generated file (the annex's index includes the foreword) and, on every other page, for text
+    pasted from a notebook with ``{glue:text}`` (names and titles from data). It runs before
+    ``SphinxSmartQuotes`` (priority 750); ``is_smartquotable`` honours ``support_smartquotes``.
     """
+    from docutils import nodes
     from sphinx.transforms import SphinxTransform
 
     class NoSmartQuotes(SphinxTransform):
         default_priority = 700
 
         def apply(self, **kwargs: Any) -> None:
-            prefix = self.config.plusdig_annex_dir.strip("/") + "/"
-            if self.env.docname.startswith(prefix):
+            folder = self.config.plusdig_annex_dir.strip("/")
+            included = getattr(self.document.settings.record_dependencies, "list", None) or []
+            generated = str(Path(self.env.srcdir) / folder) + "/"
+            if (self.env.docname.startswith(folder + "/")
+                    or any(str(dep).startswith(generated) for dep in included)):
                 self.document["support_smartquotes"] = False
+                return
+            for node in self.document.findall(nodes.inline):
+                if "pasted-text" in node["classes"]:
+                    node["support_smartquotes"] = False
 
     return NoSmartQuotes
 

@@ -17,7 +17,8 @@ Registered in ``_config.yml`` (``sphinx.extra_extensions``). It does a few small
 - on pages with widgets, tells RequireJS where the vendored widget manager's modules live,
   so it finds its fonts in ``_static/html-manager/`` rather than under the page's folder;
 - bibliography entries marked up as ARIA list items (axe-core);
-- the page title in the theme's print header escaped for HTML (the theme inserts it raw);
+- the page title in the theme's print header, and the titles in the search index (which
+  Sphinx's search page inserts as HTML), escaped for HTML;
 - for the PDF: a print equivalent of HTML tables in notebook outputs (pandas ``Styler`` and
   ``DataFrame`` outputs only carry ``text/html`` and a useless ``text/plain`` repr): the
   table is converted to a LaTeX ``longtable`` and offered as ``text/latex``, which the
@@ -410,6 +411,32 @@ def _escape_print_title(
         context["plusdig_pagetitle_escaped"] = True
 
 
+def _escape_search_titles() -> None:
+    """Store the search index's section titles HTML-escaped (once per process).
+
+    Sphinx's ``searchtools.js`` (7.4) shows a result's title with ``innerHTML``. Page titles are
+    indexed as rendered (escaped) HTML, but section titles as plain text: a heading from data
+    holding ``<img onerror=...>`` would run as script on the search page when a reader's query
+    matches it. Escaped, ``innerHTML`` shows the title as its text. A page's section titles are
+    replaced each time the page is indexed, so nothing is escaped twice.
+    """
+    import html
+
+    from sphinx.search import IndexBuilder
+
+    if getattr(IndexBuilder.feed, "__plusdig__", False):
+        return
+    feed = IndexBuilder.feed
+
+    def escaped_feed(self: Any, docname: str, filename: str, title: str, doctree: Any) -> None:
+        feed(self, docname, filename, title, doctree)
+        self._all_titles[docname] = [(html.escape(t, quote=False), anchor)
+                                     for t, anchor in self._all_titles[docname]]
+
+    escaped_feed.__plusdig__ = True  # type: ignore[attr-defined]
+    IndexBuilder.feed = escaped_feed  # type: ignore[method-assign]
+
+
 def _copy_pdf(app: Any, exception: Exception | None) -> None:
     """Copy ``<build>/pdf/<name>.pdf`` (``make pdf``) into the HTML output, if it exists."""
     if exception is not None or app.builder.format != "html":
@@ -437,4 +464,5 @@ def setup(app: Any) -> dict[str, Any]:
     # after sphinx-book-theme has set the page title (default priority 500)
     app.connect("html-page-context", _escape_print_title, priority=600)
     app.connect("build-finished", _copy_pdf)
+    _escape_search_titles()
     return {"parallel_read_safe": True, "parallel_write_safe": True}
