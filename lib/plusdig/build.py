@@ -677,8 +677,8 @@ def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
 
 
 def _on_page_context(app: Sphinx, pagename: str, *args: Any) -> None:
-    if app.env.found_docs and pagename == max(app.env.found_docs):
-        pause_point("write")
+    if os.environ.get(PAUSE_ENV) and app.env.found_docs and pagename == max(app.env.found_docs):
+        pause_point("write")  # the last page (pages are written in sorted order)
 
 
 def _exchange(a: Path, b: Path) -> bool:
