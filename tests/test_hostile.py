@@ -262,8 +262,9 @@ def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser
             assert hits == [] and dialogs == [], f"{rel}: injected script ran: {hits} {dialogs}"
             assert requests == [] and errors == [], f"{rel}: {requests} {errors}"
             # the theme's print header holds the title as text (no element inside it)
-            printed = page.evaluate("""() => { const h = document.querySelector(
-                '#jb-print-docs-body h1'); return h ? [h.children.length, h.textContent] : null }""")
+            printed = page.evaluate("""() => {
+                const h = document.querySelector('#jb-print-docs-body h1');
+                return h ? [h.children.length, h.textContent] : null; }""")
             assert printed is not None and printed[0] == 0, rel
             title = page.locator("main article h1").first.text_content()
             assert norm(printed[1]) in norm(title), rel
@@ -289,7 +290,8 @@ def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser
         server.server_close()
     by_tag = {p[:5]: norm(p) for p in payloads + schools}
     shown = " ".join(texts.values())
-    assert [t for t, p in by_tag.items() if p not in shown] == [], "not shown as text anywhere"
+    unseen = [t for t, p in by_tag.items() if p not in shown]
+    assert unseen == [], f"not shown as text anywhere: {unseen}"
     for rel, text in texts.items():  # where a payload's tag is, the whole payload is, unchanged
         mangled = {t for t in re.findall(r"H[XS]\d{3}", text) if by_tag[t] not in text}
         assert not mangled, f"{rel}: not shown as written: {sorted(mangled)[:10]}"

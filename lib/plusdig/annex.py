@@ -227,8 +227,16 @@ def _admonition(title: str, body: str, cls: str) -> str:
 
 def _optref(text: str, label: str) -> str:
     """A cross-reference to ``label`` that is plain text when the label is not in the book."""
-    safe = text.replace("`", "'").replace("<", "‹").replace(">", "›")
-    return f"{{plusdig-optref}}`{safe} <{label}>`"
+    return f"{{plusdig-optref}}`{_OPTREF_UNSAFE.sub(_percent, ' '.join(text.split()))} <{label}>`"
+
+
+#: Characters that would end a role's text or its ``<label>`` part; percent-encoded in the text
+#: and decoded by the role, so a label from data ("a <b>", "`x`") is shown as written.
+_OPTREF_UNSAFE = re.compile(r"[%<>`]")
+
+
+def _percent(m: re.Match[str]) -> str:
+    return f"%{ord(m.group(0)):02X}"
 
 
 def _deflist_item(term: str, lines: Sequence[str]) -> str:
@@ -829,7 +837,10 @@ def _optref_role(name: str, rawtext: str, text: str, lineno: int, inliner: Any,
     from sphinx.util.nodes import split_explicit_title
 
     env = inliner.document.settings.env
+    from urllib.parse import unquote
+
     _has, title, target = split_explicit_title(text)
+    title = unquote(title)  # see _optref
     target = target.strip().lower()
     node = addnodes.pending_xref(rawtext, refdomain="std", reftype="ref", reftarget=target,
                                  refexplicit=True, refwarn=True, refdoc=env.docname)

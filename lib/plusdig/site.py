@@ -18,7 +18,8 @@ Registered in ``_config.yml`` (``sphinx.extra_extensions``). It does a few small
   so it finds its fonts in ``_static/html-manager/`` rather than under the page's folder;
 - bibliography entries marked up as ARIA list items (axe-core);
 - the page title in the theme's print header, and the titles in the search index (which
-  Sphinx's search page inserts as HTML), escaped for HTML;
+  Sphinx's search page inserts as HTML), escaped for HTML; the saved widget state written so
+  that no string in it can end its ``<script>`` element;
 - for the PDF: a print equivalent of HTML tables in notebook outputs (pandas ``Styler`` and
   ``DataFrame`` outputs only carry ``text/html`` and a useless ``text/plain`` repr): the
   table is converted to a LaTeX ``longtable`` and offered as ``text/latex``, which the
@@ -411,6 +412,22 @@ def _escape_print_title(
         context["plusdig_pagetitle_escaped"] = True
 
 
+def _safe_widget_state(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    """Write the page's saved widget state (JSON in a ``<script>``) with every ``<`` escaped.
+
+    myst-nb only escapes ``</script>``: a label from data holding ``</SCRIPT>`` would end the
+    script element, and ``<!--`` followed by ``<script`` would make the HTML parser read the
+    rest of the page as script. As ``\\u003c`` (the same JSON) neither can happen.
+    """
+    for js in getattr(app.builder, "_js_files", []):
+        attributes = getattr(js, "attributes", None)
+        if (isinstance(attributes, dict) and isinstance(attributes.get("body"), str)
+                and attributes.get("type") == "application/vnd.jupyter.widget-state+json"):
+            attributes["body"] = attributes["body"].replace("<", "\\u003c")
+
+
 def _escape_search_titles() -> None:
     """Store the search index's section titles HTML-escaped (once per process).
 
@@ -463,6 +480,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _accessible_body)
     # after sphinx-book-theme has set the page title (default priority 500)
     app.connect("html-page-context", _escape_print_title, priority=600)
+    # after myst-nb has added the page's widget state (default priority 500)
+    app.connect("html-page-context", _safe_widget_state, priority=600)
     app.connect("build-finished", _copy_pdf)
     _escape_search_titles()
     return {"parallel_read_safe": True, "parallel_write_safe": True}
