@@ -311,3 +311,35 @@ def test_rule_breach_breaks_validate_all(data: Path) -> None:
     write_yaml(data / "activities.yaml", [_activity(partners={"dig-sekretariatet": "En beskrivelse."})])
     with pytest.raises(DataValidationError):
         validate_all(data)
+
+
+# --------------------------------------------------------------------------- stated counts
+# A count that no longer matches its own quote is caught by `make validate` and the commit
+# hook (both run check_activity_coding), not only by the fidelity tests.
+_COUNT_600 = ("    value: 600\n    qualifier: ca.\n    section: maalgruppe\n"
+              "    quote: samlet ca. 600 elever\n")
+
+
+@pytest.mark.parametrize(("replacement", "field", "contains"), [
+    (_COUNT_600.replace("value: 600", "value: 613"), "counts[1].value",
+     "the value 613 is not written in its quote"),
+    (_COUNT_600.replace("qualifier: ca.", "qualifier: null"), "counts[1].qualifier",
+     "the quote qualifies the value"),
+    (_COUNT_600.replace("qualifier: ca.", "qualifier: over"), "counts[1].qualifier",
+     "the qualifier 'over' is not in the quote"),
+    (_COUNT_600.replace("section: maalgruppe", "section: resultater"), "counts[1].quote",
+     "does not occur in 'Resultater'"),
+])
+def test_a_count_must_agree_with_its_quote(tmp_path: Path, replacement: str, field: str,
+                                           contains: str) -> None:
+    copy = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "data", copy)
+    path = copy / "activities.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(_COUNT_600) == 1, "the test's count moved in activities.yaml"
+    path.write_text(text.replace(_COUNT_600, replacement), encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        coding.check_activity_coding(copy)
+    message = str(info.value)
+    assert "activities.yaml" in message and "activity 1" in message
+    assert f"field '{field}'" in message and contains in message

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from plusdig import load
+from plusdig.coding import qualifier_in_quote, unqualified_in_quote, value_in_quote
 from plusdig.models import SECTION_TITLES, Activity, BulletList, NumberedList
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -35,21 +36,6 @@ HEADING_PATTERNS: dict[str, str] = {
     "resultater": r"Resultater",
     "erfaring": r"Erfaring/gode\s+råd",
 }
-#: Danish number words the source uses for small counts ("mindst en Læsehest", "tre målinger").
-NUMBER_WORDS: dict[int, tuple[str, ...]] = {
-    1: ("en", "et", "én", "ét"),
-    2: ("to",),
-    3: ("tre",),
-    4: ("fire",),
-    5: ("fem",),
-    6: ("seks",),
-    7: ("syv",),
-    8: ("otte",),
-    9: ("ni",),
-    10: ("ti",),
-    12: ("tolv",),
-}
-QUALIFIER_WORDS = ("ca.", "over", "godt", "mindst", "omkring", "cirka", "knap", "næsten")
 MIN_COVERAGE = 0.97
 
 
@@ -182,28 +168,6 @@ def first_year_source() -> str:
     m = re.search(r"^\s*AKTIVITETER\s*$", raw, re.MULTILINE)
     assert m, "the heading AKTIVITETER is missing from the source"
     return raw[: m.start()]
-
-
-def value_in_quote(value: float, quote: str) -> bool:
-    v = int(value) if float(value).is_integer() else value
-    if re.search(rf"(?<![\d,.]){re.escape(str(v))}(?!\d)", quote):
-        return True
-    return any(
-        re.search(rf"(?<!\w){w}(?!\w)", quote, re.IGNORECASE) for w in NUMBER_WORDS.get(v, ())
-    )
-
-
-def qualifier_in_quote(qualifier: str, quote: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(qualifier)}(?!\w)", quote, re.IGNORECASE) is not None
-
-
-def unqualified_in_quote(value: float, quote: str) -> bool:
-    """True unless the value is directly preceded by a qualifier word ("ca. 600")."""
-    quals = "|".join(re.escape(q) for q in QUALIFIER_WORDS)
-    v = int(value) if float(value).is_integer() else value
-    return (
-        re.search(rf"(?<!\w)(?:{quals})\s+{re.escape(str(v))}(?!\d)", quote, re.IGNORECASE) is None
-    )
 
 
 # --------------------------------------------------------------------------- tests

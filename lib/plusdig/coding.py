@@ -142,6 +142,41 @@ def load_lesson_coding(base: Path | None = None) -> LessonCoding:
 #: "Hvem er med?", "Målgruppe" or "Formål" describes who takes part or why (e.g. activity 3's
 #: "Der er i efteråret 2019 et korps på 20 frivillige"), not when the activity took place.
 PERIOD_SECTIONS = ("beskrivelse", "resultater")
+#: Danish number words the source uses for small counts ("mindst en Læsehest", "tre målinger").
+NUMBER_WORDS: dict[int, tuple[str, ...]] = {
+    1: ("en", "et", "én", "ét"), 2: ("to",), 3: ("tre",), 4: ("fire",), 5: ("fem",),
+    6: ("seks",), 7: ("syv",), 8: ("otte",), 9: ("ni",), 10: ("ti",), 12: ("tolv",),
+}
+#: Words that qualify a stated count ("ca. 600", "over 110").
+QUALIFIER_WORDS = ("ca.", "over", "godt", "mindst", "omkring", "cirka", "knap", "næsten")
+
+
+def value_in_quote(value: float, quote: str) -> bool:
+    """The count ``value`` is written in ``quote``, as digits or as a Danish number word."""
+    import re
+
+    v = int(value) if float(value).is_integer() else value
+    if re.search(rf"(?<![\d,.]){re.escape(str(v))}(?!\d)", quote):
+        return True
+    return any(re.search(rf"(?<!\w){w}(?!\w)", quote, re.IGNORECASE)
+               for w in NUMBER_WORDS.get(v, ()))  # type: ignore[call-overload]
+
+
+def qualifier_in_quote(qualifier: str, quote: str) -> bool:
+    """The qualifier ("ca.", "over", ...) is written in ``quote``."""
+    import re
+
+    return re.search(rf"(?<!\w){re.escape(qualifier)}(?!\w)", quote, re.IGNORECASE) is not None
+
+
+def unqualified_in_quote(value: float, quote: str) -> bool:
+    """True unless the value is directly preceded by a qualifier word ("ca. 600")."""
+    import re
+
+    quals = "|".join(re.escape(q) for q in QUALIFIER_WORDS)
+    v = int(value) if float(value).is_integer() else value
+    return re.search(rf"(?<!\w)(?:{quals})\s+{re.escape(str(v))}(?!\d)", quote,
+                     re.IGNORECASE) is None
 
 #: Month names as the source writes them (for checking that a coded month is in the quote).
 _MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
@@ -160,7 +195,10 @@ def check_activity_coding(base: Path | None = None) -> int:
     - period: the quote occurs in "Beskrivelse" or "Resultater" (:data:`PERIOD_SECTIONS`), and
       every coded year, month and season is written in it;
     - target group: the quote occurs in "Målgruppe"; an age band only where the quote states an
-      age or a grade (a digit).
+      age or a grade (a digit);
+    - stated count (a transcription, checked here too so that ``make validate`` and the commit
+      hook catch it): the quote occurs in its section, writes the value, and writes the qualifier
+      exactly when one is recorded.
     """
     import re
 
@@ -213,6 +251,22 @@ def check_activity_coding(base: Path | None = None) -> int:
                 raise DataValidationError(path, f"the period quote does not state {', '.join(missing)}",
                                           record=record, field="period",
                                           expected="only the years, months and season the quote states")
+            n += 1
+        for j, c in enumerate(act.counts):
+            require(c.quote, (c.section,), f"counts[{j}].quote", "count quote")
+            if not value_in_quote(c.value, c.quote):
+                raise DataValidationError(path, f"the value {c.value:g} is not written in its quote",
+                                          record=record, field=f"counts[{j}].value",
+                                          expected="the number the quote states (digits or a number word)")
+            if c.qualifier and not qualifier_in_quote(c.qualifier, c.quote):
+                raise DataValidationError(path, f"the qualifier {c.qualifier!r} is not in the quote",
+                                          record=record, field=f"counts[{j}].qualifier",
+                                          expected="the qualifier the quote writes before the number")
+            if not c.qualifier and not unqualified_in_quote(c.value, c.quote):
+                raise DataValidationError(path, "the quote qualifies the value (e.g. 'ca.'), but no "
+                                          "qualifier is recorded", record=record,
+                                          field=f"counts[{j}].qualifier",
+                                          expected="the quote's qualifier")
             n += 1
         for j, tg in enumerate(act.target_groups):
             require(tg.quote, ("maalgruppe",), f"target_groups[{j}].quote", "target-group quote")
