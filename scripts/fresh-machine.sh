@@ -63,8 +63,9 @@ mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 
 logname() { local n=${1//\//-}; echo "${n// /-}"; }   # a step's log file name
-RESULTS=()   # "step|result|seconds"
-record() { RESULTS+=("$1|$2|$3"); printf 'fresh-machine: %-28s %-6s %5ss\n' "$1" "$2" "$3"; }
+RESULTS=()   # "part|step|result|seconds"; PART is the part being run (readme, ci)
+PART=""
+record() { RESULTS+=("$PART|$1|$2|$3"); printf 'fresh-machine: %-28s %-6s %5ss\n' "$1" "$2" "$3"; }
 
 make_system() {  # $1 = target folder: a bare Debian 12 with this machine's registry settings
   local root=$1
@@ -131,6 +132,7 @@ step() {  # $1 = root, $2 = step name, $3... = command
 status=0
 PREREQS="python3 python3-venv make git nodejs npm ca-certificates"
 if [ "$ONLY" != ci ]; then
+  PART=readme
   t0=$SECONDS; make_system "$WORK/readme"; record "debootstrap (readme)" done $((SECONDS - t0))
   mount_system "$WORK/readme"
   if step "$WORK/readme" "prerequisites" \
@@ -144,6 +146,7 @@ if [ "$ONLY" != ci ]; then
   [ "$KEEP" = 1 ] || rm -rf "$WORK/readme"
 fi
 if [ "$ONLY" != readme ]; then
+  PART=ci
   t0=$SECONDS; make_system "$WORK/ci"; record "debootstrap (ci)" done $((SECONDS - t0))
   mount_system "$WORK/ci"
   step "$WORK/ci" "bash .ci/run" "CI=true bash .ci/run" || status=1
@@ -154,7 +157,7 @@ fi
 # The record, kept under version control next to the benchmark: one section per part run
 # ("readme", "ci"); a part not run this time keeps its section from an earlier run.
 section() {  # $1 = part
-  local part=$1 title
+  local part=$1 title r p a b c log summary
   [ "$part" = readme ] && title="The README's two commands, after only the prerequisites" \
                        || title="bash .ci/run, with nothing installed first"
   echo "## $title"
@@ -166,30 +169,24 @@ section() {  # $1 = part
   echo
   echo "| step | result | time (s) |"
   echo "|---|---|---:|"
-  local r a b c
   for r in "${RESULTS[@]}"; do
-    IFS='|' read -r a b c <<<"$r"
-    case "$part:$a" in
-      readme:*readme*|readme:prerequisites|readme:make*|ci:*"(ci)"|ci:bash*) echo "| $a | $b | $c |" ;;
-    esac
+    IFS='|' read -r p a b c <<<"$r"
+    [ "$p" = "$part" ] && echo "| $a | $b | $c |"
   done
-  local name summary
-  for name in "make test" "bash .ci/run"; do
-    case "$part:$name" in readme:make*|ci:bash*) ;; *) continue ;; esac
-    if [ -f "$LOGS/$(logname "$name").log" ]; then
-      summary=$(grep -E '^=+ .*(passed|failed).* in ' "$LOGS/$(logname "$name").log" | tail -n1 | tr -d '=' | sed 's/^ *//; s/ *$//')
-      [ -n "$summary" ] && echo && echo "$name: $summary"
-    fi
-  done
+  # the test runner's closing line of the part's last step
+  local last; last=$([ "$part" = readme ] && echo "make test" || echo "bash .ci/run")
+  log=$LOGS/$(logname "$last").log
+  if [ -f "$log" ]; then
+    summary=$(grep -E '^=+ .*(passed|failed).* in ' "$log" | tail -n1 | tr -d '=' | sed 's/^ *//; s/ *$//')
+    [ -n "$summary" ] && echo && echo "$last: $summary"
+  fi
   echo
 }
-part_status() {
-  local r a b c
+part_status() {  # passed unless a step of the part failed
+  local r p a b c
   for r in "${RESULTS[@]}"; do
-    IFS='|' read -r a b c <<<"$r"
-    case "$1:$a" in
-      readme:prerequisites|readme:make*|ci:bash*) [ "$b" = passed ] || { echo FAILED; return; } ;;
-    esac
+    IFS='|' read -r p a b c <<<"$r"
+    [ "$p" = "$1" ] && [ "$b" = FAILED ] && { echo FAILED; return; }
   done
   echo passed
 }

@@ -218,6 +218,24 @@ def _toc_files(text: str) -> list[str]:
     return [m.group(1) for line in text.splitlines() if (m := _FILE_RE.match(line))]
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _block_end(lines: list[str], start: int, end: int, min_indent: int) -> int:
+    """The last line of the YAML block that begins at ``start``: the last line before ``end``
+    and before the first content line indented less than ``min_indent`` (blank lines and
+    comments do not count)."""
+    last = start
+    for i in range(start + 1, end):
+        stripped = lines[i].strip()
+        if stripped and not stripped.startswith("#"):
+            if _indent(lines[i]) < min_indent:
+                break
+            last = i
+    return last
+
+
 def add_to_toc(toc_text: str, part: str, entry: str, after: str | None = None) -> str:
     """Return ``toc_text`` with ``- file: <entry>`` added to the chapters of ``part``.
 
@@ -251,32 +269,19 @@ def add_to_toc(toc_text: str, part: str, entry: str, after: str | None = None) -
              and chapters_at is not None and i > chapters_at]
     if chapters_at is None or not items:
         raise ChapterError("Delen i _toc.yml har ingen 'chapters:'-liste. Tilføj kapitlet selv.")
-    indent = len(lines[items[0]]) - len(lines[items[0]].lstrip())
-    last = items[0]
-    for i in range(items[0], end):
-        stripped = lines[i].strip()
-        if stripped and not stripped.startswith("#"):
-            if len(lines[i]) - len(lines[i].lstrip()) < indent:
-                break
-            last = i
+    indent = _indent(lines[items[0]])
+    last = _block_end(lines, items[0], end, indent)
     if after is not None:
         wanted = after.strip().removesuffix(".ipynb").removesuffix(".md")
         # the part's own chapters (not nested sections): the items at the chapters' indent
-        own = {i: m.group(1) for i in items if (m := _FILE_RE.match(lines[i]))
-               and len(lines[i]) - len(lines[i].lstrip()) == indent}
+        own = {i: m.group(1) for i in items
+               if (m := _FILE_RE.match(lines[i])) and _indent(lines[i]) == indent}
         hits = [i for i, path in own.items() if wanted in (path, path.rsplit("/", 1)[-1])]
         if not hits:
             names = ", ".join(path.rsplit("/", 1)[-1] for path in own.values())
             raise ChapterError(f"AFTER={after!r} er ikke et kapitel i denne del. Vælg et af: "
                                f"{names}.")
-        last = hits[0]
-        # after the chapter's nested sections, if it has any
-        for i in range(last + 1, end):
-            stripped = lines[i].strip()
-            if stripped and not stripped.startswith("#"):
-                if len(lines[i]) - len(lines[i].lstrip()) <= indent:
-                    break
-                last = i
+        last = _block_end(lines, hits[0], end, indent + 1)  # after its nested sections, if any
     if not lines[last].endswith("\n"):
         lines[last] += "\n"
     lines.insert(last + 1, " " * indent + f"- file: {entry}\n")
