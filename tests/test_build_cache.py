@@ -172,3 +172,38 @@ def test_publish_replaces_the_whole_site_and_leaves_nothing_behind(
         assert [p.relative_to(site).as_posix() for p in site.rglob("*")] == ["index.html"]
         assert (site / "index.html").read_text(encoding="utf-8") == "new"
         assert [p.name for p in root.iterdir()] == ["html"]
+
+
+def test_parallel_kernels_use_private_ipc_sockets(tmp_path: Path) -> None:
+    """Kernels started at once in parallel workers never share a socket (CI saw a TCP port
+    race kill one: "Kernel died before replying to kernel_info"). Each runs over IPC in its
+    own directory, and eight started together all run their notebook."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import nbformat
+
+    from plusdig.build import _execute_one
+
+    code = ("from ipykernel.kernelapp import IPKernelApp\n"
+            "app = IPKernelApp.instance()\n"
+            "print(app.transport, app.ip)")
+    paths = []
+    for n in range(8):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        path = tmp_path / f"k{n}.ipynb"
+        nbformat.write(nb, path)
+        paths.append(str(path))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=8, mp_context=ctx) as pool:
+        results = list(pool.map(_execute_one, paths, [None] * 8, [120] * 8, [False] * 8,
+                                [{}] * 8))
+    seen = set()
+    for _path, nb_json, _secs, err, _reads, _started in results:
+        assert err is None, err
+        out = nbformat.reads(nb_json, as_version=4).cells[0].outputs[0]["text"].split()
+        assert out[0] == "ipc", out
+        seen.add(Path(out[1]).parent)
+    assert len(seen) == 8, seen  # one socket directory per kernel

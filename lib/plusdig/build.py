@@ -244,6 +244,24 @@ if _pd_os.environ.get("PLUSDIG_READ_LOG"):
 _SKIP_SLOW_IMPORTS = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
 
 
+def private_kernel_config(sockets_dir: str | Path) -> Any:
+    """Configuration for an nbclient kernel that talks over Unix sockets in ``sockets_dir``.
+
+    Over TCP, jupyter_client picks each kernel's five ports by binding and releasing them, so
+    kernels started at the same moment in parallel workers can pick the same port; the second
+    kernel then dies before it answers ("Kernel died before replying to kernel_info"). IPC
+    sockets in a directory of the kernel's own cannot collide. ``sockets_dir`` must exist, be
+    private to one kernel, and be short: a Unix socket path holds at most 107 bytes.
+    """
+    from traitlets.config import Config
+
+    ip = str(Path(sockets_dir) / "k")
+    if len(os.fsencode(ip)) > 100:
+        raise ValueError(f"kernel socket directory {sockets_dir} is too long for a Unix socket "
+                         "path (at most 100 bytes); set TMPDIR to a shorter directory")
+    return Config({"KernelManager": {"transport": "ipc", "ip": ip}})
+
+
 def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: bool,
                  env: dict[str, str]) -> tuple[str, str, float, str | None, list[str], float]:
     """Run one notebook in a fresh kernel; return it with its read set.
@@ -273,10 +291,12 @@ def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: 
         allow_errors = meta.get("allow_errors", allow_errors)
         n_cells = len(nb.cells)
         nb.cells.append(nbformat.v4.new_code_cell(_MODULE_LOG_CELL))
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, \
+                tempfile.TemporaryDirectory(prefix="pdk-") as sockets:
             client = NotebookClient(
                 nb, timeout=timeout, allow_errors=allow_errors, record_timing=False,
                 resources={"metadata": {"path": cwd or tmp}},
+                config=private_kernel_config(sockets),
                 extra_arguments=[f"--IPKernelApp.exec_lines={_SKIP_SLOW_IMPORTS}"])
             t0 = time.perf_counter()
             try:

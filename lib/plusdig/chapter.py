@@ -154,14 +154,18 @@ def execute(nb: Any, folder: Path, root: Path, timeout: int = 300) -> Any:
     Raises :class:`CellFailed` naming the first code cell that raised.
     """
     import subprocess
+    import tempfile
 
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(folder)}})
+    from plusdig.build import private_kernel_config
+
     try:
-        with _data_env(root):
+        with _data_env(root), tempfile.TemporaryDirectory(prefix="pdk-") as sockets:
+            client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                    resources={"metadata": {"path": str(folder)}},
+                                    config=private_kernel_config(sockets))
             # the kernel's own log lines (stderr) are noise here; cell errors still surface
             client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
