@@ -19,6 +19,7 @@ help:
 	@echo "make clean     remove build output and caches"
 	@echo "make bench     benchmark builds and scale on a temporary copy (BENCHFLAGS=\"--runs 5\")"
 	@echo "make lab       JupyterLab with the book's kernel (the .venv's Python and plusdig)"
+	@echo "make preview [PORT=8000]  build, serve on 127.0.0.1, rebuild and reload on every save"
 	@echo "make chapter NAME=\"Titel\" [PART=report|annex] [SLUG=...] [AFTER=kapitel]  new chapter"
 	@echo "make run NB=book/report/x.ipynb  execute one notebook as the build does, save it stripped"
 	@echo "make check     fast checks: validation, fidelity, notebook form, nbval on changed notebooks"
@@ -98,6 +99,14 @@ PART ?= report
 lab: venv
 	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Live preview (CONTRIBUTING.md): the book built as `make book` does, served on
+# 127.0.0.1:$(PORT), rebuilt when book/, data/, lib/, the configuration or $$PLUSDIG_SURVEY
+# changes; the open page reloads itself; Ctrl-C stops it (plusdig.preview).
+.PHONY: preview
+PORT ?= 8000
+preview: venv validate vendor
+	$(PY) -m plusdig.preview --port "$(PORT)"
 
 # One notebook executed as the build does and saved stripped: make run NB=book/report/x.ipynb
 .PHONY: run check

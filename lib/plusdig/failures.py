@@ -1,0 +1,265 @@
+"""A failed build, told in a few Danish lines an evaluator can act on.
+
+Jupyter Book ends a failed build with hundreds of lines of English traceback and Sphinx's
+"file a bug report" text; the cause (a cell that raised, a misspelt glue key) is somewhere in
+the middle. :func:`problems` reads a build's log and finds, for each problem, the file, the
+cell (counted from the top of the notebook, the first cell is 1), and what went wrong: the
+exception's last line for a cell that raised, and for an unknown glue key the nearest keys the
+notebook does define ("stavefejl?"). :func:`summary` writes them as a short Danish text that
+names the full log. :func:`run_logged` runs a build with its output copied to a log file and
+the Sphinx traceback kept off the terminal, ending a failed build with the summary.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+#: Colour and cursor codes in a terminal log.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: nbclient's report of a cell that raised: the cell's source between two rulers, then the
+#: kernel's traceback, whose last line is the exception.
+_CELL_ERROR = re.compile(
+    r"An error occurred while executing the following cell:\n-{18}\n(?P<source>.*?)\n-{18}\n"
+    r"(?P<traceback>.*?)(?=\n\s*\nThe above exception|\Z)", re.S)
+#: The notebook myst-nb was executing when it gave up.
+_EXECUTION_ERROR = re.compile(r"ExecutionError: (?P<path>\S+\.ipynb)")
+#: plusdig.build's line for a notebook that failed in its own run.
+_PLUSDIG_FAILED = re.compile(r"plusdig\.build: (?P<path>\S+\.ipynb) failed")
+#: A Sphinx warning or error: ``path:line: WARNING: message [type]`` (path and line optional).
+_WARNING = re.compile(
+    r"^(?:(?P<path>[^\s:][^:\n]*?)(?::(?P<line>\d+))?: )?(?P<level>WARNING|ERROR|CRITICAL|SEVERE): "
+    r"(?P<message>.+?)(?: \[(?P<kind>[\w.]+)\])?$", re.M)
+#: myst-nb's warning for a glue key a page uses and its notebook does not define.
+_GLUE_MISSING = re.compile(r"No key '(?P<key>[^']+)' found in glue data")
+#: A literal key in a ``glue("key", ...)`` call of a code cell.
+_GLUE_CALL = re.compile(r"""\bglue\(\s*(?:name\s*=\s*)?(['"])(?P<key>[^'"]+)\1""")
+#: Where Sphinx's report of an unexpected exception starts in its output.
+_SPHINX_EXCEPTION = "Exception occurred:"
+#: At most this many problems are listed; the log has the rest.
+MAX_LISTED = 8
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a build failed."""
+
+    path: str | None  #: the source file, relative to the book's folder where it is inside it
+    cell: int | None  #: the notebook cell, 1 for the first (None: not in a notebook cell)
+    message: str  #: what went wrong (Danish where the message is the book's or this module's)
+
+    def line(self) -> str:
+        """The problem on one line: ``book/x.ipynb, celle 3: message``."""
+        where = self.path or "bogen"
+        if self.cell is not None:
+            where += f", celle {self.cell}"
+        return f"{where}: {self.message}"
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal colour codes."""
+    return _ANSI.sub("", text)
+
+
+def _relative(path: str, srcdir: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(srcdir.resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def _cells(path: Path) -> list[Any]:
+    import nbformat
+
+    try:
+        return list(nbformat.read(path, as_version=4).cells)
+    except (OSError, ValueError):
+        return []
+
+
+def _cell_of_source(path: Path, source: str) -> int | None:
+    """The 1-based number of the code cell of ``path`` whose source is ``source``."""
+    wanted = source.strip()
+    for number, cell in enumerate(_cells(path), start=1):
+        if cell.cell_type == "code" and cell.source.strip() == wanted:
+            return number
+    return None
+
+
+def defined_glue_keys(path: Path, cache_path: Path | None = None) -> set[str]:
+    """The glue keys notebook ``path`` defines: those in its cached outputs (when Jupyter
+    Book's cache at ``cache_path`` holds the notebook) and the literal keys of its
+    ``glue("...", ...)`` calls."""
+    cells = _cells(path)
+    keys = {m.group("key") for c in cells if c.cell_type == "code"
+            for m in _GLUE_CALL.finditer(c.source)}
+    if cache_path is not None and Path(cache_path).is_dir():
+        try:
+            import nbformat
+            from jupyter_cache import get_cache
+
+            cache = get_cache(str(cache_path))
+            record = cache.match_cache_notebook(nbformat.read(path, as_version=4))
+            executed = cache.get_cache_bundle(record.pk).nb
+        except Exception:  # noqa: BLE001 - no cached run: the literal keys are all there is
+            executed = None
+        for cell in getattr(executed, "cells", []):
+            for output in cell.get("outputs", []):
+                name = (output.get("metadata") or {}).get("scrapbook", {}).get("name")
+                if isinstance(name, str):
+                    keys.add(name)
+    return keys
+
+
+def _glue_message(key: str, path: Path | None, cache_path: Path | None) -> str:
+    keys = sorted(defined_glue_keys(path, cache_path)) if path and path.is_file() else []
+    message = f"glue-nøglen '{key}' er ikke defineret i notebooken"
+    near = difflib.get_close_matches(key, keys, n=3, cutoff=0.5)
+    if near:
+        return message + " – stavefejl? Nærmeste definerede nøgler: " + ", ".join(near)
+    if keys:
+        shown = ", ".join(keys[:6]) + (" …" if len(keys) > 6 else "")
+        return message + f" (ingen ligner; notebooken definerer: {shown})"
+    return message + " (notebooken definerer ingen glue-nøgler)"
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "ukendt fejl"
+
+
+def problems(log: str, srcdir: str | Path, cache_path: str | Path | None = None) -> list[Problem]:
+    """The problems a build log reports, in the order the build met them.
+
+    A cell that raised: its notebook, its cell number and the exception's last line. A glue
+    key a page uses and its notebook does not define: the nearest defined keys. Every other
+    Sphinx warning or error: its file and message (myst-nb's line numbers in a notebook,
+    cell × 10000 + line, become the cell). An unexpected exception in the build itself: its
+    last line.
+    """
+    text = strip_ansi(log)
+    src = Path(srcdir)
+    cache = Path(cache_path) if cache_path else None
+    found: list[Problem] = []
+    failed_notebooks = [m.group("path") for m in _EXECUTION_ERROR.finditer(text)]
+    failed_notebooks += [m.group("path") for m in _PLUSDIG_FAILED.finditer(text)]
+    cell_errors: set[str] = set()
+    for match in _CELL_ERROR.finditer(text):
+        # the notebook is named after its traceback (myst-nb's ExecutionError), or by
+        # plusdig.build's own run; the cell is the one with this source
+        after = _EXECUTION_ERROR.search(text, match.end())
+        candidates = ([after.group("path")] if after else []) + failed_notebooks
+        source = match.group("source")
+        path = next((p for p in candidates if _cell_of_source(Path(p), source)),
+                    candidates[0] if candidates else None)
+        cell = _cell_of_source(Path(path), source) if path else None
+        if path:
+            cell_errors.add(str(Path(path).resolve()))
+        found.append(Problem(_relative(path, src) if path else None, cell,
+                             _last_line(match.group("traceback"))))
+    for path in dict.fromkeys(failed_notebooks):
+        if str(Path(path).resolve()) not in cell_errors:
+            cell_errors.add(str(Path(path).resolve()))
+            found.append(Problem(_relative(path, src), None,
+                                 "notebooken kunne ikke køres (se loggen)"))
+    for match in _WARNING.finditer(text):
+        path, line, message = match.group("path"), match.group("line"), match.group("message")
+        if path and str(Path(path).resolve()) in cell_errors \
+                and "Executing notebook failed" in message:
+            continue  # the cell error above says it
+        cell = None
+        if path and path.endswith(".ipynb") and line and int(line) >= 10000:
+            cell = int(line) // 10000
+        glue = _GLUE_MISSING.search(message)
+        if glue:
+            message = _glue_message(glue.group("key"), Path(path) if path else None, cache)
+        elif path and line and cell is None:
+            message = f"linje {line}: {message}"
+        found.append(Problem(_relative(path, src) if path else None, cell, message))
+    if _SPHINX_EXCEPTION in text and not cell_errors:
+        tail = text.split(_SPHINX_EXCEPTION, 1)[1]
+        exception = next((line.strip() for line in tail.splitlines()
+                          if re.match(r"\s*[\w.]+(Error|Exception|Interrupt)\b", line)), None)
+        found.append(Problem(None, None, exception or _last_line(tail)))
+    return list(dict.fromkeys(found))
+
+
+def summary(found: Iterable[Problem], log_path: str | Path | None = None) -> str:
+    """The Danish summary of a failed build: what failed, where, and where the full log is."""
+    listed = list(found)
+    lines = ["Bogen kunne ikke bygges. Intet er publiceret: sitet er som efter den sidste "
+             "bygning, der lykkedes."]
+    if not listed:
+        lines.append("  Årsagen står i loggen.")
+    for number, problem in enumerate(listed[:MAX_LISTED], start=1):
+        lines.append(f"  {number}. {problem.line()}")
+    if len(listed) > MAX_LISTED:
+        lines.append(f"  … og {len(listed) - MAX_LISTED} mere (se loggen)")
+    if log_path is not None:
+        lines.append(f"Hele loggen: {log_path}")
+    return "\n".join(lines)
+
+
+class _Tee(io.TextIOBase):
+    """A text stream that copies everything to a log file and passes it on to ``stream``
+    until Sphinx starts reporting an unexpected exception (the traceback stays in the log)."""
+
+    def __init__(self, stream: TextIO, log: TextIO, state: dict[str, bool]) -> None:
+        self._stream, self._log, self._state = stream, log, state
+
+    def write(self, s: str) -> int:
+        self._log.write(strip_ansi(s))
+        if _SPHINX_EXCEPTION in strip_ansi(s):
+            self._state["hiding"] = True
+        if not self._state["hiding"]:
+            self._stream.write(s)
+        return len(s)
+
+    def flush(self) -> None:
+        self._log.flush()
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", "utf-8")
+
+
+def run_logged(build: Callable[[], int], log_path: str | Path, srcdir: str | Path,
+               cache_path: str | Path | None = None) -> int:
+    """Run ``build`` (returns an exit code) with its output copied to ``log_path``.
+
+    The terminal sees the build's output up to an unexpected exception; a failed build (a
+    non-zero code or an exception) ends with :func:`summary` on standard error. The log keeps
+    everything, tracebacks included.
+    """
+    log_file = Path(log_path)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    state = {"hiding": False}
+    out, err = sys.stdout, sys.stderr
+    with log_file.open("w", encoding="utf-8") as log:
+        sys.stdout, sys.stderr = _Tee(out, log, state), _Tee(err, log, state)
+        try:
+            code = build()
+        except BaseException:  # noqa: BLE001 - reported below, the traceback kept in the log
+            log.write(traceback.format_exc())
+            code = 1
+        finally:
+            sys.stdout, sys.stderr = out, err
+    if code:
+        text = log_file.read_text(encoding="utf-8")
+        err.write("\n" + summary(problems(text, srcdir, cache_path), log_file) + "\n")
+        err.flush()
+    return code

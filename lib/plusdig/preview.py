@@ -1,0 +1,395 @@
+"""Live preview of the book: ``make preview`` (``python -m plusdig.preview``).
+
+Builds the book as ``make book`` does, serves the site on ``127.0.0.1`` (``--port``, default
+8000), watches the book's sources (``book/``, ``data/``, ``lib/``, ``_config.yml``,
+``_toc.yml``, ``references.bib`` and the survey file named by ``PLUSDIG_SURVEY``) and rebuilds
+when one changes. The build's own dependency tracking (:mod:`plusdig.build`) decides what runs:
+a data change re-runs exactly the notebooks that read the file, a text edit runs nothing.
+
+The pages it serves carry a small script that reloads the open page when a build has
+finished; the files in ``_build/html`` never do (the script is added as a page is sent). A
+failed build publishes nothing, so the pages stay those of the last build that succeeded,
+with a box at the top naming the notebook, the cell and the error
+(:mod:`plusdig.failures`); the terminal shows the same. The next build that succeeds removes
+the box. Ctrl-C stops the build that is running, every kernel it started, and the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import failures
+
+#: What the preview watches, relative to the book's folder (plus ``$PLUSDIG_SURVEY``).
+WATCHED = ("book", "data", "lib", "_config.yml", "_toc.yml", "references.bib")
+#: Folders under the watched ones that are no source: caches, and what the build writes.
+IGNORED_DIRS = frozenset({"_build", "__pycache__", ".ipynb_checkpoints", "_vendor", ".git",
+                          "generated", "node_modules", "private"})
+#: Where the preview's own requests go (never a page of the book).
+PREFIX = "/__preview__/"
+#: Seconds between two looks at the sources, and the quiet time after a change before a
+#: build starts (an editor's save is often several writes).
+POLL_S = 0.25
+SETTLE_S = 0.15
+
+_RELOAD_JS = """\
+(function () {
+  var generation = %(generation)d;
+  function poll() {
+    fetch("%(prefix)sstate", {cache: "no-store"}).then(function (r) { return r.json(); })
+      .then(function (s) {
+        var badge = document.getElementById("plusdig-preview-bygger");
+        if (badge) { badge.hidden = !s.building; }
+        if (s.generation !== generation) { window.location.reload(); }
+        else { setTimeout(poll, 300); }
+      }).catch(function () { setTimeout(poll, 1000); });
+  }
+  setTimeout(poll, 300);
+})();
+"""
+
+_STYLE = (
+    "#plusdig-preview-fejl{position:relative;z-index:10000;margin:0;padding:1rem 1.5rem;"
+    "background:#fff4f4;color:#5a0000;border-bottom:4px solid #b00020;"
+    "font:15px/1.45 system-ui,sans-serif}"
+    "#plusdig-preview-fejl h2{margin:0 0 .4rem;font-size:1.1rem;color:#5a0000}"
+    "#plusdig-preview-fejl li{font-family:ui-monospace,monospace;white-space:pre-wrap}"
+    "#plusdig-preview-bygger{position:fixed;right:1rem;bottom:1rem;z-index:10001;"
+    "padding:.4rem .8rem;background:#222;color:#fff;border-radius:4px;"
+    "font:14px system-ui,sans-serif}"
+)
+
+
+@dataclass
+class State:
+    """What the server shows: the last build's outcome, and whether one is running."""
+
+    generation: int = 0  #: renewed after every build, good or failed: pages reload on it
+    building: bool = False
+    problems: list[failures.Problem] = field(default_factory=list)
+    failed: bool = False
+    log: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def as_json(self) -> bytes:
+        with self.lock:
+            return json.dumps({"generation": self.generation, "building": self.building,
+                               "failed": self.failed,
+                               "problems": [p.line() for p in self.problems]}).encode()
+
+
+def inject(page: str, state: State) -> str:
+    """``page`` with the reload script, the "building" badge and, after a failed build, the
+    error box (every text escaped)."""
+    with state.lock:
+        generation, failed, found, log = (state.generation, state.failed,
+                                          list(state.problems), state.log)
+    head = f"<style>{_STYLE}</style>"
+    box = ""
+    if failed:
+        items = "".join(f"<li>{html.escape(p.line())}</li>" for p in found) \
+            or "<li>Årsagen står i loggen.</li>"
+        box = ('<section id="plusdig-preview-fejl" role="alert">'
+               "<h2>Bygningen fejlede – siden er fra den sidste bygning, der lykkedes</h2>"
+               f"<ol>{items}</ol><p>Hele loggen: <code>{html.escape(log)}</code></p></section>")
+    badge = '<div id="plusdig-preview-bygger" hidden>Bygger …</div>'
+    script = (f'<script id="plusdig-preview">'
+              f"{_RELOAD_JS % {'generation': generation, 'prefix': PREFIX}}</script>")
+    page = page.replace("</head>", head + "</head>", 1) if "</head>" in page else head + page
+    start = page.find("<body")
+    if start >= 0 and (end := page.find(">", start)) >= 0:
+        page = page[:end + 1] + box + badge + page[end + 1:]
+    else:
+        page = box + badge + page
+    if "</body>" in page:
+        return page.replace("</body>", script + "</body>", 1)
+    return page + script
+
+
+_WAITING_PAGE = ("<!DOCTYPE html><html lang=\"da\"><head><meta charset=\"utf-8\">"
+                 "<title>Forhåndsvisning</title></head><body><main><h1>Bogen bygges …</h1>"
+                 "<p>Siden genindlæses, når bygningen er færdig.</p></main></body></html>")
+
+
+def make_handler(site: Path, state: State) -> type[http.server.SimpleHTTPRequestHandler]:
+    """A request handler serving ``site`` (read anew for each request: the build swaps the
+    folder) with :func:`inject` applied to every HTML page, and the state at ``PREFIX``."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(site), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        def end_headers(self) -> None:
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
+        def _send(self, body: bytes, content_type: str, status: int = 200) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            path = self.path.split("?", 1)[0].split("#", 1)[0]
+            if path == PREFIX + "state":
+                self._send(state.as_json(), "application/json")
+                return
+            target = Path(self.translate_path(path))
+            if target.is_dir():
+                if not path.endswith("/"):
+                    super().do_GET()  # the redirect to the folder
+                    return
+                target = target / "index.html"
+            if target.suffix == ".html" or not (site / "index.html").is_file():
+                if target.is_file():
+                    page = target.read_text(encoding="utf-8", errors="replace")
+                elif not (site / "index.html").is_file():
+                    page = _WAITING_PAGE
+                else:
+                    super().do_GET()  # 404
+                    return
+                self._send(inject(page, state).encode("utf-8"), "text/html; charset=utf-8")
+                return
+            super().do_GET()
+
+        do_HEAD = do_GET  # noqa: N815
+
+    return Handler
+
+
+# --------------------------------------------------------------------------- watching
+def watched_paths(srcdir: Path) -> list[Path]:
+    """The files and folders the preview watches for ``srcdir``."""
+    paths = [srcdir / name for name in WATCHED]
+    survey = os.environ.get("PLUSDIG_SURVEY")
+    if survey:
+        paths.append(Path(survey).resolve())
+    return paths
+
+
+def _ignored(name: str) -> bool:
+    """Editors' and tools' temporary files: hidden, backup, swap and lock files."""
+    return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
+
+
+def snapshot(roots: Iterable[Path]) -> dict[str, tuple[int, int]]:
+    """Every watched file → (modification time in ns, size)."""
+    seen: dict[str, tuple[int, int]] = {}
+    for root in roots:
+        if root.is_file():
+            st = root.stat()
+            seen[str(root)] = (st.st_mtime_ns, st.st_size)
+            continue
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in IGNORED_DIRS and not d.startswith(".")]
+            for name in files:
+                if _ignored(name):
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                seen[path] = (st.st_mtime_ns, st.st_size)
+    return seen
+
+
+def changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
+    """Files added, removed or modified between two snapshots."""
+    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+
+
+# --------------------------------------------------------------------------- building
+@dataclass
+class Preview:
+    """One preview: the book in ``srcdir``, built into ``outdir`` (``<outdir>/_build/html``)."""
+
+    srcdir: Path
+    outdir: Path
+    port: int = 8000
+    state: State = field(default_factory=State)
+    process: subprocess.Popen[bytes] | None = None
+    say: Any = print
+
+    @property
+    def build_dir(self) -> Path:
+        return self.outdir / "_build"
+
+    @property
+    def log_path(self) -> Path:
+        return self.build_dir / "preview-build.log"
+
+    def command(self) -> list[str]:
+        """``make book``'s build (``-n -W --keep-going``)."""
+        cmd = [sys.executable, "-m", "plusdig.build", "jb", "build", str(self.srcdir),
+               "-n", "-W", "--keep-going"]
+        if self.outdir != self.srcdir:
+            cmd += ["--path-output", str(self.outdir)]
+        return cmd
+
+    def build(self, because: Sequence[str] = ()) -> bool:
+        """Run one build; record its outcome in :attr:`state`. True if it succeeded."""
+        if because:
+            shown = ", ".join(_short(p, self.srcdir) for p in because[:3])
+            more = f" og {len(because) - 3} mere" if len(because) > 3 else ""
+            self.say(f"Ændret: {shown}{more}. Bygger …")
+        with self.state.lock:
+            self.state.building = True
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(self.command(), cwd=self.srcdir, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+            code = self.process.wait()
+        self.process = None
+        seconds = time.perf_counter() - t0
+        found: list[failures.Problem] = []
+        if code != 0:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+            found = failures.problems(text, self.srcdir, self.build_dir / ".jupyter_cache")
+        with self.state.lock:
+            self.state.building = False
+            self.state.failed = code != 0
+            self.state.problems = found
+            self.state.log = str(self.log_path)
+            self.state.generation += 1
+        if code == 0:
+            self.say(f"Bygget på {seconds:.1f} s.".replace(".", ",", 1))
+        else:
+            self.say(failures.summary(found, self.log_path))
+        return code == 0
+
+    def stop_build(self, grace_s: float = 20.0) -> None:
+        """Interrupt the running build and end every process below it, kernels included."""
+        proc = self.process
+        if proc is None or proc.poll() is not None:
+            return
+        import psutil
+
+        try:
+            below = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            below = []
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            with _suppress_lookup():
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        # kernels run in sessions of their own: end any the interrupt did not
+        _, alive = psutil.wait_procs(below, timeout=5)
+        for p in alive:
+            with _suppress_lookup():
+                p.kill()
+        psutil.wait_procs(alive, timeout=5)
+
+    def serve(self) -> http.server.ThreadingHTTPServer:
+        handler = make_handler(self.build_dir / "html", self.state)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name="plusdig-preview-http",
+                         daemon=True).start()
+        return server
+
+    def run(self) -> None:
+        """Serve, build, and rebuild on every change until interrupted."""
+        server = self.serve()
+        host, port = server.server_address[:2]
+        self.say(f"Forhåndsvisning: http://{host}:{port}/  (Ctrl-C stopper)")
+        roots = watched_paths(self.srcdir)
+        try:
+            before = snapshot(roots)
+            self.build()
+            while True:
+                now = snapshot(roots)
+                diff = changed(before, now)
+                if not diff:
+                    time.sleep(POLL_S)
+                    continue
+                while True:  # wait until the writes have settled
+                    time.sleep(SETTLE_S)
+                    later = snapshot(roots)
+                    if later == now:
+                        break
+                    now = later
+                diff, before = changed(before, now), now
+                self.build(diff)
+        except KeyboardInterrupt:
+            self.say("Stopper …")
+        finally:
+            self.stop_build()
+            server.shutdown()
+            server.server_close()
+
+
+class _suppress_lookup:  # noqa: N801 - used as a context manager
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, *_: Any) -> bool:
+        import psutil
+
+        return kind is not None and issubclass(kind, (ProcessLookupError, psutil.Error))
+
+
+def _short(path: str, srcdir: Path) -> str:
+    try:
+        return Path(path).relative_to(srcdir).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m plusdig.preview [--port 8000] [--srcdir .] [--path-output DIR]``."""
+    ap = argparse.ArgumentParser(prog="python -m plusdig.preview",
+                                 description="Byg, vis og genbyg bogen, mens du skriver.")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
+                    help="porten på 127.0.0.1 (standard 8000; 0: en ledig port)")
+    ap.add_argument("--srcdir", default=".", help="bogens mappe (standard: denne)")
+    ap.add_argument("--path-output", default=None,
+                    help="byg i DIR/_build (som jupyter-book build --path-output)")
+    args = ap.parse_args(argv)
+    src = Path(args.srcdir).resolve()
+    out = Path(args.path_output).resolve() if args.path_output else src
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    try:
+        Preview(src, out, port=args.port, say=say).run()
+    except OSError as exc:
+        print(f"Forhåndsvisningen kunne ikke starte: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
