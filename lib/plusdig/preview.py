@@ -379,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C, also where the shell started the preview with SIGINT ignored (in the background)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def say(message: str) -> None:
         print(message, flush=True)
