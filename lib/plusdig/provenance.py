@@ -92,6 +92,7 @@ def collect(repo: str | Path | None = None) -> dict[str, Any]:
     ``build_date`` (ISO 8601, UTC).
     """
     from .build import file_digest, tree_digest
+    from .editions import edition_label
     from .paths import REPO_ROOT, data_dir
 
     commit, dirty = git_state(repo or REPO_ROOT)
@@ -104,6 +105,7 @@ def collect(repo: str | Path | None = None) -> dict[str, Any]:
         "survey_fingerprint": file_digest(survey) if survey else None,
         "packages": package_versions(),
         "build_date": build_date().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "edition": edition_label(Path(repo or REPO_ROOT)) or None,
     }
 
 
@@ -129,6 +131,7 @@ def colophon_markdown(info: dict[str, Any]) -> str:
     else:
         survey = "syntetiske data (genereret af bogens bibliotek, ikke reelle svar)"
     rows = [
+        *([("Udgave", info["edition"])] if info.get("edition") else []),
         ("Git-commit", commit),
         ("Arbejdskopi", dirty),
         ("Datafingeraftryk (SHA-256 af `data/`)", f"`{info['data_fingerprint'][:16]}`"),

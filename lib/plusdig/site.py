@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fmt
+from .editions import edition_label
 
 __all__ = [
     "DANISH_MONTHS",
@@ -139,7 +140,7 @@ def _config_inited(app: Any, config: Any) -> None:
     date = danish_date(edition_date(Path(app.confdir)))
     config.today = date
     subs = dict(getattr(config, "myst_substitutions", None) or {})
-    subs.setdefault("udgave", date)
+    subs.setdefault("udgave", edition_label(Path(app.confdir), date))
     config.myst_substitutions = subs
     # the theme's search field: Danish placeholder (Jupyter Book's default is English)
     options = dict(getattr(config, "html_theme_options", None) or {})
