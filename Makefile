@@ -24,6 +24,7 @@ help:
 	@echo "make run NB=book/report/x.ipynb  execute one notebook as the build does, save it stripped"
 	@echo "make check     fast checks: validation, fidelity, notebook form, nbval on changed notebooks"
 	@echo "make fresh-check  README's set-up and .ci/run on a bare Debian 12 (root, ~30 min)"
+	@echo "make release EDITION=2027.1  publish an edition (CONTRIBUTING.md: Udgiv en rettet udgave)"
 
 # The virtual environment, checked before every target that uses it (scripts/ensure-venv.sh):
 # created if missing, recreated (saying why) when broken or foreign (no pip, another Python,
@@ -137,3 +138,10 @@ chapter: venv
 .PHONY: fresh-check
 fresh-check:
 	bash scripts/fresh-machine.sh $(FRESHFLAGS)
+
+# An edition (CONTRIBUTING.md): checks the tree is clean, records the edition, builds the site
+# and the PDF, tags the built commit, stores editions/<edition>.json (plusdig.editions).
+.PHONY: release
+release: venv
+	@test -n "$(EDITION)" || { echo 'Angiv udgaven som år.nummer: make release EDITION=2027.1' >&2; exit 2; }
+	$(PY) -m plusdig.editions release "$(EDITION)" --build "$(MAKE) book pdf"
