@@ -365,7 +365,7 @@ def test_title_page(pages_text: list[str], book_config: dict) -> None:
     first = pages_text[0]
     assert _contains(first, book_config["title"])
     assert _contains(first, book_config["subtitle"])
-    assert re.search(r"Udgave: \d{1,2}\. [a-zæøå]+ \d{4}", first)
+    assert re.search(r"Udgave: (\d{4}\.\d+ \()?\d{1,2}\. [a-zæøå]+ \d{4}", first)
     import yaml
 
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "_config.yml")
