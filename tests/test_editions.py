@@ -10,6 +10,7 @@ its section and no number.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 from buildkit import KERNELSPEC, build, build_command, build_env, make_copy, page_text
+
 from plusdig import editions as ed
 from plusdig import editions_sphinx as eds
 
@@ -75,12 +77,17 @@ def test_page_numbers_reads_glued_values_and_table_cells() -> None:
 
 def test_compare_lists_exactly_what_changed() -> None:
     old = snapshot(PAGE)
-    new = snapshot(PAGE.replace(">600<", ">613<").replace(
+    renamed = snapshot(PAGE.replace(">600<", ">613<").replace(
         "<tr><td>skoler</td><td>7</td></tr>", "<tr><td>klasser</td><td>21</td></tr>"))
-    got = [(c.kind, c.old, c.new, c.where) for c in ed.compare(old, new)]
+    got = [(c.kind, c.old, c.new, c.where) for c in ed.compare(old, renamed)]
+    # a row that lost its name as another gained one is the same row, corrected
     assert got == [("value", "600", "613", ""), ("cell", "600", "613", "elever · Antal"),
-                   ("row-added", "", "klasser | 21", "klasser"),
-                   ("row-removed", "skoler | 7", "", "skoler")]
+                   ("cell", "skoler", "klasser", "klasser · Hvad"),
+                   ("cell", "7", "21", "klasser · Antal")]
+    added = snapshot(PAGE.replace("</tbody>", "<tr><td>klasser</td><td>21</td></tr></tbody>"))
+    assert [(c.kind, c.new, c.where) for c in ed.compare(old, added)] == [
+        ("row-added", "klasser | 21", "klasser")]
+    assert [(c.kind, c.old) for c in ed.compare(added, old)] == [("row-removed", "klasser | 21")]
     assert ed.compare(old, snapshot(PAGE)) == []
 
 
@@ -93,7 +100,8 @@ def test_prose_sections_by_heading_ignoring_code_fences() -> None:
 def test_rendered_changes_escape_data_text() -> None:
     change = ed.Change("book/x", "afsnit", "cell", "<b>Tal</b>", "<i>1</i>", "2", "r · k")
     out = eds.describe(change, {})
-    assert "<b>" not in out and "&lt;b&gt;Tal&lt;/b&gt;" in out and "&lt;i&gt;1" in out
+    assert "<b>" not in "".join(out) and "&lt;b&gt;Tal&lt;/b&gt;" in out[0]
+    assert "&lt;i&gt;1" in out[1]
 
 
 def test_switcher_links_newest_to_the_site_root_and_older_to_their_sites() -> None:
@@ -133,7 +141,7 @@ Tallene er talt op fra kataloget.
 TOC = {"format": "jb-book", "root": "book/index", "parts": [
     {"caption": "Del I: Prøve", "numbered": True,
      "chapters": [{"file": "book/probe/tal"}, {"file": "book/probe/om"}]},
-    {"caption": "Bagstof", "chapters": [{"file": ed.ERRATA_DOC}]}]}
+    {"caption": "Bagstof", "chapters": [{"file": ed.ERRATA_DOC}, {"file": "book/kolofon"}]}]}
 
 
 def _counts_notebook() -> nbformat.NotebookNode:
@@ -158,7 +166,7 @@ def _git(copy: Path, *args: str) -> None:
 
 
 def _book(tmp: Path) -> Path:
-    copy = make_copy(tmp / "repo", [ed.ERRATA_DOC])
+    copy = make_copy(tmp / "repo", [ed.ERRATA_DOC, "book/kolofon"])
     nbformat.write(_counts_notebook(), _mkparent(copy / "book/probe/tal.ipynb"))
     (copy / "book/probe/om.md").write_text(PROSE_MD, encoding="utf-8")
     (copy / "book/index.md").write_text(
@@ -238,6 +246,8 @@ def test_first_edition_is_recorded_tagged_and_snapshotted(first_edition: tuple[P
     assert ["elever i målgruppen", "600"] in [r["cells"] for r in table["rows"]]
     front = page_text((out / "_build/html/book/index.html").read_text(encoding="utf-8"))
     assert "Udgave: 2027.1 (" in front
+    colophon = page_text((out / "_build/html/book/kolofon.html").read_text(encoding="utf-8"))
+    assert "Udgave 2027.1 (" in colophon
     errata = page_text((out / "_build/html" / f"{ed.ERRATA_DOC}.html").read_text("utf-8"))
     assert "Udgave 2027.1 er bogens første udgave" in errata
     assert (copy / "udgaver/2027.1/book/index.html").is_file()
@@ -259,31 +269,37 @@ def test_release_refuses_a_dirty_tree_and_a_bad_edition(first_edition: tuple[Pat
         _release(copy, out, "2027.2")
 
 
-@pytest.mark.build
-def test_corrected_count_is_listed_on_errata_page_notice_and_pdf(
-        first_edition: tuple[Path, Path], tmp_path: Path) -> None:
-    copy, out = _clone(first_edition, tmp_path)
+def _correct_count(copy: Path) -> None:
+    """600 -> 613 pupils for Ungebussen: the count, its quote and the text, committed."""
     data = copy / "data/activities.yaml"
     text = data.read_text(encoding="utf-8")
     what, old = SCHOOL_COUNT
     needle = f"  - what: {what}\n    value: {old}\n"
     assert text.count(needle) == 1, "the count this test corrects is not in the data"
+    assert text.count(f"samlet ca. {old} elever") == 2  # the text and the quote
     text = text.replace(needle, f"  - what: {what}\n    value: 613\n").replace(
-        "samlet ca. 600 elever", "samlet ca. 613 elever")
+        f"samlet ca. {old} elever", "samlet ca. 613 elever")
     data.write_text(text, encoding="utf-8")
     _git(copy, "commit", "-q", "-am", "Ret elevtal")
+
+
+@pytest.mark.build
+def test_corrected_count_is_listed_on_errata_page_notice_and_pdf(
+        first_edition: tuple[Path, Path], tmp_path: Path) -> None:
+    copy, out = _clone(first_edition, tmp_path)
+    _correct_count(copy)
     _release(copy, out, "2027.2", pdf=True)
 
     site = out / "_build/html"
     errata = _soup(out, f"{ed.ERRATA_DOC}.html").select_one("div.plusdig-aendringer")
     items = errata.select("li")
-    texts = [" ".join(li.get_text(" ").split()) for li in items]
+    texts = [" ".join(li.get_text().split()) for li in items]
     # exactly the glued value and the table cell; nothing else
     assert len(items) == 2, texts
-    assert "Tal i afsnittet »Målgruppen«: 600 → 613" in texts[0]
-    assert f"Tabel »{TABLE_CAPTION}«, række »elever i målgruppen«, kolonne »Antal«: 600 → 613" \
-        in texts[1]
-    assert "Ungebussen i tal" in errata.find("h2").get_text()
+    assert texts[0] == "Tal i afsnittet »Målgruppen«: 600 → 613"
+    assert texts[1] == (f"Tabel »{TABLE_CAPTION}«, række »elever i målgruppen«, "
+                        "kolonne »Antal«: 600 → 613")
+    assert errata.find("h2").get_text() == "1. Ungebussen i tal"
     for li in items:
         href = li.a["href"]
         page, _, anchor = href.partition("#")
@@ -309,8 +325,11 @@ def test_corrected_count_is_listed_on_errata_page_notice_and_pdf(
 
     # the editions side by side: the old one as it was built, with a switcher
     old = (site / "udgaver/2027.1/book/probe/tal.html").read_text(encoding="utf-8")
-    assert "Udgave 2027.1 (ældre udgave)" in old and ">600<" in old and ">613<" not in old
+    assert "Udgave 2027.1 (ældre)</summary>" in old and ">600<" in old and ">613<" not in old
     assert 'href="../../../../index.html">Udgave 2027.2 (nyeste)' in old
+    banner = BeautifulSoup(old, "html.parser").select_one(".plusdig-aeldre")
+    assert "Du læser udgave 2027.1, en ældre udgave" in banner.get_text()
+    assert banner.a["href"] == "../../../../index.html"
     assert "Udgave 2027.2 (nyeste)" in (site / "book/index.html").read_text(encoding="utf-8")
 
 
@@ -325,9 +344,44 @@ def test_prose_change_lists_its_section_and_no_number(first_edition: tuple[Path,
     _release(copy, out, "2027.2")
     errata = _soup(out, f"{ed.ERRATA_DOC}.html").select_one("div.plusdig-aendringer")
     assert "Ingen tal er ændret" in errata.get_text()
-    texts = [" ".join(li.get_text(" ").split()) for li in errata.select("li")]
-    assert texts == ["Teksten er ændret i »Metode«"]
+    texts = [" ".join(li.get_text().split()) for li in errata.select("li")]
+    assert texts == ["Afsnittet »Metode«: teksten er ændret"]
     assert errata.select_one("li a")["href"] == "../probe/om.html#metode"
     notice = _soup(out, "book/probe/om.html").select_one(".plusdig-rettet")
-    assert "Rettet i udgave 2027.2: Teksten er ændret i »Metode«" in notice.get_text()
+    assert "Rettet i udgave 2027.2: Afsnittet »Metode«: teksten er ændret" in " ".join(
+        notice.get_text(" ").split())
     assert not _soup(out, "book/probe/tal.html").select(".plusdig-rettet")
+
+
+@pytest.mark.build
+def test_old_edition_is_rebuilt_from_its_own_tag_not_from_new_data(
+        first_edition: tuple[Path, Path], tmp_path: Path) -> None:
+    copy, _ = _clone(first_edition, tmp_path)
+    _correct_count(copy)
+    shutil.rmtree(copy / ed.ARCHIVE_DIR)
+
+    def build_in(checkout: Path) -> Path:
+        build(checkout, tmp_path / "restore")
+        return tmp_path / "restore/_build/html"
+
+    dest = ed.restore("2027.1", root=copy, build=build_in)
+    page = (dest / "book/probe/tal.html").read_text(encoding="utf-8")
+    assert re.search(r"plusdig-glue-ub_pupils\">600<", page) and "613" not in page
+    assert "Udgave: 2027.1 (" in page_text((dest / "book/index.html").read_text("utf-8"))
+    with pytest.raises(ed.EditionError, match="Mærket udgave-2026.1 findes ikke"):
+        ed.restore("2026.1", root=copy, build=build_in)
+
+
+def test_patching_a_patched_page_again_changes_nothing() -> None:
+    page = ('<div class="article-header-buttons"></div><h1>Før</h1><article class="bd-article">'
+            f"<section><h1>Titel</h1><p>Tekst</p>{eds.PLACEHOLDER}</section></article>")
+    args = {"switcher": "<!--plusdig-udgaver-->U<!--/plusdig-udgaver-->",
+            "errata": '<div class="plusdig-aendringer">L<!--/plusdig-aendringer--></div>',
+            "notices": ((eds._ARTICLE, "<!--plusdig-rettet-->N<!--/plusdig-rettet-->"),)}
+    once = eds.patch_page(page, **args)
+    assert eds.patch_page(once, **args) == once
+    assert "<h1>Titel</h1><!--plusdig-rettet-->N" in once  # under the article's title
+    assert '<div class="article-header-buttons"><!--plusdig-udgaver-->U' in once
+    assert "<p>Tekst</p><div class=\"plusdig-aendringer\">L" in once
+    bare = eds.patch_page(once)  # no switcher, no notice: both go
+    assert "plusdig-udgaver" not in bare and "plusdig-rettet" not in bare

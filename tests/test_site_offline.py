@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
 from plusdig import site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,6 +63,7 @@ def test_pdf_name_from_latex_documents() -> None:
 
 def test_html_table_to_latex_from_a_styler() -> None:
     import pandas as pd
+
     from plusdig.tables import styled
 
     frame = pd.DataFrame({"id": [1, 2], "title": ["Læseheste & co", "Ungebussen"], "n": [3, 50]})
@@ -247,8 +249,8 @@ def test_title_page_has_title_subtitle_and_edition(built_site: Path, book_config
     text = " ".join(main.get_text(" ", strip=True).split())
     assert book_config["subtitle"] in text
     # the date alone before the first edition; "2027.1 (1. december 2026)" after a release
-    assert re.search(r"Udgave: (\d{4}\.\d+ \()?\d{1,2}\. (januar|februar|marts|april|maj|juni|juli|august|"
-                     r"september|oktober|november|december) \d{4}", text)
+    assert re.search(r"Udgave: (\d{4}\.\d+ \()?\d{1,2}\. (januar|februar|marts|april|maj|juni|"
+                     r"juli|august|september|oktober|november|december) \d{4}", text)
 
 
 def test_navigation_reaches_every_chapter_of_both_parts(

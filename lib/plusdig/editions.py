@@ -32,7 +32,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,8 @@ from .paths import REPO_ROOT
 
 __all__ = ["EditionError", "Change", "Edition", "State", "parse_edition", "load_index",
            "page_numbers", "site_snapshot", "singlehtml_snapshot", "compare", "text_changes",
-           "state", "edition_label", "release", "main", "ERRATA_DOC", "EDITIONS_DIR", "ARCHIVE_DIR"]
+           "state", "current_edition", "edition_label", "release", "restore", "main", "ERRATA_DOC",
+           "EDITIONS_DIR", "ARCHIVE_DIR"]
 
 #: Folder (in git) with the index of editions and their number snapshots.
 EDITIONS_DIR = "editions"
@@ -181,7 +182,9 @@ def _table(table: Any, n: int) -> dict[str, Any]:
         cells = [_text(c) for c in tr.find_all(["th", "td"], recursive=False)]
         if not any(cells):
             continue
-        key = cells[0]
+        # a row's name: its first cell of words (a value such as "ca. 600" is no name)
+        key = next((c for c in cells if re.search(r"[^\W\d_]", c) and not re.search(r"\d", c)),
+                   cells[0])
         seen[key] += 1
         rows.append({"key": key if seen[key] == 1 else f"{key} ({seen[key]})", "cells": cells})
     label = _text(caption) if caption else ""
@@ -306,24 +309,30 @@ def _by_key(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _compare_table(doc: str, old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
-    label = new["label"] or new["key"]
+    """Cells that changed, rows added and removed. Rows are matched by their name; when as
+    many rows lost their name as gained one (a corrected name), those pair up in order."""
+    label, anchor, columns = new["label"], new["anchor"], new["columns"]
     old_rows, new_rows = _by_key(old["rows"]), _by_key(new["rows"])
-    columns = new["columns"]
-    for key, row in new_rows.items():
-        if key not in old_rows:
-            yield Change(doc, new["anchor"], "row-added", label, new=" | ".join(row["cells"]),
-                         where=key)
-            continue
-        before = old_rows[key]["cells"]
-        for i, cell in enumerate(row["cells"]):
+    only_new = [k for k in new_rows if k not in old_rows]
+    only_old = [k for k in old_rows if k not in new_rows]
+    pairs = [(k, k) for k in new_rows if k in old_rows]
+    if len(only_new) == len(only_old):
+        pairs += list(zip(only_old, only_new, strict=True))
+        only_new = only_old = []
+    for before_key, key in pairs:
+        before, after = old_rows[before_key]["cells"], new_rows[key]["cells"]
+        for i in range(max(len(before), len(after))):
             prev = before[i] if i < len(before) else ""
+            cell = after[i] if i < len(after) else ""
             if cell != prev:
                 col = columns[i] if i < len(columns) and columns[i] else f"kolonne {i + 1}"
-                yield Change(doc, new["anchor"], "cell", label, prev, cell, f"{key} · {col}")
-    for key, row in old_rows.items():
-        if key not in new_rows:
-            yield Change(doc, new["anchor"], "row-removed", label,
-                         old=" | ".join(row["cells"]), where=key)
+                yield Change(doc, anchor, "cell", label, prev, cell, f"{key} · {col}")
+    for key in only_new:
+        yield Change(doc, anchor, "row-added", label, new=" | ".join(new_rows[key]["cells"]),
+                     where=key)
+    for key in only_old:
+        yield Change(doc, anchor, "row-removed", label, old=" | ".join(old_rows[key]["cells"]),
+                     where=key)
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
@@ -348,17 +357,17 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             if key in ta:
                 out.extend(_compare_table(doc, ta[key], t))
             else:
-                out.append(Change(doc, t["anchor"], "table-added", t["label"] or key))
-        out.extend(Change(doc, t["anchor"], "table-removed", t["label"] or key)
+                out.append(Change(doc, t["anchor"], "table-added", t["label"]))
+        out.extend(Change(doc, t["anchor"], "table-removed", t["label"])
                    for key, t in ta.items() if key not in tb)
         fa, fb = _by_key(a["figures"]), _by_key(b["figures"])
         for key, f in fb.items():
             if key not in fa:
-                out.append(Change(doc, f["anchor"], "figure-added", f["label"] or key))
+                out.append(Change(doc, f["anchor"], "figure-added", f["label"]))
             elif (fa[key]["image"], fa[key]["alt"]) != (f["image"], f["alt"]):
-                out.append(Change(doc, f["anchor"], "figure", f["label"] or key,
-                                  fa[key]["alt"], f["alt"]))
-        out.extend(Change(doc, f["anchor"], "figure-removed", f["label"] or key)
+                out.append(Change(doc, f["anchor"], "figure", f["label"], fa[key]["alt"],
+                                  f["alt"]))
+        out.extend(Change(doc, f["anchor"], "figure-removed", f["label"])
                    for key, f in fa.items() if key not in fb)
     return out
 
@@ -487,6 +496,15 @@ def state_key(root: Path) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def current_edition(root: Path = REPO_ROOT) -> str:
+    """The newest released edition (``"2027.1"``), ``""`` before the first release; with
+    ``+`` appended when the book has changed since (the zip's and the PDF's names use it)."""
+    st = state(root, snapshots=False)
+    if st.current is None:
+        return ""
+    return st.current.name + ("" if st.released else "+")
+
+
 def edition_label(root: Path, date: str = "") -> str:
     """The edition as the front page, the colophon and the PDF's title page show it:
     ``2027.1 (1. december 2026)``; ``date`` alone before the first release; the date and the
@@ -556,6 +574,28 @@ def release(edition: str, *, root: Path = REPO_ROOT, build: Callable[[], None],
     return path
 
 
+def restore(edition: str, *, root: Path = REPO_ROOT, build: Callable[[Path], Path]) -> Path:
+    """Rebuild a released edition's site from its own tag (data, text and code as released)
+    into ``udgaver/<edition>/``, for a checkout that lacks it. ``build(checkout)`` builds the
+    checkout and returns its site folder."""
+    import tempfile
+
+    parse_edition(edition)
+    tag = TAG_PREFIX + edition
+    if _git(root, "rev-parse", "-q", "--verify", f"refs/tags/{tag}", check=False).returncode:
+        raise EditionError(f"Mærket {tag} findes ikke: udgave {edition} er ikke udgivet her.")
+    with tempfile.TemporaryDirectory(prefix=f"udgave-{edition}-") as tmp:
+        checkout = Path(tmp) / "bog"
+        _git(root, "worktree", "add", "-q", "--detach", str(checkout), tag)
+        try:
+            site = build(checkout)
+            dest = root / ARCHIVE_DIR / edition
+            _archive(site, dest)
+        finally:
+            _git(root, "worktree", "remove", "--force", str(checkout), check=False)
+    return dest
+
+
 def _site_docs(site: Path) -> list[str]:
     """The book's pages in a built site (``book/**.html``)."""
     return sorted(p.relative_to(site).with_suffix("").as_posix()
@@ -563,7 +603,8 @@ def _site_docs(site: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m plusdig.editions release 2027.1 [--build "make book pdf"]``."""
+    """``python -m plusdig.editions release 2027.1 [--build "make book pdf"]``;
+    ``python -m plusdig.editions restore 2027.1``."""
     ap = argparse.ArgumentParser(prog="python -m plusdig.editions",
                                  description="Udgiv en udgave af bogen.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -573,6 +614,11 @@ def main(argv: list[str] | None = None) -> int:
                      help="kommandoen, der bygger bogen (standard: make book pdf)")
     rel.add_argument("--site", type=Path, default=None, help="det byggede site (_build/html)")
     rel.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    res = sub.add_parser("restore", help="byg en udgivet udgaves hjemmeside fra dens mærke")
+    res.add_argument("edition", help="udgaven (2027.1)")
+    res.add_argument("--build", default="make book pdf",
+                     help="kommandoen, der bygger udgaven i dens egen arbejdskopi")
+    res.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     def build() -> None:
@@ -580,8 +626,18 @@ def main(argv: list[str] | None = None) -> int:
         if proc.returncode:
             raise RuntimeError(f"'{args.build}' sluttede med kode {proc.returncode}")
 
+    def build_in(checkout: Path) -> Path:
+        proc = subprocess.run(args.build, shell=True, cwd=checkout)
+        if proc.returncode:
+            raise EditionError(f"'{args.build}' sluttede med kode {proc.returncode}")
+        return checkout / "_build" / "html"
+
     try:
-        release(args.edition, root=args.root, build=build, site=args.site)
+        if args.command == "restore":
+            dest = restore(args.edition, root=args.root, build=build_in)
+            print(f"Udgave {args.edition} er bygget fra sit mærke til {dest}")
+        else:
+            release(args.edition, root=args.root, build=build, site=args.site)
     except EditionError as exc:
         print(f"make release: {exc}", file=sys.stderr)
         return 2

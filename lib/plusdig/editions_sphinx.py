@@ -24,6 +24,7 @@ import os
 import posixpath
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,16 +32,18 @@ from typing import Any
 from . import editions as ed
 from . import fmt
 
-__all__ = ["errata_html", "notice_html", "switcher_html", "setup"]
+__all__ = ["describe", "errata_html", "notice_html", "old_edition_html", "patch_page",
+           "switcher_html", "setup"]
 
 PLACEHOLDER = '<div class="plusdig-aendringer"></div>'
 _ERRATA = re.compile(r'<div class="plusdig-aendringer">.*?<!--/plusdig-aendringer--></div>',
                      re.S)
 _NOTICE = re.compile(r"<!--plusdig-rettet-->.*?<!--/plusdig-rettet-->", re.S)
 _SWITCHER = re.compile(r"<!--plusdig-udgaver-->.*?<!--/plusdig-udgaver-->", re.S)
+_OLD = re.compile(r"<!--plusdig-aeldre-->.*?<!--/plusdig-aeldre-->", re.S)
 _HEADER_BUTTONS = '<div class="article-header-buttons">'
 _HEADING_END = re.compile(r"</h[1-6]>")
-_ARTICLE = re.compile(r'<article class="bd-article"[^>]*>')
+_ARTICLE = '<article class="bd-article"'
 
 e = html.escape
 
@@ -61,39 +64,51 @@ def _old_new(old: str, new: str) -> str:
     return (f'<del>{e(old) or "(tom)"}</del> → <ins>{e(new) or "(tom)"}</ins>')
 
 
-def describe(change: ed.Change, snapshot: dict[str, Any]) -> str:
-    """A change as HTML (Danish): what, where, old → new."""
+_NUMBERED = re.compile(r"^(figur|tabel)\s+(\d+(?:\.\d+)*)\.?\s*(.*)$", re.I | re.S)
+
+
+def _caption_name(caption: str, kind: str) -> str:
+    """``Figur 4.4 »Antal personer …«`` from a caption: its number and first sentence."""
+    m = _NUMBERED.match(caption)
+    number, text = (f" {m.group(2)}", m.group(3)) if m else ("", caption)
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    return f"{kind}{number} {_quoted(first)}" if first else f"{kind}{number}"
+
+
+def describe(change: ed.Change, snapshot: dict[str, Any]) -> tuple[str, str]:
+    """A change as two pieces of HTML (Danish): where it is, and what changed (old → new)."""
     section = _section_title(snapshot, change.chapter, change.anchor)
     where = f" i afsnittet {_quoted(section)}" if section else ""
-    table = f"Tabel {_quoted(change.label)}" if change.label else "En tabel"
-    figure = f"Figur {_quoted(change.label)}" if change.label else "En figur"
     kind = change.kind
-    if kind == "value":
-        return f"Tal{where}: {_old_new(change.old, change.new)}"
-    if kind == "value-added":
-        return f"Nyt tal{where}: <ins>{e(change.new)}</ins>"
-    if kind == "value-removed":
-        return f"Tal fjernet{where}: <del>{e(change.old)}</del>"
+    if kind.startswith("value"):
+        return {"value": (f"Tal{where}", _old_new(change.old, change.new)),
+                "value-added": (f"Nyt tal{where}", f"<ins>{e(change.new)}</ins>"),
+                "value-removed": (f"Tal fjernet{where}", f"<del>{e(change.old)}</del>"),
+                }[kind]
+    if kind == "text":
+        label = change.label[:1].upper() + change.label[1:]
+        name = _quoted(label) if change.anchor or label != change.label else e(label)
+        return (f"Afsnittet {name}" if name.startswith("»") else name, "teksten er ændret")
+    if kind.startswith("figure"):
+        name = _caption_name(change.label, "Figur") if change.label else f"En figur{where}"
+        if kind == "figure":
+            alt = f" (alternativ tekst: {_old_new(change.old, change.new)})" \
+                if change.old != change.new else ""
+            return name, f"figurens data er ændret{alt}"
+        return name, "figuren er ny" if kind == "figure-added" else "figuren er fjernet"
+    name = _caption_name(change.label, "Tabel") if change.label else f"Tabellen{where}"
     if kind == "cell":
         row, _, col = change.where.partition(" · ")
-        return (f"{table}, række {_quoted(row)}, kolonne {_quoted(col)}: "
-                f"{_old_new(change.old, change.new)}")
-    if kind == "row-added":
-        return f"{table}: ny række {_quoted(change.where)} ({e(change.new)})"
-    if kind == "row-removed":
-        return f"{table}: rækken {_quoted(change.where)} er fjernet ({e(change.old)})"
-    if kind == "table-added":
-        return f"{table} er ny"
-    if kind == "table-removed":
-        return f"{table} er fjernet"
-    if kind == "figure":
-        alt = f": {_old_new(change.old, change.new)}" if change.old != change.new else ""
-        return f"{figure}: figurens data er ændret{alt}"
-    if kind == "figure-added":
-        return f"{figure} er ny"
-    if kind == "figure-removed":
-        return f"{figure} er fjernet"
-    return f"Teksten er ændret i {_quoted(change.label)}"
+        return (f"{name}, række {_quoted(row)}, kolonne {_quoted(col)}",
+                _old_new(change.old, change.new))
+    return name, {"row-added": f"ny række {_quoted(change.where)} ({e(change.new)})",
+                  "row-removed": f"rækken {_quoted(change.where)} er fjernet ({e(change.old)})",
+                  "table-added": "tabellen er ny", "table-removed": "tabellen er fjernet"}[kind]
+
+
+def _item(change: ed.Change, snapshot: dict[str, Any], href: str) -> str:
+    subject, detail = describe(change, snapshot)
+    return f'<li><a href="{e(href)}">{subject}</a>: {detail}</li>'
 
 
 def _chapter_title(doc: str, new: dict[str, Any], old: dict[str, Any]) -> str:
@@ -105,8 +120,9 @@ def _chapter_title(doc: str, new: dict[str, Any], old: dict[str, Any]) -> str:
 
 
 def errata_html(state: ed.State, changes: list[ed.Change], snapshot: dict[str, Any],
-                link: Callable[[str, str], str]) -> str:
-    """The contents of the page "Ændringer siden forrige udgave"."""
+                link: Callable[[str, str], str], level: int = 2) -> str:
+    """The contents of the page "Ændringer siden forrige udgave": a heading (``<h{level}>``)
+    per chapter, one list item per change."""
     out = ['<div class="plusdig-aendringer">']
     cur = state.current
     if cur is None:
@@ -135,13 +151,10 @@ def errata_html(state: ed.State, changes: list[ed.Change], snapshot: dict[str, A
             out.append("<p>Ingen afsnit har fået ændret tekst.</p>")
         base = state.base_snapshot or {}
         for doc in dict.fromkeys(c.chapter for c in changes):
-            out.append(f'<h2><a href="{e(link(doc, ""))}">'
-                       f"{e(_chapter_title(doc, snapshot, base))}</a></h2>")
+            out.append(f"<h{level}>{e(_chapter_title(doc, snapshot, base))}</h{level}>")
             out.append('<ul class="simple">')
-            for c in (c for c in changes if c.chapter == doc):
-                out.append(f'<li><a href="{e(link(doc, c.anchor))}">'
-                           f"{describe(c, snapshot if c.kind != 'value-removed' else base)}"
-                           "</a></li>")
+            out.extend(_item(c, snapshot if c.kind != "value-removed" else base,
+                             link(doc, c.anchor)) for c in changes if c.chapter == doc)
             out.append("</ul>")
     out.append("<!--/plusdig-aendringer--></div>")
     return "\n".join(out)
@@ -154,7 +167,8 @@ def notice_html(state: ed.State, changes: list[ed.Change], snapshot: dict[str, A
     assert cur is not None
     lead = (f"Rettet i udgave {e(cur.name)}" if state.released
             else f"Ændret efter udgave {e(cur.name)} (ikke udgivet)")
-    items = [re.sub(r"</?(del|ins)>", "", describe(c, snapshot)) for c in changes[:limit]]
+    items = [re.sub(r"</?(del|ins)>", "", ": ".join(describe(c, snapshot)))
+             for c in changes[:limit]]
     more = len(changes) - limit
     rest = f"; og {more} {'ændring' if more == 1 else 'ændringer'} mere" if more > 0 else ""
     return ('<!--plusdig-rettet--><div class="admonition note plusdig-rettet" role="note">'
@@ -172,23 +186,27 @@ def switcher_html(names: list[str], current: str, to_root: str, *, newest_label:
         text = newest_label if i == 0 else f"Udgave {name}"
         aria = ' aria-current="page"' if name == current else ""
         items.append(f'<li><a href="{e(href)}"{aria}>{e(text)}</a></li>')
-    label = newest_label if current == names[-1] else f"Udgave {current} (ældre udgave)"
+    label = f"Udgave {current}" + ("" if current == names[-1] else " (ældre)")
     return ("<!--plusdig-udgaver-->"
             '<details class="plusdig-udgaver" style="position:relative;display:inline-block;'
-            'margin-right:.5rem">'
-            f'<summary style="cursor:pointer" title="Skift udgave">{e(label)}</summary>'
+            'margin-right:.5rem;font-size:.9rem">'
+            f'<summary style="cursor:pointer;white-space:nowrap" title="Vælg udgave">'
+            f"{e(label)}</summary>"
             '<ul style="position:absolute;right:0;z-index:1100;list-style:none;margin:0;'
             "padding:.5rem 1rem;white-space:nowrap;background:var(--pst-color-background);"
             'border:1px solid var(--pst-color-border)">' + "".join(items) +
             "</ul></details><!--/plusdig-udgaver-->")
 
 
+def old_edition_html(name: str, newest: str, href: str) -> str:
+    """The line under the title of every page of an older edition's site."""
+    return ('<!--plusdig-aeldre--><div class="admonition warning plusdig-aeldre" role="note">'
+            f"<p>Du læser udgave {e(name)}, en ældre udgave af bogen. "
+            f'<a href="{e(href)}">Gå til den nyeste udgave ({e(newest)})</a>.</p></div>'
+            "<!--/plusdig-aeldre-->")
+
+
 # --------------------------------------------------------------------------- patching pages
-def _with_switcher(page: str, switcher: str) -> str:
-    page = _SWITCHER.sub("", page)
-    return page.replace(_HEADER_BUTTONS, _HEADER_BUTTONS + switcher, 1) if switcher else page
-
-
 def _after_title(page: str, start: int, notice: str) -> str:
     """``page`` with ``notice`` after the first heading from ``start`` (a page's title is
     its ``<h1>``; in the ``singlehtml`` page, a chapter's title is an ``<h2>``)."""
@@ -198,43 +216,72 @@ def _after_title(page: str, start: int, notice: str) -> str:
     return page[:m.end()] + notice + page[m.end():]
 
 
-def _write_if_changed(path: Path, text: str, before: str) -> None:
-    if text != before:
-        path.write_text(text, encoding="utf-8")
+def patch_page(page: str, *, switcher: str = "", errata: str | None = None,
+               notices: tuple[tuple[str, str], ...] = (), old: str = "") -> str:
+    """``page`` with the edition parts a build writes replaced (so patching a patched page
+    again changes nothing): the header's ``switcher``, the ``errata`` list in its placeholder,
+    and ``notices``, each (the text that starts the page or document, the notice) placed
+    after the first heading that follows that text. ``old``: a page of an older edition gets
+    that line under its title instead (its own notices stay)."""
+    page = _OLD.sub("", _SWITCHER.sub("", page))
+    if switcher:
+        page = page.replace(_HEADER_BUTTONS, _HEADER_BUTTONS + switcher, 1)
+    if old:
+        notices = ((_ARTICLE, old),)
+    else:
+        page = _NOTICE.sub("", page)
+    if errata is not None:
+        page = _ERRATA.sub(PLACEHOLDER, page).replace(PLACEHOLDER, errata, 1)
+    for start, notice in notices:
+        at = page.find(start)
+        if at >= 0:
+            page = _after_title(page, at + len(start), notice)
+    return page
+
+
+def _rewrite(path: Path, patch: Callable[[str], str]) -> None:
+    before = path.read_text(encoding="utf-8")
+    after = patch(before)
+    if after != before:
+        path.write_text(after, encoding="utf-8")
 
 
 def _to_root(doc: str) -> str:
     return "../" * doc.count("/")
 
 
+def _errata_link(target: str, anchor: str) -> str:
+    """A link from the errata page to ``anchor`` on page ``target``."""
+    rel = posixpath.relpath(f"{target}.html", posixpath.dirname(ed.ERRATA_DOC))
+    return f"{rel}#{anchor}" if anchor else rel
+
+
+def _newest_label(st: ed.State) -> str:
+    names = [x.name for x in st.editions]
+    if not names:
+        return ""
+    return f"Udgave {names[-1]} (nyeste)" if st.released else \
+        f"Efter udgave {names[-1]} (ikke udgivet)"
+
+
 def _patch_site(app: Any, st: ed.State, changes: list[ed.Change], snap: dict[str, Any]) -> None:
     out = Path(app.outdir)
     names = [x.name for x in st.editions]
-    newest = (f"Udgave {names[-1]} (nyeste)" if st.released
-              else f"Efter udgave {names[-1]} (ikke udgivet)") if names else ""
+    newest = _newest_label(st)
     for doc in sorted(app.env.found_docs):
         path = out / f"{doc}.html"
         if not path.is_file():
             continue
-        before = path.read_text(encoding="utf-8")
-        page = _NOTICE.sub("", before)
-        if names:
-            page = _with_switcher(page, switcher_html(names, names[-1], _to_root(doc),
-                                                      newest_label=newest))
-        if doc == ed.ERRATA_DOC:
-            def link(target: str, anchor: str) -> str:
-                rel = posixpath.relpath(f"{target}.html", posixpath.dirname(doc) or ".")
-                return f"{rel}#{anchor}" if anchor else rel
-
-            page = _ERRATA.sub("", page).replace(PLACEHOLDER,
-                                                 errata_html(st, changes, snap, link), 1)
         mine = [c for c in changes if c.chapter == doc]
+        notices: tuple[tuple[str, str], ...] = ()
         if mine and st.current is not None:
-            errata = posixpath.relpath(f"{ed.ERRATA_DOC}.html", posixpath.dirname(doc) or ".")
-            m = _ARTICLE.search(page)
-            if m:
-                page = _after_title(page, m.end(), notice_html(st, mine, snap, errata))
-        _write_if_changed(path, page, before)
+            href = posixpath.relpath(f"{ed.ERRATA_DOC}.html", posixpath.dirname(doc) or ".")
+            notices = ((_ARTICLE, notice_html(st, mine, snap, href)),)
+        switcher = switcher_html(names, names[-1], _to_root(doc), newest_label=newest) \
+            if names else ""
+        errata = errata_html(st, changes, snap, _errata_link) if doc == ed.ERRATA_DOC else None
+        _rewrite(path, lambda page, s=switcher, e=errata, n=notices: patch_page(
+            page, switcher=s, errata=e, notices=n))
     _copy_archives(Path(app.confdir), out, names, newest)
 
 
@@ -254,11 +301,12 @@ def _copy_archives(root: Path, out: Path, names: list[str], newest: str) -> None
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             if path.suffix == ".html":
-                rel = path.relative_to(src).as_posix()
-                to_root = "../" * (rel.count("/") + 2)
-                page = path.read_text(encoding="utf-8")
-                target.write_text(_with_switcher(page, switcher_html(
-                    names, name, to_root, newest_label=newest)), encoding="utf-8")
+                to_root = "../" * (path.relative_to(src).as_posix().count("/") + 2)
+                switcher = switcher_html(names, name, to_root, newest_label=newest)
+                banner = old_edition_html(name, names[-1], f"{to_root}index.html") \
+                    if name != names[-1] else ""
+                target.write_text(patch_page(path.read_text(encoding="utf-8"),
+                                             switcher=switcher, old=banner), encoding="utf-8")
                 continue
             try:
                 os.link(path, target)
@@ -270,22 +318,18 @@ def _patch_single(app: Any, st: ed.State, changes: list[ed.Change], snap: dict[s
     path = Path(app.outdir) / f"{app.config.root_doc}.html"
     if not path.is_file():
         return
-    before = path.read_text(encoding="utf-8")
-    page = _NOTICE.sub("", before)
-    ids = re.findall(r'\sid="([^"]+)"', page)
-    counts = {i: ids.count(i) for i in set(ids)}
+    ids = Counter(re.findall(r'\sid="([^"]+)"', path.read_text(encoding="utf-8")))
 
     def link(target: str, anchor: str) -> str:
-        return f"#{anchor}" if anchor and counts.get(anchor) == 1 else f"#document-{target}"
+        return f"#{anchor}" if anchor and ids[anchor] == 1 else f"#document-{target}"
 
-    page = _ERRATA.sub("", page).replace(PLACEHOLDER, errata_html(st, changes, snap, link), 1)
-    for doc in dict.fromkeys(c.chapter for c in changes):
-        marker = page.find(f'<span id="document-{doc}"></span>')
-        if marker >= 0 and st.current is not None:
-            notice = notice_html(st, [c for c in changes if c.chapter == doc], snap,
-                                 f"#document-{ed.ERRATA_DOC}")
-            page = _after_title(page, marker, notice)
-    _write_if_changed(path, page, before)
+    notices = tuple(
+        (f'<span id="document-{doc}"></span>',
+         notice_html(st, [c for c in changes if c.chapter == doc], snap,
+                     f"#document-{ed.ERRATA_DOC}"))
+        for doc in dict.fromkeys(c.chapter for c in changes)) if st.current else ()
+    errata = errata_html(st, changes, snap, link, level=3)  # the page's title is an <h2>
+    _rewrite(path, lambda page: patch_page(page, errata=errata, notices=notices))
 
 
 def _finished(app: Any, exception: BaseException | None) -> None:
