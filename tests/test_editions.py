@@ -385,3 +385,37 @@ def test_patching_a_patched_page_again_changes_nothing() -> None:
     assert "<p>Tekst</p><div class=\"plusdig-aendringer\">L" in once
     bare = eds.patch_page(once)  # no switcher, no notice: both go
     assert "plusdig-udgaver" not in bare and "plusdig-rettet" not in bare
+
+
+FIGURE_PAGE = """<html><body><main><article class="bd-article"><section id="kap"><h1>Kapitel</h1>
+<figure id="fig-raekkevidde"><img src="x.png" alt="Søjler"><figcaption><p>Figur 4.4 Antal
+personer. Kilde: kataloget.</p></figcaption></figure></section></article></main></body></html>"""
+FIGURE_CSV = ("\ufeff# Titel: Figur 4.4\r\n# Kilde: kataloget.\r\nAktivitet,Hvad,Antal\r\n"
+              "Ungebussen,elever,600\r\nUngebussen,unge,30\r\n")
+
+
+def _figure_site(root: Path, csv: str) -> Path:
+    (root / "book" / "downloads").mkdir(parents=True)
+    (root / "book" / "x.html").write_text(FIGURE_PAGE, encoding="utf-8")
+    (root / "downloads").mkdir()
+    (root / "downloads" / "figur-4-4.csv").write_text(csv, encoding="utf-8", newline="")
+    (root / "downloads" / "index.json").write_text(json.dumps({"version": 1, "downloads": [
+        {"docname": "book/x", "kind": "figur", "anchor": "fig-raekkevidde",
+         "files": ["figur-4-4.png", "figur-4-4.csv"]}]}), encoding="utf-8")
+    return root
+
+
+def test_figure_series_come_from_the_figures_data_download(tmp_path: Path) -> None:
+    old = ed.site_snapshot(_figure_site(tmp_path / "a", FIGURE_CSV), ["book/x"])
+    (fig,) = old["chapters"]["book/x"]["figures"]
+    assert fig["data"]["columns"] == ["Aktivitet", "Hvad", "Antal"]
+    assert [r["cells"] for r in fig["data"]["rows"]] == [["Ungebussen", "elever", "600"],
+                                                          ["Ungebussen", "unge", "30"]]
+    new = ed.site_snapshot(_figure_site(tmp_path / "b", FIGURE_CSV.replace("600", "613")
+                                        + "Læseheste,frivillige,20\r\n"), ["book/x"])
+    got = [(c.kind, c.old, c.new, c.where) for c in ed.compare(old, new)]
+    assert got == [("series-cell", "600", "613", "Ungebussen | elever · Antal"),
+                   ("series-added", "", "Læseheste | frivillige | 20", "Læseheste | frivillige")]
+    subject, detail = eds.describe(ed.compare(old, new)[0], new)
+    assert subject == "Figur 4.4 »Antal personer.«, data for »Ungebussen | elever«, kolonne »Antal«"
+    assert detail == "<del>600</del> → <ins>613</ins>"

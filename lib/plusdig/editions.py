@@ -169,24 +169,29 @@ def _stable_id(tag: Any) -> str:
     return "" if _RANDOM_ID.match(ident) else ident
 
 
+def _rows(rows: Iterable[list[str]]) -> list[dict[str, Any]]:
+    """Rows with their names: the cells of words (a value such as "ca. 600" is no name),
+    numbered when two rows have the same."""
+    out: list[dict[str, Any]] = []
+    seen: Counter[str] = Counter()
+    for cells in rows:
+        if not any(cells):
+            continue
+        words = [c for c in cells if re.search(r"[^\W\d_]", c) and not re.search(r"\d", c)]
+        key = " | ".join(words) or cells[0]
+        seen[key] += 1
+        out.append({"key": key if seen[key] == 1 else f"{key} ({seen[key]})", "cells": cells})
+    return out
+
+
 def _table(table: Any, n: int) -> dict[str, Any]:
     caption = table.find("caption")
     head = table.find("thead")
     columns = [_text(c) for c in head.find_all("tr")[-1].find_all(["th", "td"])] if head \
         else []
-    rows: list[dict[str, Any]] = []
-    seen: Counter[str] = Counter()
-    for tr in table.find_all("tr"):
-        if tr.find_parent("thead") is not None or tr.find_parent("table") is not table:
-            continue
-        cells = [_text(c) for c in tr.find_all(["th", "td"], recursive=False)]
-        if not any(cells):
-            continue
-        # a row's name: its first cell of words (a value such as "ca. 600" is no name)
-        key = next((c for c in cells if re.search(r"[^\W\d_]", c) and not re.search(r"\d", c)),
-                   cells[0])
-        seen[key] += 1
-        rows.append({"key": key if seen[key] == 1 else f"{key} ({seen[key]})", "cells": cells})
+    rows = _rows([_text(c) for c in tr.find_all(["th", "td"], recursive=False)]
+                 for tr in table.find_all("tr")
+                 if tr.find_parent("thead") is None and tr.find_parent("table") is table)
     label = _text(caption) if caption else ""
     own = _stable_id(table)
     anchor = own or _anchor(table.parent)
@@ -194,21 +199,53 @@ def _table(table: Any, n: int) -> dict[str, Any]:
             "label": label, "columns": columns, "rows": rows}
 
 
-def figure_data(figure: Any, image_root: Path | None) -> dict[str, Any]:
-    """What a snapshot keeps of a figure: its series where the book offers the figure's data,
-    else the digest of its image (a changed figure is then listed without its series)."""
+def _download_rows(path: Path) -> dict[str, Any]:
+    """A figure's data download (CSV: ``# `` lines first, then a header row): columns and
+    rows as text, as the download holds them."""
+    import csv
+
+    lines = [ln for ln in path.read_text(encoding="utf-8-sig").splitlines()
+             if not ln.startswith("# ")]
+    table = list(csv.reader(lines))
+    return {"columns": table[0] if table else [], "rows": _rows(table[1:])}
+
+
+def figure_data(figure: Any, image_root: Path | None,
+                download: Path | None = None) -> dict[str, Any]:
+    """What a snapshot keeps of a figure: its alt text, and its data (the series, from the
+    figure's data download, issue 16) where the site has one, else its image's digest (a
+    changed figure is then listed without its series)."""
     img = figure.find("img")
-    digest = ""
-    if img is not None and image_root is not None and img.get("src"):
+    out: dict[str, Any] = {"image": "", "alt": str(img.get("alt", "")) if img is not None
+                           else ""}
+    if download is not None and download.is_file():
+        out["data"] = _download_rows(download)
+    elif img is not None and image_root is not None and img.get("src"):
         path = image_root / str(img["src"]).split("#")[0]
         if path.is_file():
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    return {"image": digest, "alt": str(img.get("alt", "")) if img is not None else ""}
+            out["image"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return out
 
 
-def page_numbers(article: Any, image_root: Path | None = None) -> dict[str, Any]:
+def figure_downloads(site: Path) -> dict[tuple[str, str], Path]:
+    """(docname, figure id) -> the figure's CSV download, from ``downloads/index.json``
+    (written by the downloads extension; none when the site has no downloads)."""
+    index = site / "downloads" / "index.json"
+    if not index.is_file():
+        return {}
+    out: dict[tuple[str, str], Path] = {}
+    for entry in json.loads(index.read_text(encoding="utf-8")).get("downloads", []):
+        csv_name = next((f for f in entry.get("files", []) if str(f).endswith(".csv")), None)
+        if entry.get("kind") == "figur" and csv_name:
+            out[(str(entry["docname"]), str(entry["anchor"]))] = site / "downloads" / csv_name
+    return out
+
+
+def page_numbers(article: Any, image_root: Path | None = None,
+                 downloads: dict[str, Path] | None = None) -> dict[str, Any]:
     """The numbers of one page (a BeautifulSoup element holding its content): title,
-    sections, glued values, tables and figures, each with its anchor."""
+    sections, glued values, tables and figures, each with its anchor. ``downloads``: the
+    page's figures' data files by figure id."""
     for notice in article.select(f".{NOTICE_CLASS}"):
         notice.decompose()
     h1 = article.find("h1")
@@ -230,7 +267,8 @@ def page_numbers(article: Any, image_root: Path | None = None) -> dict[str, Any]
         label = _title(cap) if cap else ""
         figures.append({"key": str(fig.get("id") or "") or label or f"figur-{n}",
                         "anchor": str(fig.get("id") or "") or _anchor(fig), "label": label,
-                        **figure_data(fig, image_root)})
+                        **figure_data(fig, image_root, (downloads or {}).get(
+                            str(fig.get("id") or "")))})
     return {"title": _title(h1) if h1 else "", "sections": sections, "values": values,
             "tables": tables, "figures": figures}
 
@@ -244,13 +282,15 @@ def _soup(path: Path) -> Any:
 def site_snapshot(site: Path, docnames: Iterable[str], edition: str = "") -> dict[str, Any]:
     """The snapshot of a built HTML site (``_build/html``): one entry per page."""
     chapters: dict[str, Any] = {}
+    downloads = figure_downloads(site)
     for doc in docnames:
         path = site / f"{doc}.html"
         if doc in SKIP_DOCS or not path.is_file():
             continue
         article = _soup(path).select_one("main article")
         if article is not None:
-            chapters[doc] = page_numbers(article, path.parent)
+            mine = {anchor: p for (d, anchor), p in downloads.items() if d == doc}
+            chapters[doc] = page_numbers(article, path.parent, mine)
     return {"format": SNAPSHOT_FORMAT, "edition": edition, "chapters": chapters}
 
 
@@ -287,7 +327,8 @@ class Change:
     """One difference between two editions, on one page.
 
     ``kind``: ``value`` (a glued value), ``cell``, ``row-added``, ``row-removed``,
-    ``table-added``, ``table-removed``, ``figure``, ``figure-added``, ``figure-removed``,
+    ``table-added``, ``table-removed``, ``figure`` (its image or alt text), ``series-cell``,
+    ``series-added``, ``series-removed`` (a figure's data), ``figure-added``, ``figure-removed``,
     ``value-added``, ``value-removed``, ``text`` (a section's prose).
     """
 
@@ -309,9 +350,17 @@ def _by_key(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _compare_table(doc: str, old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
-    """Cells that changed, rows added and removed. Rows are matched by their name; when as
-    many rows lost their name as gained one (a corrected name), those pair up in order."""
-    label, anchor, columns = new["label"], new["anchor"], new["columns"]
+    return _compare_rows(doc, new["anchor"], new["label"], old, new)
+
+
+def _compare_rows(doc: str, anchor: str, label: str, old: dict[str, Any], new: dict[str, Any],
+                  *, series: bool = False) -> Iterator[Change]:
+    """Cells that changed, rows added and removed (a figure's data: ``series-added`` ...).
+    Rows are matched by their name; when as many rows lost their name as gained one (a
+    corrected name), those pair up in order."""
+    columns = new["columns"]
+    cell, added, removed = ("series-cell", "series-added", "series-removed") if series else (
+        "cell", "row-added", "row-removed")
     old_rows, new_rows = _by_key(old["rows"]), _by_key(new["rows"])
     only_new = [k for k in new_rows if k not in old_rows]
     only_old = [k for k in old_rows if k not in new_rows]
@@ -323,15 +372,15 @@ def _compare_table(doc: str, old: dict[str, Any], new: dict[str, Any]) -> Iterat
         before, after = old_rows[before_key]["cells"], new_rows[key]["cells"]
         for i in range(max(len(before), len(after))):
             prev = before[i] if i < len(before) else ""
-            cell = after[i] if i < len(after) else ""
-            if cell != prev:
+            value = after[i] if i < len(after) else ""
+            if value != prev:
                 col = columns[i] if i < len(columns) and columns[i] else f"kolonne {i + 1}"
-                yield Change(doc, anchor, "cell", label, prev, cell, f"{key} · {col}")
+                yield Change(doc, anchor, cell, label, prev, value, f"{key} · {col}")
     for key in only_new:
-        yield Change(doc, anchor, "row-added", label, new=" | ".join(new_rows[key]["cells"]),
+        yield Change(doc, anchor, added, label, new=" | ".join(new_rows[key]["cells"]),
                      where=key)
     for key in only_old:
-        yield Change(doc, anchor, "row-removed", label, old=" | ".join(old_rows[key]["cells"]),
+        yield Change(doc, anchor, removed, label, old=" | ".join(old_rows[key]["cells"]),
                      where=key)
 
 
@@ -364,7 +413,14 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
         for key, f in fb.items():
             if key not in fa:
                 out.append(Change(doc, f["anchor"], "figure-added", f["label"]))
-            elif (fa[key]["image"], fa[key]["alt"]) != (f["image"], f["alt"]):
+            elif "data" in f and "data" in fa[key]:
+                out.extend(_compare_rows(doc, f["anchor"], f["label"], fa[key]["data"],
+                                         f["data"], series=True))
+                if fa[key]["alt"] != f["alt"]:
+                    out.append(Change(doc, f["anchor"], "figure", f["label"], fa[key]["alt"],
+                                      f["alt"]))
+            elif (fa[key]["image"], fa[key]["alt"], "data" in fa[key]) != (
+                    f["image"], f["alt"], "data" in f):
                 out.append(Change(doc, f["anchor"], "figure", f["label"], fa[key]["alt"],
                                   f["alt"]))
         out.extend(Change(doc, f["anchor"], "figure-removed", f["label"])
@@ -621,16 +677,14 @@ def main(argv: list[str] | None = None) -> int:
     res.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
-    def build() -> None:
-        proc = subprocess.run(args.build, shell=True, cwd=args.root)
-        if proc.returncode:
-            raise RuntimeError(f"'{args.build}' sluttede med kode {proc.returncode}")
-
     def build_in(checkout: Path) -> Path:
         proc = subprocess.run(args.build, shell=True, cwd=checkout)
         if proc.returncode:
             raise EditionError(f"'{args.build}' sluttede med kode {proc.returncode}")
         return checkout / "_build" / "html"
+
+    def build() -> None:
+        build_in(args.root)
 
     try:
         if args.command == "restore":

@@ -89,8 +89,16 @@ def describe(change: ed.Change, snapshot: dict[str, Any]) -> tuple[str, str]:
         label = change.label[:1].upper() + change.label[1:]
         name = _quoted(label) if change.anchor or label != change.label else e(label)
         return (f"Afsnittet {name}" if name.startswith("»") else name, "teksten er ændret")
-    if kind.startswith("figure"):
+    if kind.startswith(("figure", "series")):
         name = _caption_name(change.label, "Figur") if change.label else f"En figur{where}"
+        if kind == "series-cell":
+            row, _, col = change.where.partition(" · ")
+            return (f"{name}, data for {_quoted(row)}, kolonne {_quoted(col)}",
+                    _old_new(change.old, change.new))
+        if kind == "series-added":
+            return name, f"ny dataserie {_quoted(change.where)} ({e(change.new)})"
+        if kind == "series-removed":
+            return name, f"dataserien {_quoted(change.where)} er fjernet ({e(change.old)})"
         if kind == "figure":
             alt = f" (alternativ tekst: {_old_new(change.old, change.new)})" \
                 if change.old != change.new else ""
@@ -342,6 +350,14 @@ def _finished(app: Any, exception: BaseException | None) -> None:
         snap = ed.site_snapshot(out, sorted(app.env.found_docs))
     else:
         snap = ed.singlehtml_snapshot(out / f"{app.config.root_doc}.html")
+        # the PDF's figures are the site's (its widgets are PNGs here; their data, the
+        # downloads, are the site's): take them from the HTML site beside it, if built
+        site = out.parent / "html"
+        if site.is_dir():
+            figures = ed.site_snapshot(site, list(snap["chapters"]))["chapters"]
+            for doc, chapter in snap["chapters"].items():
+                if doc in figures:
+                    chapter["figures"] = figures[doc]["figures"]
     changes: list[ed.Change] = []
     if st.base_snapshot is not None:
         changes = ed.compare(st.base_snapshot, snap)
