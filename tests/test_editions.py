@@ -419,3 +419,26 @@ def test_figure_series_come_from_the_figures_data_download(tmp_path: Path) -> No
     subject, detail = eds.describe(ed.compare(old, new)[0], new)
     assert subject == "Figur 4.4 »Antal personer.«, data for »Ungebussen | elever«, kolonne »Antal«"
     assert detail == "<del>600</del> → <ins>613</ins>"
+
+
+def test_a_failed_build_releases_nothing(tmp_path: Path) -> None:
+    (tmp_path / "bog.md").write_text("# Bog\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    _git(tmp_path, "config", "user.name", "test")
+    _git(tmp_path, "config", "user.email", "test@example.org")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "bog")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True,
+                          text=True).stdout
+
+    def broken() -> None:
+        raise RuntimeError("kapitel 3 fejlede")
+
+    with pytest.raises(ed.EditionError, match="Bygningen fejlede, så udgave 2027.1 er ikke "
+                                              "udgivet: kapitel 3 fejlede"):
+        ed.release("2027.1", root=tmp_path, build=broken, log=lambda _: None)
+    after = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True,
+                           text=True).stdout
+    assert after == head and not (tmp_path / "editions").exists()
+    assert subprocess.run(["git", "tag"], cwd=tmp_path, capture_output=True,
+                          text=True).stdout == ""
