@@ -75,7 +75,8 @@ pdf: venv system-deps validate vendor
 	$(JB) build . $(JBFLAGS) --builder singlehtml
 	$(PY) -m plusdig.pdf --html _build/singlehtml --out _build/pdf/plusdig-evaluering.pdf
 	touch _build/pdf/.plusdig-built
-	if [ -d _build/html ]; then cp _build/pdf/plusdig-evaluering.pdf _build/html/; fi
+	if [ -d _build/html ]; then cp _build/pdf/plusdig-evaluering.pdf _build/html/ && \
+	  $(PY) -m plusdig.pdfstatus --site _build/html; fi
 	@echo "PDF: $(CURDIR)/_build/pdf/plusdig-evaluering.pdf"
 
 # Tests of the published book build it first if it is missing or stale (tests/conftest.py).
