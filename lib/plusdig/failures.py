@@ -43,6 +43,8 @@ _GLUE_MISSING = re.compile(r"No key '(?P<key>[^']+)' found in glue data")
 _GLUE_CALL = re.compile(r"""\bglue\(\s*(?:name\s*=\s*)?(['"])(?P<key>[^'"]+)\1""")
 #: Where Sphinx's report of an unexpected exception starts in its output.
 _SPHINX_EXCEPTION = "Exception occurred:"
+#: The build's full log, in the build folder (``<output>/_build/``).
+LOG_NAME = "plusdig-build.log"
 #: At most this many problems are listed; the log has the rest.
 MAX_LISTED = 8
 

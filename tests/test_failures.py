@@ -1,0 +1,149 @@
+"""A failed build ends with a short Danish summary (plusdig.failures).
+
+Unit tests read build logs shaped as Jupyter Book writes them (a cell that raised, an unknown
+glue key, a plain Sphinx warning, an exception in the build itself). The build tests make a
+reduced copy fail for real, twice: a cell that raises and a misspelt glue key each give the
+summary (notebook, cell, the exception's last line or the nearest defined keys) instead of
+Sphinx's traceback and bug-report text, name the full log, and leave the site of the last
+good build in place.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from buildkit import PROBE_CODE, build, build_command, build_env, html, make_copy, page_text
+
+from plusdig import failures
+
+ANSI_RED = "\x1b[91m"
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Titel")] + [
+        nbformat.v4.new_code_cell(s) if not s.startswith("md:") else
+        nbformat.v4.new_markdown_cell(s[3:]) for s in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_raising_cell_names_notebook_cell_and_last_line(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "book/kapitel.ipynb", "x = 1", "import plusdig\nplusdig.load()")
+    log = (f"plusdig.build: {nb} failed; the book build will re-run it\n"
+           f"{ANSI_RED}{nb}: WARNING: Executing notebook failed: CellExecutionError "
+           "[mystnb.exec]\n\nException occurred:\n  File \"x.py\", line 1\n"
+           "A bug report can be filed in the tracker at <https://github.com/sphinx-doc/sphinx/"
+           "issues>. Thanks!\nTraceback (most recent call last):\n"
+           "nbclient.exceptions.CellExecutionError: An error occurred while executing the "
+           "following cell:\n------------------\nimport plusdig\nplusdig.load()\n"
+           "------------------\n\n\n\x1b[31mDataValidationError\x1b[39m   Traceback\n"
+           "----> 2 plusdig.load()\n\nDataValidationError: data/activities.yaml: række 3: "
+           "feltet 'year' mangler\n\n\nThe above exception was the direct cause of the "
+           f"following exception:\n\nmyst_nb.core.execute.base.ExecutionError: {nb}\n")
+    found = failures.problems(log, tmp_path)
+    assert found == [failures.Problem(
+        "book/kapitel.ipynb", 3,
+        "DataValidationError: data/activities.yaml: række 3: feltet 'year' mangler")]
+    text = failures.summary(found, tmp_path / "build.log")
+    assert "book/kapitel.ipynb, celle 3: DataValidationError" in text
+    assert f"Hele loggen: {tmp_path / 'build.log'}" in text
+    assert "bug report" not in text and "Traceback" not in text
+
+
+def test_unknown_glue_key_suggests_the_nearest_defined_keys(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "book/k.ipynb",
+                   "glue('antal_aktiviteter', 13, display=False)\n"
+                   "glue(\"antal_partnere\", 9, display=False)\nglue('andel', 0.5)",
+                   "md:Der var {glue:text}`antal_aktivitter` aktiviteter.")
+    log = (f"{nb}:30002: WARNING: No key 'antal_aktivitter' found in glue data for this "
+           "document. (use `path::key`, to glue from another document) [mystnb.glue]\n")
+    (problem,) = failures.problems(log, tmp_path)
+    assert problem.path == "book/k.ipynb" and problem.cell == 3
+    assert "glue-nøglen 'antal_aktivitter'" in problem.message
+    assert "stavefejl? Nærmeste definerede nøgler: antal_aktiviteter" in problem.message
+    # nothing close: the keys there are
+    log = log.replace("antal_aktivitter", "xyz")
+    (problem,) = failures.problems(log, tmp_path)
+    assert "stavefejl" not in problem.message
+    assert "andel, antal_aktiviteter, antal_partnere" in problem.message
+
+
+def test_other_warnings_and_build_exceptions(tmp_path: Path) -> None:
+    log = (f"{tmp_path}/book/intro.md:12: WARNING: undefined label: 'fig-x' [ref.ref]\n"
+           "[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n"
+           "WARNING: a warning without a place\n")
+    found = failures.problems(log, tmp_path)
+    assert [p.line() for p in found] == [
+        "book/intro.md: linje 12: undefined label: 'fig-x'",
+        "bogen: a warning without a place"]
+    crash = ("Exception occurred:\n  File \"/x/sphinx/builders/__init__.py\", line 3, in read\n"
+             "KeyError: 'book/mangler'\nThe full traceback has been saved in /tmp/x.log\n")
+    assert [p.message for p in failures.problems(crash, tmp_path)] == ["KeyError: 'book/mangler'"]
+    assert "Årsagen står i loggen" in failures.summary([], None)
+
+
+def test_run_logged_keeps_the_traceback_off_the_terminal(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    def failing_build() -> int:
+        print("Running Sphinx")
+        print("Exception occurred:\n  File x\nA bug report can be filed in the tracker")
+        raise RuntimeError("There was an error in building your book")
+
+    log = tmp_path / "build.log"
+    assert failures.run_logged(failing_build, log, tmp_path) == 1
+    out, err = capsys.readouterr()
+    assert "Running Sphinx" in out
+    assert "bug report" not in out + err and "Traceback" not in out + err
+    assert "Bogen kunne ikke bygges" in err and f"Hele loggen: {log}" in err
+    kept = log.read_text(encoding="utf-8")
+    assert "A bug report can be filed" in kept and "Traceback" in kept
+    assert failures.run_logged(lambda: 0, log, tmp_path) == 0
+    assert "Bogen kunne ikke bygges" not in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- real builds
+def _failing_build(copy: Path, out: Path) -> str:
+    proc = subprocess.run(build_command(copy, out), env=build_env(copy), capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode != 0
+    return proc.stdout + proc.stderr
+
+
+@pytest.mark.build
+def test_failed_builds_summarise_in_danish_and_keep_the_site(tmp_path: Path) -> None:
+    copy = make_copy(tmp_path / "repo", ["book/probe/data", "book/probe/code"])
+    out = tmp_path / "out"
+    build(copy, out)
+    good_code, good_data = html(out, "book/probe/code"), html(out, "book/probe/data")
+    assert "1.234.567" in page_text(good_code)
+    log_file = out / "_build" / failures.LOG_NAME
+
+    # a cell that raises
+    code_nb = copy / "book/probe/code.ipynb"
+    nb = nbformat.read(code_nb, as_version=4)
+    nb.cells[1].source += "\nraise ValueError('Antallet passer ikke med citatet: 12 ≠ 13')"
+    nbformat.write(nb, code_nb)
+    log = _failing_build(copy, out)
+    assert "book/probe/code.ipynb, celle 2: ValueError: Antallet passer ikke med citatet: " \
+        "12 ≠ 13" in log, log[-3000:]
+    assert "Bogen kunne ikke bygges" in log and f"Hele loggen: {log_file}" in log
+    assert "bug report" not in log and "Traceback (most recent call last)" not in log
+    assert "A bug report can be filed" in log_file.read_text(encoding="utf-8")
+    assert html(out, "book/probe/code") == good_code  # the previous site stays
+
+    # an unknown glue key (the code fixed again)
+    nbformat.write(PROBE_CODE, code_nb)
+    data_nb = copy / "book/probe/data.ipynb"
+    nb = nbformat.read(data_nb, as_version=4)
+    nb.cells[2].source = nb.cells[2].source.replace("`first_title`", "`first_titel`")
+    nbformat.write(nb, data_nb)
+    log = _failing_build(copy, out)
+    assert ("book/probe/data.ipynb, celle 3: glue-nøglen 'first_titel' er ikke defineret i "
+            "notebooken – stavefejl? Nærmeste definerede nøgler: first_title") in log, log[-3000:]
+    assert ":30002" not in log.split("Bogen kunne ikke bygges")[1]
+    assert html(out, "book/probe/data") == good_data
