@@ -196,7 +196,7 @@ def _table(table: Any, n: int) -> dict[str, Any]:
     own = _stable_id(table)
     anchor = own or _anchor(table.parent)
     return {"key": own or label or f"{anchor}:{n}", "anchor": anchor,
-            "label": label, "columns": columns, "rows": rows}
+            "label": label, "columns": columns, "rows": rows, "section": _anchor(table.parent)}
 
 
 def _download_rows(path: Path) -> dict[str, Any]:
@@ -339,6 +339,7 @@ class Change:
     old: str = ""
     new: str = ""
     where: str = ""  # row and column of a cell
+    section: str = ""  # the section a table or figure with its own id stands in
 
     @property
     def is_number(self) -> bool:
@@ -350,11 +351,17 @@ def _by_key(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _compare_table(doc: str, old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
-    return _compare_rows(doc, new["anchor"], new["label"], old, new)
+    return _compare_rows(doc, new["anchor"], new["label"], old, new,
+                         section=new.get("section", ""))
+
+
+def _row_name(key: str) -> str:
+    """A row's name as a reader is shown it: all its cells of words, or the first if long."""
+    return key if len(key) <= 60 else key.split(" | ")[0]
 
 
 def _compare_rows(doc: str, anchor: str, label: str, old: dict[str, Any], new: dict[str, Any],
-                  *, series: bool = False) -> Iterator[Change]:
+                  *, series: bool = False, section: str = "") -> Iterator[Change]:
     """Cells that changed, rows added and removed (a figure's data: ``series-added`` ...).
     Rows are matched by their name; when as many rows lost their name as gained one (a
     corrected name), those pair up in order."""
@@ -375,13 +382,14 @@ def _compare_rows(doc: str, anchor: str, label: str, old: dict[str, Any], new: d
             value = after[i] if i < len(after) else ""
             if value != prev:
                 col = columns[i] if i < len(columns) and columns[i] else f"kolonne {i + 1}"
-                yield Change(doc, anchor, cell, label, prev, value, f"{key} · {col}")
+                yield Change(doc, anchor, cell, label, prev, value,
+                             f"{_row_name(key)} · {col}", section)
     for key in only_new:
         yield Change(doc, anchor, added, label, new=" | ".join(new_rows[key]["cells"]),
-                     where=key)
+                     where=_row_name(key), section=section)
     for key in only_old:
         yield Change(doc, anchor, removed, label, old=" | ".join(old_rows[key]["cells"]),
-                     where=key)
+                     where=_row_name(key), section=section)
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:

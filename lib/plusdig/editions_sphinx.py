@@ -77,8 +77,8 @@ def _caption_name(caption: str, kind: str) -> str:
 
 def describe(change: ed.Change, snapshot: dict[str, Any]) -> tuple[str, str]:
     """A change as two pieces of HTML (Danish): where it is, and what changed (old → new)."""
-    section = _section_title(snapshot, change.chapter, change.anchor)
-    where = f" i afsnittet {_quoted(section)}" if section else ""
+    section = _section_title(snapshot, change.chapter, change.section or change.anchor)
+    where = f" i afsnittet {_quoted(section)}" if section else " på siden"
     kind = change.kind
     if kind.startswith("value"):
         return {"value": (f"Tal{where}", _old_new(change.old, change.new)),
