@@ -758,7 +758,17 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
                   ncol=len(handles), fontsize=8)
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    from .figdata import SOURCE_ANNEX, FigureData, attach
+
+    drawn = pd.DataFrame({
+        "Aktivitet nr.": segments["id"], "Aktivitet": segments["title"],
+        "Periode (som angivet)": segments["period"],
+        "Fra": segments["start"].dt.strftime("%Y-%m").fillna(""),
+        "Til (ikke medregnet)": segments["end"].dt.strftime("%Y-%m").fillna(""),
+        "Præcision": segments["precision"].map(PRECISION_LABELS),
+    })
+    return attach(fig, FigureData(drawn.reset_index(drop=True), SOURCE_ANNEX,
+                                  notes=["Én række pr. bjælke; uden Fra og Til: tidspunktet er ikke angivet."]))
 
 
 # --------------------------------------------------------------------------- Sphinx extension

@@ -19,8 +19,10 @@ stricter check, used by the tests.
 Not modelled, because they add nothing a reader can use beyond the shares they belong to:
 confidence intervals and differences (printed only next to the shares they are computed from);
 figures (drawn from the same tables, suppressed values left out); the published-figures check
-beyond its recomputed counts. The chapter offers no survey data for download; if a page ever
-links a data file (CSV, Excel ...) the audit refuses to pass it, since it cannot read it.
+beyond its recomputed counts. The page's downloads (CSV and XLSX, :mod:`plusdig.downloads`)
+are read too (:func:`check_downloads`): every row of a download must be a row of a table the
+page prints, restricted to the download's columns, so a download adds nothing to the model.
+Any other data file a survey page links (an unknown CSV, a .sav, a .zip ...) fails the audit.
 
 :func:`setup` makes this a Sphinx extension: at the end of every HTML build it audits the
 survey chapter. A leak stops a build on a real delivery (``PLUSDIG_SURVEY``), naming the table
@@ -394,6 +396,74 @@ def audit_html(html: str, k: int, *, integral: bool = False) -> AuditReport:
                        time.perf_counter() - start, leaks, cells, dict(model.labels))
 
 
+def _key(value: Any) -> tuple[str, Any]:
+    """A cell as a comparable value: a number (rounded), or its text as the page shows it."""
+    from .downloads import Number, cell_value, neutralise
+
+    if isinstance(value, str):
+        value = cell_value(value)
+    if isinstance(value, Number):
+        value = value.value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ("t", "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ("n", round(float(value), 6))
+    return ("t", neutralise(str(value)))
+
+
+def _download_rows(path: Path) -> tuple[list[str], list[list[tuple[str, Any]]]]:
+    """A download's header and rows as comparable values (CSV: a plain number is a number)."""
+    from .downloads import read_csv, read_xlsx
+
+    if path.suffix.lower() == ".csv":
+        frame = read_csv(path)
+
+        def cell(text: str) -> tuple[str, Any]:
+            if re.fullmatch(r"-?\d+(\.\d+)?", text):
+                return ("n", round(float(text), 6))
+            return ("t", text)
+    else:
+        frame = read_xlsx(path).astype(object)
+
+        def cell(value: Any) -> tuple[str, Any]:
+            if isinstance(value, str):
+                return ("t", value)
+            return _key(value)
+    return ([str(c) for c in frame.columns],
+            [[cell(v) for v in row] for row in frame.itertuples(index=False)])
+
+
+def check_downloads(page: Path, html: str) -> list[str]:
+    """What a survey page's data downloads hold beyond what it prints (empty: nothing).
+
+    Every CSV and XLSX the page links must be one of the site's downloads, and every row of
+    it a row of one of the page's tables, restricted to the download's columns (the same
+    header, the same cell texts and numbers). Any other linked data file is refused.
+    """
+    from .sitedownloads import DOWNLOAD_DIR
+
+    tables, _ = read_tables(html)
+    printed = [(t.header, [[_key(r[h]) for h in t.header] for r in t.rows]) for t in tables]
+    problems = []
+    for href in sorted(set(re.findall(r'href="([^"#?]+)', html))):
+        if not href.lower().endswith(DATA_SUFFIXES):
+            continue
+        path = (page.parent / href).resolve()
+        name = Path(href).name
+        if (path.suffix.lower() not in (".csv", ".xlsx") or path.parent.name != DOWNLOAD_DIR
+                or not path.is_file()):
+            problems.append(f"{page.name}: links a data file the audit cannot read ({name})")
+            continue
+        header, rows = _download_rows(path)
+        candidates = [(h, body) for h, body in printed if set(header) <= set(h)]
+        for i, row in enumerate(rows, start=1):
+            if not any(all(row[j] == line[h.index(c)] for j, c in enumerate(header))
+                       for h, body in candidates for line in body):
+                problems.append(f"{page.name}: {name}, række {i}: findes ikke i sidens tabeller")
+                break
+    return problems
+
+
 def audit_site(html_dir: Path, k: int, *, integral: bool = False) -> AuditReport:
     """Audit every survey page of a built site (see :data:`SURVEY_PAGES`)."""
     pages = [p for p in sorted(Path(html_dir).rglob("*.html")) if p.stem in SURVEY_PAGES]
@@ -402,10 +472,9 @@ def audit_site(html_dir: Path, k: int, *, integral: bool = False) -> AuditReport
     reports = []
     for page in pages:
         html = page.read_text(encoding="utf-8")
-        for href in re.findall(r'href="([^"#?]+)', html):
-            if href.lower().endswith(DATA_SUFFIXES):
-                return AuditReport(0, 0, 0.0, 0.0, [Leak(
-                    f"{page.name}: links a data file the audit cannot read ({Path(href).name})")])
+        bad = check_downloads(page, html)
+        if bad:
+            return AuditReport(0, 0, 0.0, 0.0, [Leak(x) for x in bad])
         reports.append(audit_html(html, k, integral=integral))
     return AuditReport(sum(r.cells for r in reports), sum(r.groups for r in reports),
                        min(r.min_width for r in reports), sum(r.seconds for r in reports),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .figdata import SOURCE_ANNEX, FigureData, attach
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -33,7 +35,8 @@ def activities_per_year(activities: pd.DataFrame) -> Figure:
     ax.yaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    return attach(fig, FigureData(counts.rename(columns={"år": "Første år, kilden angiver",
+                                                        "antal": "Antal aktiviteter"}), SOURCE_ANNEX))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -81,6 +84,7 @@ def organisation_diagram(first_year: FirstYear, partners: pd.DataFrame, activity
     n_act = max(len(activity_ids), 1)
     act_x = {aid: (i + 0.5) / n_act for i, aid in enumerate(activity_ids)}
     colours = ["#009E73", "#0072B2", "#56B4E9"]
+    drawn: list[dict[str, object]] = []
     for i, (stream_id, actor_id, label) in enumerate(bodies):
         if stream_id not in streams:
             raise DataValidationError("first_year.yaml", f"no workstream {stream_id!r}",
@@ -96,6 +100,9 @@ def organisation_diagram(first_year: FirstYear, partners: pd.DataFrame, activity
         for aid in mine:
             if aid in act_x:
                 ax.plot([x, act_x[aid]], [0.30, 0.12], color=colour, linewidth=1.5, alpha=0.8)
+        drawn.append({"Organ": label, "Opgaver (det første år)": "; ".join(streams[stream_id].points),
+                      "Med i aktivitet nr.": ", ".join(str(a) for a in mine if a in act_x),
+                      "Antal aktiviteter": len(mine)})
         ax.text(x, 0.32, f"Med i {len(mine)} af {len(activity_ids)} aktiviteter", ha="center",
                 va="bottom", fontsize=8, color="#333333")
     for aid, x in act_x.items():
@@ -104,7 +111,9 @@ def organisation_diagram(first_year: FirstYear, partners: pd.DataFrame, activity
     ax.text(0.5, 0.01, "Aktiviteter i aktivitetskataloget (nr.)", ha="center", va="bottom", fontsize=9)
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    import pandas as pd
+
+    return attach(fig, FigureData(pd.DataFrame(drawn), SOURCE_ANNEX + " Det første år: data/first_year.yaml."))
 
 
 # --------------------------------------------------------------------------- chapter 3
@@ -132,7 +141,11 @@ def first_year_phases(first_year: FirstYear) -> Figure:
     ax.set_title("Det første år: arbejdsspor i kildens rækkefølge")
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    import pandas as pd
+
+    table = pd.DataFrame([{"Nr.": w.order, "Arbejdsspor": w.title, "Punkter": "; ".join(w.points)}
+                          for w in streams], columns=["Nr.", "Arbejdsspor", "Punkter"])
+    return attach(fig, FigureData(table, "Kilde: aktivitetskataloget (data/first_year.yaml)."))
 
 
 # --------------------------------------------------------------------------- chapter 4
@@ -151,12 +164,16 @@ def age_coverage(target_groups: pd.DataFrame, age_bands: pd.DataFrame, *, open_e
     rows = rows.sort_values(["activity_id"])
     fig, ax = plt.subplots(figsize=(8, 0.5 * max(len(rows), 1) + 1.6))
     palette = dict(zip(bands.index, ["#E69F00", "#56B4E9", "#0072B2", "#009E73", "#CC79A7", "#D55E00"], strict=False))
+    drawn: list[dict[str, object]] = []
     for i, r in enumerate(rows.itertuples()):
         b = bands.loc[r.age_band]
         lo = float(b["min_age"])
         hi = float(b["max_age"]) if b["max_age"] is not None and b["max_age"] == b["max_age"] else float(open_end)
         ax.barh(i, hi - lo, left=lo, height=0.6, color=palette.get(r.age_band, "#999999"))
         is_open = b["max_age"] is None or b["max_age"] != b["max_age"]
+        drawn.append({"Aktivitet nr.": int(r.activity_id), "Aktivitet": r.activity,
+                      "Aldersgruppe": b["label"], "Fra alder (år)": lo,
+                      "Til alder (år)": None if is_open else hi})
         if is_open:
             ax.annotate("", xy=(hi + 0.8, i), xytext=(hi, i), arrowprops={"arrowstyle": "->", "color": "#333333"})
         ax.text(hi + (1.0 if is_open else 0.2), i, b["label"], va="center", fontsize=8)
@@ -168,7 +185,12 @@ def age_coverage(target_groups: pd.DataFrame, age_bands: pd.DataFrame, *, open_e
     ax.set_title("Målgruppernes aldre")
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    import pandas as pd
+
+    table = pd.DataFrame(drawn, columns=["Aktivitet nr.", "Aktivitet", "Aldersgruppe", "Fra alder (år)",
+                                         "Til alder (år)"])
+    return attach(fig, FigureData(table, SOURCE_ANNEX, units={"Fra alder (år)": "år", "Til alder (år)": "år"},
+                                  notes=["Til alder tom: aldersgruppen er åben opadtil."]))
 
 
 def target_kinds_matrix(target_groups: pd.DataFrame, activity_labels: dict[int, str],
@@ -188,6 +210,11 @@ def target_kinds_matrix(target_groups: pd.DataFrame, activity_labels: dict[int, 
                 xs.append(xi)
                 ys.append(yi)
     ax.scatter(xs, ys, s=90, color="#0072B2")
+    import pandas as pd
+
+    table = pd.DataFrame([{"Aktivitet nr.": acts[y], "Aktivitet": activity_labels[acts[y]],
+                           "Slags målgruppe": kind_labels[kinds[x]]} for x, y in zip(xs, ys, strict=True)],
+                         columns=["Aktivitet nr.", "Aktivitet", "Slags målgruppe"])
     ax.set_xticks(range(len(kinds)), [_wrap(kind_labels[k], 18) for k in kinds], rotation=90, fontsize=8)
     ax.set_yticks(range(len(acts)), [f"{a}. {activity_labels[a]}" for a in acts], fontsize=8)
     ax.set_xlim(-0.5, len(kinds) - 0.5)
@@ -195,7 +222,7 @@ def target_kinds_matrix(target_groups: pd.DataFrame, activity_labels: dict[int, 
     ax.set_title("Målgrupper efter slags")
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    return attach(fig, FigureData(table, SOURCE_ANNEX, notes=["Én række pr. prik i figuren."]))
 
 
 #: Words that mark a stated count as a count of persons (reach), not of ideas, schools or answers.
@@ -248,13 +275,27 @@ def reach_chart(reach: pd.DataFrame) -> Figure:
     ax.set_title("Rækkevidde, som kilden angiver den")
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    table = reach[["activity_id", "activity", "what", "value", "label", "approximate"]].rename(columns={
+        "activity_id": "Aktivitet nr.", "activity": "Aktivitet", "what": "Hvad", "value": "Antal personer",
+        "label": "Som kilden angiver det", "approximate": "Omtrentligt"})
+    return attach(fig, FigureData(table, SOURCE_ANNEX, units={"Antal personer": "personer"}))
 
 
 def _sector_counts(partners: pd.DataFrame, activity_labels: dict[int, str]) -> pd.DataFrame:
     """Activity (every one, in order) × sector: the number of named actors."""
     return (partners.groupby(["activity_id", "sector"]).size().unstack(fill_value=0)
             .reindex(index=list(activity_labels), fill_value=0))
+
+
+def _sector_data(table: pd.DataFrame, sectors: list[str], activity_labels: dict[int, str],
+                 sector_labels: dict[str, str]) -> FigureData:
+    """The activity × sector counts as drawn: one row per activity, one column per sector."""
+    view = table[sectors].rename(columns=sector_labels).astype(int)
+    view.insert(0, "Aktivitet", [activity_labels[a] for a in table.index])
+    view.insert(0, "Aktivitet nr.", list(table.index))
+    view["I alt"] = table[sectors].sum(axis=1).astype(int).to_numpy()
+    return FigureData(view.reset_index(drop=True), SOURCE_ANNEX + " Aktører: data/actors.csv.",
+                      units={sector_labels[s]: "antal navngivne aktører" for s in sectors})
 
 
 def partners_by_sector(partners: pd.DataFrame, activity_labels: dict[int, str],
@@ -285,7 +326,7 @@ def partners_by_sector(partners: pd.DataFrame, activity_labels: dict[int, str],
     ax.set_title("Aktører pr. aktivitet efter sektor")
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    return attach(fig, _sector_data(table, sectors, activity_labels, sector_labels))
 
 
 def sector_activities(partners: pd.DataFrame, sector: str, activity_labels: dict[int, str],
@@ -343,12 +384,13 @@ def sector_matrix(partners: pd.DataFrame, activity_labels: dict[int, str], secto
     ax.set_title("Navngivne aktører pr. aktivitet og sektor", pad=12)
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    return attach(fig, _sector_data(table, sectors, activity_labels, sector_labels))
 
 
 # --------------------------------------------------------------------------- chapters 5 and 7
 def binary_heatmap(matrix: pd.DataFrame, *, title: str, xlabel: str, ylabel: str,
-                   colour: str = "#0072B2", cell_width: float = 0.75) -> Figure:
+                   colour: str = "#0072B2", cell_width: float = 0.75,
+                   source: str = "Kilde: evaluatorernes kodning (data/coding/)") -> Figure:
     """Heatmap of a 0/1 matrix (e.g. ``coding.conditions_matrix``), with row and column totals."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
@@ -376,7 +418,10 @@ def binary_heatmap(matrix: pd.DataFrame, *, title: str, xlabel: str, ylabel: str
     ax.set_title(title, pad=12)
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    view = matrix.astype(int).rename(columns=str)
+    view.insert(0, ylabel, [str(r) for r in matrix.index])
+    return attach(fig, FigureData(view.reset_index(drop=True), source,
+                                  notes=["1: koblet, 0: ikke koblet (evaluatorernes kodning)."]))
 
 
 # --------------------------------------------------------------------------- chapter 6
@@ -389,6 +434,7 @@ def published_changes(published: pd.DataFrame, indicators: list[str]) -> Figure:
 
     _require(published, ["indicator", "label", "year_start", "value", "unit"], "published figures")
     fig, axes = plt.subplots(1, len(indicators), figsize=(3.2 * len(indicators), 3.8), squeeze=False)
+    drawn: list[dict[str, object]] = []
     for ax, ind in zip(axes[0], indicators, strict=True):
         rows = published[(published["indicator"] == ind) & published["value"].notna()].sort_values("year_start")
         if rows.empty:
@@ -397,6 +443,8 @@ def published_changes(published: pd.DataFrame, indicators: list[str]) -> Figure:
         unit = rows["unit"].iloc[0]
         years = [str(int(y)) for y in rows["year_start"]]
         values = [float(v) for v in rows["value"]]
+        drawn += [{"Tal": rows["label"].iloc[0], "År": int(y), "Værdi": v, "Enhed": unit}
+                  for y, v in zip(rows["year_start"], values, strict=True)]
         bars = ax.bar(years, values, color=["#56B4E9", "#0072B2"][: len(years)] + ["#0072B2"] * (len(years) - 2))
         ax.bar_label(bars, [fmt.percent(v) if unit == "procent" else fmt.number(v) for v in values], fontsize=9)
         ax.set_title(_wrap(rows["label"].iloc[0], 30), fontsize=9)
@@ -409,4 +457,7 @@ def published_changes(published: pd.DataFrame, indicators: list[str]) -> Figure:
         ax.grid(axis="x", visible=False)
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    import pandas as pd
+
+    return attach(fig, FigureData(pd.DataFrame(drawn, columns=["Tal", "År", "Værdi", "Enhed"]),
+                                  "Kilde: aktivitetskataloget (data/survey/published.csv)."))

@@ -13,6 +13,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataValidationError
+from .figdata import SOURCE_ANNEX, FigureData, attach
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -196,4 +197,20 @@ def network_figure(graph: nx.Graph, sector_order: list[str] | None = None) -> Fi
     ax.set_title("Aktiviteter og aktører (antal aktiviteter i parentes)")
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    return attach(fig, _network_data(graph, acts))
+
+
+def _network_data(graph: nx.Graph, acts: list[Any]) -> FigureData:
+    """The drawn ties: one row per (activity, actor), activities in the figure's order."""
+    import pandas as pd
+
+    rows = []
+    for n in acts:
+        a = graph.nodes[n]
+        for m in sorted(graph.neighbors(n), key=lambda m: graph.nodes[m]["label"]):
+            d = graph.nodes[m]
+            rows.append({"Aktivitet nr.": a["activity_id"], "Aktivitet": a["label"], "Aktør": d["label"],
+                         "Sektor": d["sector_label"], "Aktørens antal aktiviteter": graph.degree(m)})
+    columns = ["Aktivitet nr.", "Aktivitet", "Aktør", "Sektor", "Aktørens antal aktiviteter"]
+    return FigureData(pd.DataFrame(rows, columns=columns), SOURCE_ANNEX + " Aktører: data/actors.csv.",
+                      notes=["Én række pr. linje i figuren (aktivitet–aktør)."])

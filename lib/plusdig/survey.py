@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
 
     from .disclosure import Registry
+    from .figdata import FigureData
 
 __all__ = [
     "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS", "GENDER_LEVELS",
@@ -1609,14 +1610,48 @@ def _note_dropped(fig: Figure, n_dropped: int, k: int) -> None:
 
 
 def _finish(fig: Figure, n_dropped: int, table: SurveyTable) -> Figure:
-    """Every survey figure's last step: note dropped values, label synthetic data, lay out."""
+    """Every survey figure's last step: note dropped values, label synthetic data, lay out,
+    attach the data drawn (:func:`figure_data`)."""
     import matplotlib.pyplot as plt
+
+    from .figdata import attach
 
     _note_dropped(fig, n_dropped, table.k)
     _label_synthetic(fig, table.synthetic)
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    return attach(fig, figure_data(table))
+
+
+#: The columns of a survey table a figure of it draws (the table's Danish headers).
+_FIGURE_COLUMNS: dict[str, list[str]] = {
+    "prevalence": ["År", "Andel ensomme", "95 %-konfidensinterval"],
+    "comparison": ["Mål", "År", "Ensomme", "Ikke ensomme"],
+}
+
+
+def figure_data(table: SurveyTable) -> FigureData:
+    """The data a survey figure draws, as the page prints it: the rows and columns of the
+    figure's table (suppressed cells «–», shares rounded as printed), never more."""
+    from .figdata import FigureData
+
+    shown = table.display
+    if table.name.startswith("prevalence"):
+        columns = list(_FIGURE_COLUMNS["prevalence"])
+        if table.name != "prevalence_year":
+            columns.insert(1, shown.columns[1])  # the group: Klassetrin, Køn, Skole
+            shown = shown[shown[shown.columns[1]] != "I alt"]
+    elif table.name == "comparison":
+        columns = _FIGURE_COLUMNS["comparison"]
+    elif table.name == "trend":
+        columns = [c for c in shown.columns if c == shown.columns[0] or str(c).isdigit()]
+    else:
+        raise ValueError(f"no figure is drawn from survey table {table.name!r}")
+    source = ("Kilde: trivselsmålingen, " + ("syntetiske data" if table.synthetic
+                                             else "de leverede besvarelser") + ".")
+    return FigureData(shown[columns].reset_index(drop=True), source, synthetic=table.synthetic,
+                      notes=["Tallene er afrundet og undertrykt som i tabellen på siden "
+                             f"(«–»: undertrykt, færre end {table.k} besvarelser eller skjult)."])
 
 
 def figure_prevalence_trend(table: SurveyTable) -> Figure:

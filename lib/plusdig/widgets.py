@@ -98,16 +98,30 @@ class WithFallback:
     view, the PNG and the text together, and a ``{glue:figure}`` gets a number and a caption.
     """
 
-    def __init__(self, widget: Any, png: bytes, text: str) -> None:
-        self.widget, self.png, self.text = widget, png, text
+    def __init__(self, widget: Any, png: bytes, text: str,
+                 downloads: dict[str, Any] | None = None) -> None:
+        self.widget, self.png, self.text, self.downloads = widget, png, text, downloads
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return widget_bundle(self.widget, self.png, self.text)
+        bundle = widget_bundle(self.widget, self.png, self.text)
+        if self.downloads is not None:
+            from .figdata import FIGURE_MIME
+
+            bundle[FIGURE_MIME] = self.downloads
+        return bundle
 
 
 def with_fallback(widget: Any, fallback: Figure, text: str) -> WithFallback:
-    """Pair ``widget`` with ``fallback`` (a Figure) as its static image."""
-    return WithFallback(widget, figure_png(fallback), text)
+    """Pair ``widget`` with ``fallback`` (a Figure) as its static image.
+
+    The fallback's downloads (:mod:`plusdig.figdata`) are the widget's: the site shows the
+    widget, and offers the fallback figure and its data for download.
+    """
+    from .figdata import figure_payload
+
+    bundle = widget_bundle(widget, b"", text)
+    downloads = figure_payload(fallback, view=(WIDGET_MIME, bundle[WIDGET_MIME]))
+    return WithFallback(widget, figure_png(fallback), text, downloads)
 
 
 def show(widget: Any, fallback: Figure, text: str) -> None:

@@ -1,0 +1,347 @@
+"""Sphinx extension: a download control under every figure and table of the HTML site.
+
+- A figure's notebook output carries :data:`plusdig.figdata.FIGURE_MIME` (its print PNG, SVG
+  and the table it is drawn from). :class:`MimePlugin` (a myst-nb mime renderer) renders what
+  the page shows in its place (the PNG, or a widget) inside a container that keeps the
+  downloads; the HTML builder selects it, other builders (the PDF's) the plain image.
+- A table's downloads are read from the table as the page shows it (the Styler's HTML, or a
+  docutils table): the same rows, columns and cell texts, suppressed cells as «–».
+- ``doctree-resolved`` (HTML only) writes ``downloads/<name>.{png,svg,csv,xlsx}`` and puts the
+  control after the figure or table; ``build-finished`` writes ``downloads/index.json``
+  (:func:`index_entries`), which the data page, the audit and the editions read.
+
+Names are stable and readable: ``figur-4-2-maalgrupper-alder``, ``tabel-4-1-aktoerer-naevnt``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from docutils import nodes
+
+from .figdata import FIGURE_MIME
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+__all__ = ["MimePlugin", "Downloadable", "downloadables", "index_entries", "DOWNLOAD_DIR",
+           "INDEX", "setup"]
+
+#: Folder of the site that holds every download, and the index of them.
+DOWNLOAD_DIR = "downloads"
+INDEX = "index.json"
+#: Class of the container that keeps a figure's downloads in the doctree.
+_FIG_CLASS = "plusdig-figure-downloads"
+_FORMATS = {"png": "PNG (300 dpi)", "svg": "SVG", "csv": "Data (CSV)", "xlsx": "Data (Excel)"}
+
+
+class MimePlugin:
+    """myst-nb mime renderer for :data:`FIGURE_MIME` (entry point ``myst_nb.mime_renderers``)."""
+
+    mime_priority_overrides: ClassVar[list[tuple[str, str, int | None]]] = [("html", FIGURE_MIME, 1)]
+
+    @staticmethod
+    def handle_mime(renderer: Any, data: Any, inline: bool) -> list[nodes.Element] | None:
+        if inline or data.mime_type != FIGURE_MIME:
+            return None
+        from myst_nb.core.render import MimeData
+
+        payload = data.content if isinstance(data.content, dict) else json.loads(data.content)
+        view = MimeData(payload["view"]["mime"], payload["view"]["content"],
+                        cell_metadata=data.cell_metadata, output_metadata=data.output_metadata,
+                        cell_index=data.cell_index, output_index=data.output_index, line=data.line)
+        shown = renderer.render_mime_type(view)
+        keep = {k: payload[k] for k in ("png", "svg", "data")}
+        return [nodes.container("", *shown, classes=[_FIG_CLASS], plusdig_downloads=keep)]
+
+
+# --------------------------------------------------------------------------- finding them
+@dataclass
+class Downloadable:
+    """A figure or table of a page, in page order, and where its downloads come from."""
+
+    kind: str                 # "figur" or "tabel"
+    anchor: str               # the figure's id; for a table "tabel-<n>" (n-th on the page)
+    caption: str
+    node: nodes.Element       # the node the control goes after
+    header: list[str] | None = None
+    cells: list[list[str]] | None = None
+    payload: dict[str, Any] | None = None
+
+
+def _text(el: Any) -> str:
+    return " ".join(el.get_text(" ").split())
+
+
+def _html_tables(raw: str) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Every table in a piece of HTML: (caption, header, rows of cell texts)."""
+    from bs4 import BeautifulSoup
+
+    out = []
+    for table in BeautifulSoup(raw, "html.parser").find_all("table"):
+        cap = table.find("caption")
+        head = table.find("thead")
+        header = [_text(th) for th in head.find_all("th")] if head else []
+        rows = []
+        for tr in (table.find("tbody") or table).find_all("tr"):
+            if head is not None and tr.find_parent("thead") is not None:
+                continue
+            rows.append([_text(td) for td in tr.find_all(["td", "th"])])
+        if not header and rows:
+            header, rows = rows[0], rows[1:]
+        out.append((_text(cap) if cap else "", header, rows))
+    return out
+
+
+def _docutils_table(table: nodes.table) -> tuple[str, list[str], list[list[str]]]:
+    title = next(iter(table.findall(nodes.title)), None)
+
+    def row_texts(row: nodes.row) -> list[str]:
+        return [" ".join(entry.astext().split()) for entry in row.findall(nodes.entry)]
+
+    head = [row_texts(r) for t in table.findall(nodes.thead) for r in t.findall(nodes.row)]
+    body = [row_texts(r) for t in table.findall(nodes.tbody) for r in t.findall(nodes.row)]
+    header = head[0] if head else (body.pop(0) if body else [])
+    return (" ".join(title.astext().split()) if title else "", header, body)
+
+
+def _selected_html(bundle: nodes.container) -> nodes.Element | None:
+    """In an unselected myst-nb mime bundle: the child the HTML builder will show."""
+    kinds = {c.get("mime_type"): c for c in bundle.children if isinstance(c, nodes.container)}
+    for mime in (FIGURE_MIME, "application/vnd.jupyter.widget-view+json", "text/html"):
+        if mime in kinds:
+            return kinds[mime]
+    return None
+
+
+def downloadables(doctree: nodes.document) -> list[Downloadable]:
+    """The page's figures with downloads and its tables, in page order.
+
+    Works before myst-nb's mime selection (``doctree-read``: the bundle's HTML choice is
+    looked at) and after it (``doctree-resolved``).
+    """
+    found: list[Downloadable] = []
+    n_tables = 0
+
+    def visit(node: nodes.Node) -> None:
+        nonlocal n_tables
+        if isinstance(node, nodes.container) and node.get("nb_element") == "mime_bundle":
+            chosen = _selected_html(node)
+            if chosen is not None:
+                visit(chosen)
+            return
+        if isinstance(node, nodes.container) and _FIG_CLASS in node.get("classes", []):
+            figure = node.parent
+            while figure is not None and not isinstance(figure, nodes.figure):
+                figure = figure.parent
+            ids = (figure or node).get("ids") or [f"figur-{len(found) + 1}"]
+            caption = next(iter(figure.findall(nodes.caption)), None) if figure else None
+            found.append(Downloadable("figur", ids[0],
+                                      " ".join(caption.astext().split()) if caption else "",
+                                      figure or node, payload=node["plusdig_downloads"]))
+            return
+        if isinstance(node, nodes.raw) and "html" in node.get("format", "") and "<table" in node.astext():
+            for caption, header, cells in _html_tables(node.astext()):
+                n_tables += 1
+                found.append(Downloadable("tabel", f"tabel-{n_tables}", caption, node, header, cells))
+            return
+        if isinstance(node, nodes.table):
+            n_tables += 1
+            caption, header, cells = _docutils_table(node)
+            found.append(Downloadable("tabel", f"tabel-{n_tables}", caption, node, header, cells))
+            return
+        for child in node.children if isinstance(node, nodes.Element) else []:
+            visit(child)
+
+    visit(doctree)
+    return found
+
+
+# --------------------------------------------------------------------------- names
+def _doc_number(env: BuildEnvironment, docname: str) -> tuple[int, ...] | None:
+    numbers = env.toc_secnumbers.get(docname, {})
+    return numbers.get("") or (min(numbers.values(), key=len)[:1] if numbers else None)
+
+
+def name_and_label(env: BuildEnvironment, docname: str, d: Downloadable | dict[str, Any]
+                   ) -> tuple[str, str]:
+    """The stable file name (without suffix) and the Danish label of a figure or table."""
+    from .downloads import slug
+
+    kind = d.kind if isinstance(d, Downloadable) else d["kind"]
+    anchor = d.anchor if isinstance(d, Downloadable) else d["anchor"]
+    caption = d.caption if isinstance(d, Downloadable) else d["caption"]
+    page = slug(docname.rsplit("/", 1)[-1], 8)
+    if kind == "figur":
+        number = env.toc_fignumbers.get(docname, {}).get("figure", {}).get(anchor)
+        stem = slug(re.sub(r"^fig-", "", anchor), 8)
+        if number:
+            num = ".".join(str(n) for n in number)
+            return f"figur-{num.replace('.', '-')}-{stem}", f"Figur {num}"
+        return f"figur-{page}-{stem}", "Figur"
+    n = anchor.rsplit("-", 1)[-1]
+    chapter = _doc_number(env, docname)
+    header = d.header if isinstance(d, Downloadable) else d.get("header")
+    topic = re.sub(r"^Syntetiske data\s*·\s*", "", caption) or " ".join(header or [])
+    words = slug(topic, 4) if topic else "tabel"
+    if chapter:
+        num = f"{'.'.join(str(c) for c in chapter)}.{n}"
+        return f"tabel-{num.replace('.', '-')}-{words}", f"Tabel {num}"
+    return f"tabel-{page}-{n}-{words}", f"Tabel {n}"
+
+
+def _sheet(d: Downloadable, label: str) -> Any:
+    from . import downloads
+    from .style import SYNTHETIC_LABEL
+
+    if d.payload is not None:
+        return downloads.sheet_from_figure_data(label, d.caption, d.payload["data"])
+    synthetic = d.caption.startswith(SYNTHETIC_LABEL)
+    return downloads.sheet_from_cells(label, d.caption, d.header or [], d.cells or [],
+                                      synthetic=synthetic)
+
+
+def files_of(kind: str) -> list[str]:
+    return ["png", "svg", "csv", "xlsx"] if kind == "figur" else ["csv", "xlsx"]
+
+
+def _control(label: str, name: str, kind: str, prefix: str) -> str:
+    links = []
+    for ext in files_of(kind):
+        what = _FORMATS[ext]
+        links.append(f'<a class="plusdig-download" href="{html.escape(prefix + name)}.{ext}" download '
+                     f'aria-label="Hent {html.escape(label.lower())} som {html.escape(what)}">'
+                     f"{html.escape(what)}</a>")
+    return (f'<div class="plusdig-downloads" role="group" aria-label="Hent {html.escape(label.lower())}">'
+            f'<span class="plusdig-downloads-label">Hent {html.escape(label.lower())}:</span> '
+            + " ".join(links) + "</div>")
+
+
+# --------------------------------------------------------------------------- Sphinx
+def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    env = app.env
+    store = env.__dict__.setdefault("plusdig_downloads", {})
+    store[env.docname] = [{"kind": d.kind, "anchor": d.anchor, "caption": d.caption,
+                           "header": d.header,
+                           "synthetic": bool(d.payload and d.payload["data"].get("synthetic"))
+                           or d.caption.startswith("Syntetiske data")}
+                          for d in downloadables(doctree)]
+
+
+def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    env.__dict__.get("plusdig_downloads", {}).pop(docname, None)
+
+
+def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
+    store = env.__dict__.setdefault("plusdig_downloads", {})
+    for doc in docnames:
+        if doc in other.__dict__.get("plusdig_downloads", {}):
+            store[doc] = other.plusdig_downloads[doc]
+
+
+def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    from sphinx.util.osutil import relative_uri
+
+    from . import downloads
+
+    if app.builder.name != "html":
+        return
+    out = Path(app.outdir) / DOWNLOAD_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    prefix = relative_uri(app.builder.get_target_uri(docname), f"{DOWNLOAD_DIR}/")
+    for d in downloadables(doctree):
+        name, label = name_and_label(app.env, docname, d)
+        sheet = _sheet(d, label)
+        (out / f"{name}.csv").write_bytes(downloads.csv_bytes(sheet))
+        (out / f"{name}.xlsx").write_bytes(downloads.xlsx_bytes(sheet))
+        if d.payload is not None:
+            (out / f"{name}.png").write_bytes(base64.b64decode(d.payload["png"]))
+            (out / f"{name}.svg").write_text(d.payload["svg"], encoding="utf-8")
+        control = nodes.raw("", _control(label, name, d.kind, prefix), format="html")
+        parent = d.node.parent
+        parent.insert(parent.index(d.node) + 1, control)
+
+
+def index_entries(env: BuildEnvironment) -> list[dict[str, Any]]:
+    """Every download of the site, by chapter in reading order (the content of ``index.json``)."""
+    order = {doc: i for i, doc in enumerate(_reading_order(env))}
+    entries = []
+    store = env.__dict__.get("plusdig_downloads", {})
+    for doc in sorted(store, key=lambda d: order.get(d, len(order))):
+        title = env.titles[doc].astext() if doc in env.titles else doc
+        for d in store[doc]:
+            name, label = name_and_label(env, doc, d)
+            entries.append({"chapter": title, "docname": doc, "kind": d["kind"], "label": label,
+                            "anchor": d["anchor"], "caption": d["caption"],
+                            "synthetic": d["synthetic"],
+                            "files": [f"{name}.{ext}" for ext in files_of(d["kind"])]})
+    return entries
+
+
+def _reading_order(env: BuildEnvironment) -> list[str]:
+    root = env.config.root_doc
+    seen: list[str] = []
+
+    def walk(doc: str) -> None:
+        if doc in seen:
+            return
+        seen.append(doc)
+        for child in env.toctree_includes.get(doc, []):
+            walk(child)
+
+    walk(root)
+    return seen
+
+
+def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.name != "html":
+        return
+    out = Path(app.outdir) / DOWNLOAD_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": 1, "downloads": index_entries(app.env)}, ensure_ascii=False, indent=1)
+    (out / INDEX).write_text(text + "\n", encoding="utf-8")
+
+
+def _ensure_plugin() -> None:
+    """Register :class:`MimePlugin` with myst-nb even where the entry point is not installed yet
+    (an editable install made before it existed)."""
+    from myst_nb.core import render
+
+    plugins = render.load_mime_renders()
+    if not any(getattr(p, "__name__", "") == "MimePlugin" and p.__module__ == __name__ for p in plugins):
+        plugins.append(MimePlugin)
+
+
+_CSS = """
+.plusdig-downloads { font-size: 0.85em; margin: 0.2em 0 1.2em; display: flex; flex-wrap: wrap;
+  gap: 0.3em 0.8em; align-items: baseline; }
+.plusdig-downloads-label { font-weight: 600; }
+.plusdig-download { white-space: nowrap; }
+@media print { .plusdig-downloads { display: none; } }
+"""
+
+
+def _add_css(app: Sphinx) -> None:
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / "plusdig-downloads.css").write_text(_CSS, encoding="utf-8")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Sphinx extension: downloads for every figure and table (HTML builder)."""
+    _ensure_plugin()
+    app.connect("doctree-read", _on_doctree_read)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("doctree-resolved", _on_doctree_resolved)
+    app.connect("builder-inited", _add_css)
+    app.connect("build-finished", _on_build_finished)
+    app.add_css_file("plusdig-downloads.css")
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
