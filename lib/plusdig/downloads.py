@@ -63,14 +63,15 @@ class Number:
 
 def cell_value(text: str) -> Number | str | None:
     """A printed cell as a value: a Danish number (``1.102``, ``21,0 %``, ``−2,9``) as a Number,
-    an empty cell as None, anything else (markers «–», intervals, words) as its text.
+    an empty (or blank) cell as None, anything else (markers «–», intervals, words) as its
+    text, unchanged.
 
     Only a cell that is wholly one number is converted; nothing is guessed.
     """
-    text = text.strip()
-    if not text:
+    stripped = text.strip()
+    if not stripped:
         return None
-    body, percent = (text[:-2], True) if text.endswith(" %") else (text, False)
+    body, percent = (stripped[:-2], True) if stripped.endswith(" %") else (stripped, False)
     sign = 1
     if (m := _DEC.fullmatch(body)) is not None:
         sign = -1 if m.group(1) else 1
@@ -79,7 +80,7 @@ def cell_value(text: str) -> Number | str | None:
     if (m := _INT.fullmatch(body)) is not None:
         sign = -1 if m.group(1) else 1
         return Number(sign * int(m.group(2).replace(".", "")), 0, percent)
-    return text
+    return text  # as it is: a tab or CR at the start is neutralised when written
 
 
 def split_source(caption: str) -> tuple[str, str]:
@@ -181,13 +182,15 @@ def _csv_value(cell: Any) -> str:
 def csv_bytes(sheet: Sheet) -> bytes:
     """The CSV file: ``#`` lines (title, source, synthetic, units), then header and rows.
 
-    UTF-8 with a byte-order mark (so spreadsheets read æøå), comma-separated, decimal point;
+    UTF-8 with a byte-order mark (so spreadsheets read æøå), comma-separated, CRLF line ends,
+    decimal point;
     :func:`read_csv` skips the ``#`` lines.
     """
     out = io.StringIO()
     for what, text in sheet.notes_lines():
-        out.write(f"# {what}: {_shown(text).replace(chr(10), ' ')}\n")
-    writer = csv.writer(out, lineterminator="\n")
+        line = re.sub(r"[\r\n]+", " ", _shown(text))
+        out.write(f"# {what}: {line}\r\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
     writer.writerow([_shown(c) for c in sheet.columns])
     for row in sheet.rows:
         writer.writerow([_csv_value(c) for c in row])
@@ -270,12 +273,10 @@ def read_csv(path: Path) -> pd.DataFrame:
     """A download's CSV as a DataFrame (the ``#`` lines skipped, every cell as text)."""
     import pandas as pd
 
-    text = Path(path).read_text(encoding="utf-8-sig")
-    lines = text.split("\n")
-    skip = 0
-    while skip < len(lines) and lines[skip].startswith("# "):
-        skip += 1
-    return pd.read_csv(io.StringIO("\n".join(lines[skip:])), dtype=str, keep_default_na=False)
+    text = Path(path).read_bytes().decode("utf-8-sig")  # CRLF kept: a CR in a cell is data
+    while text.startswith("# "):  # the notes lines (never quoted, one line each)
+        text = text.split("\r\n", 1)[1]
+    return pd.read_csv(io.StringIO(text, newline=""), dtype=str, keep_default_na=False)
 
 
 def read_xlsx(path: Path) -> pd.DataFrame:

@@ -303,6 +303,7 @@ def _reading_order(env: BuildEnvironment) -> list[str]:
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.name != "html":
         return
+    (Path(app.outdir) / "_static" / "plusdig-downloads.css").write_text(_CSS, encoding="utf-8")
     out = Path(app.outdir) / DOWNLOAD_DIR
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": 1, "downloads": index_entries(app.env)}, ensure_ascii=False, indent=1)
@@ -328,10 +329,6 @@ _CSS = """
 """
 
 
-def _add_css(app: Sphinx) -> None:
-    static = Path(app.outdir) / "_static"
-    static.mkdir(parents=True, exist_ok=True)
-    (static / "plusdig-downloads.css").write_text(_CSS, encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -341,7 +338,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("doctree-resolved", _on_doctree_resolved)
-    app.connect("builder-inited", _add_css)
     app.connect("build-finished", _on_build_finished)
     app.add_css_file("plusdig-downloads.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
