@@ -213,3 +213,97 @@ def test_survey_figure_data_is_part_of_its_table_on_a_small_groups_delivery():
         hidden += int((data.frame == "–").to_numpy().sum())
         assert not data.synthetic
     assert hidden > 0  # the fixture's small groups are in the figures' data as «–»
+
+
+# --------------------------------------------------------------------------- the built site
+def _pages(site: Path) -> list[Path]:
+    return [p for p in sorted(site.rglob("*.html"))
+            if p.name not in ("genindex.html", "search.html") and "_static" not in p.parts
+            and p.name != "index.html" or p.parent != site]
+
+
+def _control_after(node) -> object:
+    control = node.find_next_sibling()
+    assert control is not None and "plusdig-downloads" in control.get("class", []), str(node)[:300]
+    return control
+
+
+def _links(control, page: Path) -> dict[str, Path]:
+    return {a["href"].rsplit(".", 1)[1]: (page.parent / a["href"]).resolve()
+            for a in control.find_all("a", class_="plusdig-download")}
+
+
+def _page_table(table) -> tuple[list[str], list[list[str]]]:
+    def text(el) -> str:
+        return " ".join(el.get_text().split())
+
+    head = table.find("thead")
+    header = [text(th) for th in head.find_all("th")]
+    rows = [[text(td) for td in tr.find_all(["td", "th"])]
+            for tr in (table.find("tbody") or table).find_all("tr") if tr.find_parent("thead") is None]
+    return header, rows
+
+
+def _same_cell(shown: str, csv_cell: str, xlsx_cell: object) -> bool:
+    number = danish_float(shown)
+    if number is not None:
+        return float(csv_cell) == pytest.approx(number) and float(xlsx_cell) == pytest.approx(number)
+    expected = ("'" + shown) if shown.startswith(FORMULA_STARTS) else shown
+    xlsx_text = "" if xlsx_cell is None or (isinstance(xlsx_cell, float) and xlsx_cell != xlsx_cell) \
+        else str(xlsx_cell)
+    return csv_cell == expected and xlsx_text == expected
+
+
+@pytest.mark.build
+def test_every_figure_and_table_on_the_site_has_downloads_that_open(built_site):
+    from PIL import Image
+
+    n_figures = n_tables = 0
+    for page in _pages(built_site):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        main = soup.find("main") or soup
+        for figure in main.find_all("figure"):
+            links = _links(_control_after(figure), page)
+            assert set(links) == {"png", "svg", "csv", "xlsx"}, page
+            with Image.open(links["png"]) as png:
+                assert png.width > 1000, links["png"]
+            svg = links["svg"].read_text(encoding="utf-8")
+            assert "<svg" in svg and "<script" not in svg.lower()
+            csv, xlsx = dl.read_csv(links["csv"]), dl.read_xlsx(links["xlsx"])
+            assert len(csv) == len(xlsx) > 0 and list(csv.columns) == list(xlsx.columns)
+            n_figures += 1
+        for table in main.find_all("table"):
+            anchor = table
+            while anchor.find_next_sibling() is None or "plusdig-downloads" not in (
+                    anchor.find_next_sibling().get("class") or []):
+                anchor = anchor.parent  # a Styler table sits in the cell output's div
+                assert anchor is not main, f"{page}: a table without downloads"
+            links = _links(anchor.find_next_sibling(), page)
+            assert set(links) == {"csv", "xlsx"}
+            header, rows = _page_table(table)
+            csv, xlsx = dl.read_csv(links["csv"]), dl.read_xlsx(links["xlsx"])
+            assert [c.removeprefix("'") for c in csv.columns] == header, links["csv"]
+            assert len(csv) == len(xlsx) == len(rows), links["csv"]
+            for i, row in enumerate(rows):
+                for j, shown in enumerate(row):
+                    assert _same_cell(shown, csv.iat[i, j], xlsx.iat[i, j]), (links["csv"], i, j, shown)
+            n_tables += 1
+    assert n_figures >= 19 and n_tables >= 30, (n_figures, n_tables)
+
+
+@pytest.mark.build
+def test_the_index_lists_every_download_and_every_file_exists(built_site):
+    index = json.loads((built_site / "downloads" / "index.json").read_text(encoding="utf-8"))
+    entries = index["downloads"]
+    names = [f for e in entries for f in e["files"]]
+    assert len(names) == len(set(names))  # stable names, none shared
+    for e in entries:
+        assert e["chapter"] and e["label"].startswith(("Figur", "Tabel"))
+        for f in e["files"]:
+            assert (built_site / "downloads" / f).is_file(), f
+            assert re.fullmatch(r"(figur|tabel)-[a-z0-9-]+\.(png|svg|csv|xlsx)", f), f
+    linked = {a.rsplit("/", 1)[1] for p in _pages(built_site)
+              for a in re.findall(r'href="([^"]*downloads/[^"]+)"', p.read_text(encoding="utf-8"))}
+    assert linked == set(names)
+    survey = [e for e in entries if e["docname"].endswith("trivsel-dybden")]
+    assert survey and all(e["synthetic"] for e in survey)

@@ -77,7 +77,8 @@ class Downloadable:
 
 
 def _text(el: Any) -> str:
-    return " ".join(el.get_text(" ").split())
+    """A cell's text as the browser shows it (inline elements joined as they are)."""
+    return " ".join(el.get_text().split())
 
 
 def _html_tables(raw: str) -> list[tuple[str, list[str], list[list[str]]]]:
