@@ -9,12 +9,13 @@ PY := $(VENV)/bin/python
 JB := $(PY) -m plusdig.build jb
 JBFLAGS := -n -W --keep-going
 
-.PHONY: help book pdf test validate clean vendor system-deps
+.PHONY: help book pdf test validate clean vendor system-deps zip
 
 help:
 	@echo "make book      build the HTML book (_build/html/index.html)"
 	@echo "make test      unit tests, data tests, nbval over book/"
 	@echo "make pdf       build the tagged PDF (_build/pdf/plusdig-evaluering.pdf)"
+	@echo "make zip       the built site as one file (_build/plusdig-evaluering-<udgave>.zip)"
 	@echo "make validate  load and validate every file in data/"
 	@echo "make clean     remove build output and caches"
 	@echo "make bench     benchmark builds and scale on a temporary copy (BENCHFLAGS=\"--runs 5\")"
@@ -64,6 +65,10 @@ book: venv validate vendor
 	$(JB) build . $(JBFLAGS)
 	touch _build/html/.plusdig-built
 	@echo "Bogen er bygget: åbn $(CURDIR)/_build/html/index.html"
+
+# The site as one file that works from disk (file://, no server): plusdig.sitezip.
+zip: book
+	$(PY) -m plusdig.sitezip --html _build/html --out _build
 
 # Debian packages for the PDF (WeasyPrint's Pango, fonts) and the browser tests, installed if missing (scripts/system-deps.sh).
 system-deps:

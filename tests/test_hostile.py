@@ -295,3 +295,58 @@ def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser
     for rel, text in texts.items():  # where a payload's tag is, the whole payload is, unchanged
         mangled = {t for t in re.findall(r"H[XS]\d{3}", text) if by_tag[t] not in text}
         assert not mangled, f"{rel}: not shown as written: {sorted(mangled)[:10]}"
+
+
+# ----------------------------------------------------------------------------- downloads
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_a_download_holds_hostile_text_as_inert_text(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from plusdig import downloads
+
+    texts = [HOSTILE, "=" + HOSTILE, "@" + HOSTILE, "\r" + HOSTILE, "x" + CONTROL]
+    sheet = downloads.sheet_from_cells("Tabel 1.1", HOSTILE, [HOSTILE, "Antal"],
+                                       [[t, "1.234"] for t in texts])
+    downloads.write_csv(sheet, tmp_path / "h.csv")
+    downloads.write_xlsx(sheet, tmp_path / "h.xlsx")
+    back = downloads.read_csv(tmp_path / "h.csv")
+    assert back.iloc[:, 0].tolist() == [HOSTILE, "'=" + HOSTILE, "'@" + HOSTILE, "'\r" + HOSTILE,
+                                        "xU+0007"]
+    wb = load_workbook(tmp_path / "h.xlsx")
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    assert cells and not [c for c in cells if c.data_type == "f"]
+    assert not [c for c in cells if isinstance(c.value, str) and c.value.startswith(_FORMULA)]
+
+
+def test_the_hostile_builds_downloads_are_inert(hostile_site) -> None:
+    import xml.etree.ElementTree as ET
+
+    from openpyxl import load_workbook
+
+    from plusdig import downloads
+
+    html, payloads, schools = hostile_site
+    folder = html / "downloads"
+    csvs, xlsxs, svgs = (sorted(folder.glob(f"*.{x}")) for x in ("csv", "xlsx", "svg"))
+    assert len(csvs) >= 20 and len(xlsxs) == len(csvs) and len(svgs) >= 10
+    seen = ""
+    for path in csvs:
+        frame = downloads.read_csv(path)
+        for text in [*frame.columns, *frame.to_numpy().ravel().tolist()]:
+            assert not str(text).startswith(_FORMULA), (path.name, text)
+            seen += str(text)
+    assert re.search(r"H[A-Z]\d{3}<SCRIPT>", seen)  # the payloads are there, as text
+    assert any(s in seen for s in schools)          # and so are the hostile school names
+    for path in xlsxs:
+        for ws in load_workbook(path):
+            for row in ws.iter_rows():
+                for c in row:
+                    assert c.data_type != "f", (path.name, c.coordinate)
+                    assert not (isinstance(c.value, str) and c.value.startswith(_FORMULA))
+    for path in svgs:
+        root = ET.parse(path).getroot()
+        for el in root.iter():
+            assert not el.tag.endswith(("script", "foreignObject")), path.name
+            assert not any(a.lower().startswith("on") for a in el.attrib), path.name

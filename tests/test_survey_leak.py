@@ -15,7 +15,10 @@ asserts that
   and disappears with real data,
 * the attacker audit (plusdig.audit, a Sphinx extension) ran at the end of the build and found
   no suppressed number that the built HTML lets anyone work out; run again here on the built
-  page as exact integer programmes, it finds none either.
+  page as exact integer programmes, it finds none either,
+* every table and figure of the chapter has its downloads (plusdig.sitedownloads); none holds a
+  value the page does not print (the tiny school's cells are «–» in them too), and the audit
+  reads them: a download given one row more than the page fails it.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def _book(tmp: Path) -> Path:
         "only_build_toc_files": True,
         "execute": {**src.get("execute", {}), "execute_notebooks": "force"},
         "parse": src.get("parse", {}),
-        "sphinx": {"extra_extensions": ["plusdig.audit"],
+        "sphinx": {"extra_extensions": ["plusdig.sitedownloads", "plusdig.audit"],
                    "config": {key: sphinx_config[key] for key in
                               ("language", "suppress_warnings", "nb_merge_streams")
                               if key in sphinx_config}},
@@ -173,3 +176,46 @@ def test_the_built_page_leaks_nothing_as_exact_integer_programmes(fixture_build)
     soup = _chapter_html(out)
     cells = [td.get_text(strip=True) for td in soup.find_all("td")]
     assert "–" in cells and not any(c.startswith("<") for c in cells)
+
+
+def test_downloads_hold_nothing_the_page_does_not_show(fixture_build):
+    import json
+
+    from plusdig import downloads
+
+    out, _, _ = fixture_build
+    html = out / "_build" / "html"
+    index = json.loads((html / "downloads" / "index.json").read_text(encoding="utf-8"))
+    entries = index["downloads"]
+    assert sum(e["kind"] == "tabel" for e in entries) >= 10
+    assert sum(e["kind"] == "figur" for e in entries) >= 6
+    tiny_rows = 0
+    for e in entries:
+        for name in e["files"]:
+            if not name.endswith(".csv"):
+                continue
+            frame = downloads.read_csv(html / "downloads" / name)
+            for row in frame.itertuples(index=False):
+                if sf.TINY_SCHOOL in row:
+                    tiny_rows += 1
+                    others = [c for c in row if c not in {sf.TINY_SCHOOL, "2018"}]
+                    assert others and all(c == "–" for c in others), (name, row)
+    assert tiny_rows >= 2  # in the school table's download and in the school figure's
+    page = html / f"{CHAPTER}.html"
+    assert audit.check_downloads(page, page.read_text(encoding="utf-8")) == []
+
+
+def test_the_audit_refuses_a_download_with_more_than_the_page(fixture_build, tmp_path):
+    out, _, _ = fixture_build
+    site = tmp_path / "site"
+    shutil.copytree(out / "_build" / "html", site)
+    from plusdig import downloads
+
+    target = sorted((site / "downloads").glob("tabel-*.csv"))[0]
+    width = len(downloads.read_csv(target).columns)
+    with target.open("ab") as f:  # one row more, of counts the page does not print
+        f.write((",".join(["3"] * width) + "\r\n").encode())
+    report = audit.audit_site(site, 5)
+    assert report.leaks and "findes ikke i sidens tabeller" in str(report.leaks[0])
+    target.unlink()  # a linked data file that is not there is refused too
+    assert "cannot read" in str(audit.audit_site(site, 5).leaks[0])

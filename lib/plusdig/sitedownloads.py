@@ -37,6 +37,8 @@ __all__ = ["MimePlugin", "Downloadable", "downloadables", "index_entries", "DOWN
 #: Folder of the site that holds every download, and the index of them.
 DOWNLOAD_DIR = "downloads"
 INDEX = "index.json"
+#: Folder of the site with the published data files and their datapackage.json.
+DATA_DIR = "data"
 #: Class of the container that keeps a figure's downloads in the doctree.
 _FIG_CLASS = "plusdig-figure-downloads"
 _FORMATS = {"png": "PNG (300 dpi)", "svg": "SVG", "csv": "Data (CSV)", "xlsx": "Data (Excel)"}
@@ -225,9 +227,91 @@ def _control(label: str, name: str, kind: str, prefix: str) -> str:
             + " ".join(links) + "</div>")
 
 
+# --------------------------------------------------------------------------- the data page
+class downloads_list(nodes.General, nodes.Element):  # noqa: N801 - docutils naming
+    """Placeholder of the data page's lists, filled when the page is written."""
+
+
+def _downloads_directive() -> Any:
+    from docutils.parsers.rst import Directive
+
+    class DownloadsDirective(Directive):
+        """``{plusdig-downloads}``: every download of the site by chapter, and the data files."""
+
+        has_content = False
+
+        def run(self) -> list[nodes.Node]:
+            return [downloads_list()]
+
+    return DownloadsDirective
+
+
+def _link(text: str, uri: str | None) -> nodes.Node:
+    if uri is None:
+        return nodes.Text(text)
+    return nodes.reference("", text, refuri=uri, internal=True)
+
+
+def _data_page_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
+    """The data page's content: downloads by chapter, then the data package's files."""
+    from sphinx.util.osutil import relative_uri
+
+    from .datapackage import DESCRIPTOR, descriptor
+
+    html_links = app.builder.name == "html"
+    here = app.builder.get_target_uri(docname) if html_links else ""
+
+    def uri(target: str) -> str | None:
+        return relative_uri(here, target) if html_links else None
+
+    out: list[nodes.Node] = []
+    chapter = None
+    items = None
+    for e in index_entries(app.env):
+        if e["chapter"] != chapter:
+            chapter = e["chapter"]
+            out.append(nodes.rubric("", chapter))
+            items = nodes.bullet_list()
+            out.append(items)
+        para = nodes.paragraph()
+        page = app.builder.get_target_uri(e["docname"]) + "#" + e["anchor"] if html_links else None
+        label = e["label"] + (": " + e["caption"][:120] + ("…" if len(e["caption"]) > 120 else "")
+                              if e["caption"] else "")
+        para += _link(label, uri(page) if page and e["kind"] == "figur" else
+                      (uri(app.builder.get_target_uri(e["docname"])) if html_links else None))
+        para += nodes.Text(" — ")
+        for i, f in enumerate(e["files"]):
+            if i:
+                para += nodes.Text(" · ")
+            para += _link(_FORMATS[f.rsplit(".", 1)[1]], uri(f"{DOWNLOAD_DIR}/{f}"))
+        items += nodes.list_item("", para)
+    meta = descriptor()
+    out.append(nodes.rubric("", "Bogens datafiler som datapakke"))
+    intro = nodes.paragraph()
+    intro += nodes.Text("Beskrivelsen af filerne, deres felter og typer (Frictionless Data "
+                        "Package): ")
+    intro += _link(DESCRIPTOR, uri(f"{DATA_DIR}/{DESCRIPTOR}"))
+    intro += nodes.Text(". Besvarelser fra trivselsmålingen – rigtige eller syntetiske – er "
+                        "aldrig med.")
+    out.append(intro)
+    files = nodes.bullet_list()
+    for r in meta["resources"]:
+        para = nodes.paragraph()
+        para += _link(r["path"], uri(f"{DATA_DIR}/{r['path']}"))
+        fields = r.get("schema", {}).get("fields") or r.get("plusdig:fields") or []
+        para += nodes.Text(f" ({r['format'].upper()}, {len(fields)} felter): {r['description']}")
+        files += nodes.list_item("", para)
+    out.append(files)
+    return out
+
+
 # --------------------------------------------------------------------------- Sphinx
 def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     env = app.env
+    pages = env.__dict__.setdefault("plusdig_data_pages", set())
+    pages.discard(env.docname)
+    if any(True for _ in doctree.findall(downloads_list)):
+        pages.add(env.docname)
     store = env.__dict__.setdefault("plusdig_downloads", {})
     store[env.docname] = [{"kind": d.kind, "anchor": d.anchor, "caption": d.caption,
                            "header": d.header,
@@ -238,13 +322,25 @@ def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     env.__dict__.get("plusdig_downloads", {}).pop(docname, None)
+    env.__dict__.get("plusdig_data_pages", set()).discard(docname)
 
 
 def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
     store = env.__dict__.setdefault("plusdig_downloads", {})
+    pages = env.__dict__.setdefault("plusdig_data_pages", set())
     for doc in docnames:
         if doc in other.__dict__.get("plusdig_downloads", {}):
             store[doc] = other.plusdig_downloads[doc]
+        if doc in other.__dict__.get("plusdig_data_pages", set()):
+            pages.add(doc)
+
+
+def _outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
+              removed: set[str]) -> list[str]:
+    """The data page lists every chapter's downloads: rewrite it whenever anything changed."""
+    if added or changed or removed:
+        return sorted(env.__dict__.get("plusdig_data_pages", set()) - added - changed)
+    return []
 
 
 def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -252,6 +348,8 @@ def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> 
 
     from . import downloads
 
+    for node in list(doctree.findall(downloads_list)):
+        node.replace_self(_data_page_nodes(app, docname))
     if app.builder.name != "html":
         return
     out = Path(app.outdir) / DOWNLOAD_DIR
@@ -302,8 +400,11 @@ def _reading_order(env: BuildEnvironment) -> list[str]:
 
 
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    from .datapackage import write_package
+
     if exception is not None or app.builder.name != "html":
         return
+    write_package(Path(app.outdir) / DATA_DIR)
     (Path(app.outdir) / "_static" / "plusdig-downloads.css").write_text(_CSS, encoding="utf-8")
     out = Path(app.outdir) / DOWNLOAD_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -335,6 +436,9 @@ _CSS = """
 def setup(app: Sphinx) -> dict[str, Any]:
     """Sphinx extension: downloads for every figure and table (HTML builder)."""
     _ensure_plugin()
+    app.add_node(downloads_list)
+    app.add_directive("plusdig-downloads", _downloads_directive())
+    app.connect("env-get-outdated", _outdated)
     app.connect("doctree-read", _on_doctree_read)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
