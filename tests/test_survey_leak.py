@@ -111,12 +111,15 @@ def test_no_respondent_id_anywhere_in_the_build(fixture_build):
     out, log, ids = fixture_build
     assert len(ids) > 500 and all(re.fullmatch(sf.ID_PATTERN, i) for i in ids)
     pattern = re.compile(sf.ID_PATTERN.encode())
+    known = {i.encode() for i in ids}
     n_files = 0
     for path in out.rglob("*"):
         if path.is_file():
             n_files += 1
-            hits = set(pattern.findall(path.read_bytes()))
-            assert not hits, f"respondent ids leaked into {path.relative_to(out)}"
+            # base64 image data (the figures' print PNGs) can hold the id pattern by chance:
+            # a leak is one of the fixture's own ids
+            hits = set(pattern.findall(path.read_bytes())) & known
+            assert not hits, f"{len(hits)} respondent ids leaked into {path.relative_to(out)}"
     assert n_files > 10  # the build wrote HTML, images, the cache ...
     assert not pattern.search(log.encode())
 

@@ -60,7 +60,8 @@ class MimePlugin:
                         cell_metadata=data.cell_metadata, output_metadata=data.output_metadata,
                         cell_index=data.cell_index, output_index=data.output_index, line=data.line)
         shown = renderer.render_mime_type(view)
-        keep = {k: payload[k] for k in ("png", "svg", "data")}
+        # the print PNG as bytes, not base64 (smaller doctrees; no base64 text to search)
+        keep = {"png": base64.b64decode(payload["png"]), "svg": payload["svg"], "data": payload["data"]}
         return [nodes.container("", *shown, classes=[_FIG_CLASS], plusdig_downloads=keep)]
 
 
@@ -361,7 +362,7 @@ def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> 
         (out / f"{name}.csv").write_bytes(downloads.csv_bytes(sheet))
         (out / f"{name}.xlsx").write_bytes(downloads.xlsx_bytes(sheet))
         if d.payload is not None:
-            (out / f"{name}.png").write_bytes(base64.b64decode(d.payload["png"]))
+            (out / f"{name}.png").write_bytes(d.payload["png"])
             (out / f"{name}.svg").write_text(d.payload["svg"], encoding="utf-8")
         control = nodes.raw("", _control(label, name, d.kind, prefix), format="html")
         parent = d.node.parent
