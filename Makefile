@@ -15,7 +15,7 @@ help:
 	@echo "make book      build the HTML book (_build/html/index.html)"
 	@echo "make test      unit tests, data tests, nbval over book/"
 	@echo "make pdf       build the tagged PDF (_build/pdf/plusdig-evaluering.pdf)"
-	@echo "make zip       the built site as one file (_build/plusdig-evaluering-<udgave>.zip)"
+	@echo "make zip       the built site as one file (_build/plusdig-evaluering-<udgave>.zip; EDITION=2027.1)"
 	@echo "make validate  load and validate every file in data/"
 	@echo "make clean     remove build output and caches"
 	@echo "make bench     benchmark builds and scale on a temporary copy (BENCHFLAGS=\"--runs 5\")"
@@ -68,7 +68,7 @@ book: venv validate vendor
 
 # The site as one file that works from disk (file://, no server): plusdig.sitezip.
 zip: book
-	$(PY) -m plusdig.sitezip --html _build/html --out _build
+	$(PY) -m plusdig.sitezip --html _build/html --out _build $(if $(EDITION),--edition "$(EDITION)")
 
 # Debian packages for the PDF (WeasyPrint's Pango, fonts) and the browser tests, installed if missing (scripts/system-deps.sh).
 system-deps:

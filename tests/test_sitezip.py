@@ -27,9 +27,14 @@ def test_make_zip_runs_the_zip_command():
     assert "-m plusdig.sitezip --html _build/html --out _build" in dry.stdout
 
 
-def test_zip_refuses_a_folder_without_a_site(tmp_path):
+def test_zip_refuses_a_folder_without_a_site_and_a_bad_edition(tmp_path):
     with pytest.raises(FileNotFoundError, match="make book"):
         sitezip.make_zip(tmp_path, tmp_path / "out", "2026-12-01")
+    with pytest.raises(ValueError, match="2027.1"):
+        sitezip.make_zip(tmp_path, tmp_path / "out", "../x")
+    dry = subprocess.run(["make", "-n", "zip", "EDITION=2027.1"], cwd=REPO, capture_output=True,
+                         text=True, check=True)
+    assert '--edition "2027.1"' in dry.stdout
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,17 @@ downloads work, since the site links only relative files and vendors its scripts
 edition, so the same site gives the same archive. Build stamps and the PDF's work files are
 left out; the PDF itself stays in if ``make pdf`` put it there.
 
-    python -m plusdig.sitezip [--html _build/html] [--out _build] [--edition YYYY-MM-DD]
+    python -m plusdig.sitezip [--html _build/html] [--out _build] [--edition 2027.1]
+
+The edition is the released edition's name (``make zip EDITION=2027.1``), by default the
+edition date (``2026-12-01``); the members are dated with the edition date either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -28,14 +33,18 @@ def archive_name(edition: str) -> str:
     return f"{NAME}-{edition}.zip"
 
 
-def make_zip(html_dir: Path, out_dir: Path, edition: str) -> Path:
-    """Zip the built site ``html_dir`` into ``out_dir``; return the archive's path."""
-    import datetime as dt
+def make_zip(html_dir: Path, out_dir: Path, edition: str, day: dt.date | None = None) -> Path:
+    """Zip the built site ``html_dir`` into ``out_dir``; return the archive's path.
 
+    ``edition`` names the archive (letters, digits, ``.`` and ``-``); ``day`` dates its members
+    (default: ``edition`` read as an ISO date).
+    """
     html_dir = Path(html_dir)
+    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.-]*", edition):
+        raise ValueError(f"edition {edition!r}: expected letters, digits, '.' and '-' (2027.1)")
     if not (html_dir / "index.html").is_file():
         raise FileNotFoundError(f"{html_dir}: no built site (index.html); run `make book` first")
-    day = dt.date.fromisoformat(edition)
+    day = day or dt.date.fromisoformat(edition)
     stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / archive_name(edition)
@@ -62,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("_build"))
     parser.add_argument("--edition", default=None, help="udgavens dato, YYYY-MM-DD (standard: bogens)")
     args = parser.parse_args(argv)
-    edition = args.edition or edition_date().isoformat()
+    day = edition_date()
     try:
-        target = make_zip(args.html, args.out, edition)
-    except FileNotFoundError as exc:
+        target = make_zip(args.html, args.out, args.edition or day.isoformat(), day)
+    except (FileNotFoundError, ValueError) as exc:
         print(f"Kan ikke lave zip-filen: {exc}", file=sys.stderr)
         return 1
     print(f"Bogen som én fil: {target}")
