@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 STAMP ?= $(VENV)/.installed
 PY := $(VENV)/bin/python
-# jupyter-book, run through plusdig.build (skips a slow optional import; same arguments).
-# The build itself re-executes changed notebooks in parallel: plusdig.build in _config.yml.
-JB := $(PY) -m plusdig.build jb
+# jupyter-book, run through plusdig.sphinx.build (skips a slow optional import; same arguments).
+# The build itself re-executes changed notebooks in parallel: plusdig.sphinx.build in _config.yml.
+JB := $(PY) -m plusdig.sphinx.build jb
 JBFLAGS := -n -W --keep-going
 
 .PHONY: help book pdf test validate clean vendor system-deps zip
@@ -75,10 +75,10 @@ system-deps:
 	bash scripts/system-deps.sh
 
 # The PDF (tagged PDF/UA-1): Sphinx's singlehtml build (same doctrees as the site, widgets as
-# their PNG fallback) printed by WeasyPrint with a print stylesheet (plusdig.pdf, docs/pdf.md).
+# their PNG fallback) printed by WeasyPrint with a print stylesheet (plusdig.publish.pdf, docs/pdf.md).
 pdf: venv system-deps validate vendor
 	$(JB) build . $(JBFLAGS) --builder singlehtml
-	$(PY) -m plusdig.pdf --html _build/singlehtml --out _build/pdf/plusdig-evaluering.pdf
+	$(PY) -m plusdig.publish.pdf --html _build/singlehtml --out _build/pdf/plusdig-evaluering.pdf
 	touch _build/pdf/.plusdig-built
 	if [ -d _build/html ]; then cp _build/pdf/plusdig-evaluering.pdf _build/html/ && \
 	  $(PY) -m plusdig.pdfstatus --site _build/html; fi
@@ -119,7 +119,7 @@ preview: venv validate vendor
 .PHONY: run check
 run: venv
 	@test -n "$(NB)" || { echo 'Angiv en notebook: make run NB=book/report/aktiviteterne.ipynb'; exit 2; }
-	$(PY) -m plusdig.chapter run "$(NB)"
+	$(PY) -m plusdig.authoring.chapter run "$(NB)"
 
 # The fast checks, before a commit: data validation, fidelity to the source, committed
 # notebooks' form, and nbval on the notebooks changed since main (BASE=...).
@@ -137,7 +137,7 @@ check: venv
 
 chapter: venv
 	@test -n "$(NAME)" || { echo 'Angiv en titel: make chapter NAME="Kapitlets titel" [PART=annex]'; exit 2; }
-	$(PY) -m plusdig.chapter new --title "$(NAME)" --part "$(PART)" $(if $(SLUG),--slug "$(SLUG)") $(if $(AFTER),--after "$(AFTER)")
+	$(PY) -m plusdig.authoring.chapter new --title "$(NAME)" --part "$(PART)" $(if $(SLUG),--slug "$(SLUG)") $(if $(AFTER),--after "$(AFTER)")
 
 # The README's set-up on a bare Debian 12 (debootstrap), and .ci/run on another: root, about
 # half an hour, not part of `make test`; run before each release (docs/fresh-machine.md).

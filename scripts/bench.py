@@ -224,12 +224,12 @@ def copy_env(copy: Path) -> dict[str, str]:
 
 
 def jb(copy: Path, out: Path, *extra: str, strict: bool = True) -> list[str]:
-    """The book build as ``make book`` runs it (jupyter-book through plusdig.build).
+    """The book build as ``make book`` runs it (jupyter-book through plusdig.sphinx.build).
 
     ``strict=False`` drops ``-n -W`` (the annex-only book lacks the pages its index links to).
     """
     flags = JBFLAGS if strict else ["--keep-going"]
-    return [sys.executable, "-m", "plusdig.build", "jb", "build", str(copy), *flags,
+    return [sys.executable, "-m", "plusdig.sphinx.build", "jb", "build", str(copy), *flags,
             "--path-output", str(out), *extra]
 
 
@@ -272,10 +272,10 @@ def edit_data_value(copy: Path, i: int) -> None:
 SURVEY_SCRIPT = """
 import resource, sys, time
 from pathlib import Path
-from plusdig import survey
+from plusdig.survey import contract, tables as survey_tables
 rows, invited = Path(sys.argv[1]), Path(sys.argv[2])
 t0 = time.perf_counter()
-tables = survey.run_pipeline(survey.SurveySource(rows, True, invited=invited))
+tables = survey_tables.run_pipeline(contract.SurveySource(rows, True, invited=invited))
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"RESULT {seconds:.4f} {peak:.1f} {len(tables)}")
@@ -284,10 +284,10 @@ print(f"RESULT {seconds:.4f} {peak:.1f} {len(tables)}")
 ANNEX_SCRIPT = """
 import resource, sys, time
 from pathlib import Path
-from plusdig import annex
+from plusdig.sphinx import annex_pages
 base = Path(sys.argv[1])
 t0 = time.perf_counter()
-pages = annex.render_pages(base)
+pages = annex_pages.render_pages(base)
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"RESULT {seconds:.4f} {peak:.1f} {len(pages)}")
@@ -307,7 +307,7 @@ def scale_survey(copy: Path, tmp: Path, env: dict[str, str], runs: int) -> list[
     for label, args in [("1x", ["--scale", "1"]), ("10x", ["--scale", "10"]),
                         ("national", ["--scale", "178", "--schools", "1300"])]:
         folder = tmp / f"survey-{label}"
-        subprocess.run([sys.executable, "-m", "plusdig.synthetic", "--out", str(folder), *args],
+        subprocess.run([sys.executable, "-m", "plusdig.survey.synthetic", "--out", str(folder), *args],
                        env=env, check=True, capture_output=True)
         rows = sorted(folder.glob("*survey*.csv"))[0]
         invited = sorted(folder.glob("*invited*.csv"))[0]
@@ -485,10 +485,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             subprocess.run(["git", "checkout", "-q", "--", "."], cwd=copy, check=True)
             run(jb(copy, out), env=env)
         if "pdf" not in skip:
-            # the recipe of `make pdf`: the singlehtml build, then WeasyPrint (plusdig.pdf)
+            # the recipe of `make pdf`: the singlehtml build, then WeasyPrint (plusdig.publish.pdf)
             single = out / "_build" / "singlehtml"
             recipe = (shlex.join(jb(copy, out, "--builder", "singlehtml")) + " && "
-                      + shlex.join([sys.executable, "-m", "plusdig.pdf", "--html", str(single),
+                      + shlex.join([sys.executable, "-m", "plusdig.publish.pdf", "--html", str(single),
                                     "--out", str(out / "_build" / "pdf" / "bench.pdf")]))
             run(["bash", "-c", recipe], env=env)  # not measured: the notebooks into the cache
             measures.append(measure(Measure("pdf", "PDF-bygning, tagget (notebooks i cache)",

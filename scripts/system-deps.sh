@@ -5,7 +5,7 @@
 #
 #   the tools:   make, git, Python's venv (python3-venv), Node.js and npm (vendored front-end
 #                files), CA certificates (pip and npm over HTTPS)
-#   the PDF:     Pango and fonts for WeasyPrint (plusdig.pdf, docs/pdf.md)
+#   the PDF:     Pango and fonts for WeasyPrint (plusdig.publish.pdf, docs/pdf.md)
 #   the tests:   pdftotext/pdftoppm (poppler-utils), Debian's Chromium (never a downloaded
 #                browser build), libatomic1 (Playwright's driver needs libatomic.so.1)
 #

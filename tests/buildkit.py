@@ -2,7 +2,7 @@
 
 The copy holds the library, the data, the configuration and a reduced table of contents (a
 root page, the colophon, one real chapter and small probe notebooks that use the real
-loaders), so the tests exercise the real pipeline (``plusdig.build`` inside
+loaders), so the tests exercise the real pipeline (``plusdig.sphinx.build`` inside
 ``jupyter-book build -n -W``) in seconds rather than minutes.
 """
 
@@ -50,7 +50,7 @@ PROBE_DATA = probe_notebook(
 #: Reads no data file: only the library's Danish number formatting.
 PROBE_CODE = probe_notebook(
     "Kodeprobe",
-    "from myst_nb import glue\nfrom plusdig import fmt\n\n"
+    "from myst_nb import glue\nfrom plusdig.core import fmt\n\n"
     "glue('formatted', fmt.number(1234567), display=False)",
     "formatted",
 )
@@ -60,8 +60,8 @@ PROBE_CODE = probe_notebook(
 #: bytes follow the data).
 PROBE_SURVEY = probe_notebook(
     "Surveyprobe",
-    "import matplotlib.pyplot as plt\nfrom myst_nb import glue\nfrom plusdig import survey\n\n"
-    "data = survey.load_survey()\ncounts = data.frame.groupby('year').size()\n"
+    "import matplotlib.pyplot as plt\nfrom myst_nb import glue\nfrom plusdig.survey import validation\n\n"
+    "data = validation.load_survey()\ncounts = data.frame.groupby('year').size()\n"
     "fig, ax = plt.subplots(figsize=(3, 2), dpi=40)\n"
     "ax.bar([str(y) for y in counts.index], counts.to_numpy())\n"
     "glue('rows', f'{len(data.frame)} besvarelser, {data.source.label}', display=False)\n"
@@ -90,7 +90,7 @@ def make_copy(dest: Path, chapters: list[str], *, git: bool = False) -> Path:
             shutil.copy2(REPO / name, dest / name)
     cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     sphinx = cfg.setdefault("sphinx", {})
-    sphinx["extra_extensions"] = ["plusdig.build"]
+    sphinx["extra_extensions"] = ["plusdig.sphinx.build"]
     for key in _DROP_SPHINX_CONFIG:
         (sphinx.get("config") or {}).pop(key, None)
     (dest / "_config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
@@ -136,14 +136,14 @@ def build_env(copy: Path) -> dict[str, str]:
 def build_command(copy: Path, out: Path, *, strict: bool = True) -> list[str]:
     """The command :func:`build` runs: ``make book``'s build of ``copy`` into ``out``."""
     flags = ["-n", "-W", "--keep-going"] if strict else ["--keep-going"]
-    return [sys.executable, "-m", "plusdig.build", "jb", "build", str(copy), *flags,
+    return [sys.executable, "-m", "plusdig.sphinx.build", "jb", "build", str(copy), *flags,
             "--path-output", str(out)]
 
 
 def build(copy: Path, out: Path, *, strict: bool = True,
           env: dict[str, str] | None = None) -> str:
     """Build ``copy`` into ``out`` as ``make book`` does (``jupyter-book build -n -W
-    --keep-going``, through ``python -m plusdig.build jb``); return the log.
+    --keep-going``, through ``python -m plusdig.sphinx.build jb``); return the log.
 
     ``strict=False`` drops ``-n -W``: a real chapter in a reduced book may cross-reference
     chapters the reduced book leaves out (the full book's warnings are ``make book``'s job).
@@ -158,7 +158,7 @@ def build(copy: Path, out: Path, *, strict: bool = True,
 
 
 def executed(log: str) -> list[str]:
-    """Notebooks a build executed: by plusdig.build, or by myst-nb itself (a cache miss)."""
+    """Notebooks a build executed: by plusdig.sphinx.build, or by myst-nb itself (a cache miss)."""
     ours = re.findall(r"plusdig\.build: executed (\S+\.ipynb)", log)
     mystnb = re.findall(r"(\S+\.ipynb): Executing notebook", log)
     return sorted(set(ours) | set(mystnb))

@@ -80,7 +80,7 @@ def _build_root() -> tuple[Path, bool]:
 @pytest.fixture(scope="session")
 def built_pdf() -> Path:
     """The book's PDF (``make pdf``), current with its sources."""
-    from plusdig.site import PDF_NAME
+    from plusdig.sphinx.site import PDF_NAME
 
     root, may_build = _build_root()
     outdir = root / "pdf"

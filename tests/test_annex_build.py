@@ -1,4 +1,4 @@
-"""Build tests of the activity annex: the real pipeline (jupyter-book + plusdig.annex) on a
+"""Build tests of the activity annex: the real pipeline (jupyter-book + plusdig.sphinx.annex) on a
 temporary copy of the repository, checked in the built HTML.
 
 To stay fast the copy's ``_toc.yml`` holds only the annex (its index as root, the overview
@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from plusdig import annex
-from plusdig.load import load_activities, load_first_year
-from plusdig.paths import REPO_ROOT
+from plusdig.sphinx import annex_context
+from plusdig.data.load import load_activities, load_first_year
+from plusdig.core.paths import REPO_ROOT
 from test_annex import activity_fields  # the same field list the unit tests check
 
 pytestmark = pytest.mark.build
@@ -100,8 +100,8 @@ class Book:
     def activity_pages(self) -> dict[int, BeautifulSoup]:
         """Built activity page → the activity id its fact box states (exactly one per page)."""
         pages: dict[int, BeautifulSoup] = {}
-        for path in sorted((self.html / annex.GENERATED_DIR).glob(f"{annex.PAGE_PREFIX}*.html")):
-            if path.name.startswith(f"{annex.PAGE_PREFIX}gruppe-"):
+        for path in sorted((self.html / annex_context.GENERATED_DIR).glob(f"{annex_context.PAGE_PREFIX}*.html")):
+            if path.name.startswith(f"{annex_context.PAGE_PREFIX}gruppe-"):
                 continue
             soup = self.page(path.relative_to(self.html).as_posix())
             titles = [h.get_text(" ", strip=True) for h in soup.select("article h1")]
@@ -122,7 +122,7 @@ def check_pages(book: Book) -> dict[int, BeautifulSoup]:
     """Every activity in the copy's data has exactly one page, every page one activity, and
     every non-empty field of the activity is on its page; links are clickable."""
     acts = load_activities(book.data)
-    ctx = annex.load_context(book.data)
+    ctx = annex_context.load_context(book.data)
     pages = book.activity_pages()
     assert sorted(pages) == [a.id for a in acts]
     for a in acts:
@@ -166,7 +166,7 @@ def test_every_activity_has_one_page_with_every_field(book: Book) -> None:
 
 def test_first_year_page_and_foreword(book: Book) -> None:
     fy = load_first_year(book.data)
-    text = article_text(book.page(f"{annex.GENERATED_DIR}/{annex.FIRST_YEAR_DOC}.html"))
+    text = article_text(book.page(f"{annex_context.GENERATED_DIR}/{annex_context.FIRST_YEAR_DOC}.html"))
     for ws in fy.workstreams:
         for item in [ws.title, *ws.points]:
             assert norm(item) in text
@@ -187,7 +187,7 @@ def test_overview_table_and_timeline(book: Book) -> None:
     rows = overview_rows(book)
     assert sorted(rows) == [a.id for a in acts]
     for a in acts:
-        assert norm(a.title) in rows[a.id] and annex.period_text(a) in rows[a.id]
+        assert norm(a.title) in rows[a.id] and annex_context.period_text(a) in rows[a.id]
     soup = book.page("book/annex/oversigt.html")
     figure = soup.select_one("#fig-annex-tidslinje")
     assert figure is not None and figure.select_one("img[alt]") is not None
@@ -222,7 +222,7 @@ def cross_links(soup: BeautifulSoup) -> tuple[dict[str, str], list[str]]:
 
 
 def test_cross_links_are_plain_text_while_the_labels_are_missing(book: Book) -> None:
-    ctx = annex.load_context(book.data)
+    ctx = annex_context.load_context(book.data)
     pages = book.activity_pages()
     for aid, conds in ctx.conditions.items():
         linked, plain = cross_links(pages[aid])
@@ -246,16 +246,16 @@ def test_a_14th_activity_gets_its_page_and_overview_row(book: Book) -> None:
     book.build()  # incremental: same output folder
     pages = check_pages(book)
     assert 14 in pages
-    assert (book.html / annex.GENERATED_DIR / f"{annex.PAGE_PREFIX}14.html").is_file()
+    assert (book.html / annex_context.GENERATED_DIR / f"{annex_context.PAGE_PREFIX}14.html").is_file()
     assert f"Aktivitet 14: {NEW_TITLE}" in sidebar(book)
     # also in the sidebar of a page whose source did not change (an incremental Sphinx build
     # alone would leave it stale)
-    assert f"Aktivitet 14: {NEW_TITLE}" in sidebar(book, f"{annex.GENERATED_DIR}/aktivitet-01.html")
+    assert f"Aktivitet 14: {NEW_TITLE}" in sidebar(book, f"{annex_context.GENERATED_DIR}/aktivitet-01.html")
     rows = overview_rows(book)
     assert sorted(rows) == list(range(1, 15))
     assert NEW_TITLE in rows[14]
 
-    ctx = annex.load_context(book.data)
+    ctx = annex_context.load_context(book.data)
     linked, plain = cross_links(pages[4])
     assert set(linked) == {"Fælles dagsorden", "Opfølgning og vedligeholdelse"}
     assert linked["Fælles dagsorden"].endswith("probe.html#betingelse-common-agenda")
@@ -269,13 +269,13 @@ def test_a_large_annex_is_grouped_in_the_sidebar(tmp_path: Path) -> None:
     HTML grows linearly with the number of activities (here: groups of 5 for 13 activities)."""
     book = Book(tmp_path, group_size=5)
     log = book.build()
-    assert "[plusdig.annex] 3 sidebar groups" in log
+    assert "[plusdig.sphinx.annex] 3 sidebar groups" in log
     pages = check_pages(book)
     acts = load_activities(book.data)
-    names = annex.activity_docnames(acts)
+    names = annex_context.activity_docnames(acts)
     groups = ["Aktivitet 1–5", "Aktivitet 6–10", "Aktivitet 11–13"]
     for a in acts:
-        entries = sidebar(book, f"{annex.GENERATED_DIR}/{names[a.id]}.html")
+        entries = sidebar(book, f"{annex_context.GENERATED_DIR}/{names[a.id]}.html")
         assert [e for e in entries if e in groups] == groups
         listed = [e for e in entries if re.match(r"Aktivitet \d+:", e)]
         first = (a.id - 1) // 5 * 5 + 1

@@ -1,6 +1,6 @@
 """The attacker audit: no suppressed survey count can be worked out from what is published.
 
-The audit (plusdig.audit) reads only HTML. Here it reads the chapter's tables as the book
+The audit (plusdig.sphinx.audit) reads only HTML. Here it reads the chapter's tables as the book
 renders them (``SurveyTable.styler().to_html()``) plus the chapter's sentences with glued
 numbers; the build test (test_survey_leak.py) runs it on the built site through the Sphinx
 hook. The four derivations of issue 11 are reproduced twice: with the cells a careless
@@ -16,21 +16,30 @@ import pytest
 from fixtures import disclosure_fixtures as dfx
 from fixtures import survey_fixtures as sf
 
-from plusdig import audit, disclosure, survey
-from plusdig.disclosure import PRIMARY, SECONDARY, SHOWN
+from plusdig.survey import banner
+from plusdig.survey import contract
+from plusdig.survey import linked
+from plusdig.survey import readers
+from plusdig.survey import registry as survey_registry
+from plusdig.survey import result
+from plusdig.survey import tables as survey_tables
+from plusdig.survey import validation
+from plusdig.sphinx import audit
+from plusdig.survey import disclosure
+from plusdig.survey.disclosure import PRIMARY, SECONDARY, SHOWN
 
 K = 5
 L, NL = "Ensomme", "Ikke ensomme"
 
 
 def _typed(frame):
-    return survey.validate(survey._Raw(frame, "<fixture>", 2, "row"))
+    return validation.validate(readers._Raw(frame, "<fixture>", 2, "row"))
 
 
-def _page(tables: dict[str, survey.SurveyTable], response: survey.SurveyTable | None = None
+def _page(tables: dict[str, result.SurveyTable], response: result.SurveyTable | None = None
           ) -> str:
     """The chapter as HTML: the sentences with glued counts and every table."""
-    nums = survey.chapter_numbers(tables)
+    nums = banner.chapter_numbers(tables)
     prose = (f"<p>Pr. måling er der {nums['completed_range']} gennemførte besvarelser. Skemaer, "
              f"der ikke er gjort færdige, tælles med i tabellen nedenfor; i alt er "
              f"{nums['excluded_total']} skemaer udeladt af den grund.</p>")
@@ -39,15 +48,15 @@ def _page(tables: dict[str, survey.SurveyTable], response: survey.SurveyTable | 
     return f"<html><body><main>{prose}{''.join(parts)}</main></body></html>"
 
 
-def _render(reg: disclosure.Registry, frame) -> dict[str, survey.SurveyTable]:
-    return survey.tables_from_registry(reg, frame, None, False)
+def _render(reg: disclosure.Registry, frame) -> dict[str, result.SurveyTable]:
+    return survey_tables.tables_from_registry(reg, frame, None, False)
 
 
 @pytest.fixture(scope="module")
 def small():
     """The fixture with small groups in every breakdown, its registry and its page."""
     frame = _typed(dfx.small_groups_frame())
-    reg = survey.build_registry(frame, K)
+    reg = survey_registry.build_registry(frame, K)
     tables = _render(reg, frame)
     return frame, reg, tables, _page(tables)
 
@@ -69,7 +78,7 @@ def _careless(reg: disclosure.Registry, hide: dict, show: list) -> disclosure.Re
 
 def _wide(report: audit.AuditReport, key) -> None:
     lo, hi = report.ranges[key]
-    assert disclosure.is_protected(lo, hi, K), (key, lo, hi)
+    assert linked.is_protected(lo, hi, K), (key, lo, hi)
     assert hi - lo >= K
 
 
@@ -96,7 +105,7 @@ def test_no_leak_as_exact_integer_programmes(small):
 def test_no_leak_on_the_synthetic_data_and_the_leak_fixture():
     for frame in (sf.leak_frame(), sf.text_frame(0.3, 5)):
         typed = _typed(frame)
-        page = _page(survey.run_pipeline(typed, k=K))
+        page = _page(survey_tables.run_pipeline(typed, k=K))
         assert audit.audit_html(page, K).leaks == []
 
 
@@ -142,7 +151,7 @@ def test_derivation_2_happiness_from_the_comparison_shares(small, small_report):
     shares = [("measure", "happiness", 2019, b, "ikke særlig glad") for b in (L, NL)]
     bad = _careless(reg, {ikke: SECONDARY, slet: PRIMARY},
                     [*shares, ("bin", 2019, L), ("bin", 2019, NL), ("completed", 2019),
-                     *[("happiness", 2019, lv) for lv in survey.HAPPINESS_LEVELS[:3]]])
+                     *[("happiness", 2019, lv) for lv in contract.HAPPINESS_LEVELS[:3]]])
     report = audit.audit_html(_page(_render(bad, frame)), K)
     assert any("slet ikke glad" in leak.where and "2019" in leak.where
                for leak in report.leaks), [str(x) for x in report.leaks]
@@ -166,7 +175,7 @@ def test_derivation_3_a_published_total_is_never_the_secondary(small, small_repo
     assert small_report.leaks == []
     import pandas as pd
 
-    with pytest.raises(disclosure.DisclosureError):
+    with pytest.raises(linked.DisclosureError):
         disclosure.suppress(pd.DataFrame([[1, 2], [40, 60]]), K, known_row_totals=True,
                             known_col_totals=True)
 
@@ -195,9 +204,9 @@ def test_derivation_4_group_disclosure_two_small_gender_groups(small, small_repo
 # --------------------------------------------------------------------------- the rule itself
 @pytest.mark.parametrize(("low", "high", "ok"), [
     (0, 5, True), (0, 4, False), (3, 3, False), (5, 5, True), (2, 6, False), (2, 7, True),
-    (0, disclosure.CAP, True), (4.2, 9.1, True), (3.2, 7.9, False), (0.0, 4.99, False)])
+    (0, linked.CAP, True), (4.2, 9.1, True), (3.2, 7.9, False), (0.0, 4.99, False)])
 def test_protection_rule(low, high, ok):
-    assert disclosure.is_protected(low, high, K) is ok
+    assert linked.is_protected(low, high, K) is ok
 
 
 def test_leak_messages_name_the_cell_not_the_number(small):
@@ -236,7 +245,7 @@ def test_the_build_hook_stops_a_real_data_build_on_a_leak(tmp_path, small, monke
     app = SimpleNamespace(builder=SimpleNamespace(format="html", name="html"),
                           outdir=str(tmp_path),
                           env=SimpleNamespace(found_docs={"book/report/trivsel-dybden"}))
-    monkeypatch.setenv(survey.SURVEY_ENV, str(tmp_path / "delivery.csv"))
+    monkeypatch.setenv(contract.SURVEY_ENV, str(tmp_path / "delivery.csv"))
     target.write_text(_page(_render(bad, frame)), encoding="utf-8")
     with pytest.raises(ExtensionError, match="Udeladt") as err:
         audit._on_build_finished(app, None)
@@ -258,7 +267,7 @@ def test_random_small_deliveries_never_leak(seed, k, scale):
     """Small random deliveries (many groups near k) at several thresholds: the joint
     suppression always satisfies the independent audit, even as exact integer programmes."""
     typed = _typed(sf.text_frame(scale, seed))
-    page = _page(survey.run_pipeline(typed, k=k))
+    page = _page(survey_tables.run_pipeline(typed, k=k))
     report = audit.audit_html(page, k, integral=True)
     assert report.leaks == [], [str(x) for x in report.leaks]
     assert report.cells > 0
@@ -272,7 +281,7 @@ def test_a_group_where_everyone_answers_yes_is_never_shown_as_such():
     done = frame.index[(frame["completed"] == "ja") & (frame["year"] == "2019")]
     frame.loc[frame.index.isin(done) & (frame["gender"] == "andet"), "gender"] = "pige"
     frame.loc[done[:6], ["gender", "lonely"]] = ["andet", "ofte"]
-    tables = survey.run_pipeline(_typed(frame), k=K)
+    tables = survey_tables.run_pipeline(_typed(frame), k=K)
     row = tables["prevalence_gender"].display
     row = row[(row["År"] == "2019") & (row["Køn"] == "andet")].iloc[0]
     assert row["Andel ensomme"] == disclosure.SUPPRESSED

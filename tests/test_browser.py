@@ -40,7 +40,7 @@ def _widget_pages(built_site: Path) -> dict[str, int]:
 
 
 def _notebooks_with_widgets(book_config: dict[str, Any]) -> list[str]:
-    """Chapters whose notebook displays a ``plusdig.widgets`` explorer."""
+    """Chapters whose notebook displays a ``plusdig.present.widgets`` explorer."""
     import nbformat
 
     chapters = []
@@ -50,7 +50,7 @@ def _notebooks_with_widgets(book_config: dict[str, Any]) -> list[str]:
             continue
         nb = nbformat.read(path, as_version=4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-        if re.search(r"\bwidgets\.show\(|from plusdig\.widgets import|import plusdig\.widgets",
+        if re.search(r"\bwidgets\.show\(|from plusdig\.present\.widgets import|import plusdig\.present\.widgets",
                      code):
             chapters.append(chapter)
     return chapters

@@ -1,7 +1,7 @@
 """The build re-executes a notebook exactly when something it depends on changed.
 
 Builds a reduced copy of the book (two probe notebooks that use the real library) with
-``jupyter-book build -n -W`` and ``plusdig.build``, then: no change → nothing executes;
+``jupyter-book build -n -W`` and ``plusdig.sphinx.build``, then: no change → nothing executes;
 one value in ``data/`` changes → the notebook that read it runs again and its page shows the
 new value, the other stays cached; a library module changes → the notebook that imported it
 runs again.
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from buildkit import build, executed, html, make_copy, page_text, probe_notebook
 
-from plusdig.build import tree_digest
+from plusdig.sphinx import execute
+from plusdig.core.digest import tree_digest
 
 pytestmark = pytest.mark.build
 
@@ -80,11 +81,10 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
 
 
 def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Path) -> None:
-    """plusdig.build.prepare without Sphinx: runs what is stale, caches it, skips failures."""
+    """plusdig.sphinx.execute.prepare without Sphinx: runs what is stale, caches it, skips failures."""
     import nbformat
     from jupyter_cache import get_cache
 
-    from plusdig import build as plusdig_build
 
     good = probe_notebook("God", "x = 1", "x")
     bad = probe_notebook("Fejl", "raise ValueError('bevidst fejl')", "x")
@@ -93,32 +93,32 @@ def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Pat
         nbformat.write(nb, path)
     cache_path = tmp_path / "cache"
 
-    report = plusdig_build.prepare(paths, cache_path, timeout=120, jobs=2)
+    report = execute.prepare(paths, cache_path, timeout=120, jobs=2)
     assert report.executed == [str(paths[0])]
     assert list(report.failed) == [str(paths[1])]
     assert "bevidst fejl" in report.failed[str(paths[1])]
-    state = plusdig_build.load_state(cache_path)
+    state = execute.load_state(cache_path)
     assert str(paths[0]) in state and str(paths[1]) not in state
     cache = get_cache(str(cache_path))
     assert cache.match_cache_notebook(nbformat.read(paths[0], as_version=4)) is not None
 
-    again = plusdig_build.prepare(paths, cache_path, timeout=120, jobs=2)
+    again = execute.prepare(paths, cache_path, timeout=120, jobs=2)
     assert again.fresh == [str(paths[0])]
     assert again.executed == [] and list(again.failed) == [str(paths[1])]
 
     # the fingerprint belongs to one cache record: the run id is in both; a record cached by
     # anyone else for the same code (an interrupted build, myst-nb itself) is not current
     record = cache.match_cache_notebook(nbformat.read(paths[0], as_version=4))
-    entry = plusdig_build.load_state(cache_path)[str(paths[0])]
-    assert entry["run"] == record.data[plusdig_build.RUN_KEY]
-    env_fp = plusdig_build.environment_fingerprint()
-    assert plusdig_build.is_current(cache, str(paths[0]), {str(paths[0]): entry}, env_fp)[0] \
+    entry = execute.load_state(cache_path)[str(paths[0])]
+    assert entry["run"] == record.data[execute.RUN_KEY]
+    env_fp = execute.environment_fingerprint()
+    assert execute.is_current(cache, str(paths[0]), {str(paths[0]): entry}, env_fp)[0] \
         is None
     other = {str(paths[0]): {**entry, "run": "0" * 32}}
-    assert plusdig_build.is_current(cache, str(paths[0]), other, env_fp)[0] \
+    assert execute.is_current(cache, str(paths[0]), other, env_fp)[0] \
         == "no dependency record"
     no_run = {str(paths[0]): {k: v for k, v in entry.items() if k != "run"}}
-    assert plusdig_build.is_current(cache, str(paths[0]), no_run, env_fp)[0] \
+    assert execute.is_current(cache, str(paths[0]), no_run, env_fp)[0] \
         == "no dependency record"
 
 
@@ -128,32 +128,30 @@ def test_a_stale_notebook_loses_its_fingerprint_on_disk_before_it_runs(
     holds no fingerprint for it, so an interrupt leaves it stale."""
     import nbformat
 
-    from plusdig import build as plusdig_build
-
     path = tmp_path / "nb.ipynb"
     nbformat.write(probe_notebook("Nb", "x = 1", "x"), path)
     cache_path = tmp_path / "cache"
-    plusdig_build.prepare([path], cache_path, timeout=120)
-    assert str(path) in plusdig_build.load_state(cache_path)
+    execute.prepare([path], cache_path, timeout=120)
+    assert str(path) in execute.load_state(cache_path)
 
     seen: list[dict[str, object]] = []
-    real_execute = plusdig_build._execute_one
+    real_execute = execute._execute_one
 
     def spy(*args: object, **kwargs: object) -> object:
-        seen.append(plusdig_build.load_state(cache_path))
+        seen.append(execute.load_state(cache_path))
         return real_execute(*args, **kwargs)
 
-    monkeypatch.setattr(plusdig_build, "_execute_one", spy)
+    monkeypatch.setattr(execute, "_execute_one", spy)
     monkeypatch.setenv("PLUSDIG_SOME_SETTING", "changed")  # every notebook is stale
-    report = plusdig_build.prepare([path], cache_path, timeout=120)
+    report = execute.prepare([path], cache_path, timeout=120)
     assert report.executed == [str(path)]
     assert seen and str(path) not in seen[0]
-    assert str(path) in plusdig_build.load_state(cache_path)
+    assert str(path) in execute.load_state(cache_path)
 
 
 def test_publish_replaces_the_whole_site_and_leaves_nothing_behind(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from plusdig import build as plusdig_build
+    from plusdig.sphinx import build as plusdig_build
 
     for exchange in (True, False):
         root = tmp_path / f"exchange-{exchange}"
@@ -183,7 +181,7 @@ def test_parallel_kernels_use_private_ipc_sockets(tmp_path: Path) -> None:
 
     import nbformat
 
-    from plusdig.build import _execute_one
+    from plusdig.sphinx.execute import _execute_one
 
     code = ("from ipykernel.kernelapp import IPKernelApp\n"
             "app = IPKernelApp.instance()\n"

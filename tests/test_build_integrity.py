@@ -13,7 +13,7 @@ over) with the same contents (widget ids normalised). After an interrupted execu
 cache is checked too: a build that reads every page again from the cache publishes the same
 site.
 
-The pause points come from ``plusdig.build.pause_point`` (``PLUSDIG_BUILD_PAUSE``): the build
+The pause points come from ``plusdig.sphinx.execute.pause_point`` (``PLUSDIG_BUILD_PAUSE``): the build
 creates a marker file and waits there, so the interrupt lands at the same place on a loaded
 machine as on a quiet one. Run these tests under the shared CPU lock
 (``flock /tmp/plusdig-cpu.lock .venv/bin/python -m pytest tests/test_build_integrity.py``).
@@ -34,7 +34,8 @@ import pytest
 from buildkit import build, build_command, build_env, make_copy, normalise, page_text
 from fixtures import survey_fixtures as sf
 
-from plusdig.build import PAUSE_ENV, STAGING_DIR
+from plusdig.sphinx.execute import PAUSE_ENV
+from plusdig.sphinx.build import STAGING_DIR
 
 pytestmark = pytest.mark.build
 

@@ -1,4 +1,4 @@
-"""Tests of plusdig.chapter (``make chapter``) and of the kernel ``make lab`` uses.
+"""Tests of plusdig.authoring.chapter (``make chapter``) and of the kernel ``make lab`` uses.
 
 The end-to-end test creates a chapter with the CLI in a temporary copy of the repository,
 then builds a reduced book (a minimal root page plus the new chapter) with
@@ -18,9 +18,10 @@ import nbformat
 import pytest
 import yaml
 
-from plusdig import chapter, hooks
-from plusdig.chapter import ChapterError
-from plusdig.paths import REPO_ROOT
+from plusdig.authoring import chapter
+from plusdig.authoring import hooks
+from plusdig.authoring.chapter import ChapterError
+from plusdig.core.paths import REPO_ROOT
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from plusdig.paths import REPO_ROOT
+from plusdig.core.paths import REPO_ROOT
 
 
 def run(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""Tests of the evaluators' coding (data/coding/, plusdig.coding).
+"""Tests of the evaluators' coding (data/coding/, plusdig.data.coding).
 
 Two kinds: the real coding files are checked against the source text (every quote occurs in the
 whitespace-normalised annex, reusing the normalisation of ``test_fidelity``), and the loaders are
@@ -15,8 +15,9 @@ import yaml
 from test_fidelity import occurs, raw_source
 from test_load import ACTIVITY, ACTORS, FIRST_YEAR, PUBLISHED
 
-from plusdig import DataValidationError, coding, load_activities, validate_all
-from plusdig.paths import REPO_ROOT
+from plusdig import DataValidationError, load_activities, validate_all
+from plusdig.data import coding
+from plusdig.core.paths import REPO_ROOT
 
 DATA = REPO_ROOT / "data"
 
@@ -51,7 +52,7 @@ def test_every_condition_has_evidence_and_is_marked_as_judgement() -> None:
 
 def test_lessons_cover_every_activity_with_substantive_lessons() -> None:
     """Every activity with lesson text is coded; uncoded ones have no section or only a link."""
-    from plusdig.load import section_text
+    from plusdig.data.load import section_text
 
     coded = set(coding.lessons_table()["activity_id"])
     uncoded = 0
@@ -218,7 +219,7 @@ def test_lesson_duplicate_theme_code(data: Path) -> None:
 
 
 def test_bad_coding_breaks_validate_all(data: Path) -> None:
-    from plusdig.load import validate_all as va
+    from plusdig.data.validate import validate_all as va
 
     write_yaml(data / coding.LESSONS_FILE, with_link(LESSONS, theme="not-a-theme"))
     with pytest.raises(DataValidationError):

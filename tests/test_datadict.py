@@ -1,4 +1,4 @@
-"""Tests of plusdig.datadict: the data dictionary rendered from data files and schemas."""
+"""Tests of plusdig.data.datadict: the data dictionary rendered from data files and schemas."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel
 
-from plusdig import datadict, models
-from plusdig.paths import REPO_ROOT
+from plusdig.data import datadict
+from plusdig.data import models
+from plusdig.core.paths import REPO_ROOT
 
 
 def test_every_tracked_data_file_is_described() -> None:
@@ -21,7 +22,7 @@ def test_every_tracked_data_file_is_described() -> None:
     tracked = {p.removeprefix("data/") for p in out
                if not Path(p).name.lower().startswith("readme")}
     described = {f.path for f in datadict.DATA_FILES}
-    assert tracked - described == set(), "add these files to plusdig.datadict.DATA_FILES"
+    assert tracked - described == set(), "add these files to plusdig.data.datadict.DATA_FILES"
     assert described - tracked == set(), "these described files are not in git"
 
 
@@ -36,7 +37,7 @@ def test_catalogue_counts_records_with_the_loaders(tmp_path: Path) -> None:
     cat = datadict.catalogue(data).set_index("file")
     assert cat.at["data/activities.yaml", "records"] == len(plusdig.load_activities(data))
     assert cat.at["data/actors.csv", "records"] == len(plusdig.load_actors(data))
-    assert cat.at["data/actors.csv", "schema"] == "plusdig.models.Actor"
+    assert cat.at["data/actors.csv", "schema"] == "plusdig.data.models.Actor"
     assert cat.at["data/extra.csv", "records"] == 2
     assert cat.at["data/extra.csv", "provenance"] == "Ukendt"
     assert "data/private/secret.csv" not in cat.index

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plusdig import disclosure
-from plusdig.disclosure import PRIMARY, SECONDARY, SHOWN, suppress, threshold
-from plusdig.errors import DataValidationError
+from plusdig.survey import linked as survey_linked
+from plusdig.survey import disclosure
+from plusdig.survey.disclosure import PRIMARY, SECONDARY, SHOWN, suppress, threshold
+from plusdig.core.errors import DataValidationError
 
 
 def recoverable(result: disclosure.Suppressed) -> list[tuple[int, int]]:
@@ -213,7 +214,7 @@ def test_a_small_total_next_to_published_totals_cannot_be_protected_alone():
     """Row total 3 = grand total - the other row total, all three published elsewhere: no cell
     of this table can hide it, and a published total is never "hidden" to pretend it does
     (the third derivation of issue 11). The linked tables must be protected together."""
-    with pytest.raises(disclosure.DisclosureError, match="published elsewhere"):
+    with pytest.raises(survey_linked.DisclosureError, match="published elsewhere"):
         suppress(frame([[1, 2], [40, 60]]), 5, known_row_totals=True, known_col_totals=True)
     # with the totals free to hide, the same table is protected
     res = suppress(frame([[1, 2], [40, 60]]), 5)
@@ -236,7 +237,7 @@ def test_random_tables_with_known_totals_never_leak(seed):
     data[rng.random((n_r, n_c)) < 0.25] = rng.integers(0, 5)
     try:
         res = suppress(frame(data.tolist()), 5, known_row_totals=True, known_col_totals=True)
-    except disclosure.DisclosureError:
+    except survey_linked.DisclosureError:
         # only a small total can need a published total: it is then refused, never faked
         totals = np.concatenate([data.sum(axis=1), data.sum(axis=0)])
         assert (totals < 5).any()

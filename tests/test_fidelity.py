@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from plusdig import load
-from plusdig.coding import qualifier_in_quote, unqualified_in_quote, value_in_quote
-from plusdig.models import SECTION_TITLES, Activity, BulletList, NumberedList
+from plusdig.sphinx import annex_overview
+from plusdig.data import load
+from plusdig.data.coding import qualifier_in_quote, unqualified_in_quote, value_in_quote
+from plusdig.data.models import SECTION_TITLES, Activity, BulletList, NumberedList
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "source" / "plusdig-aktivitetskatalog.txt"
@@ -466,11 +467,10 @@ def test_activity_3_is_not_dated_by_its_status_sentence():
     """Issue 12: "Der er i efteråret 2019 et korps på 20 frivillige" says who is there, not when
     Læsehestene took place; the timeline must not place the activity after its own nomination
     (activity 9, spring 2019)."""
-    from plusdig import annex
 
     act = next(a for a in activities() if a.id == 3)
     assert act.period is None or "korps" not in act.period.quote
-    segs = annex.timeline_table(activities())
+    segs = annex_overview.timeline_table(activities())
     mine = segs[(segs["id"] == 3) & (segs["precision"] != "none")]
     nomination = segs[(segs["id"] == 9) & (segs["precision"] != "none")]
     assert mine.empty or mine["start"].min() <= nomination["start"].min()

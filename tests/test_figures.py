@@ -1,4 +1,4 @@
-"""Unit tests of plusdig.figures on small fixture tables: each function returns a closed Figure
+"""Unit tests of plusdig.present.figures on small fixture tables: each function returns a closed Figure
 that shows what its data says, and bad input is refused with a DataValidationError."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from plusdig import DataValidationError, figures  # noqa: E402
-from plusdig.models import FirstYear  # noqa: E402
-from plusdig.style import SECTOR_COLOURS  # noqa: E402
+from plusdig import DataValidationError
+from plusdig.present import figures
+from plusdig.data.models import FirstYear
+from plusdig.present.style import SECTOR_COLOURS
 
 LABELS = {1: "Bus", 2: "Hack", 3: "Heste", 4: "Kursus", 5: "Job"}
 
@@ -169,8 +170,9 @@ MATH_NAMES = ["Pris $5 og $10", r"$\frac{a$", r"$x^2$ \(y\) $$z$$", "a_b_c {x} 1
 def test_names_from_data_are_printed_literally_never_as_mathtext() -> None:
     """House style: no mathtext from data; a "$" neither crashes (ParseFatalException) nor
     turns a name into math. Every figure is drawn (PNG) and carries the names as written."""
-    from plusdig import network, widgets
-    from plusdig.style import use_house_style
+    from plusdig.present import network
+    from plusdig.present import widgets
+    from plusdig.present.style import use_house_style
 
     use_house_style()
     assert matplotlib.rcParams["text.parse_math"] is False

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from plusdig import fmt
+from plusdig.core import fmt
 
 
 @pytest.mark.parametrize(("value", "decimals", "expected"), [
@@ -44,7 +44,7 @@ def test_house_style_and_danish_axis() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from plusdig.style import danish_axis, use_house_style
+    from plusdig.present.style import danish_axis, use_house_style
 
     use_house_style()
     assert matplotlib.rcParams["svg.hashsalt"] == "plusdig"

@@ -1,4 +1,4 @@
-"""Unit tests of plusdig.hooks: the checks behind the pre-commit hooks."""
+"""Unit tests of plusdig.authoring.hooks: the checks behind the pre-commit hooks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from plusdig import hooks
-from plusdig.paths import REPO_ROOT
+from plusdig.survey import contract as survey_contract
+from plusdig.authoring import hooks
+from plusdig.core.paths import REPO_ROOT
 
 CONTRACT_HEADER = "respondent_id,year,school,grade,gender,lonely,happiness\n"
 
@@ -234,6 +235,5 @@ def test_main_exit_codes(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_contract_columns_match_the_survey_contract() -> None:
     """The hook recognises exactly the columns of the survey loader's input contract."""
-    from plusdig import survey
 
-    assert set(survey.COLUMNS) == hooks.SURVEY_CONTRACT_COLUMNS
+    assert set(survey_contract.COLUMNS) == hooks.SURVEY_CONTRACT_COLUMNS

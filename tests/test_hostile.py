@@ -29,8 +29,13 @@ from buildkit import REPO, build_env, make_copy
 from fixtures import survey_fixtures as sf
 from fixtures.hostile import payload, write_hostile_data
 
-from plusdig import DataValidationError, annex, site, tables, widgets
-from plusdig.load import load_activities, load_actors, load_first_year
+from plusdig.sphinx import annex_context
+from plusdig.sphinx import annex_overview
+from plusdig import DataValidationError
+from plusdig.sphinx import site
+from plusdig.present import tables
+from plusdig.present import widgets
+from plusdig.data.load import load_activities, load_actors, load_first_year
 
 HOSTILE = payload("HU1")
 
@@ -63,14 +68,14 @@ def test_annex_overview_escapes_and_keeps_its_links() -> None:
     frame = pd.DataFrame([{"id": 1, "title": HOSTILE, "period": HOSTILE, "target_groups": HOSTILE,
                            "reach": HOSTILE, "partners": HOSTILE, "outcome": HOSTILE,
                            "docname": "book/annex/generated/aktivitet-01"}])
-    soup = no_markup(annex.overview_styler(frame).to_html())
+    soup = no_markup(annex_overview.overview_styler(frame).to_html())
     link = soup.select_one("td a")
     assert link["href"] == "generated/aktivitet-01.html" and norm(link.get_text()) == norm(HOSTILE)
     assert [norm(td.get_text()) for td in soup.select("tbody td")][1:] == [norm(HOSTILE)] * 6
 
 
 def test_widget_views_escape_names_and_alt_texts() -> None:
-    from plusdig.style import use_house_style
+    from plusdig.present.style import use_house_style
 
     use_house_style()  # as every chapter does: the figure prints "$" as it is
     partners = pd.DataFrame([{"activity_id": 1, "activity": HOSTILE, "actor_id": "a",
@@ -90,17 +95,10 @@ def test_print_title_is_escaped_once() -> None:
     assert soup.h1.get_text() == HOSTILE
 
 
-def test_latex_escape_leaves_no_active_character() -> None:
-    out = site.latex_escape(HOSTILE + " ~ ^ [x]")
-    rest = re.sub(r"\\(textbackslash|textasciitilde|textasciicircum|sphinxhyphen)\{\}"
-                  r"|\\[$%&#_{}]|\{\[\}|\{\]\}", "", out)
-    assert not set(rest) & set("\\$%&#_{}~^[]"), rest
-
-
 def test_annex_page_renders_hostile_text_as_text() -> None:
     from markdown_it import MarkdownIt
 
-    html = MarkdownIt("commonmark").render(annex.md_text(HOSTILE))
+    html = MarkdownIt("commonmark").render(annex_context.md_text(HOSTILE))
     assert norm(BeautifulSoup(html, "html.parser").get_text()) == norm(HOSTILE)
     no_markup(html)
 
@@ -132,7 +130,7 @@ def _with_control(data: Path, name: str) -> None:
 def test_a_control_character_is_refused_or_shown(tmp_path: Path, name: str, load: Any) -> None:
     """The loaders refuse a control character with a clear error naming the file; a value that
     gets through is printed with the character visible (``U+0007``) on every route."""
-    from plusdig.style import use_house_style
+    from plusdig.present.style import use_house_style
 
     use_house_style()
     data = tmp_path / "data"
@@ -144,9 +142,8 @@ def test_a_control_character_is_refused_or_shown(tmp_path: Path, name: str, load
         assert name in str(exc)
         return
     assert CONTROL in value  # accepted: never silently dropped ...
-    assert "U+0007" in annex.md_text(value)  # ... and shown on the page, in tables and the PDF
+    assert "U+0007" in annex_context.md_text(value)  # ... and shown on the page and in tables
     assert "U+0007" in tables.html_styler(pd.DataFrame({"x": [value]}), caption=value).to_html()
-    assert "U+0007" in site.latex_escape(value) and CONTROL not in site.latex_escape(value)
     assert "U+0007" in widgets.sector_views(
         pd.DataFrame([{"activity_id": 1, "actor": value, "sector": "s"}]), {1: value},
         {"s": "S"})["S"]
@@ -201,7 +198,7 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     env = {**build_env(copy), "PLUSDIG_SURVEY": str(tmp / "delivery.csv")}
     out = tmp / "out"
     # without -n -W: the chapters cross-reference chapters this reduced book leaves out
-    proc = subprocess.run([sys.executable, "-m", "plusdig.build", "jb", "build", str(copy),
+    proc = subprocess.run([sys.executable, "-m", "plusdig.sphinx.build", "jb", "build", str(copy),
                            "--keep-going", "--path-output", str(out)],
                           env=env, capture_output=True, text=True, timeout=1200)
     log = proc.stdout + proc.stderr
@@ -213,7 +210,7 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
 def _pages(html: Path) -> list[str]:
     docs = [c for c in CHAPTERS] + ["book/annex/generated/det-foerste-aar"]
     docs += sorted(p.relative_to(html).with_suffix("").as_posix()
-                   for p in (html / annex.GENERATED_DIR).glob(f"{annex.PAGE_PREFIX}*.html"))
+                   for p in (html / annex_context.GENERATED_DIR).glob(f"{annex_context.PAGE_PREFIX}*.html"))
     return [f"{d}.html" for d in docs]
 
 

@@ -12,8 +12,11 @@ import nbformat
 import pytest
 from test_fidelity import occurs, raw_source
 
-from plusdig import DataValidationError, annex, kilde
-from plusdig.paths import REPO_ROOT
+from plusdig.sphinx import annex_context
+from plusdig.sphinx import annex_pages
+from plusdig import DataValidationError
+from plusdig.sphinx import kilde
+from plusdig.core.paths import REPO_ROOT
 
 BOOK = REPO_ROOT / "book"
 
@@ -59,9 +62,9 @@ _CACHE: dict[str, dict[str, str]] = {}
 def _rendered() -> dict[str, str]:
     """Page stem → rendered MyST of the generated annex pages (the foreword is on the index)."""
     if not _CACHE:
-        pages = annex.render_pages()
+        pages = annex_pages.render_pages()
         _CACHE["pages"] = {name.rsplit(".", 1)[0]: text for name, text in pages.items()}
-        _CACHE["pages"]["index"] = pages[annex.FOREWORD_FILE]
+        _CACHE["pages"]["index"] = pages[annex_context.FOREWORD_FILE]
     return _CACHE["pages"]
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of the loaders in plusdig.load: valid input loads, every bad input names file and field."""
+"""Unit tests of the loaders in plusdig.data.load: valid input loads, every bad input names file and field."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from plusdig import DataValidationError
-from plusdig import load as L
-from plusdig.paths import REPO_ROOT
+from plusdig.data import load as L
+from plusdig.core.paths import REPO_ROOT
 
 SECTIONS = {
     "beskrivelse": ["En beskrivelse.", {"bullets": ["punkt et", "punkt to"]}],

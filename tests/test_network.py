@@ -1,4 +1,4 @@
-"""Unit tests of plusdig.network on a small hand-made edge list with known answers."""
+"""Unit tests of plusdig.present.network on a small hand-made edge list with known answers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from plusdig import DataValidationError, network  # noqa: E402
+from plusdig import DataValidationError
+from plusdig.present import network
 
 ROWS = [  # activity, actor, sector
     (1, "sek", "municipality"), (1, "ung", "young_people"), (1, "bib", "municipality"),
@@ -69,7 +70,7 @@ def test_shared_activity_weights() -> None:
 
 
 def test_figure_colours_actors_by_sector() -> None:
-    from plusdig.style import SECTOR_COLOURS
+    from plusdig.present.style import SECTOR_COLOURS
 
     fig = network.network_figure(network.build_network(partners()))
     assert fig.number not in plt.get_fignums()

@@ -15,13 +15,14 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 import pytest
 
-from plusdig import survey, synthetic
+from plusdig.survey import contract as survey_contract
+from plusdig.survey import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 SYNTHETIC = PurePosixPath("data/survey/synthetic")
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".sav",
                   ".zsav", ".por", ".dta", ".feather"}
-CONTRACT = set(survey.COLUMNS)
+CONTRACT = set(survey_contract.COLUMNS)
 
 
 def header(path: Path) -> list[str]:

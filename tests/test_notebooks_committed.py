@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plusdig.paths import REPO_ROOT
+from plusdig.core.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "book").rglob("*.ipynb"))
 NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]

@@ -1,4 +1,4 @@
-"""The PDF (``make pdf``: plusdig.pdf, WeasyPrint): tagged to PDF/UA-1, complete and print-clean.
+"""The PDF (``make pdf``: plusdig.publish.pdf, WeasyPrint): tagged to PDF/UA-1, complete and print-clean.
 
 Checked as a validator would (the structure tree, read with pikepdf: roles, alt text, table
 headers, heading order, every page's content tagged or an artifact, fonts, metadata) and as a
@@ -19,7 +19,9 @@ from typing import Any
 import pikepdf
 import pytest
 
-from plusdig import pdf as plusdig_pdf
+from plusdig.publish import bibliography as publish_bibliography
+from plusdig.publish import hyphenate
+from plusdig.publish import pdf as plusdig_pdf
 
 #: Text that means an output was printed as its Python repr instead of being rendered.
 REPR_LEAKS = ("VBox(", "Dropdown(", "ToggleButtons(", "<Figure size", "<pandas.io.formats",
@@ -136,9 +138,9 @@ def test_contains_helper_tolerates_line_breaks_and_hyphenation() -> None:
 
 @pytest.mark.parametrize(("word", "wrong"), WRONG_BREAKS)
 def test_hyphenation_exceptions(word: str, wrong: int) -> None:
-    marked = plusdig_pdf.hyphenate(word)
+    marked = hyphenate.hyphenate(word)
     breaks = _breaks(marked)
-    assert marked.replace(plusdig_pdf.SOFT_HYPHEN, "") == word
+    assert marked.replace(hyphenate.SOFT_HYPHEN, "") == word
     assert wrong not in breaks, marked
     assert breaks, f"{word} gets no break at all"
     assert all(3 <= b <= len(word) - 3 for b in breaks)
@@ -147,7 +149,7 @@ def test_hyphenation_exceptions(word: str, wrong: int) -> None:
 def _breaks(marked: str) -> list[int]:
     out, pos = [], 0
     for ch in marked:
-        if ch == plusdig_pdf.SOFT_HYPHEN:
+        if ch == hyphenate.SOFT_HYPHEN:
             out.append(pos)
         else:
             pos += 1
@@ -157,7 +159,7 @@ def _breaks(marked: str) -> list[int]:
 def test_hyphenation_never_leaves_a_fragment_without_a_vowel() -> None:
     for word in ("koordinationsgruppe", "trivselsmålingen", "børnemedarbejdere",
                  "Aktivitetskataloget", "evalueringsrapporten", "procentpoint"):
-        parts = plusdig_pdf.hyphenate(word).split(plusdig_pdf.SOFT_HYPHEN)
+        parts = hyphenate.hyphenate(word).split(hyphenate.SOFT_HYPHEN)
         assert len(parts) > 1, word
         assert all(set(p.lower()) & set("aeiouyæøå") for p in parts), parts
 
@@ -171,14 +173,14 @@ def test_bibliography_entry_is_danish_author_year() -> None:
           pages = {36--41}, year = {2011}}
         @misc{b, author = {{SUS}}, title = {Collective impact på dansk}, url = {https://x.dk/}}
         """, "bibtex")
-    text = "".join(t for _, t in plusdig_pdf.bibliography_entry(bib.entries["a"]))
+    text = "".join(t for _, t in publish_bibliography.bibliography_entry(bib.entries["a"]))
     assert text == ("Kania, J. og Kramer, M. (2011). Collective Impact. Stanford Social "
                     "Innovation Review, 9(1), 36–41.")
     nobody = parse_string("@misc{c, title = {Hvordan har børn og unge i {Lejre} det?}, "
                           "year = {2017--2019}}", "bibtex").entries["c"]
-    assert "".join(t for _, t in plusdig_pdf.bibliography_entry(nobody)) == (
+    assert "".join(t for _, t in publish_bibliography.bibliography_entry(nobody)) == (
         "Hvordan har børn og unge i Lejre det? (2017–2019).")
-    runs = plusdig_pdf.bibliography_entry(bib.entries["b"])
+    runs = publish_bibliography.bibliography_entry(bib.entries["b"])
     assert "".join(t for _, t in runs).startswith("SUS (u.å.). Collective impact på dansk.")
     assert ("url", "https://x.dk/") in runs
 
@@ -439,7 +441,7 @@ def test_line_end_hyphens_are_the_corrected_danish_ones(pdf_text: str) -> None:
     pairs = re.findall(rf"(\w+){LINE_END_HYPHEN}\n(\w+)", pdf_text)
     assert len(pairs) > 20  # the text is hyphenated
     wrong = [f"{a}-{b}" for a, b in pairs
-             if len(a) not in _breaks(plusdig_pdf.hyphenate(a + b))]
+             if len(a) not in _breaks(hyphenate.hyphenate(a + b))]
     assert wrong == []
     for word, at in WRONG_BREAKS:
         for a, b in pairs:
@@ -513,9 +515,9 @@ def test_bibliography_in_litteratur_in_danish_author_year(pages_text: list[str],
     assert not re.search(r"^\(", chapter, flags=re.M)  # an entry starts with author or title
     heads = []
     for text in cited:
-        entry = plusdig_pdf.bib_record(text, list(entries.values()))
+        entry = publish_bibliography.bib_record(text, list(entries.values()))
         assert entry is not None, text
-        head = "".join(t for _, t in plusdig_pdf.bibliography_entry(entry)).split(")")[0] + ")"
+        head = "".join(t for _, t in publish_bibliography.bibliography_entry(entry)).split(")")[0] + ")"
         assert _contains(chapter, head), head
         assert " and " not in head, head
         heads.append(head)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from plusdig.paths import REPO_ROOT
+from plusdig.core.paths import REPO_ROOT
 
 VENV = Path(sys.executable).parent.parent
 PRE_COMMIT = VENV / "bin" / "pre-commit"

@@ -1,4 +1,4 @@
-"""Unit tests of plusdig.provenance (read log, colophon facts) and plusdig.build's fingerprints."""
+"""Unit tests of plusdig.sphinx.provenance (read log, colophon facts) and plusdig.sphinx.build's fingerprints."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from plusdig import build, provenance
+from plusdig.core import digest
+from plusdig.core import readlog
+from plusdig.sphinx import execute
+from plusdig.survey import readers
+from plusdig.sphinx import build
+from plusdig.sphinx import provenance
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -20,8 +25,8 @@ def test_record_read_appends_absolute_paths_when_the_log_is_set(
     log = tmp_path / "reads.log"
     monkeypatch.setenv("PLUSDIG_READ_LOG", str(log))
     monkeypatch.chdir(tmp_path)
-    provenance.record_read("a.yaml")
-    provenance.record_read(tmp_path / "b.csv")
+    readlog.record_read("a.yaml")
+    readlog.record_read(tmp_path / "b.csv")
     assert log.read_text().splitlines() == [str(tmp_path / "a.yaml"), str(tmp_path / "b.csv")]
 
 
@@ -29,14 +34,14 @@ def test_record_read_does_nothing_without_the_log(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PLUSDIG_READ_LOG", raising=False)
     monkeypatch.chdir(tmp_path)
-    provenance.record_read("a.yaml")
+    readlog.record_read("a.yaml")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_loaders_log_every_data_file_they_open(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     import plusdig
-    from plusdig.paths import data_dir
+    from plusdig.core.paths import data_dir
 
     log = tmp_path / "reads.log"
     monkeypatch.setenv("PLUSDIG_READ_LOG", str(log))
@@ -47,13 +52,12 @@ def test_loaders_log_every_data_file_they_open(tmp_path: Path,
 
 def test_survey_loader_logs_the_file_it_reads(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from plusdig import survey
 
     src = tmp_path / "svar.csv"
     src.write_text("a,b\n1,2\n", encoding="utf-8")
     log = tmp_path / "reads.log"
     monkeypatch.setenv("PLUSDIG_READ_LOG", str(log))
-    survey.read_survey(src)
+    readers.read_survey(src)
     assert str(src.resolve()) in log.read_text().splitlines()
 
 
@@ -127,35 +131,35 @@ def test_notebook_fingerprint_follows_file_contents(tmp_path: Path) -> None:
     f = tmp_path / "d.yaml"
     f.write_text("a: 1\n")
     env = {"version": "x"}
-    first = build.notebook_fingerprint([str(f)], env)
-    assert build.notebook_fingerprint([str(f), str(f)], env) == first  # a set of reads
+    first = execute.notebook_fingerprint([str(f)], env)
+    assert execute.notebook_fingerprint([str(f), str(f)], env) == first  # a set of reads
     f.write_text("a: 2\n")
-    assert build.notebook_fingerprint([str(f)], env) != first
+    assert execute.notebook_fingerprint([str(f)], env) != first
     f.unlink()
-    assert build.file_digest(f) == "missing"
-    assert build.notebook_fingerprint([str(f)], {"version": "y"}) != first
+    assert digest.file_digest(f) == "missing"
+    assert execute.notebook_fingerprint([str(f)], {"version": "y"}) != first
 
 
 def test_environment_fingerprint_follows_settings_and_survey(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("PLUSDIG_SURVEY", "PLUSDIG_DISCLOSURE_K"):
         monkeypatch.delenv(key, raising=False)
-    base = build.environment_fingerprint()
-    assert base == build.environment_fingerprint()
+    base = execute.environment_fingerprint()
+    assert base == execute.environment_fingerprint()
     monkeypatch.setenv("PLUSDIG_DISCLOSURE_K", "7")
-    with_k = build.environment_fingerprint()
+    with_k = execute.environment_fingerprint()
     assert with_k["settings"] != base["settings"]
     survey = tmp_path / "s.csv"
     survey.write_text("id\n1\n")
     monkeypatch.setenv("PLUSDIG_SURVEY", str(survey))
-    first = build.environment_fingerprint()
+    first = execute.environment_fingerprint()
     assert first["survey"] != "synthetic"
     survey.write_text("id\n2\n")
-    assert build.environment_fingerprint()["survey"] != first["survey"]
+    assert execute.environment_fingerprint()["survey"] != first["survey"]
 
 
 def test_toc_notebooks_lists_the_books_notebooks() -> None:
-    from plusdig.paths import REPO_ROOT
+    from plusdig.core.paths import REPO_ROOT
 
     notebooks = build.toc_notebooks(REPO_ROOT)
     assert notebooks and all(p.suffix == ".ipynb" and p.is_file() for p in notebooks)
@@ -164,7 +168,7 @@ def test_toc_notebooks_lists_the_books_notebooks() -> None:
 
 def test_cli_status_reports_each_notebook(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from plusdig.paths import REPO_ROOT
+    from plusdig.core.paths import REPO_ROOT
 
     assert build.main(["status", "--srcdir", str(REPO_ROOT),
                        "--path-output", str(tmp_path)]) == 0

@@ -1,4 +1,4 @@
-"""Unit tests of plusdig.report (text helpers of the chapters) and of the per-condition summaries."""
+"""Unit tests of plusdig.data.report (text helpers of the chapters) and of the per-condition summaries."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 
 import plusdig
-from plusdig import DataValidationError, coding, report
-from plusdig.models import StatedCount
+from plusdig import DataValidationError
+from plusdig.data import coding
+from plusdig.data import report
+from plusdig.data.models import StatedCount
 
 PUB = pd.DataFrame([
     {"figure_id": "rate", "label": "Svarprocent", "year_start": 2017, "year_end": 2019, "value": 90.0,
@@ -115,7 +117,7 @@ def test_survey_reference_says_only_what_the_annex_gives() -> None:
     so that BibTeX keeps its capital."""
     import re
 
-    from plusdig.paths import REPO_ROOT
+    from plusdig.core.paths import REPO_ROOT
 
     bib = (REPO_ROOT / "references.bib").read_text(encoding="utf-8")
     entry = re.search(r"@misc\{vive2019,(.*?)\n\}", bib, flags=re.S)

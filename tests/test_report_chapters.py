@@ -12,8 +12,8 @@ import nbformat
 import pytest
 import yaml
 
-from plusdig.load import vocab_labels
-from plusdig.paths import REPO_ROOT
+from plusdig.data.load import vocab_labels
+from plusdig.core.paths import REPO_ROOT
 
 REPORT = REPO_ROOT / "book" / "report"
 #: The chapters of Part I written from the published data, in book order.
@@ -190,7 +190,7 @@ def test_first_year_states_no_sequence_the_source_does_not_give() -> None:
 
 def test_one_list_of_data_files() -> None:
     """The foreword counts the data files from the same catalogue as the appendix."""
-    from plusdig import report
+    from plusdig.data import report
 
     assert not hasattr(report, "DATA_FILES") and not hasattr(report, "data_sources_table")
     src = "\n".join(c.source for c in code_cells(notebook("forord")))

@@ -1,4 +1,4 @@
-"""The HTML site works offline and is complete; unit tests of ``plusdig.site``.
+"""The HTML site works offline and is complete; unit tests of ``plusdig.sphinx.site``.
 
 The built-site tests read ``_build/html`` through the ``built_site`` fixture (tests/conftest.py),
 which builds the book (``make pdf``, ``make book``) when the build is missing or older than
@@ -15,8 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
-from plusdig import site
+from plusdig.sphinx import site
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,60 +40,12 @@ def test_edition_date_falls_back_to_a_real_date(
     assert abs((day - dt.datetime.now(tz=dt.UTC).date()).days) <= 1
 
 
-def test_latex_escape_escapes_specials_and_keeps_danish_letters() -> None:
-    assert site.latex_escape("50 % & _x_ #1 {a}") == r"50 \% \& \_x\_ \#1 \{a\}"
-    assert site.latex_escape("Læseheste – børn på Ø") == "Læseheste – børn på Ø"
-
-
-def test_latex_title_page_has_subtitle_and_edition() -> None:
-    page = site.latex_title_page("Børn & unge")
-    assert r"Børn \& unge" in page
-    assert r"\@title" in page and r"\@date" in page and "Udgave" in page
-    assert r"\begin{titlepage}" in page and r"\end{titlepage}" in page
-
-
 def test_pdf_name_from_latex_documents() -> None:
     class Config:
         latex_documents = [("book/index", "plusdig-evaluering.tex", "T", "A", "manual")]
 
     assert site.pdf_name(Config()) == "plusdig-evaluering.pdf"
     assert site.pdf_name(object()) == site.PDF_NAME
-
-
-def test_html_table_to_latex_from_a_styler() -> None:
-    import pandas as pd
-
-    from plusdig.tables import styled
-
-    frame = pd.DataFrame({"id": [1, 2], "title": ["Læseheste & co", "Ungebussen"], "n": [3, 50]})
-    columns = {"id": "Nr.", "title": "Aktivitet", "n": "Antal"}
-    html = styled(frame, columns, caption="Tabel").to_html()
-    latex = site.html_table_to_latex(html)
-    assert latex is not None
-    assert r"\begin{longtable}" in latex and r"\end{longtable}" in latex
-    assert r"\textbf{Nr.} & \textbf{Aktivitet} & \textbf{Antal} \\" in latex
-    assert r"1 & Læseheste \& co & 3 \\" in latex
-    assert r"\caption{Tabel}" in latex
-    # numeric columns right-aligned, the text column ragged right; widths fill the line
-    spec = re.search(r"\\begin\{longtable\}\{(.*)\}\n", latex).group(1)
-    aligns = re.findall(r"\\(raggedleft|raggedright)", spec)
-    assert aligns == ["raggedleft", "raggedright", "raggedleft"]
-    widths = [float(w) for w in re.findall(r"p\{([0-9.]+)\\linewidth\}", spec)]
-    assert len(widths) == 3 and 0.8 < sum(widths) <= 1.0
-    assert widths[1] > widths[0]
-
-
-def test_html_table_to_latex_long_numeric_header_gets_room() -> None:
-    html = ("<table><thead><tr><th>Betingelse</th><th>Arbejdsspor i det første år</th></tr>"
-            "</thead><tbody><tr><td>Fælles dagsorden</td><td>4</td></tr></tbody></table>")
-    latex = site.html_table_to_latex(html)
-    widths = [float(w) for w in re.findall(r"p\{([0-9.]+)\\linewidth\}", latex)]
-    # the numeric column is at least as wide as its header's longest word ("Arbejdsspor")
-    assert widths[1] >= widths[0] * len("Arbejdsspor") / len("Fælles dagsorden") * 0.99
-
-
-def test_html_table_to_latex_without_table_is_none() -> None:
-    assert site.html_table_to_latex("<p>ingen tabel</p>") is None
 
 
 # ----------------------------------------------------------------------------- built site
@@ -224,7 +175,7 @@ def test_site_is_danish(built_site: Path) -> None:
 
 
 #: Interface texts of the themes that have no Danish translation of their own
-#: (translated in locales/da/LC_MESSAGES/sphinx.po and by plusdig.site).
+#: (translated in locales/da/LC_MESSAGES/sphinx.po and by plusdig.sphinx.site).
 ENGLISH_UI = ("Skip to main content", "Back to top", "On this page", "Search this book",
               "Color mode", "previous page", "next page", "Toggle primary sidebar",
               "Site navigation", "Download this page", "Print to PDF")

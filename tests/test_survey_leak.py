@@ -13,7 +13,7 @@ asserts that
   suppression marker,
 * the "Syntetiske data" label appears on every table and the admonition with synthetic data,
   and disappears with real data,
-* the attacker audit (plusdig.audit, a Sphinx extension) ran at the end of the build and found
+* the attacker audit (plusdig.sphinx.audit, a Sphinx extension) ran at the end of the build and found
   no suppressed number that the built HTML lets anyone work out; run again here on the built
   page as exact integer programmes, it finds none either,
 * every table and figure of the chapter has its downloads (plusdig.sitedownloads); none holds a
@@ -36,8 +36,8 @@ from bs4 import BeautifulSoup
 from fixtures import disclosure_fixtures as dfx
 from fixtures import survey_fixtures as sf
 
-from plusdig import audit
-from plusdig.style import SYNTHETIC_LABEL
+from plusdig.sphinx import audit
+from plusdig.present.style import SYNTHETIC_LABEL
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTER = "book/report/trivsel-dybden"
@@ -56,7 +56,7 @@ def _book(tmp: Path) -> Path:
         "only_build_toc_files": True,
         "execute": {**src.get("execute", {}), "execute_notebooks": "force"},
         "parse": src.get("parse", {}),
-        "sphinx": {"extra_extensions": ["plusdig.sitedownloads", "plusdig.audit"],
+        "sphinx": {"extra_extensions": ["plusdig.sitedownloads", "plusdig.sphinx.audit"],
                    "config": {key: sphinx_config[key] for key in
                               ("language", "suppress_warnings", "nb_merge_streams")
                               if key in sphinx_config}},

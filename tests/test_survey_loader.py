@@ -13,8 +13,11 @@ import pandas as pd
 import pytest
 from fixtures import survey_fixtures as sf
 
-from plusdig import survey
-from plusdig.errors import DataValidationError
+from plusdig.survey import contract as survey_contract
+from plusdig.survey import mapping as survey_mapping
+from plusdig.survey import readers
+from plusdig.survey import validation
+from plusdig.core.errors import DataValidationError
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +27,11 @@ def frame() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def expected(frame) -> pd.DataFrame:
-    return survey.validate(survey._Raw(frame, "<frame>", 2, "row"))
+    return validation.validate(readers._Raw(frame, "<frame>", 2, "row"))
 
 
 def load(path: Path, mapping: Path | None = None) -> pd.DataFrame:
-    return survey.load_survey(survey.SurveySource(path, False, mapping)).frame
+    return validation.load_survey(survey_contract.SurveySource(path, False, mapping)).frame
 
 
 def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -83,7 +86,7 @@ def test_column_names_case_insensitive(tmp_path, frame, expected):
                                         ("JA", "Nej"), ("True", "FALSE")])
 def test_boolean_spellings(tmp_path, frame, expected, true, false):
     out = frame.copy()
-    for c in survey.BOOL_COLUMNS:
+    for c in survey_contract.BOOL_COLUMNS:
         out[c] = out[c].map({"ja": true, "nej": false, "": ""})
     assert_same(load(sf.write_csv(out, tmp_path / "d.csv")), expected)
 
@@ -109,10 +112,10 @@ def test_mapping_file_renames_and_recodes(tmp_path, frame, expected):
 
 
 def test_example_mapping_file_is_valid():
-    from plusdig.paths import data_dir
+    from plusdig.core.paths import data_dir
 
-    m = survey.load_mapping(data_dir() / "survey" / "column_mapping.example.yaml")
-    assert set(m.columns.values()) == set(survey.COLUMNS)
+    m = survey_mapping.load_mapping(data_dir() / "survey" / "column_mapping.example.yaml")
+    assert set(m.columns.values()) == set(survey_contract.COLUMNS)
     assert m.values["lonely"]["ja, ofte"] == "ofte"
 
 
@@ -127,19 +130,19 @@ def test_bad_mapping_files(tmp_path, text, problem):
     path = tmp_path / "m.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(DataValidationError) as err:
-        survey.load_mapping(path)
+        survey_mapping.load_mapping(path)
     assert problem in str(err.value)
     assert str(path) in str(err.value)
 
 
 def test_environment_selects_the_source(monkeypatch, tmp_path):
-    monkeypatch.delenv(survey.SURVEY_ENV, raising=False)
-    src = survey.current_source()
+    monkeypatch.delenv(survey_contract.SURVEY_ENV, raising=False)
+    src = survey_contract.current_source()
     assert src.synthetic and src.path.name.startswith("synthetic_")
     assert src.label == "syntetiske data"
-    monkeypatch.setenv(survey.SURVEY_ENV, str(tmp_path / "x.csv"))
-    monkeypatch.setenv(survey.MAPPING_ENV, str(tmp_path / "m.yaml"))
-    src = survey.current_source()
+    monkeypatch.setenv(survey_contract.SURVEY_ENV, str(tmp_path / "x.csv"))
+    monkeypatch.setenv(survey_contract.MAPPING_ENV, str(tmp_path / "m.yaml"))
+    src = survey_contract.current_source()
     assert not src.synthetic and src.path == tmp_path / "x.csv"
     assert src.mapping == tmp_path / "m.yaml" and src.invited is None
     assert str(tmp_path) not in src.label  # the book never shows the real path
@@ -148,14 +151,14 @@ def test_environment_selects_the_source(monkeypatch, tmp_path):
 def test_invited_file(tmp_path):
     path = tmp_path / "inv.csv"
     path.write_text("year,invited\n2017,1200\n2018,1190\n", encoding="utf-8")
-    inv = survey.load_invited(path)
+    inv = validation.load_invited(path)
     assert inv.loc[2018, "invited"] == 1190
     path.write_text("year,invited\n2017,mange\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="row 2.*invited"):
-        survey.load_invited(path)
+        validation.load_invited(path)
     path.write_text("year,invited\n2017,1\n2017,2\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="year given twice"):
-        survey.load_invited(path)
+        validation.load_invited(path)
 
 
 # --------------------------------------------------------------------------- violations
@@ -218,7 +221,7 @@ def test_completed_form_must_answer(tmp_path, frame, column):
 def test_incomplete_form_may_leave_answers_empty(frame):
     incomplete = frame[frame["completed"] == "nej"]
     assert len(incomplete) and (incomplete["lonely"] == "").all()
-    typed = survey.validate(survey._Raw(frame, "<f>", 2, "row"))
+    typed = validation.validate(readers._Raw(frame, "<f>", 2, "row"))
     assert (~typed["completed"]).sum() == len(incomplete)
 
 
@@ -291,7 +294,7 @@ def test_unreadable_and_unsupported_files(tmp_path):
     with pytest.raises(DataValidationError, match="empty"):
         load(empty)
     header_only = tmp_path / "h.csv"
-    header_only.write_text(",".join(survey.COLUMNS) + "\n", encoding="utf-8")
+    header_only.write_text(",".join(survey_contract.COLUMNS) + "\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="no rows"):
         load(header_only)
 
@@ -306,7 +309,7 @@ def test_ragged_csv(tmp_path, frame):
 
 
 def test_nothing_silently_coerced(frame):
-    typed = survey.validate(survey._Raw(frame, "<f>", 2, "row"))
+    typed = validation.validate(readers._Raw(frame, "<f>", 2, "row"))
     assert len(typed) == len(frame)
     src = pd.to_numeric(frame["sdq_total"].replace("", np.nan))
     assert np.allclose(typed["sdq_total"].to_numpy(), src.to_numpy(), equal_nan=True)
@@ -330,12 +333,12 @@ def test_csv_error_never_quotes_a_line(tmp_path, frame):
 
 
 def test_relative_environment_paths_are_relative_to_the_repository(monkeypatch):
-    from plusdig.paths import REPO_ROOT
+    from plusdig.core.paths import REPO_ROOT
 
-    monkeypatch.setenv(survey.SURVEY_ENV, "data/private/levering.sav")
-    monkeypatch.setenv(survey.INVITED_ENV, "data/private/inviterede.csv")
-    monkeypatch.delenv(survey.MAPPING_ENV, raising=False)
-    src = survey.current_source()
+    monkeypatch.setenv(survey_contract.SURVEY_ENV, "data/private/levering.sav")
+    monkeypatch.setenv(survey_contract.INVITED_ENV, "data/private/inviterede.csv")
+    monkeypatch.delenv(survey_contract.MAPPING_ENV, raising=False)
+    src = survey_contract.current_source()
     assert src.path == REPO_ROOT / "data" / "private" / "levering.sav"
     assert src.invited == REPO_ROOT / "data" / "private" / "inviterede.csv"
     assert src.mapping is None
@@ -556,7 +559,7 @@ def test_mapping_errors_blame_the_mapping_entry(tmp_path, frame, text, entry, co
 def test_mapping_duplicate_yaml_key(tmp_path):
     path = _mapping(tmp_path, "values:\n  lonely:\n    Ja: ofte\n    Ja: nej\n")
     with pytest.raises(DataValidationError, match="line 4.*duplicate key 'Ja'"):
-        survey.load_mapping(path)
+        survey_mapping.load_mapping(path)
 
 
 def test_mapping_reads_yes_and_no_as_written(tmp_path, frame, expected):
@@ -588,7 +591,7 @@ def test_bad_invited_files(tmp_path, text, record, contains):
     path = tmp_path / "inv.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(DataValidationError) as err:
-        survey.load_invited(path)
+        validation.load_invited(path)
     assert str(path) in str(err.value) and contains in str(err.value), str(err.value)
     if record:
         assert record in str(err.value)
@@ -599,10 +602,10 @@ def test_invited_must_cover_the_survey(tmp_path, frame):
     inv = tmp_path / "inv.csv"
     inv.write_text("year,invited\n2017,5000\n2018,5000\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="no row for the year 2019"):
-        survey.load_survey(survey.SurveySource(delivery, False, None, inv))
+        validation.load_survey(survey_contract.SurveySource(delivery, False, None, inv))
     inv.write_text("year,invited\n2017,5000\n2018,5000\n2019,3\n", encoding="utf-8")
     with pytest.raises(DataValidationError) as err:
-        survey.load_survey(survey.SurveySource(delivery, False, None, inv))
+        validation.load_survey(survey_contract.SurveySource(delivery, False, None, inv))
     assert "fewer pupils invited in 2019" in str(err.value)
     n = int((frame["year"] == "2019").sum())
     assert str(n) not in str(err.value)  # no group size in a log

@@ -4,30 +4,41 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from fixtures import survey_fixtures as sf
 
-from plusdig import disclosure, survey
-from plusdig.style import SYNTHETIC_LABEL
+from plusdig.core import errors
+from plusdig.core import paths
+from plusdig.survey import banner
+from plusdig.survey import contract
+from plusdig.survey import figures as survey_figures
+from plusdig.survey import readers
+from plusdig.survey import registry
+from plusdig.survey import result
+from plusdig.survey import tables as survey_tables
+from plusdig.survey import validation
+from plusdig.survey import disclosure
+from plusdig.present.style import SYNTHETIC_LABEL
 
 
 # --------------------------------------------------------------------------- statistics
 def test_wilson_known_values():
-    low, high = survey.wilson(10, 100)
+    low, high = registry.wilson(10, 100)
     assert low == pytest.approx(0.05523, abs=1e-5) and high == pytest.approx(0.17437, abs=1e-5)
-    low, high = survey.wilson(0, 10)
+    low, high = registry.wilson(0, 10)
     assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.27753, abs=1e-5)
-    low, high = survey.wilson(np.array([5, 50]), np.array([10, 100]))
+    low, high = registry.wilson(np.array([5, 50]), np.array([10, 100]))
     assert low[0] == pytest.approx(low[1], abs=0.2) and (high > low).all()
-    assert np.isnan(survey.wilson(0, 0)[0])
+    assert np.isnan(registry.wilson(0, 0)[0])
 
 
 def test_newcombe_matches_the_published_example():
     # Newcombe (1998), example: 56/70 vs 48/80 -> 0.2000 (0.0524 to 0.3339)
-    d, low, high = survey.newcombe(56, 70, 48, 80)
+    d, low, high = registry.newcombe(56, 70, 48, 80)
     assert d == pytest.approx(0.2)
     assert low == pytest.approx(0.0524, abs=1e-4) and high == pytest.approx(0.3339, abs=1e-4)
 
@@ -36,17 +47,17 @@ def test_newcombe_matches_the_published_example():
 @pytest.fixture(scope="module")
 def leak_tables():
     frame = sf.leak_frame()
-    raw = survey._Raw(frame, "<leak fixture>", 2, "row")
-    typed = survey.validate(raw)
-    src = survey.SurveySource(survey.Path("fixture.csv"), False)
-    return survey.run_pipeline(survey.Survey(typed, None, src), k=5)
+    raw = readers._Raw(frame, "<leak fixture>", 2, "row")
+    typed = validation.validate(raw)
+    src = contract.SurveySource(Path("fixture.csv"), False)
+    return survey_tables.run_pipeline(validation.Survey(typed, None, src), k=5)
 
 
 @pytest.fixture(scope="module")
 def synthetic_tables():
-    return survey.run_pipeline(survey.load_survey(survey.SurveySource(
-        survey.data_dir() / survey.SYNTHETIC_FILE, True, None,
-        survey.data_dir() / survey.SYNTHETIC_INVITED)), k=5)
+    return survey_tables.run_pipeline(validation.load_survey(contract.SurveySource(
+        paths.data_dir() / contract.SYNTHETIC_FILE, True, None,
+        paths.data_dir() / contract.SYNTHETIC_INVITED)), k=5)
 
 
 EXPECTED_TABLES = {"response", "lonely_levels", "prevalence_year", "prevalence_grade",
@@ -57,7 +68,7 @@ EXPECTED_TABLES = {"response", "lonely_levels", "prevalence_year", "prevalence_g
 def test_pipeline_returns_every_table(synthetic_tables):
     assert set(synthetic_tables) == EXPECTED_TABLES
     for table in synthetic_tables.values():
-        assert isinstance(table, survey.SurveyTable)
+        assert isinstance(table, result.SurveyTable)
         assert len(table.display) > 0
 
 
@@ -98,20 +109,20 @@ def test_shares_hidden_when_counts_are(leak_tables):
 
 def test_threshold_changes_suppression():
     frame = sf.leak_frame()
-    typed = survey.validate(survey._Raw(frame, "<f>", 2, "row"))
-    few = survey.run_pipeline(typed, k=3)["prevalence_school"]
-    many = survey.run_pipeline(typed, k=20)["prevalence_school"]
+    typed = validation.validate(readers._Raw(frame, "<f>", 2, "row"))
+    few = survey_tables.run_pipeline(typed, k=3)["prevalence_school"]
+    many = survey_tables.run_pipeline(typed, k=20)["prevalence_school"]
     assert many.suppressed > few.suppressed
     assert "færre end 20" in many.caption()
 
 
 def test_environment_threshold_is_used(monkeypatch):
-    typed = survey.validate(survey._Raw(sf.leak_frame(), "<f>", 2, "row"))
+    typed = validation.validate(readers._Raw(sf.leak_frame(), "<f>", 2, "row"))
     monkeypatch.setenv(disclosure.ENV_VAR, "7")
-    assert survey.run_pipeline(typed)["prevalence_school"].k == 7
+    assert survey_tables.run_pipeline(typed)["prevalence_school"].k == 7
     monkeypatch.setenv(disclosure.ENV_VAR, "2")
-    with pytest.raises(survey.DataValidationError, match="PLUSDIG_DISCLOSURE_K"):
-        survey.run_pipeline(typed)
+    with pytest.raises(errors.DataValidationError, match="PLUSDIG_DISCLOSURE_K"):
+        survey_tables.run_pipeline(typed)
 
 
 def test_synthetic_label_on_tables_and_not_on_real(synthetic_tables, leak_tables):
@@ -139,10 +150,10 @@ def test_response_without_invited_says_not_given(leak_tables):
 
 def test_comparison_covers_every_other_measure(synthetic_tables):
     v = synthetic_tables["comparison"].values
-    assert {m[2] for m in survey.MEASURES} == {"teased", "bullied", "leisure_activity",
+    assert {m[2] for m in registry.MEASURES} == {"teased", "bullied", "leisure_activity",
                                                 "talks_to_adult", "talks_to_peer", "happiness",
                                                 "sdq_band"}
-    assert len(v) == len(survey.MEASURES) * 3
+    assert len(v) == len(registry.MEASURES) * 3
     ok = v.dropna(subset=["diff"])
     assert ((ok["low"] <= ok["diff"]) & (ok["diff"] <= ok["high"])).all()
 
@@ -157,7 +168,7 @@ def test_prevalence_intervals_contain_the_share(synthetic_tables):
 def test_trend_table_has_first_to_last_change(synthetic_tables):
     d = synthetic_tables["trend"].display
     assert any("2017→2019" in c for c in d.columns)
-    assert len(d) == len(survey.TREND_INDICATORS)
+    assert len(d) == len(survey_tables.TREND_INDICATORS)
 
 
 def test_published_check_flags_deviations(leak_tables):
@@ -174,15 +185,15 @@ def test_published_check_flags_deviations(leak_tables):
 def test_run_pipeline_accepts_paths_and_raw_frames(tmp_path):
     frame = sf.text_frame(0.1)
     path = sf.write_csv(frame, tmp_path / "d.csv")
-    from_path = survey.run_pipeline(path, k=5)
-    from_raw = survey.run_pipeline(frame, k=5)
+    from_path = survey_tables.run_pipeline(path, k=5)
+    from_raw = survey_tables.run_pipeline(frame, k=5)
     pd.testing.assert_frame_equal(from_path["prevalence_school"].display,
                                   from_raw["prevalence_school"].display)
 
 
 def test_banner(synthetic_tables):
-    syn = survey.banner_markdown(survey.SurveySource(survey.Path("x"), True), 5)
-    real = survey.banner_markdown(survey.SurveySource(survey.Path("/secret/x.sav"), False), 5)
+    syn = banner.banner_markdown(contract.SurveySource(Path("x"), True), 5)
+    real = banner.banner_markdown(contract.SurveySource(Path("/secret/x.sav"), False), 5)
     assert "Syntetiske data" in syn and "admonition" in syn
     assert "Syntetiske" not in real and "/secret" not in real
 
@@ -200,10 +211,10 @@ def test_figures_are_labelled_when_synthetic(synthetic_tables, leak_tables):
     from matplotlib.figure import Figure
 
     for tables, labelled in ((synthetic_tables, True), (leak_tables, False)):
-        figs = [survey.figure_prevalence_trend(tables["prevalence_year"]),
-                survey.figure_prevalence_groups(tables["prevalence_school"], "t", "Skole"),
-                survey.figure_comparison(tables["comparison"]),
-                survey.figure_indicator_trend(tables["trend"])]
+        figs = [survey_figures.figure_prevalence_trend(tables["prevalence_year"]),
+                survey_figures.figure_prevalence_groups(tables["prevalence_school"], "t", "Skole"),
+                survey_figures.figure_comparison(tables["comparison"]),
+                survey_figures.figure_indicator_trend(tables["trend"])]
         for fig in figs:
             assert isinstance(fig, Figure)
             has = any(SYNTHETIC_LABEL.upper() in t for t in _texts(fig))
@@ -211,7 +222,7 @@ def test_figures_are_labelled_when_synthetic(synthetic_tables, leak_tables):
 
 
 def test_group_figure_drops_suppressed_groups_and_says_so(leak_tables):
-    fig = survey.figure_prevalence_groups(leak_tables["prevalence_school"], "Skoler", "Skole")
+    fig = survey_figures.figure_prevalence_groups(leak_tables["prevalence_school"], "Skoler", "Skole")
     texts = _texts(fig)
     assert sf.TINY_SCHOOL not in texts
     assert any("Udeladt" in t for t in texts)
@@ -220,7 +231,7 @@ def test_group_figure_drops_suppressed_groups_and_says_so(leak_tables):
 # --------------------------------------------------------------------------- performance
 def test_pipeline_at_national_scale_is_fast(tmp_path):
     """~600,000 rows: load, validate and every table with disclosure control in <= 10 s."""
-    from plusdig import synthetic
+    from plusdig.survey import synthetic
 
     rows, invited = synthetic.generate(n_per_year=196_000, n_schools=1700)
     path = tmp_path / "national.csv"
@@ -229,21 +240,21 @@ def test_pipeline_at_national_scale_is_fast(tmp_path):
     invited.to_csv(inv, index=False)
     assert len(rows) > 595_000
     start = time.perf_counter()
-    tables = survey.run_pipeline(survey.SurveySource(path, True, None, inv), k=5)
+    tables = survey_tables.run_pipeline(contract.SurveySource(path, True, None, inv), k=5)
     elapsed = time.perf_counter() - start
     assert set(tables) == EXPECTED_TABLES
     assert elapsed <= 10.0, f"survey pipeline took {elapsed:.1f} s on {len(rows)} rows"
 
 
 def test_chapter_numbers_are_danish_text(synthetic_tables, leak_tables):
-    nums = survey.chapter_numbers(synthetic_tables)
+    nums = banner.chapter_numbers(synthetic_tables)
     assert nums["k"] == "5" and nums["years"] == "2017–2019"
     assert nums["published_matched"] == nums["published_total"]
     assert nums["lonely_direction"] == "lavere"  # the synthetic data follow "fewer in 2018"
     assert nums["lonely_first"].endswith(" %") and "," in nums["lonely_first"]
     assert "omfatter" in nums["lonely_change_verdict"]
     assert all(isinstance(v, str) for v in nums.values())
-    real = survey.chapter_numbers(leak_tables)
+    real = banner.chapter_numbers(leak_tables)
     assert real["rate_range"] == "ikke oplyst"
     assert int(real["n_suppressed"]) > 0
 
@@ -254,8 +265,8 @@ def test_loneliness_levels_hide_both_parts_of_the_published_sum():
     done = frame.index[(frame["completed"] == "ja") & (frame["year"] == "2018")]
     often = done[frame.loc[done, "lonely"] == "ofte"]
     frame.loc[often[2:], "lonely"] = "nej"  # 2 pupils answer «ofte» in 2018
-    typed = survey.validate(survey._Raw(frame, "<f>", 2, "row"))
-    tables = survey.run_pipeline(typed, k=5)
+    typed = validation.validate(readers._Raw(frame, "<f>", 2, "row"))
+    tables = survey_tables.run_pipeline(typed, k=5)
     row = tables["lonely_levels"].display.set_index("År").loc["2018"]
     assert row["«ofte»"] == "–"
     assert row["«nogle gange»"] == "–"

@@ -12,9 +12,14 @@ import math
 import pandas as pd
 import pytest
 
+from plusdig.survey import contract
+from plusdig.survey import published as survey_published
+from plusdig.survey import readers
+from plusdig.survey import tables as survey_tables
+from plusdig.survey import validation
 import plusdig
-from plusdig import survey, synthetic
-from plusdig.paths import data_dir
+from plusdig.survey import synthetic
+from plusdig.core.paths import data_dir
 
 SYN_DIR = data_dir() / "survey" / "synthetic"
 
@@ -82,7 +87,7 @@ def test_every_published_figure_is_reproduced(done, invited):
         qual = None if pd.isna(fig["qualifier"]) else fig["qualifier"]
         got = recompute(fig["indicator"], year, done, invited, qual)
         if got is None:
-            assert fig["indicator"] in survey.NOT_FROM_RESPONSES
+            assert fig["indicator"] in survey_published.NOT_FROM_RESPONSES
             continue
         checked += 1
         if got == "direction":
@@ -93,17 +98,17 @@ def test_every_published_figure_is_reproduced(done, invited):
         value = float(fig["value"])
         for x in got:
             if qual == "ca.":
-                assert abs(x - value) <= survey.APPROX_TOLERANCE * value, (fig["figure_id"], x)
+                assert abs(x - value) <= contract.APPROX_TOLERANCE * value, (fig["figure_id"], x)
             else:
                 assert x == value, (fig["figure_id"], x, value)
     assert checked >= 12
 
 
 def test_library_check_agrees(monkeypatch):
-    monkeypatch.delenv(survey.SURVEY_ENV, raising=False)
-    tables = survey.run_pipeline()
+    monkeypatch.delenv(contract.SURVEY_ENV, raising=False)
+    tables = survey_tables.run_pipeline()
     check = tables["published_check"].values
-    applicable = check[~check["indicator"].isin(survey.NOT_FROM_RESPONSES)]
+    applicable = check[~check["indicator"].isin(survey_published.NOT_FROM_RESPONSES)]
     assert (applicable["status"] == "stemmer").all(), applicable[["figure_id", "status"]]
     assert set(check["status"]) <= {"stemmer", "indgår ikke i besvarelserne"}
 
@@ -159,7 +164,7 @@ def test_committed_dataset_is_exactly_the_generators_output(tmp_path):
     for path in paths:
         committed = SYN_DIR / path.name
         assert committed.read_bytes() == path.read_bytes(), (
-            f"{committed} differs from the generator's output: run `python -m plusdig.synthetic`")
+            f"{committed} differs from the generator's output: run `python -m plusdig.survey.synthetic`")
 
 
 def test_scale_and_n_per_year():
@@ -176,8 +181,8 @@ def test_scale_and_n_per_year():
 
 def test_contract_columns_and_validation():
     rows, _ = synthetic.generate(0.1)
-    assert list(rows.columns) == survey.COLUMNS
-    typed = survey.validate(survey._Raw(rows, "<generated>", 1, "record"))
+    assert list(rows.columns) == contract.COLUMNS
+    typed = validation.validate(readers._Raw(rows, "<generated>", 1, "record"))
     assert len(typed) == len(rows)
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of plusdig.widgets: the explorer is a Dropdown jslink-ed to a Stack of precomputed
+"""Unit tests of plusdig.present.widgets: the explorer is a Dropdown jslink-ed to a Stack of precomputed
 views, and its display bundle carries a PNG for static outputs."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from plusdig import widgets  # noqa: E402
+from plusdig.present import widgets
 
 PARTNERS = pd.DataFrame([
     {"activity_id": 1, "activity": "Bus", "actor_id": "sek", "actor": "Sekretariatet", "sector": "municipality"},

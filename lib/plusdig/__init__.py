@@ -5,8 +5,8 @@ seaborn, networkx) are imported inside the functions that use them, so ``import 
 stays light.
 """
 
-from .errors import DataValidationError
-from .load import (
+from plusdig.core.errors import DataValidationError
+from plusdig.data.load import (
     activities_table,
     counts_table,
     load_activities,
@@ -16,8 +16,8 @@ from .load import (
     load_vocabularies,
     partners_table,
     target_groups_table,
-    validate_all,
 )
+from plusdig.data.validate import validate_all
 
 __all__ = [
     "DataValidationError",

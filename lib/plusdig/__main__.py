@@ -12,10 +12,11 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m plusdig validate")
         return 0 if args else 2
     if args[0] == "validate":
-        from .disclosure import threshold
-        from .errors import DataValidationError
-        from .load import validate_all
-        from .survey import check_environment, load_survey
+        from plusdig.core.errors import DataValidationError
+        from plusdig.data.validate import validate_all
+        from plusdig.survey.contract import check_environment
+        from plusdig.survey.disclosure import threshold
+        from plusdig.survey.validation import load_survey
 
         try:
             # the settings first: a bad PLUSDIG_DISCLOSURE_K would otherwise stop the build

@@ -1,0 +1,1 @@
+"""Layer 1: the facts: models, validated loaders, vocabularies, the evaluators' coding."""

@@ -1,0 +1,1 @@
+"""Layer 2: presentation: house style, figures, tables, widgets, network drawing."""

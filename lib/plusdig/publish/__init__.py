@@ -1,0 +1,1 @@
+"""Layer 4: outputs made from a built book: the PDF."""

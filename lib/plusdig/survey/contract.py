@@ -1,0 +1,133 @@
+"""The survey's input contract (columns, answer levels, ranges) and where the data comes
+from (``PLUSDIG_SURVEY``, else the bundled synthetic dataset).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from plusdig.core.errors import DataValidationError, describe
+from plusdig.core.paths import data_dir
+
+if TYPE_CHECKING:
+
+    pass
+
+__all__ = [
+    "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS",
+    "GENDER_LEVELS", "SDQ_BANDS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "SYNTHETIC_FILE",
+    "SYNTHETIC_INVITED", "SurveySource", "current_source", "check_environment",
+]
+
+
+# --------------------------------------------------------------------------- the contract
+SURVEY_ENV = "PLUSDIG_SURVEY"
+MAPPING_ENV = "PLUSDIG_SURVEY_MAPPING"
+INVITED_ENV = "PLUSDIG_SURVEY_INVITED"
+#: The bundled synthetic dataset and its invitation counts, relative to ``data/``.
+SYNTHETIC_FILE = "survey/synthetic/synthetic_survey_2017-2019.csv"
+SYNTHETIC_INVITED = "survey/synthetic/synthetic_invited_2017-2019.csv"
+
+LONELY_LEVELS = ["ofte", "nogle gange", "nej"]
+HAPPINESS_LEVELS = ["meget glad", "glad", "hverken eller", "ikke særlig glad", "slet ikke glad"]
+TEASED_LEVELS = ["ofte", "nogle gange", "sjældent", "aldrig"]
+GENDER_LEVELS = ["pige", "dreng", "andet"]
+#: Label of an empty gender in tables.
+GENDER_NOT_STATED = "ikke oplyst"
+#: SDQ total-difficulties bands (self-report): code -> (low, high, Danish label).
+SDQ_BANDS: dict[str, tuple[int, int, str]] = {
+    "normal": (0, 15, "Normalområdet (0–15)"),
+    "borderline": (16, 19, "Grænseområdet (16–19)"),
+    "abnormal": (20, 40, "Afvigende (20–40)"),
+}
+SDQ_MISSING = "missing"
+YEAR_RANGE = (2015, 2035)
+GRADE_RANGE = (0, 10)
+SDQ_RANGE = (0, 40)
+BOOL_TRUE = {"ja", "1", "true"}
+BOOL_FALSE = {"nej", "0", "false"}
+BOOL_COLUMNS = ["bullied", "leisure_activity", "talks_to_adult", "talks_to_peer", "completed"]
+
+#: The input contract: column -> (type, allowed values) as documented in data/survey/README.md.
+CONTRACT: dict[str, tuple[str, str]] = {
+    "respondent_id": ("string", "non-empty, unique within year"),
+    "year": ("int", f"{YEAR_RANGE[0]}–{YEAR_RANGE[1]}"),
+    "school": ("string", "non-empty"),
+    "grade": ("int", f"{GRADE_RANGE[0]}–{GRADE_RANGE[1]}"),
+    "gender": ("string or empty", ", ".join(GENDER_LEVELS) + "; empty = not stated"),
+    "lonely": ("string", ", ".join(LONELY_LEVELS)),
+    "happiness": ("string", ", ".join(HAPPINESS_LEVELS)),
+    "sdq_total": ("int or empty", f"{SDQ_RANGE[0]}–{SDQ_RANGE[1]}"),
+    "teased": ("string", ", ".join(TEASED_LEVELS)),
+    "bullied": ("bool", "ja/nej, 1/0, true/false"),
+    "leisure_activity": ("bool", "ja/nej, 1/0, true/false"),
+    "talks_to_adult": ("bool", "ja/nej, 1/0, true/false"),
+    "talks_to_peer": ("bool", "ja/nej, 1/0, true/false"),
+    "completed": ("bool", "ja/nej, 1/0, true/false"),
+}
+COLUMNS = list(CONTRACT)
+#: Answer columns that a completed form must have (an incomplete one may leave them empty).
+_REQUIRED_IF_COMPLETED = ["lonely", "happiness", "teased", "bullied", "leisure_activity",
+                          "talks_to_adult", "talks_to_peer"]
+
+#: "ca." in a published figure is accepted within this relative deviation.
+APPROX_TOLERANCE = 0.05
+
+_LONELY_BIN = ["Ensomme", "Ikke ensomme"]
+
+
+# --------------------------------------------------------------------------- source
+@dataclass(frozen=True)
+class SurveySource:
+    """Where the survey data comes from. ``synthetic`` is False only for a real delivery."""
+
+    path: Path
+    synthetic: bool
+    mapping: Path | None = None
+    invited: Path | None = None
+
+    @property
+    def label(self) -> str:
+        """Danish description for the book (never the real path)."""
+        return "syntetiske data" if self.synthetic else "de leverede besvarelser"
+
+
+def current_source() -> SurveySource:
+    """The source selected by ``PLUSDIG_SURVEY`` (a real delivery) or the synthetic default.
+
+    Relative paths in the environment variables are taken relative to the repository root.
+    """
+    from plusdig.core.paths import REPO_ROOT
+
+    def env_path(name: str) -> Path | None:
+        # a relative path is relative to the repository root (notebooks run in book/...)
+        value = os.environ.get(name, "").strip()
+        return (REPO_ROOT / Path(value).expanduser()) if value else None
+
+    path = env_path(SURVEY_ENV)
+    if path is not None:
+        return SurveySource(path, False, env_path(MAPPING_ENV), env_path(INVITED_ENV))
+    base = data_dir()
+    return SurveySource(base / SYNTHETIC_FILE, True, None, base / SYNTHETIC_INVITED)
+
+
+def check_environment() -> None:
+    """Refuse environment settings that would be silently ignored or that name no file:
+    a mapping or invitation file without ``PLUSDIG_SURVEY``, or ``PLUSDIG_DATA`` that is not
+    a folder. (``python -m plusdig validate`` runs this before a build.)"""
+    if not os.environ.get(SURVEY_ENV, "").strip():
+        for name in (MAPPING_ENV, INVITED_ENV):
+            if os.environ.get(name, "").strip():
+                raise DataValidationError(f"environment variable {name}",
+                                          f"is set but {SURVEY_ENV} is not, so it would be "
+                                          "ignored (the synthetic data is used)",
+                                          expected=f"{SURVEY_ENV} set to the delivery, or "
+                                          f"{name} unset")
+    data = os.environ.get("PLUSDIG_DATA", "").strip()
+    if data and not Path(data).is_dir():
+        raise DataValidationError("environment variable PLUSDIG_DATA",
+                                  f"{describe(data)} is not a folder",
+                                  expected="a copy of the data/ folder, or PLUSDIG_DATA unset")

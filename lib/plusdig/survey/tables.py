@@ -1,0 +1,308 @@
+"""The survey chapter's tables, computed from the registry with disclosure control applied,
+and the pipeline that makes them all.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from plusdig.survey.contract import _LONELY_BIN, HAPPINESS_LEVELS, LONELY_LEVELS, SurveySource
+from plusdig.survey.published import published_check
+from plusdig.survey.readers import _Raw
+from plusdig.survey.registry import (
+    _L,
+    _NL,
+    BREAKDOWNS,
+    MEASURES,
+    _denominator,
+    build_registry,
+    newcombe,
+    wilson,
+)
+from plusdig.survey.result import SurveyTable, _ci, _num, _pct, _signed
+from plusdig.survey.validation import Survey, load_survey, validate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from plusdig.survey.disclosure import Registry
+
+__all__ = ["run_pipeline", "tables_from_registry"]
+
+
+def _cell(reg: Registry, key: Any) -> str:
+    """A count as the book prints it: the number, or the suppression marker."""
+    from plusdig.survey.disclosure import marker
+
+    return _num(reg.value(key)) if reg.shown(key) else marker(reg.k)
+
+
+def _share(reg: Registry, num: Any, den: Any) -> float:
+    """num / den when both counts may be published (and den > 0), else NaN."""
+    if not reg.shown(num, den) or reg.value(den) == 0:
+        return math.nan
+    return reg.value(num) / reg.value(den)
+
+
+def _count(reg: Registry, key: Any) -> float:
+    return float(reg.value(key)) if reg.shown(key) else math.nan
+
+
+# --------------------------------------------------------------------------- tables
+def _keys_of(reg: Registry, prefix: tuple) -> list[Any]:
+    return [key for key in reg.cells if key[:len(prefix)] == prefix]
+
+
+def _response_table(reg: Registry, years: list[int], invited: pd.DataFrame | None,
+                    synthetic: bool) -> SurveyTable:
+    import numpy as np
+    import pandas as pd
+
+    inv = invited["invited"].reindex(years) if invited is not None else pd.Series(np.nan, years)
+    values = pd.DataFrame({"year": years, "invited": inv.to_numpy(dtype="float64")})
+    for c in ("answered", "completed", "excluded"):
+        values[c] = [_count(reg, (c, y)) for y in years]
+    values["rate_answered"] = values["answered"] / values["invited"]
+    values["rate_completed"] = values["completed"] / values["invited"]
+    display = pd.DataFrame({
+        "År": [str(y) for y in years],
+        "Inviterede": [_num(v) if not math.isnan(v) else "ikke oplyst" for v in values["invited"]],
+        "Besvarede": [_cell(reg, ("answered", y)) for y in years],
+        "Gennemførte": [_cell(reg, ("completed", y)) for y in years],
+        "Udeladt (ufuldstændige)": [_cell(reg, ("excluded", y)) for y in years],
+        "Svarprocent (besvarede)": [_pct(p) for p in values["rate_answered"]],
+        "Svarprocent (gennemførte)": [_pct(p) for p in values["rate_completed"]],
+    })
+    keys = [(c, y) for y in years for c in ("answered", "completed", "excluded")]
+    return SurveyTable("response", "Besvarelser og svarprocent pr. år", values, display,
+                       synthetic, reg.k, *reg.counts(keys))
+
+
+def _prevalence_table(reg: Registry, years: list[int], by: str | None, synthetic: bool
+                      ) -> SurveyTable:
+    """Share answering yes to loneliness per year (and group) with Wilson intervals."""
+    import pandas as pd
+
+    label = BREAKDOWNS.get(by or "", "Gruppe")
+    rows_v, rows_d, keys = [], [], []
+    for y in years:
+        groups = [(str(key[3]), (*key[:4], "n"), (*key[:4], _L))
+                  for key in _keys_of(reg, ("group", by, y)) if key[-1] == "n"] if by else []
+        groups.append(("I alt" if by else "Alle", ("completed", y), ("bin", y, _L)))
+        for name, n_key, x_key in groups:
+            keys += [n_key, x_key]
+            share = _share(reg, x_key, n_key)
+            low, high = (wilson(reg.value(x_key), reg.value(n_key)) if not math.isnan(share)
+                         else (math.nan, math.nan))
+            rows_v.append({"year": int(y), "group": name, "n": _count(reg, n_key),
+                           "lonely": _count(reg, x_key) if not math.isnan(share) else math.nan,
+                           "share": share, "low": float(low), "high": float(high)})
+            rows_d.append({"År": str(y), label: name, "Besvarelser": _cell(reg, n_key),
+                           "Ensomme": _cell(reg, x_key), "Andel ensomme": _pct(share),
+                           "95 %-konfidensinterval": _ci(float(low), float(high))})
+    display = pd.DataFrame(rows_d)
+    if not by:
+        display = display.drop(columns=[label])
+    title = ("Andel, der svarer ja til ensomhed («ofte» eller «nogle gange»), pr. år"
+             + (f" og {label.lower()}" if by else "") + ", med 95 %-konfidensinterval (Wilson)")
+    if by:  # the "I alt" row repeats the per-year table: count its cells there only
+        keys = [key for key in keys if key[0] == "group"]
+    return SurveyTable(f"prevalence_{by or 'year'}", title, pd.DataFrame(rows_v), display,
+                       synthetic, reg.k, *reg.counts(keys))
+
+
+def _lonely_levels_table(reg: Registry, years: list[int], synthetic: bool) -> SurveyTable:
+    """Distribution of the loneliness answer per year (ofte / nogle gange / nej)."""
+    import pandas as pd
+
+    level_key = {"ofte": "ofte", "nogle gange": "nogle gange"}
+    rows_v, rows_d, keys = [], [], []
+    for y in years:
+        n_key = ("completed", y)
+        row_d = {"År": str(y), "Besvarelser": _cell(reg, n_key)}
+        row_v: dict[str, Any] = {"year": int(y), "n": _count(reg, n_key)}
+        for level in LONELY_LEVELS:
+            key = ("level", y, level_key[level]) if level in level_key else ("bin", y, _NL)
+            keys.append(key)
+            share = _share(reg, key, n_key)
+            row_v[level] = share
+            if math.isnan(share):
+                row_d[f"«{level}»"] = _cell(reg, key) if not reg.shown(key) else _pct(share)
+            else:
+                low, high = wilson(reg.value(key), reg.value(n_key))
+                row_d[f"«{level}»"] = f"{_pct(share)} [{_ci(float(low), float(high))}]"
+        rows_v.append(row_v)
+        rows_d.append(row_d)
+    return SurveyTable("lonely_levels", "Svar på spørgsmålet om ensomhed pr. år: andel "
+                       "(95 %-konfidensinterval)", pd.DataFrame(rows_v), pd.DataFrame(rows_d),
+                       synthetic, reg.k, *reg.counts(keys))
+
+
+def _comparison_table(reg: Registry, years: list[int], synthetic: bool) -> SurveyTable:
+    """Lonely vs not lonely on every other measure, per year, with differences and intervals.
+
+    A share is shown when its count and its denominator may both be published."""
+    import numpy as np
+    import pandas as pd
+
+    rows_v, rows_d, keys = [], [], []
+    for key, label, column, level, _excluded in MEASURES:
+        for y in years:
+            shares = {}
+            for b in _LONELY_BIN:
+                x_key, n_key = ("measure", column, y, b, level), _denominator(column, y, b)
+                keys.append(x_key)
+                shares[b] = (_share(reg, x_key, n_key), reg.value(x_key), reg.value(n_key))
+            (p1, x1, n1), (p2, x2, n2) = shares[_L], shares[_NL]
+            both = not (math.isnan(p1) or math.isnan(p2))
+            d, low, high = newcombe(x1, n1, x2, n2) if both else (np.nan,) * 3
+            rows_v.append({"measure": key, "label": label, "year": int(y),
+                           "lonely_x": float(x1) if not math.isnan(p1) else np.nan,
+                           "lonely_n": float(n1) if not math.isnan(p1) else np.nan,
+                           "lonely_share": p1, "other_share": p2,
+                           "diff": float(d), "low": float(low), "high": float(high)})
+            rows_d.append({"Mål": label, "År": str(y), "Ensomme": _pct(p1),
+                           "Ikke ensomme": _pct(p2),
+                           "Forskel (procentpoint)": _signed(d * 100, 1) if both else "–",
+                           "95 %-konfidensinterval": _ci(low, high) if both else "–"})
+    title = ("Ensomme og ikke-ensomme børn på de øvrige mål: andele, forskel i procentpoint og "
+             "95 %-konfidensinterval for forskellen (Newcombe). SDQ-andele er af dem, der har "
+             "besvaret SDQ")
+    return SurveyTable("comparison", title, pd.DataFrame(rows_v), pd.DataFrame(rows_d),
+                       synthetic, reg.k, *reg.counts(keys))
+
+
+def _happiness_table(reg: Registry, years: list[int], synthetic: bool) -> SurveyTable:
+    """Answers to "Hvor glad er du for dit liv for tiden?" per year (counts and shares)."""
+    import pandas as pd
+
+    rows_v, rows_d, keys = [], [], []
+    for y in years:
+        rv: dict[str, Any] = {"year": int(y)}
+        rd = {"År": str(y)}
+        for lv in HAPPINESS_LEVELS:
+            key = ("happiness", y, lv)
+            keys.append(key)
+            rv[lv] = _count(reg, key)
+            share = _share(reg, key, ("completed", y))
+            rd[f"«{lv}»"] = (f"{_cell(reg, key)} ({_pct(share)})" if not math.isnan(share)
+                             else _cell(reg, key))
+        rows_v.append(rv)
+        rows_d.append(rd)
+    return SurveyTable("happiness", "Svar på «Hvor glad er du for dit liv for tiden?» pr. år: "
+                       "antal (andel)", pd.DataFrame(rows_v), pd.DataFrame(rows_d), synthetic,
+                       reg.k, *reg.counts(keys))
+
+
+#: Indicators followed over time (trend 2017→2019): key -> Danish label.
+TREND_INDICATORS: dict[str, str] = {
+    "lonely": "Svarer ja til ensomhed",
+    "lonely_sdq_normal": "Ensomme børn i SDQ's normalområde",
+    "lonely_teased_often": "Ensomme børn, der ofte bliver drillet",
+    "not_happy_at_all": "Svarer «slet ikke glad» for livet",
+}
+
+
+def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> SurveyTable:
+    """Key indicators per year and the change from the first to the last year (with CI)."""
+    import numpy as np
+    import pandas as pd
+
+    prev = tables["prevalence_year"].values
+    comp = tables["comparison"].values
+    happy = tables["happiness"].values
+    resp = tables["response"].values.set_index("year")
+    years = sorted(prev["year"].tolist())
+    series: dict[str, dict[int, tuple[float, float]]] = {key: {} for key in TREND_INDICATORS}
+    for _, r in prev.iterrows():
+        series["lonely"][int(r["year"])] = (r["lonely"], r["n"])
+    for key, measure in (("lonely_sdq_normal", "sdq_normal"), ("lonely_teased_often",
+                                                                "teased_ofte")):
+        for _, r in comp[comp["measure"] == measure].iterrows():
+            series[key][int(r["year"])] = (r["lonely_x"], r["lonely_n"])
+    for _, r in happy.iterrows():
+        series["not_happy_at_all"][int(r["year"])] = (r["slet ikke glad"],
+                                                      resp.loc[int(r["year"]), "completed"])
+    rows_v, rows_d = [], []
+    first, last = (years[0], years[-1]) if years else (None, None)
+    for key, label in TREND_INDICATORS.items():
+        rd = {"Indikator": label}
+        rv: dict[str, Any] = {"indicator": key, "label": label}
+        for y in years:
+            x, n = series[key].get(y, (np.nan, np.nan))
+            share = x / n if n and not math.isnan(x) and not math.isnan(n) else np.nan
+            rv[str(y)] = share
+            rd[str(y)] = _pct(share)
+        change = f"{first}→{last}" if first != last else "Ændring"
+        x1, n1 = series[key].get(last, (np.nan, np.nan))
+        x0, n0 = series[key].get(first, (np.nan, np.nan))
+        d, low, high = newcombe(x1, n1, x0, n0)
+        rv.update({"diff": float(d), "low": float(low), "high": float(high)})
+        rd[f"Ændring {change} (procentpoint)"] = (
+            "–" if math.isnan(d) or first == last else f"{_signed(d * 100, 1)} [{_ci(low, high)}]")
+        rows_v.append(rv)
+        rows_d.append(rd)
+    return SurveyTable("trend", "Udvikling i nøgletal pr. år (andele); ændring fra første til "
+                       "sidste måling med 95 %-konfidensinterval", pd.DataFrame(rows_v),
+                       pd.DataFrame(rows_d), synthetic, k)
+
+
+def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None = None, *,
+                 k: int | None = None,
+                 published: pd.DataFrame | None = None, synthetic: bool | None = None
+                 ) -> dict[str, SurveyTable]:
+    """Every table of the chapter, with disclosure control applied.
+
+    ``data`` is a :class:`Survey`, a :class:`SurveySource`, a path, a raw (unvalidated)
+    DataFrame in the contract's columns, or None (the current source). Raw frames and paths
+    are validated first, so this is the whole pipeline: load, validate, tabulate, suppress.
+    ``published`` (default :func:`plusdig.load_published`) feeds the published-figures check.
+    """
+    import pandas as pd
+
+    from plusdig.survey.disclosure import threshold
+
+    k = threshold(k)
+    if data is None:
+        data = load_survey()
+    if isinstance(data, (str, Path, SurveySource)):
+        data = load_survey(data)
+    if isinstance(data, pd.DataFrame):
+        if "completed" in data.columns and str(data["completed"].dtype) == "bool" \
+                and "sdq_band" in data.columns:
+            frame = data  # already validated
+        else:
+            frame = validate(_Raw(data, "<data frame>", 1, "record"))
+        invited, syn = None, bool(synthetic)
+    else:
+        frame, invited, syn = data.frame, data.invited, data.synthetic
+        syn = syn if synthetic is None else synthetic
+    return tables_from_registry(build_registry(frame, k), frame, invited, syn, published)
+
+
+def tables_from_registry(reg: Registry, frame: pd.DataFrame, invited: pd.DataFrame | None,
+                         syn: bool, published: pd.DataFrame | None = None
+                         ) -> dict[str, SurveyTable]:
+    """Every table of the chapter drawn from a protected registry (:func:`build_registry`)."""
+    k = reg.k
+    years = sorted(frame["year"].unique().tolist())
+    done_years = sorted(frame.loc[frame["completed"], "year"].unique().tolist())
+    tables: dict[str, SurveyTable] = {}
+    tables["response"] = _response_table(reg, years, invited, syn)
+    tables["lonely_levels"] = _lonely_levels_table(reg, done_years, syn)
+    tables["prevalence_year"] = _prevalence_table(reg, done_years, None, syn)
+    for by in BREAKDOWNS:
+        tables[f"prevalence_{by}"] = _prevalence_table(reg, done_years, by, syn)
+    tables["comparison"] = _comparison_table(reg, done_years, syn)
+    tables["happiness"] = _happiness_table(reg, done_years, syn)
+    tables["trend"] = _trend_table(tables, k, syn)
+    for table in tables.values():
+        table.cells = reg
+    if published is None:
+        from plusdig.data.load import load_published
+
+        published = load_published()
+    tables["published_check"] = published_check(tables, published)
+    return tables
