@@ -166,7 +166,7 @@ def measure(m: Measure, n: int, cmd: Sequence[str], *, env: dict[str, str],
         m.peak_tree_mb = max(m.peak_tree_mb, tree)
         if not math.isnan(process):
             m.peak_process_mb = max(m.peak_process_mb, process)
-        executed = re.findall(r"plusdig\.build: (\d+) notebook\(s\) cached and current, (\d+) "
+        executed = re.findall(r"plusdig\.sphinx\.build: (\d+) notebook\(s\) cached and current, (\d+) "
                               r"executed", out)
         if executed:
             fresh, ran = executed[-1]

@@ -159,7 +159,7 @@ def build(copy: Path, out: Path, *, strict: bool = True,
 
 def executed(log: str) -> list[str]:
     """Notebooks a build executed: by plusdig.sphinx.build, or by myst-nb itself (a cache miss)."""
-    ours = re.findall(r"plusdig\.build: executed (\S+\.ipynb)", log)
+    ours = re.findall(r"plusdig\.sphinx\.build: executed (\S+\.ipynb)", log)
     mystnb = re.findall(r"(\S+\.ipynb): Executing notebook", log)
     return sorted(set(ours) | set(mystnb))
 

@@ -73,7 +73,7 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     assert tree_digest(copy / "data")[:16] in colophon
 
     # 4. a library module the code probe imported changes: that probe runs again
-    fmt = copy / "lib" / "plusdig" / "fmt.py"
+    fmt = copy / "lib" / "plusdig" / "core" / "fmt.py"
     fmt.write_text(fmt.read_text(encoding="utf-8") + "\n# a change\n", encoding="utf-8")
     log = build(copy, out)
     assert code_nb in executed(log)
