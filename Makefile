@@ -81,7 +81,7 @@ pdf: venv system-deps validate vendor
 	$(PY) -m plusdig.publish.pdf --html _build/singlehtml --out _build/pdf/plusdig-evaluering.pdf
 	touch _build/pdf/.plusdig-built
 	if [ -d _build/html ]; then cp _build/pdf/plusdig-evaluering.pdf _build/html/ && \
-	  $(PY) -m plusdig.pdfstatus --site _build/html; fi
+	  $(PY) -m plusdig.sphinx.pdfstatus --site _build/html; fi
 	@echo "PDF: $(CURDIR)/_build/pdf/plusdig-evaluering.pdf"
 
 # Tests of the published book build it first if it is missing or stale (tests/conftest.py).
@@ -109,11 +109,11 @@ lab: venv
 
 # Live preview (CONTRIBUTING.md): the book built as `make book` does, served on
 # 127.0.0.1:$(PORT), rebuilt when book/, data/, lib/, the configuration or $$PLUSDIG_SURVEY
-# changes; the open page reloads itself; Ctrl-C stops it (plusdig.preview).
+# changes; the open page reloads itself; Ctrl-C stops it (plusdig.authoring.preview).
 .PHONY: preview
 PORT ?= 8000
 preview: venv validate vendor
-	$(PY) -m plusdig.preview --port "$(PORT)"
+	$(PY) -m plusdig.authoring.preview --port "$(PORT)"
 
 # One notebook executed as the build does and saved stripped: make run NB=book/report/x.ipynb
 .PHONY: run check
@@ -146,8 +146,8 @@ fresh-check:
 	bash scripts/fresh-machine.sh $(FRESHFLAGS)
 
 # An edition (CONTRIBUTING.md): checks the tree is clean, records the edition, builds the site
-# and the PDF, tags the built commit, stores editions/<edition>.json (plusdig.editions).
+# and the PDF, tags the built commit, stores editions/<edition>.json (plusdig.publish.editions).
 .PHONY: release
 release: venv
 	@test -n "$(EDITION)" || { echo 'Angiv udgaven som år.nummer: make release EDITION=2027.1' >&2; exit 2; }
-	$(PY) -m plusdig.editions release "$(EDITION)" --build "make book pdf"
+	$(PY) -m plusdig.publish.editions release "$(EDITION)" --build "make book pdf"

@@ -1,4 +1,4 @@
-"""Editions and errata (plusdig.editions, plusdig.editions_sphinx).
+"""Editions and errata (plusdig.publish.editions, plusdig.sphinx.editions).
 
 Unit tests of the snapshot, the comparison and the release checks, and build tests that
 release editions of a reduced book on a temporary git copy (tests/buildkit.py): a count
@@ -23,8 +23,8 @@ import yaml
 from bs4 import BeautifulSoup
 from buildkit import KERNELSPEC, build, build_command, build_env, make_copy, page_text
 
-from plusdig import editions as ed
-from plusdig import editions_sphinx as eds
+from plusdig.publish import editions as ed
+from plusdig.sphinx import editions as eds
 
 # --------------------------------------------------------------------------- unit tests
 
@@ -174,8 +174,8 @@ def _book(tmp: Path) -> Path:
         encoding="utf-8")
     (copy / "_toc.yml").write_text(yaml.safe_dump(TOC, allow_unicode=True), encoding="utf-8")
     cfg = yaml.safe_load((copy / "_config.yml").read_text(encoding="utf-8"))
-    cfg["sphinx"]["extra_extensions"] = ["plusdig.build", "plusdig.site",
-                                         "plusdig.editions_sphinx"]
+    cfg["sphinx"]["extra_extensions"] = ["plusdig.sphinx.build", "plusdig.sphinx.site",
+                                         "plusdig.sphinx.editions"]
     (copy / "_config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
     _git(copy, "config", "user.name", "test")
@@ -199,7 +199,7 @@ def _builder(copy: Path, out: Path, *, pdf: bool) -> Callable[[], None]:
                                     timeout=600)
             assert single.returncode == 0, (single.stdout + single.stderr)[-4000:]
             proc = subprocess.run(
-                [sys.executable, "-m", "plusdig.pdf", "--html", str(out / "_build/singlehtml"),
+                [sys.executable, "-m", "plusdig.publish.pdf", "--html", str(out / "_build/singlehtml"),
                  "--out", str(out / "_build/pdf/bog.pdf")],
                 env=build_env(copy), cwd=copy, capture_output=True, text=True, timeout=600)
             assert proc.returncode == 0, proc.stdout + proc.stderr

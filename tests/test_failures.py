@@ -1,4 +1,4 @@
-"""A failed build ends with a short Danish summary (plusdig.failures).
+"""A failed build ends with a short Danish summary (plusdig.sphinx.failures).
 
 Unit tests read build logs shaped as Jupyter Book writes them (a cell that raised, an unknown
 glue key, a plain Sphinx warning, an exception in the build itself). The build tests make a
@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from buildkit import PROBE_CODE, build, build_command, build_env, html, make_copy, page_text
 
-from plusdig import failures
+from plusdig.sphinx import failures
 
 ANSI_RED = "\x1b[91m"
 
@@ -34,7 +34,7 @@ def _notebook(path: Path, *sources: str) -> Path:
 
 def test_raising_cell_names_notebook_cell_and_last_line(tmp_path: Path) -> None:
     nb = _notebook(tmp_path / "book/kapitel.ipynb", "x = 1", "import plusdig\nplusdig.load()")
-    log = (f"plusdig.build: {nb} failed; the book build will re-run it\n"
+    log = (f"plusdig.sphinx.build: {nb} failed; the book build will re-run it\n"
            f"{ANSI_RED}{nb}: WARNING: Executing notebook failed: CellExecutionError "
            "[mystnb.exec]\n\nException occurred:\n  File \"x.py\", line 1\n"
            "A bug report can be filed in the tracker at <https://github.com/sphinx-doc/sphinx/"
@@ -42,7 +42,7 @@ def test_raising_cell_names_notebook_cell_and_last_line(tmp_path: Path) -> None:
            "nbclient.exceptions.CellExecutionError: An error occurred while executing the "
            "following cell:\n------------------\nimport plusdig\nplusdig.load()\n"
            "------------------\n\n\n\x1b[31mDataValidationError\x1b[39m   Traceback\n"
-           "----> 2 plusdig.load()\n\nDataValidationError: data/activities.yaml: række 3: "
+           "----> 2 plusdig.data.load()\n\nDataValidationError: data/activities.yaml: række 3: "
            "feltet 'year' mangler\n\n\nThe above exception was the direct cause of the "
            f"following exception:\n\nmyst_nb.core.execute.base.ExecutionError: {nb}\n")
     found = failures.problems(log, tmp_path)

@@ -1,6 +1,6 @@
 """``make preview``: serve, watch, rebuild, reload, show failures, stop cleanly.
 
-Starts the preview's entry point (``python -m plusdig.preview``) on a reduced copy of the book
+Starts the preview's entry point (``python -m plusdig.authoring.preview``) on a reduced copy of the book
 and edits, in turn, a Markdown cell, a code cell and a data value, polling the served page
 over HTTP until each change shows; then a cell that raises (the page keeps the last good
 content with the error box, naming the notebook, the cell and the error) and the fix (the box
@@ -24,7 +24,8 @@ import psutil
 import pytest
 from buildkit import build_env, make_copy, page_text
 
-from plusdig import failures, preview
+from plusdig.sphinx import failures
+from plusdig.authoring import preview
 
 CHAPTERS = ["book/probe/data", "book/probe/code"]
 
@@ -111,7 +112,7 @@ def test_preview_rebuilds_reloads_shows_failures_and_stops(tmp_path: Path) -> No
     out = tmp_path / "out"
     code_nb = copy / "book/probe/code.ipynb"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "plusdig.preview", "--port", "0", "--srcdir", str(copy),
+        [sys.executable, "-m", "plusdig.authoring.preview", "--port", "0", "--srcdir", str(copy),
          "--path-output", str(out)],
         env=build_env(copy), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)

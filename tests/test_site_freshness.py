@@ -2,7 +2,7 @@
 every page's sidebar, and the pages say when the site's PDF is older than they are.
 
 One reduced copy, three builds: a clean build without a PDF (the notice shows), a PDF made
-after it (``python -m plusdig.pdfstatus``, as ``make pdf`` runs it: the notice hides), an edit
+after it (``python -m plusdig.sphinx.pdfstatus``, as ``make pdf`` runs it: the notice hides), an edit
 of one page (the PDF is older again: the notice shows), then the two chapters swapped in
 ``_toc.yml`` (every page's sidebar lists them in the new order).
 """
@@ -19,7 +19,7 @@ import yaml
 from bs4 import BeautifulSoup
 from buildkit import build, build_env, make_copy
 
-from plusdig import pdfstatus
+from plusdig.sphinx import pdfstatus
 
 pytestmark = pytest.mark.build
 
@@ -53,7 +53,7 @@ def test_toc_change_reaches_every_sidebar_and_pdf_notice_follows_the_pdf(tmp_pat
     copy = make_copy(tmp_path / "repo", CHAPTERS)
     cfg_path = copy / "_config.yml"
     cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
-    cfg["sphinx"]["extra_extensions"].append("plusdig.pdfstatus")
+    cfg["sphinx"]["extra_extensions"].append("plusdig.sphinx.pdfstatus")
     cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "out"
 
@@ -72,7 +72,7 @@ def test_toc_change_reaches_every_sidebar_and_pdf_notice_follows_the_pdf(tmp_pat
     pdf = out / "_build/pdf/plusdig-evaluering.pdf"
     pdf.parent.mkdir(parents=True)
     pdf.write_bytes(b"%PDF-1.7\n")
-    done = subprocess.run([sys.executable, "-m", "plusdig.pdfstatus", "--site",
+    done = subprocess.run([sys.executable, "-m", "plusdig.sphinx.pdfstatus", "--site",
                            str(out / "_build/html")], env=build_env(copy), capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -85,7 +85,7 @@ def collect(repo: str | Path | None = None) -> dict[str, Any]:
     """
     from plusdig.core.digest import file_digest, tree_digest
     from plusdig.core.paths import REPO_ROOT, data_dir
-    from plusdig.editions import edition_label
+    from plusdig.publish.editions import edition_label
 
     commit, dirty = git_state(repo or REPO_ROOT)
     survey = os.environ.get("PLUSDIG_SURVEY")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from plusdig.core import fmt
-from plusdig.editions import edition_label
+from plusdig.publish.editions import edition_label
 
 __all__ = [
     "DANISH_MONTHS",

@@ -1,16 +1,16 @@
-"""Live preview of the book: ``make preview`` (``python -m plusdig.preview``).
+"""Live preview of the book: ``make preview`` (``python -m plusdig.authoring.preview``).
 
 Builds the book as ``make book`` does, serves the site on ``127.0.0.1`` (``--port``, default
 8000), watches the book's sources (``book/``, ``data/``, ``lib/``, ``_config.yml``,
 ``_toc.yml``, ``references.bib`` and the survey file named by ``PLUSDIG_SURVEY``) and rebuilds
-when one changes. The build's own dependency tracking (:mod:`plusdig.build`) decides what runs:
+when one changes. The build's own dependency tracking (:mod:`plusdig.sphinx.build`) decides what runs:
 a data change re-runs exactly the notebooks that read the file, a text edit runs nothing.
 
 The pages it serves carry a small script that reloads the open page when a build has
 finished; the files in ``_build/html`` never do (the script is added as a page is sent). A
 failed build publishes nothing, so the pages stay those of the last build that succeeded,
 with a box at the top naming the notebook, the cell and the error
-(:mod:`plusdig.failures`); the terminal shows the same. The next build that succeeds removes
+(:mod:`plusdig.sphinx.failures`); the terminal shows the same. The next build that succeeds removes
 the box. Ctrl-C stops the build that is running, every kernel it started, and the server.
 """
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import failures
+from plusdig.sphinx import failures
 
 #: What the preview watches, relative to the book's folder (plus ``$PLUSDIG_SURVEY``).
 WATCHED = ("book", "data", "lib", "_config.yml", "_toc.yml", "references.bib")
@@ -239,7 +239,7 @@ class Preview:
 
     def command(self) -> list[str]:
         """``make book``'s build (``-n -W --keep-going``)."""
-        cmd = [sys.executable, "-m", "plusdig.build", "jb", "build", str(self.srcdir),
+        cmd = [sys.executable, "-m", "plusdig.sphinx.build", "jb", "build", str(self.srcdir),
                "-n", "-W", "--keep-going"]
         if self.outdir != self.srcdir:
             cmd += ["--path-output", str(self.outdir)]
@@ -363,8 +363,8 @@ def _short(path: str, srcdir: Path) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m plusdig.preview [--port 8000] [--srcdir .] [--path-output DIR]``."""
-    ap = argparse.ArgumentParser(prog="python -m plusdig.preview",
+    """``python -m plusdig.authoring.preview [--port 8000] [--srcdir .] [--path-output DIR]``."""
+    ap = argparse.ArgumentParser(prog="python -m plusdig.authoring.preview",
                                  description="Byg, vis og genbyg bogen, mens du skriver.")
     ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
                     help="porten på 127.0.0.1 (standard 8000; 0: en ledig port)")

@@ -16,7 +16,7 @@ by its image's digest, so a changed figure is listed without its series).
 
 :func:`compare` lists the changes between two snapshots; :func:`text_changes` the sections
 whose prose changed between the previous edition's tag and the working tree (git). The
-Sphinx side (``plusdig.editions_sphinx``) writes them into the built pages.
+Sphinx side (``plusdig.sphinx.editions``) writes them into the built pages.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from typing import Any
 
 import yaml
 
-from . import fmt
-from .paths import REPO_ROOT
+from plusdig.core import fmt
+from plusdig.core.paths import REPO_ROOT
 
 __all__ = ["EditionError", "Change", "Edition", "State", "parse_edition", "load_index",
            "page_numbers", "site_snapshot", "singlehtml_snapshot", "compare", "text_changes",
@@ -667,9 +667,9 @@ def _site_docs(site: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m plusdig.editions release 2027.1 [--build "make book pdf"]``;
-    ``python -m plusdig.editions restore 2027.1``."""
-    ap = argparse.ArgumentParser(prog="python -m plusdig.editions",
+    """``python -m plusdig.publish.editions release 2027.1 [--build "make book pdf"]``;
+    ``python -m plusdig.publish.editions restore 2027.1``."""
+    ap = argparse.ArgumentParser(prog="python -m plusdig.publish.editions",
                                  description="Udgiv en udgave af bogen.")
     sub = ap.add_subparsers(dest="command", required=True)
     rel = sub.add_parser("release", help="udgiv en udgave (make release EDITION=2027.1)")

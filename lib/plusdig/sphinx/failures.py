@@ -31,8 +31,8 @@ _CELL_ERROR = re.compile(
     r"(?P<traceback>.*?)(?=\n\s*\nThe above exception|\Z)", re.S)
 #: The notebook myst-nb was executing when it gave up.
 _EXECUTION_ERROR = re.compile(r"ExecutionError: (?P<path>\S+\.ipynb)")
-#: plusdig.build's line for a notebook that failed in its own run.
-_PLUSDIG_FAILED = re.compile(r"plusdig\.build: (?P<path>\S+\.ipynb) failed")
+#: plusdig.sphinx.build's line for a notebook that failed in its own run.
+_PLUSDIG_FAILED = re.compile(r"plusdig\.sphinx\.build: (?P<path>\S+\.ipynb) failed")
 #: A Sphinx warning or error: ``path:line: WARNING: message [type]`` (path and line optional).
 _WARNING = re.compile(
     r"^(?:(?P<path>[^\s:][^:\n]*?)(?::(?P<line>\d+))?: )?(?P<level>WARNING|ERROR|CRITICAL|SEVERE): "
@@ -155,7 +155,7 @@ def problems(log: str, srcdir: str | Path, cache_path: str | Path | None = None)
     cell_errors: set[str] = set()
     for match in _CELL_ERROR.finditer(text):
         # the notebook is named after its traceback (myst-nb's ExecutionError), or by
-        # plusdig.build's own run; the cell is the one with this source
+        # plusdig.sphinx.build's own run; the cell is the one with this source
         after = _EXECUTION_ERROR.search(text, match.end())
         candidates = ([after.group("path")] if after else []) + failed_notebooks
         source = match.group("source")

@@ -1,8 +1,8 @@
 """Sphinx extension for editions: the errata page, the notices, the edition switcher.
 
 Registered in ``_config.yml`` (``sphinx.extra_extensions``). The numbers it compares are read
-from the pages the build has just written (:mod:`plusdig.editions`), so its work is done when
-the build has finished writing (``build-finished``, before :mod:`plusdig.build` publishes the
+from the pages the build has just written (:mod:`plusdig.publish.editions`), so its work is done when
+the build has finished writing (``build-finished``, before :mod:`plusdig.sphinx.build` publishes the
 site) and it edits the written pages in place, between markers, so that doing it again on an
 unchanged page changes nothing:
 
@@ -29,8 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import editions as ed
-from . import fmt
+from plusdig.publish import editions as ed
+from plusdig.core import fmt
 
 __all__ = ["describe", "errata_html", "notice_html", "old_edition_html", "patch_page",
            "switcher_html", "setup"]
@@ -416,6 +416,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_role_to_domain("glue", "text", _tagged_glue_text(), override=True)
     app.add_directive("plusdig-aendringer", _errata_directive())
     app.connect("env-get-outdated", _outdated)
-    # before plusdig.build publishes the staged site (priority 1000)
+    # before plusdig.sphinx.build publishes the staged site (priority 1000)
     app.connect("build-finished", _finished, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -7,7 +7,7 @@ This Sphinx extension keeps the time the book's content last changed in the envi
 it) and, at the end of an HTML build, writes ``_static/plusdig-pdf-status.css``: every page
 carries a notice (``.plusdig-pdf-aeldre``) that this stylesheet hides while the PDF was built
 after the content last changed, and shows when the PDF is older or missing.
-``python -m plusdig.pdfstatus --site _build/html`` (run by ``make pdf`` after it copied the new
+``python -m plusdig.sphinx.pdfstatus --site _build/html`` (run by ``make pdf`` after it copied the new
 PDF into the site) marks the site's PDF as current without rebuilding the pages.
 """
 
@@ -61,7 +61,7 @@ def _on_build_finished(app: Any, exception: BaseException | None) -> None:
     """Write the status stylesheet into the site being written (before it is published)."""
     if exception is not None or app.builder.name != "html":
         return
-    from .site import pdf_name
+    from plusdig.sphinx.site import pdf_name
 
     pdf = Path(app.outdir).parent / "pdf" / pdf_name(app.config)
     site = Path(app.outdir)
@@ -80,8 +80,8 @@ def setup(app: Any) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m plusdig.pdfstatus --site _build/html``: the site's PDF is current."""
-    ap = argparse.ArgumentParser(prog="python -m plusdig.pdfstatus", description=__doc__.split(
+    """``python -m plusdig.sphinx.pdfstatus --site _build/html``: the site's PDF is current."""
+    ap = argparse.ArgumentParser(prog="python -m plusdig.sphinx.pdfstatus", description=__doc__.split(
         "\n")[0])
     ap.add_argument("--site", required=True, help="the HTML site folder (_build/html)")
     args = ap.parse_args(argv)
