@@ -24,7 +24,7 @@ from plusdig.survey import registry as survey_registry
 from plusdig.survey import result
 from plusdig.survey import tables as survey_tables
 from plusdig.survey import validation
-from plusdig.sphinx import audit
+from plusdig.sphinx import audit, audit_model
 from plusdig.survey import disclosure
 from plusdig.survey.disclosure import PRIMARY, SECONDARY, SHOWN
 
@@ -111,7 +111,7 @@ def test_no_leak_on_the_synthetic_data_and_the_leak_fixture():
 
 def test_every_hidden_cell_is_audited(small, small_report):
     """Each «–» count on the page is an unknown of the reader's model and gets a range."""
-    tables, _prose = audit.read_tables(small[3])
+    tables, _prose = audit_model.read_tables(small[3])
     n_hidden = sum(1 for t in tables for row in t.rows for text in row.values()
                    if text == disclosure.SUPPRESSED)
     assert n_hidden > 50
@@ -122,8 +122,8 @@ def test_every_hidden_cell_is_audited(small, small_report):
 
 def test_registry_never_hides_a_cell_in_one_place_and_shows_it_in_another(small):
     """One status per population cell: every printed copy of a count agrees."""
-    tables, prose = audit.read_tables(small[3])
-    _model, conflicts = audit.attacker_model(tables, prose)
+    tables, prose = audit_model.read_tables(small[3])
+    _model, conflicts = audit_model.attacker_model(tables, prose)
     assert conflicts == []
 
 

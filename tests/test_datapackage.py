@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from plusdig import datapackage
-from plusdig.datadict import DATA_FILES
-from plusdig.paths import data_dir
+from plusdig.publish import datapackage
+from plusdig.data.datadict import DATA_FILES
+from plusdig.core.paths import data_dir
 
 
 def _validate(descriptor: Path) -> None:

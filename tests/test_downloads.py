@@ -17,8 +17,11 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from plusdig import downloads as dl
-from plusdig.downloads import Number, cell_value, neutralise
+from plusdig.sphinx import annex_overview
+from plusdig.survey import figures as survey_figures
+from plusdig.survey import tables as survey_tables
+from plusdig.publish import downloads as dl
+from plusdig.publish.downloads import Number, cell_value, neutralise
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -115,8 +118,10 @@ def test_slug_is_ascii_and_readable():
 def _figures():
     """Every figure of the book, drawn from the real data as the chapters draw them."""
     import plusdig
-    from plusdig import annex, coding, figures, network
-    from plusdig.load import load_first_year, vocab_labels
+    from plusdig.data import coding
+    from plusdig.present import figures
+    from plusdig.present import network
+    from plusdig.data.load import load_first_year, vocab_labels
 
     acts = plusdig.load_activities()
     activities = plusdig.activities_table()
@@ -137,11 +142,11 @@ def _figures():
     yield "conditions", figures.binary_heatmap(coding.conditions_matrix(), title="t", xlabel="x",
                                                ylabel="Aktivitet")
     yield "published", figures.published_changes(plusdig.load_published(), ["not-happy-at-all"])
-    yield "timeline", annex.timeline_figure(annex.timeline_table(acts))
+    yield "timeline", annex_overview.timeline_figure(annex_overview.timeline_table(acts))
 
 
 def test_every_figure_function_attaches_the_table_it_draws():
-    from plusdig.figdata import data_of
+    from plusdig.present.figdata import data_of
 
     seen = 0
     for name, fig in _figures():
@@ -156,15 +161,15 @@ def test_every_figure_function_attaches_the_table_it_draws():
 
 def test_figure_tables_match_what_is_drawn():
     import plusdig
-    from plusdig import figures
-    from plusdig.figdata import data_of
+    from plusdig.present import figures
+    from plusdig.present.figdata import data_of
 
     activities = plusdig.activities_table()
     data = data_of(figures.activities_per_year(activities)).frame
     assert data["Antal aktiviteter"].sum() == len(activities)
     partners = plusdig.partners_table()
     labels = {a.id: a.title for a in plusdig.load_activities()}
-    from plusdig.load import vocab_labels
+    from plusdig.data.load import vocab_labels
 
     table = data_of(figures.partners_by_sector(partners, labels, vocab_labels("sectors"))).frame
     assert table["I alt"].sum() == len(partners)
@@ -177,7 +182,7 @@ def test_figure_payload_carries_print_png_svg_and_data():
 
     from PIL import Image
 
-    from plusdig.figdata import FIGURE_MIME, figure_payload
+    from plusdig.present.figdata import FIGURE_MIME, figure_payload
 
     name, fig = next(_figures())
     payload = figure_payload(fig)
@@ -191,15 +196,14 @@ def test_figure_payload_carries_print_png_svg_and_data():
 def test_survey_figure_data_is_part_of_its_table_on_a_small_groups_delivery():
     from fixtures import disclosure_fixtures as dfx
 
-    from plusdig import survey
-    from plusdig.figdata import data_of
+    from plusdig.present.figdata import data_of
 
-    tables = survey.run_pipeline(dfx.small_groups_frame(), k=5)
-    figs = [survey.figure_prevalence_trend(tables["prevalence_year"]),
-            survey.figure_prevalence_groups(tables["prevalence_school"], "t", "Skole"),
-            survey.figure_prevalence_groups(tables["prevalence_gender"], "t", "Køn"),
-            survey.figure_comparison(tables["comparison"]),
-            survey.figure_indicator_trend(tables["trend"])]
+    tables = survey_tables.run_pipeline(dfx.small_groups_frame(), k=5)
+    figs = [survey_figures.figure_prevalence_trend(tables["prevalence_year"]),
+            survey_figures.figure_prevalence_groups(tables["prevalence_school"], "t", "Skole"),
+            survey_figures.figure_prevalence_groups(tables["prevalence_gender"], "t", "Køn"),
+            survey_figures.figure_comparison(tables["comparison"]),
+            survey_figures.figure_indicator_trend(tables["trend"])]
     sources = ["prevalence_year", "prevalence_school", "prevalence_gender", "comparison", "trend"]
     hidden = 0
     for fig, name in zip(figs, sources, strict=True):

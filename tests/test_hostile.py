@@ -301,7 +301,7 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 def test_a_download_holds_hostile_text_as_inert_text(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from plusdig import downloads
+    from plusdig.publish import downloads
 
     texts = [HOSTILE, "=" + HOSTILE, "@" + HOSTILE, "\r" + HOSTILE, "x" + CONTROL]
     sheet = downloads.sheet_from_cells("Tabel 1.1", HOSTILE, [HOSTILE, "Antal"],
@@ -322,7 +322,7 @@ def test_the_hostile_builds_downloads_are_inert(hostile_site) -> None:
 
     from openpyxl import load_workbook
 
-    from plusdig import downloads
+    from plusdig.publish import downloads
 
     html, payloads, schools = hostile_site
     folder = html / "downloads"

@@ -16,7 +16,7 @@ asserts that
 * the attacker audit (plusdig.sphinx.audit, a Sphinx extension) ran at the end of the build and found
   no suppressed number that the built HTML lets anyone work out; run again here on the built
   page as exact integer programmes, it finds none either,
-* every table and figure of the chapter has its downloads (plusdig.sitedownloads); none holds a
+* every table and figure of the chapter has its downloads (plusdig.sphinx.sitedownloads); none holds a
   value the page does not print (the tiny school's cells are «–» in them too), and the audit
   reads them: a download given one row more than the page fails it.
 """
@@ -56,7 +56,7 @@ def _book(tmp: Path) -> Path:
         "only_build_toc_files": True,
         "execute": {**src.get("execute", {}), "execute_notebooks": "force"},
         "parse": src.get("parse", {}),
-        "sphinx": {"extra_extensions": ["plusdig.sitedownloads", "plusdig.sphinx.audit"],
+        "sphinx": {"extra_extensions": ["plusdig.sphinx.sitedownloads", "plusdig.sphinx.audit"],
                    "config": {key: sphinx_config[key] for key in
                               ("language", "suppress_warnings", "nb_merge_streams")
                               if key in sphinx_config}},
@@ -184,7 +184,7 @@ def test_the_built_page_leaks_nothing_as_exact_integer_programmes(fixture_build)
 def test_downloads_hold_nothing_the_page_does_not_show(fixture_build):
     import json
 
-    from plusdig import downloads
+    from plusdig.publish import downloads
 
     out, _, _ = fixture_build
     html = out / "_build" / "html"
@@ -212,7 +212,7 @@ def test_the_audit_refuses_a_download_with_more_than_the_page(fixture_build, tmp
     out, _, _ = fixture_build
     site = tmp_path / "site"
     shutil.copytree(out / "_build" / "html", site)
-    from plusdig import downloads
+    from plusdig.publish import downloads
 
     target = sorted((site / "downloads").glob("tabel-*.csv"))[0]
     width = len(downloads.read_csv(target).columns)

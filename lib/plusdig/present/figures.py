@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .figdata import SOURCE_ANNEX, FigureData, attach
+from plusdig.present.figdata import SOURCE_ANNEX, FigureData, attach
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -13,7 +13,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from plusdig.core.errors import DataValidationError
-from plusdig.figdata import SOURCE_ANNEX, FigureData, attach
+from plusdig.present.figdata import SOURCE_ANNEX, FigureData, attach
 
 if TYPE_CHECKING:
     import networkx as nx

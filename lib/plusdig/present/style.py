@@ -58,9 +58,9 @@ def use_house_style() -> None:
         "text.parse_math": False,
     })
     _deterministic_table_ids()
-    from .figdata import register_display
+    from plusdig.present.figdata import register_display
 
-    register_display()  # a figure's output carries its downloads (plusdig.figdata)
+    register_display()  # a figure's output carries its downloads (plusdig.present.figdata)
     try:  # deterministic inline PNGs in notebooks: no Software/date metadata
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 

@@ -105,7 +105,7 @@ class WithFallback:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = widget_bundle(self.widget, self.png, self.text)
         if self.downloads is not None:
-            from .figdata import FIGURE_MIME
+            from plusdig.present.figdata import FIGURE_MIME
 
             bundle[FIGURE_MIME] = self.downloads
         return bundle
@@ -114,10 +114,10 @@ class WithFallback:
 def with_fallback(widget: Any, fallback: Figure, text: str) -> WithFallback:
     """Pair ``widget`` with ``fallback`` (a Figure) as its static image.
 
-    The fallback's downloads (:mod:`plusdig.figdata`) are the widget's: the site shows the
+    The fallback's downloads (:mod:`plusdig.present.figdata`) are the widget's: the site shows the
     widget, and offers the fallback figure and its data for download.
     """
-    from .figdata import figure_payload
+    from plusdig.present.figdata import figure_payload
 
     bundle = widget_bundle(widget, b"", text)
     downloads = figure_payload(fallback, view=(WIDGET_MIME, bundle[WIDGET_MIME]))

@@ -232,7 +232,7 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
                   ncol=len(handles), fontsize=8)
     fig.tight_layout()
     plt.close(fig)
-    from plusdig.figdata import SOURCE_ANNEX, FigureData, attach
+    from plusdig.present.figdata import SOURCE_ANNEX, FigureData, attach
 
     drawn = pd.DataFrame({
         "Aktivitet nr.": segments["id"], "Aktivitet": segments["title"],

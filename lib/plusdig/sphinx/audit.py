@@ -19,7 +19,7 @@ stricter check, used by the tests.
 Not modelled, because they add nothing a reader can use beyond the shares they belong to:
 confidence intervals and differences (printed only next to the shares they are computed from);
 figures (drawn from the same tables, suppressed values left out); the published-figures check
-beyond its recomputed counts. The page's downloads (CSV and XLSX, :mod:`plusdig.downloads`)
+beyond its recomputed counts. The page's downloads (CSV and XLSX, :mod:`plusdig.publish.downloads`)
 are read too (:func:`check_downloads`): every row of a download must be a row of a table the
 page prints, restricted to the download's columns, so a download adds nothing to the model.
 Any other data file a survey page links (an unknown CSV, a .sav, a .zip ...) fails the audit.
@@ -38,31 +38,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plusdig.sphinx.audit_model import attacker_model, read_tables
 from plusdig.survey import contract
-from plusdig.survey.disclosure import SUPPRESSED
-from plusdig.survey.linked import EPS, Leak, LinearModel, find_leaks, ranges
+from plusdig.survey.linked import EPS, Leak, find_leaks, ranges
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-__all__ = ["SURVEY_PAGES", "AuditReport", "read_tables", "attacker_model", "audit_html",
-           "audit_site", "setup"]
+__all__ = ["SURVEY_PAGES", "AuditReport", "audit_html", "audit_site", "setup"]
 
 #: Pages (docname's last part) holding survey tables computed from respondent-level data.
 SURVEY_PAGES = ("trivsel-dybden",)
 #: A download of one of these kinds on a survey page fails the audit (it cannot read it).
 DATA_SUFFIXES = (".csv", ".xlsx", ".xls", ".sav", ".parquet", ".json", ".zip")
-L, NL = "Ensomme", "Ikke ensomme"
-_HAPPY = "Glad for livet"
-
-
-@dataclass
-class Table:
-    """One printed table: its caption, its header and the text of every cell."""
-
-    caption: str
-    header: list[str]
-    rows: list[dict[str, str]]
 
 
 @dataclass
@@ -84,305 +72,6 @@ class AuditReport:
                 f"mindste spænd for et skjult tal: {width}; {self.seconds:.1f} s")
 
 
-# --------------------------------------------------------------------------- reading
-def _text(node: Any) -> str:
-    return " ".join(node.get_text(" ").split())
-
-
-def read_tables(html: str) -> tuple[list[Table], str]:
-    """Every table of a page (caption, header, cells as text) and the page's prose text."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    main = soup.find("main") or soup
-    tables = []
-    for node in main.find_all("table"):
-        caption = node.find("caption")
-        head = node.find("thead")
-        if head is None:
-            continue
-        header = [_text(th) for th in head.find_all("th")]
-        rows = []
-        for tr in (node.find("tbody") or node).find_all("tr"):
-            cells = [_text(td) for td in tr.find_all(["td", "th"])]
-            if len(cells) == len(header):
-                rows.append(dict(zip(header, cells, strict=True)))
-        tables.append(Table(_text(caption) if caption else "", header, rows))
-    for node in main.find_all("table"):
-        node.decompose()
-    return tables, _text(main)
-
-
-def _count(text: str) -> int | None:
-    """A printed count ("1.102"), or None for the suppression marker and anything else."""
-    text = text.strip()
-    if re.fullmatch(r"\d{1,3}(\.\d{3})*", text):
-        return int(text.replace(".", ""))
-    return None
-
-
-def _share(text: str) -> tuple[float, float] | None:
-    """The interval a printed share ("21,0 %", "6,0 % [4,7; 7,5]") rounds from."""
-    m = re.match(r"^(\d+)(?:,(\d+))? %", text.strip())
-    if not m:
-        return None
-    decimals = len(m.group(2) or "")
-    value = float(f"{m.group(1)}.{m.group(2) or 0}") / 100
-    half = 0.5 * 10 ** -(decimals + 2) + 1e-9
-    return max(0.0, value - half), min(1.0, value + half)
-
-
-# --------------------------------------------------------------------------- the reader's model
-class _Reader:
-    """Builds the linear model from the printed tables, as a reader would."""
-
-    def __init__(self) -> None:
-        self.model = LinearModel()
-        self.hidden: dict[Any, str] = {}  # hidden count -> where it is first hidden
-        self.relations: list[tuple[Any, list[Any]]] = []
-        self.shares: list[tuple[Any, Any, float, float]] = []
-        self.printed: set[Any] = set()
-        self.conflicts: list[str] = []
-
-    def count(self, key: Any, text: str, where: str) -> None:
-        """A printed count cell: known when a number, hidden when the marker."""
-        value = _count(text)
-        self.model.label(key, where)
-        if value is not None:
-            if key in self.model.known and self.model.known[key] != value:
-                raise ValueError(f"{where}: the same number is printed as two values")
-            self.model.known[key] = float(value)
-            self.printed.add(key)
-        elif text.strip() == SUPPRESSED:
-            self.hidden.setdefault(key, where)
-        if key in self.hidden and key in self.printed and self.hidden[key] not in self.conflicts:
-            self.conflicts.append(self.hidden[key])  # hidden there, printed elsewhere
-
-    def share(self, num: Any, den: Any, text: str, where: str) -> None:
-        """A printed share num/den: lo*den <= num <= hi*den."""
-        self.model.label(num, where)
-        bounds = _share(text)
-        if bounds is None:
-            return
-        lo, hi = bounds
-        self.model.label(den, f"nævneren for {where}")
-        self.shares.append((num, den, lo, hi))
-
-    def relate(self, total: Any, parts: list[Any], where: str) -> None:
-        self.model.label(total, where)
-        self.relations.append((total, parts))
-
-    def finish(self) -> LinearModel:
-        """Write the relations (known numbers substituted) and the groups to check."""
-        m = self.model
-        for total, parts in self.relations:
-            m.equal({total: -1.0, **{p: 1.0 for p in parts}})
-            if total in m.known:
-                m.group(f"{m.labels.get(parts[0], parts[0])} og de øvrige skjulte dele af "
-                        f"{m.labels.get(total, total)}", parts)
-        for num, den, lo, hi in self.shares:
-            m.at_most({num: 1.0, den: -hi})
-            m.at_most({num: -1.0, den: lo})
-        return m
-
-
-def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[str]]:
-    """The linear model of everything the page publishes, and the problems found on the way:
-    cells hidden in one place but printed in another (each such hiding protects nothing) and
-    tables the audit does not recognise (it cannot clear what it cannot read)."""
-    r = _Reader()
-    years: set[str] = set()
-    readers = [("Besvarelser og svarprocent", _response),
-               ("Svar på spørgsmålet om ensomhed", _levels),
-               ("Andel, der svarer ja til ensomhed", _prevalence),
-               ("Ensomme og ikke-ensomme børn", _comparison),
-               ("Hvor glad er du for dit liv", _happiness),
-               ("Udvikling i nøgletal", _trend),
-               ("offentliggjorte tal fra trivselsmålingen genberegnet", _check)]
-    for t in tables:  # a table is recognised by its caption, as a reader recognises it
-        for phrase, read in readers:
-            if phrase in t.caption:
-                read(r, t, years)
-                break
-        else:  # a survey table the audit cannot read is a table it cannot clear
-            r.conflicts.append(f"tabellen «{_title(t)}»: ukendt tabel, som revisionen ikke "
-                               "kan læse")
-    _prose(r, prose, sorted(years))
-    for y in years:  # the same pupils: completed forms are the lonely and the not lonely
-        r.relate(("completed", y), [("lonely", y), ("notlonely", y)],
-                 f"{y}: gennemførte besvarelser")
-    return r.finish(), r.conflicts
-
-
-def _title(t: Table) -> str:
-    """The table's caption without the synthetic label and the footnote, shortened."""
-    return t.caption.split(" · ")[-1].split(" «–»")[0][:70]
-
-
-def _where(t: Table, row: str, column: str) -> str:
-    return f"tabellen «{_title(t)}», {row}, kolonnen «{column}»"
-
-
-def _response(r: _Reader, t: Table, years: set[str]) -> None:
-    for row in t.rows:
-        y = row["År"]
-        years.add(y)
-        for column, key in (("Besvarede", "answered"), ("Gennemførte", "completed"),
-                            ("Udeladt (ufuldstændige)", "excluded")):
-            r.count((key, y), row.get(column, ""), _where(t, y, column))
-        invited = _count(row.get("Inviterede", ""))
-        if invited is not None:
-            r.model.known[("invited", y)] = float(invited)
-            for column, key in (("Svarprocent (besvarede)", "answered"),
-                                ("Svarprocent (gennemførte)", "completed")):
-                r.share((key, y), ("invited", y), row.get(column, ""), _where(t, y, column))
-        r.relate(("answered", y), [("completed", y), ("excluded", y)], _where(t, y, "Besvarede"))
-
-
-def _levels(r: _Reader, t: Table, years: set[str]) -> None:
-    keys = {"«ofte»": "often", "«nogle gange»": "sometimes", "«nej»": "notlonely"}
-    for row in t.rows:
-        y = row["År"]
-        years.add(y)
-        r.count(("completed", y), row["Besvarelser"], _where(t, y, "Besvarelser"))
-        for column, key in keys.items():
-            r.share((key, y), ("completed", y), row.get(column, ""), _where(t, y, column))
-        r.relate(("lonely", y), [("often", y), ("sometimes", y)], f"{y}: ensomme")
-
-
-def _prevalence(r: _Reader, t: Table, years: set[str]) -> None:
-    dim = next((h for h in t.header if h not in {"År", "Besvarelser", "Ensomme",
-                                                 "Andel ensomme", "95 %-konfidensinterval"}),
-               None)
-    groups: dict[str, list[str]] = {}
-    for row in t.rows:
-        y = row["År"]
-        years.add(y)
-        g = row[dim] if dim else "I alt"
-        if g == "I alt":
-            n_key, l_key = ("completed", y), ("lonely", y)
-        else:
-            n_key, l_key = ("group", dim, y, g, "n"), ("group", dim, y, g, L)
-            nl_key = ("group", dim, y, g, NL)
-            groups.setdefault(y, []).append(g)
-            r.model.label(nl_key, f"{_where(t, f'{y}, «{g}»', 'Besvarelser')} minus ensomme")
-            r.relate(n_key, [l_key, nl_key], _where(t, f"{y}, «{g}»", "Besvarelser"))
-        where = f"{y}, «{g}»"
-        r.count(n_key, row["Besvarelser"], _where(t, where, "Besvarelser"))
-        r.count(l_key, row["Ensomme"], _where(t, where, "Ensomme"))
-        r.share(l_key, n_key, row["Andel ensomme"], _where(t, where, "Andel ensomme"))
-    for y, names in groups.items():
-        for part, total in (("n", "completed"), (L, "lonely"), (NL, "notlonely")):
-            r.relate((total, y), [("group", dim, y, g, part) for g in names],
-                     _where(t, f"{y}, «I alt»", part))
-
-
-def _question(label: str) -> tuple[str, str]:
-    """("Bliver drillet", "ofte") for "Bliver drillet: ofte"; a yes/no question gets "ja"."""
-    if ": " in label:
-        q, level = label.split(": ", 1)
-        return q, level
-    return label, "ja"
-
-
-def _comparison(r: _Reader, t: Table, years: set[str]) -> None:
-    levels: dict[tuple[str, str], list[str]] = {}
-    for row in t.rows:
-        y, (q, level) = row["År"], _question(row["Mål"])
-        years.add(y)
-        levels.setdefault((q, y), []).append(level)
-        for b, total in ((L, "lonely"), (NL, "notlonely")):
-            den = ("sdq", y, b) if q == "SDQ" else (total, y)
-            r.share(("measure", q, y, b, level), den, row[b], _where(t, f"{row['Mål']}, {y}", b))
-    for (q, y), lvls in levels.items():
-        for b, total in ((L, "lonely"), (NL, "notlonely")):
-            parts = [("measure", q, y, b, lv) for lv in lvls]
-            if len(lvls) == 1:  # a yes/no question: the «nej» answers are the rest
-                parts.append(("measure", q, y, b, "nej"))
-                r.model.label(parts[-1], f"{b.lower()}, {y}: svarer nej til «{q}»")
-            if q == "SDQ":  # shares of those who answered the SDQ; the others are the rest
-                r.relate(("sdq", y, b), parts, f"{b.lower()}, {y}: har besvaret SDQ")
-                parts = [("sdq", y, b), ("sdq_missing", y, b)]
-                r.model.label(parts[-1], f"{b.lower()}, {y}: har ikke besvaret SDQ")
-            r.relate((total, y), parts, f"{b.lower()}, {y}: «{q}»")
-            if q == _HAPPY:
-                for lv in lvls:
-                    r.relate(("happy", y, lv), [("measure", q, y, bb, lv) for bb in (L, NL)],
-                             f"{y}: «{lv}» for livet")
-
-
-def _happiness(r: _Reader, t: Table, years: set[str]) -> None:
-    for row in t.rows:
-        y = row["År"]
-        years.add(y)
-        lvls = []
-        for column in t.header[1:]:
-            lv = column.strip("«»")
-            lvls.append(lv)
-            text = row[column]
-            where = _where(t, y, column)
-            r.count(("happy", y, lv), text.split(" (")[0], where)
-            if "(" in text:
-                r.share(("happy", y, lv), ("completed", y), text.split("(", 1)[1], where)
-        r.relate(("completed", y), [("happy", y, lv) for lv in lvls], f"{y}: svar om livet")
-
-
-#: Trend rows: label -> (numerator, denominator) as functions of the year.
-_TREND = {
-    "Svarer ja til ensomhed": lambda y: (("lonely", y), ("completed", y)),
-    "Ensomme børn i SDQ's normalområde": lambda y: (
-        ("measure", "SDQ", y, L, "Normalområdet (0–15)"), ("sdq", y, L)),
-    "Ensomme børn, der ofte bliver drillet": lambda y: (
-        ("measure", "Bliver drillet", y, L, "ofte"), ("lonely", y)),
-    "Svarer «slet ikke glad» for livet": lambda y: (("happy", y, "slet ikke glad"),
-                                                    ("completed", y)),
-}
-
-
-def _trend(r: _Reader, t: Table, years: set[str]) -> None:
-    for row in t.rows:
-        keys = _TREND.get(row["Indikator"])
-        for column in t.header[1:]:
-            if keys and re.fullmatch(r"\d{4}", column):
-                num, den = keys(column)
-                r.share(num, den, row[column], _where(t, row["Indikator"], column))
-
-
-def _check(r: _Reader, t: Table, _years: set[str]) -> None:
-    """The recomputed counts of the published-figures check (per year of the period)."""
-    for row in t.rows:
-        label, period = row["Offentliggjort tal"], row["År"]
-        if "Medvirkende børn" in label:
-            key = "completed"
-        elif "slet ikke glad" in label:
-            key = "happy"
-        else:
-            continue
-        span = [int(x) for x in re.findall(r"\d{4}", period)]
-        years = list(range(span[0], span[-1] + 1)) if span else []
-        values = row["Genberegnet"].split(" / ")
-        for y, text in zip(years, values, strict=False):
-            k = ("completed", str(y)) if key == "completed" else ("happy", str(y),
-                                                                   "slet ikke glad")
-            r.count(k, text, _where(t, f"{label}, {y}", "Genberegnet"))
-
-
-def _prose(r: _Reader, prose: str, years: list[str]) -> None:
-    """Numbers glued into the text that bound or sum table cells."""
-    m = re.search(r"Pr\. måling er der (\S+) gennemførte besvarelser", prose)
-    if m and m.group(1) != SUPPRESSED:
-        bounds = [_count(x) for x in m.group(1).split("–")]
-        if all(b is not None for b in bounds):
-            for y in years:
-                r.model.at_most({("completed", y): 1.0}, float(bounds[-1]))
-                r.model.at_most({("completed", y): -1.0}, -float(bounds[0]))
-    m = re.search(r"i alt er (\S+) skemaer udeladt", prose)
-    if m and _count(m.group(1)) is not None:
-        r.model.known[("excluded", "alle")] = float(_count(m.group(1)))
-        r.relate(("excluded", "alle"), [("excluded", y) for y in years],
-                 "teksten: udeladte skemaer i alt")
-
-
 # --------------------------------------------------------------------------- the audit
 def audit_html(html: str, k: int, *, integral: bool = False) -> AuditReport:
     """Audit one page: every hidden or implied count and every hidden group."""
@@ -400,7 +89,7 @@ def audit_html(html: str, k: int, *, integral: bool = False) -> AuditReport:
 
 def _key(value: Any) -> tuple[str, Any]:
     """A cell as a comparable value: a number (rounded), or its text as the page shows it."""
-    from .downloads import Number, cell_value, neutralise
+    from plusdig.publish.downloads import Number, cell_value, neutralise
 
     if isinstance(value, str):
         value = cell_value(value)
@@ -415,7 +104,7 @@ def _key(value: Any) -> tuple[str, Any]:
 
 def _download_rows(path: Path) -> tuple[list[str], list[list[tuple[str, Any]]]]:
     """A download's header and rows as comparable values (CSV: a plain number is a number)."""
-    from .downloads import read_csv, read_xlsx
+    from plusdig.publish.downloads import read_csv, read_xlsx
 
     if path.suffix.lower() == ".csv":
         frame = read_csv(path)
@@ -442,7 +131,7 @@ def check_downloads(page: Path, html: str) -> list[str]:
     it a row of one of the page's tables, restricted to the download's columns (the same
     header, the same cell texts and numbers). Any other linked data file is refused.
     """
-    from .sitedownloads import DOWNLOAD_DIR
+    from plusdig.sphinx.sitedownloads import DOWNLOAD_DIR
 
     tables, _ = read_tables(html)
     printed = [(t.header, [[_key(r[h]) for h in t.header] for r in t.rows]) for t in tables]

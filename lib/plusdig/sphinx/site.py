@@ -54,7 +54,7 @@ def edition_date(repo: Path | None = None) -> dt.date:
     try:
         out = subprocess.run(
             ["git", "log", "-1", "--format=%ct"],
-            cwd=repo or Path(__file__).resolve().parents[2],
+            cwd=repo or Path(__file__).resolve().parents[3],
             capture_output=True,
             text=True,
             check=True,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from plusdig.survey.result import SurveyTable
 
 if TYPE_CHECKING:
-    from plusdig.figdata import FigureData
+    from plusdig.present.figdata import FigureData
     from matplotlib.figure import Figure
 
 
@@ -42,7 +42,7 @@ def _finish(fig: Figure, n_dropped: int, table: SurveyTable) -> Figure:
     attach the data drawn (:func:`figure_data`)."""
     import matplotlib.pyplot as plt
 
-    from plusdig.figdata import attach
+    from plusdig.present.figdata import attach
 
     _note_dropped(fig, n_dropped, table.k)
     _label_synthetic(fig, table.synthetic)
@@ -61,7 +61,7 @@ _FIGURE_COLUMNS: dict[str, list[str]] = {
 def figure_data(table: SurveyTable) -> FigureData:
     """The data a survey figure draws, as the page prints it: the rows and columns of the
     figure's table (suppressed cells «–», shares rounded as printed), never more."""
-    from plusdig.figdata import FigureData
+    from plusdig.present.figdata import FigureData
 
     shown = table.display
     if table.name.startswith("prevalence"):

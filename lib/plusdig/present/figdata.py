@@ -5,10 +5,10 @@ headers -- draws from it, and attaches it to the Figure it returns (:func:`attac
 download files (CSV, XLSX) are written from that attached table, so the figure and its data
 cannot drift apart, and nothing is computed twice.
 
-In a notebook, :func:`register_display` (called by :func:`plusdig.style.use_house_style`) makes
+In a notebook, :func:`register_display` (called by :func:`plusdig.present.style.use_house_style`) makes
 IPython add one more entry to a figure's MIME bundle, :data:`FIGURE_MIME`: the screen PNG, a
 PNG at print resolution, an SVG and the table as JSON. The Sphinx side
-(:mod:`plusdig.sitedownloads`) turns it into files and a download control on the HTML site.
+(:mod:`plusdig.sphinx.sitedownloads`) turns it into files and a download control on the HTML site.
 """
 
 from __future__ import annotations

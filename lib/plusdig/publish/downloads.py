@@ -3,7 +3,7 @@
 A :class:`Sheet` is one downloadable table: its header, its rows, the caption and source line,
 and whether it is synthetic. Tables are read from what the page shows (:func:`sheet_from_cells`:
 the text of every cell, a shown Danish number becoming a number), figures from the table they
-are drawn from (:class:`plusdig.figdata.FigureData`). :func:`write_csv` and :func:`write_xlsx`
+are drawn from (:class:`plusdig.present.figdata.FigureData`). :func:`write_csv` and :func:`write_xlsx`
 write it; :func:`read_csv` and :func:`read_xlsx` read it back (tests, the audit, editions).
 
 Safety: every text cell is shown as on the page (control characters as their code) and, if it
@@ -43,7 +43,7 @@ def neutralise(text: str) -> str:
 
 
 def _shown(text: str) -> str:
-    from .site import visible_controls
+    from plusdig.core.text import visible_controls
 
     return neutralise(visible_controls(text))
 
@@ -132,7 +132,7 @@ def sheet_from_cells(label: str, caption: str, header: list[str], cells: list[li
 
 
 def sheet_from_figure_data(label: str, caption: str, data: dict[str, Any]) -> Sheet:
-    """A figure's table (:meth:`plusdig.figdata.FigureData.to_json`) with the figure's caption.
+    """A figure's table (:meth:`plusdig.present.figdata.FigureData.to_json`) with the figure's caption.
 
     The source line is the caption's (what the page says); the figure's own, naming its data
     files, is kept as a note when it differs.

@@ -7,7 +7,7 @@ downloads work, since the site links only relative files and vendors its scripts
 edition, so the same site gives the same archive. Build stamps and the PDF's work files are
 left out; the PDF itself stays in if ``make pdf`` put it there.
 
-    python -m plusdig.sitezip [--html _build/html] [--out _build] [--edition 2027.1]
+    python -m plusdig.sphinx.sitezip [--html _build/html] [--out _build] [--edition 2027.1]
 
 The edition is the released edition's name (``make zip EDITION=2027.1``), by default the
 edition date (``2026-12-01``); the members are dated with the edition date either way.
@@ -64,9 +64,9 @@ def make_zip(html_dir: Path, out_dir: Path, edition: str, day: dt.date | None = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .site import edition_date
+    from plusdig.sphinx.site import edition_date
 
-    parser = argparse.ArgumentParser(prog="python -m plusdig.sitezip", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m plusdig.sphinx.sitezip", description=__doc__.split("\n")[0])
     parser.add_argument("--html", type=Path, default=Path("_build/html"))
     parser.add_argument("--out", type=Path, default=Path("_build"))
     parser.add_argument("--edition", default=None, help="udgavens dato, YYYY-MM-DD (standard: bogens)")

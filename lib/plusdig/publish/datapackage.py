@@ -1,6 +1,6 @@
 """The book's source data as a Frictionless data package (``datapackage.json``, issue 16).
 
-Generated from the data dictionary (:mod:`plusdig.datadict`: the files, their descriptions and
+Generated from the data dictionary (:mod:`plusdig.data.datadict`: the files, their descriptions and
 provenance, and the fields of their pydantic schemas), so it cannot drift from the data. CSV
 files are tabular resources with a Table Schema (types, required fields, code lists); YAML
 files are plain resources whose fields are listed in ``plusdig:fields``. Respondent-level
@@ -27,14 +27,14 @@ PUBLISHED = ("transcribed", "coding")
 
 
 def published_files() -> list[Any]:
-    """The data files of :data:`plusdig.datadict.DATA_FILES` that the package holds."""
-    from .datadict import DATA_FILES
+    """The data files of :data:`plusdig.data.datadict.DATA_FILES` that the package holds."""
+    from plusdig.data.datadict import DATA_FILES
 
     return [f for f in DATA_FILES if f.provenance in PUBLISHED]
 
 
 def _field(row: Any) -> dict[str, Any]:
-    """One Table Schema field from a row of :func:`plusdig.datadict.schema_table`."""
+    """One Table Schema field from a row of :func:`plusdig.data.datadict.schema_table`."""
     label = str(row["type"])
     optional = "(kan være tom)" in label
     base = label.replace("(kan være tom)", "").strip()
@@ -64,8 +64,8 @@ def _name(path: str) -> str:
 
 def descriptor(base: Path | None = None) -> dict[str, Any]:
     """The ``datapackage.json`` descriptor of the published data files in ``base`` (data/)."""
-    from .datadict import PROVENANCE_LABELS, schema_table
-    from .paths import data_dir
+    from plusdig.data.datadict import PROVENANCE_LABELS, schema_table
+    from plusdig.core.paths import data_dir
 
     base = Path(base) if base else data_dir()
     schemas = schema_table(base)
@@ -101,7 +101,7 @@ def descriptor(base: Path | None = None) -> dict[str, Any]:
 
 def write_package(target: Path, base: Path | None = None) -> Path:
     """Copy the published data files into ``target`` and write ``datapackage.json`` there."""
-    from .paths import data_dir
+    from plusdig.core.paths import data_dir
 
     base = Path(base) if base else data_dir()
     target = Path(target)

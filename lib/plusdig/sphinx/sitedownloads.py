@@ -1,6 +1,6 @@
 """Sphinx extension: a download control under every figure and table of the HTML site.
 
-- A figure's notebook output carries :data:`plusdig.figdata.FIGURE_MIME` (its print PNG, SVG
+- A figure's notebook output carries :data:`plusdig.present.figdata.FIGURE_MIME` (its print PNG, SVG
   and the table it is drawn from). :class:`MimePlugin` (a myst-nb mime renderer) renders what
   the page shows in its place (the PNG, or a widget) inside a container that keeps the
   downloads; the HTML builder selects it, other builders (the PDF's) the plain image.
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
 
-from .figdata import FIGURE_MIME
+from plusdig.present.figdata import FIGURE_MIME
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -177,7 +177,7 @@ def _doc_number(env: BuildEnvironment, docname: str) -> tuple[int, ...] | None:
 def name_and_label(env: BuildEnvironment, docname: str, d: Downloadable | dict[str, Any]
                    ) -> tuple[str, str]:
     """The stable file name (without suffix) and the Danish label of a figure or table."""
-    from .downloads import slug
+    from plusdig.publish.downloads import slug
 
     kind = d.kind if isinstance(d, Downloadable) else d["kind"]
     anchor = d.anchor if isinstance(d, Downloadable) else d["anchor"]
@@ -202,8 +202,8 @@ def name_and_label(env: BuildEnvironment, docname: str, d: Downloadable | dict[s
 
 
 def _sheet(d: Downloadable, label: str) -> Any:
-    from . import downloads
-    from .style import SYNTHETIC_LABEL
+    from plusdig.publish import downloads
+    from plusdig.present.style import SYNTHETIC_LABEL
 
     if d.payload is not None:
         return downloads.sheet_from_figure_data(label, d.caption, d.payload["data"])
@@ -257,7 +257,7 @@ def _data_page_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
     """The data page's content: downloads by chapter, then the data package's files."""
     from sphinx.util.osutil import relative_uri
 
-    from .datapackage import DESCRIPTOR, descriptor
+    from plusdig.publish.datapackage import DESCRIPTOR, descriptor
 
     html_links = app.builder.name == "html"
     here = app.builder.get_target_uri(docname) if html_links else ""
@@ -347,7 +347,7 @@ def _outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[
 def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     from sphinx.util.osutil import relative_uri
 
-    from . import downloads
+    from plusdig.publish import downloads
 
     for node in list(doctree.findall(downloads_list)):
         node.replace_self(_data_page_nodes(app, docname))
@@ -401,7 +401,7 @@ def _reading_order(env: BuildEnvironment) -> list[str]:
 
 
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
-    from .datapackage import write_package
+    from plusdig.publish.datapackage import write_package
 
     if exception is not None or app.builder.name != "html":
         return
