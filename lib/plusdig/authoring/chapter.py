@@ -75,12 +75,10 @@ def build_notebook(title: str, slug: str) -> Any:
     )
     setup = (
         "# Standard first cell of a chapter: imports, house style, data.\n"
-        "# Hidden from readers (tag remove-cell). Load data only through plusdig.\n"
+        "# Hidden from readers (tag remove-cell). Use only the chapter API: import plusdig.\n"
         "from myst_nb import glue\n\n"
-        "import plusdig\n"
-        "from plusdig.present import figures\n"
-        "from plusdig.present.style import use_house_style\n\n"
-        "use_house_style()\n"
+        "import plusdig\n\n"
+        "plusdig.use_house_style()\n"
         "activities = plusdig.activities_table()\n"
     )
     headline = (
@@ -95,8 +93,8 @@ def build_notebook(title: str, slug: str) -> Any:
         f"{{numref}}`Figur %s <{fig_label}>` viser, hvilket år kilden angiver for hver af dem."
     )
     figure_code = (
-        "# A figure: a plusdig.present.figures function returns it; glue it, place it below.\n"
-        "fig = figures.activities_per_year(activities)\n"
+        "# A figure: a chapter-API function returns it; glue it, place it below.\n"
+        "fig = plusdig.activities_per_year(activities)\n"
         f'glue("{fig_key}", fig, display=False)\n'
     )
     figure_md = (

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from plusdig.data.models import Activity, StatedCount
 
 __all__ = ["danish_list", "activity_names", "count_text", "activity_count_text", "published_text",
-           "published_period", "published_table", "distinct_counts", "count_noun", "workstreams_table"]
+           "published_period", "published_table", "distinct_counts", "count_noun", "workstreams_table",
+           "age_bands_table"]
 
 
 def danish_list(items: Sequence[str]) -> str:
@@ -142,3 +143,12 @@ def workstreams_table(base: Path | None = None) -> pd.DataFrame:
                      "actors": ", ".join(actors.at[a, "name"] for a in w.actors),
                      "sectors": ", ".join(dict.fromkeys(actors.at[a, "sector_label"] for a in w.actors))})
     return pd.DataFrame(rows, columns=["order", "id", "title", "n_points", "actors", "sectors"])
+
+
+def age_bands_table(base: Path | None = None) -> pd.DataFrame:
+    """The vocabularies' age bands as a table, one row per band (code, label, ages)."""
+    import pandas as pd
+
+    from plusdig.data.load import load_vocabularies
+
+    return pd.DataFrame([e.model_dump() for e in load_vocabularies(base).age_bands])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["overview_table", "overview_styler", "timeline_table", "timeline_figure"]
+__all__ = ["overview_table", "overview_styler", "timeline_table", "timeline_figure", "overview_numbers"]
 
 
 # --------------------------------------------------------------------------- overview tables
@@ -243,3 +244,27 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
     })
     return attach(fig, FigureData(drawn.reset_index(drop=True), SOURCE_ANNEX,
                                   notes=["Én række pr. bjælke; uden Fra og Til: tidspunktet er ikke angivet."]))
+
+
+@dataclass(frozen=True)
+class OverviewNumbers:
+    """The overview chapter's glued numbers (``book/annex/oversigt.ipynb``)."""
+
+    annex_n_activities: int
+    annex_n_undated: int
+    annex_n_dated: int
+
+    def headline(self) -> str:
+        return (f"Aktiviteter: {self.annex_n_activities}; "
+                f"uden angivet tidspunkt: {self.annex_n_undated}")
+
+
+def overview_numbers(activities: Sequence[Activity] | None = None) -> OverviewNumbers:
+    """How many activities the overview lists, and how many the timeline can place."""
+    from plusdig.data.load import load_activities
+
+    activities = load_activities() if activities is None else activities
+    n = len(overview_table(activities=activities))
+    segments = timeline_table(activities)
+    undated = len(segments.loc[segments["precision"] == "none", "id"].unique())
+    return OverviewNumbers(annex_n_activities=n, annex_n_undated=undated, annex_n_dated=n - undated)
