@@ -40,9 +40,28 @@ def test_sector_views() -> None:
     assert "<b>1. Bus</b>" in views["Kommune"] and "<b>2. Hack</b>" in views["Kommune"]
     assert "3. Tom" not in views["Kommune"]
     assert "Fucking Flink &amp; Co" in views["Erhvervsliv"]  # escaped
-    src = views["Erhvervsliv"].split('src="data:image/png;base64,')[1].split('"')[0]
-    assert base64.b64decode(src).startswith(PNG)
+    src = views["Erhvervsliv"].split('src="data:image/svg+xml;base64,')[1].split('"')[0]
+    assert b"<svg" in base64.b64decode(src)[:400]  # sharp at any size (issue 15)
     assert 'alt="Søjlediagram' in views["Erhvervsliv"]
+
+
+def test_sector_views_share_one_x_axis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every sector's figure gets the same axis, so sectors can be compared (issue 15)."""
+    from plusdig.present import figures
+
+    seen = []
+    real = figures.sector_activities
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("x_max"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(figures, "sector_activities", spy)
+    widgets.sector_views(PARTNERS, LABELS, SECTORS)
+    most = int(PARTNERS.groupby(["sector", "activity_id"]).size().max())
+    assert seen == [most] * len(seen) and len(seen) == 2
+    fig = real(PARTNERS, "business", LABELS, "Erhvervsliv", x_max=7)
+    assert fig.axes[0].get_xlim()[1] >= 7
 
 
 def test_explorer_links_dropdown_to_stack() -> None:

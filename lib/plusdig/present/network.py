@@ -160,29 +160,51 @@ def network_figure(graph: nx.Graph, sector_order: list[str] | None = None) -> Fi
     acts = sorted(_nodes(graph, "activity"), key=lambda n: graph.nodes[n]["activity_id"])
     actors = sorted(_nodes(graph, "actor"),
                     key=lambda n: (rank.get(graph.nodes[n]["sector"], len(rank)), graph.nodes[n]["label"]))
-    height = max(len(acts), len(actors), 1)
+    from plusdig.present.style import FIGURE_WIDTH_IN, SMALL_FONT_PT, finish, wrap
+
+    act_text = {n: wrap(f"{graph.nodes[n]['activity_id']}. {graph.nodes[n]['label']}", 22) for n in acts}
+    # the count stays with the name's last word (a no-break space: textwrap never breaks there)
+    actor_text = {n: wrap(f"{graph.nodes[n]['label']}\u00a0({graph.degree(n)})", 32) for n in actors}
+
+    def stack(names: list[Any], texts: dict[Any, str]) -> dict[Any, float]:
+        """Each label's centre in lines from the top: a label of two lines takes two."""
+        y, centres = 0.0, {}
+        for n in names:
+            lines = texts[n].count("\n") + 1
+            centres[n] = y + (lines + 0.3) / 2
+            y += lines + 0.3
+        return centres
+
+    act_y, actor_y = stack(acts, act_text), stack(actors, actor_text)
+    total = max(sum(t.count("\n") + 1.3 for t in act_text.values()),
+                sum(t.count("\n") + 1.3 for t in actor_text.values()), 1.0)
     pos: dict[Any, tuple[float, float]] = {}
-    for i, n in enumerate(acts):
-        pos[n] = (0.0, height - 1 - i * (height - 1) / max(len(acts) - 1, 1))
-    for i, n in enumerate(actors):
-        pos[n] = (1.0, height - 1 - i * (height - 1) / max(len(actors) - 1, 1))
-    fig, ax = plt.subplots(figsize=(9, max(4.0, 0.3 * height + 1)))
+    for names, centres, texts, x in ((acts, act_y, act_text, 0.0), (actors, actor_y, actor_text, 1.0)):
+        used = sum(texts[n].count("\n") + 1.3 for n in names)
+        stretch = total / used if used else 1.0  # the shorter column is spread over the height
+        for n in names:
+            pos[n] = (x, total - centres[n] * stretch)
+    line_in = SMALL_FONT_PT * 1.2 / 72
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, total * line_in + 1.6))
     for u, v in graph.edges():
         actor = v if graph.nodes[v]["kind"] == "actor" else u
         (x0, y0), (x1, y1) = pos[u], pos[v]
         ax.plot([x0, x1], [y0, y1], color=SECTOR_COLOURS.get(graph.nodes[actor]["sector"], "#999999"),
                 alpha=0.45, linewidth=1.0, zorder=1)
+    # A label starts beside its dot, never under it: offset by the dot's radius (points) + a gap.
     for n in acts:
         x, y = pos[n]
-        ax.scatter([x], [y], s=60, marker="s", color="#333333", zorder=2)
-        ax.text(x - 0.03, y, f"{graph.nodes[n]['activity_id']}. {graph.nodes[n]['label']}",
-                ha="right", va="center", fontsize=8)
+        ax.scatter([x], [y], s=40, marker="s", color="#333333", zorder=2)
+        ax.annotate(act_text[n], (x, y), xytext=(-(40 ** 0.5) / 2 - 4, 0), textcoords="offset points",
+                    ha="right", va="center", fontsize=SMALL_FONT_PT, linespacing=1.0)
     for n in actors:
         x, y = pos[n]
         d = graph.nodes[n]
-        ax.scatter([x], [y], s=30 + 30 * graph.degree(n), color=SECTOR_COLOURS.get(d["sector"], "#999999"),
+        size = 20 + 20 * graph.degree(n)
+        ax.scatter([x], [y], s=size, color=SECTOR_COLOURS.get(d["sector"], "#999999"),
                    edgecolor="#333333", linewidth=0.5, zorder=2)
-        ax.text(x + 0.03, y, f"{d['label']} ({graph.degree(n)})", ha="left", va="center", fontsize=8)
+        ax.annotate(actor_text[n], (x, y), xytext=(size ** 0.5 / 2 + 4, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=SMALL_FONT_PT, linespacing=1.0)
     present = []
     for s in order:
         labels = {graph.nodes[n]["sector_label"] for n in actors if graph.nodes[n]["sector"] == s}
@@ -190,13 +212,12 @@ def network_figure(graph: nx.Graph, sector_order: list[str] | None = None) -> Fi
             present.append(Line2D([0], [0], marker="o", linestyle="", color=SECTOR_COLOURS[s],
                                   markeredgecolor="#333333", label=labels.pop()))
     ax.legend(handles=present, title="Sektor", loc="upper center", bbox_to_anchor=(0.5, -0.01),
-              ncol=min(4, max(len(present), 1)), fontsize=8, title_fontsize=9)
-    ax.set_xlim(-1.1, 2.1)
-    ax.set_ylim(-1, height)
+              ncol=min(2, max(len(present), 1)))
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_ylim(0, total + 0.2)
     ax.axis("off")
     ax.set_title("Aktiviteter og aktører (antal aktiviteter i parentes)")
-    fig.tight_layout()
-    plt.close(fig)
+    finish(fig)
     return attach(fig, _network_data(graph, acts))
 
 

@@ -12,42 +12,64 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-#: Colour-blind safe palette (Okabe–Ito), in a fixed order.
-PALETTE: list[str] = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
-                      "#F0E442", "#000000"]
+#: Colour-blind safe palette in a fixed order: the Okabe–Ito hues, darkened where needed so
+#: that every colour has at least 3:1 contrast against white (WCAG 1.4.11 for marks that
+#: carry meaning; ``tests/test_figure_legibility.py``).
+PALETTE: list[str] = ["#0072B2", "#B86E00", "#00785A", "#A8507F", "#2A7FB8", "#C0540A",
+                      "#7A6E00", "#000000"]
 
-#: One fixed colour per sector code, used in every figure that colours by sector.
+#: One fixed colour per sector code, used in every figure that colours by sector (each has
+#: 3:1 contrast against white; the figures name the sectors too, so colour is never the only
+#: key).
 SECTOR_COLOURS: dict[str, str] = {
     "municipality": "#0072B2",
-    "school_daycare": "#56B4E9",
-    "civil_society": "#009E73",
-    "volunteers": "#E69F00",
-    "business": "#D55E00",
-    "research": "#CC79A7",
-    "national_org": "#7F7F7F",
-    "young_people": "#F0E442",
+    "school_daycare": "#3F8FC4",
+    "civil_society": "#00785A",
+    "volunteers": "#B86E00",
+    "business": "#B03A2E",
+    "research": "#A8507F",
+    "national_org": "#6E6E6E",
+    "young_people": "#7A6E00",
+    "cross_sector": "#5D3A9B",
 }
+
+#: A figure's width in the book: the PDF's text column (A4, 22 mm margins), inches. The PDF
+#: prints it at this size; the site shows it across its 768 px (8 in) text column, 1.23×.
+FIGURE_WIDTH_IN = 6.5
+#: The smallest font size of any text in a figure, points, at :data:`FIGURE_WIDTH_IN`.
+SMALL_FONT_PT = 9.0
 
 #: Label drawn on every figure or table computed from synthetic survey data.
 SYNTHETIC_LABEL = "Syntetiske data"
 
 
 def use_house_style() -> None:
-    """Apply the house style to matplotlib and seaborn (idempotent)."""
+    """Apply the house style to matplotlib and seaborn (idempotent).
+
+    Inline figures in a notebook (and so a chapter's glued figures) are SVG.
+    """
     import matplotlib as mpl
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
     mpl.rcParams.update({
-        "figure.figsize": (8, 4.5),
+        "figure.figsize": (FIGURE_WIDTH_IN, 3.6),
         "figure.dpi": 100,
-        "savefig.dpi": 150,
+        "savefig.dpi": 200,  # PNGs (widget fallbacks) at 2x; figures on the site are SVG
         "savefig.bbox": "tight",
         "font.family": "DejaVu Sans",
-        "axes.titlesize": 12,
+        "font.size": SMALL_FONT_PT,
+        "axes.titlesize": 11,
+        "figure.titlesize": 11,
         "axes.titleweight": "bold",
+        "figure.titleweight": "bold",
         "axes.labelsize": 10,
+        "xtick.labelsize": SMALL_FONT_PT,
+        "ytick.labelsize": SMALL_FONT_PT,
+        "legend.fontsize": SMALL_FONT_PT,
+        "legend.title_fontsize": SMALL_FONT_PT,
         "legend.frameon": False,
         "svg.hashsalt": "plusdig",
         "svg.fonttype": "path",
@@ -64,7 +86,9 @@ def use_house_style() -> None:
     try:  # deterministic inline PNGs in notebooks: no Software/date metadata
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        set_matplotlib_formats("png", metadata={"Software": None})
+        # SVG on the site and in the PDF (sharp at any size; text drawn as paths, so it looks
+        # the same everywhere); no date in the file, so it is the same in every build
+        set_matplotlib_formats("svg", metadata={"Date": None})
     except Exception:  # noqa: BLE001 - outside IPython there is no inline backend
         pass
 
@@ -93,6 +117,16 @@ def _deterministic_table_ids() -> None:
     style_render.uuid4 = seeded_uuid4  # type: ignore[assignment]
 
 
+def wrap(text: object, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters at spaces (figure labels).
+
+    Words are never split, and a no-break space holds its neighbours on one line.
+    """
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=False)) or str(text)
+
+
 def danish_axis(ax: Axes, axis: str = "y", *, percent: bool = False, decimals: int = 0) -> None:
     """Format an axis's tick labels the Danish way (decimal comma, '.' thousands, '66 %')."""
     from matplotlib.ticker import FuncFormatter
@@ -104,3 +138,47 @@ def danish_axis(ax: Axes, axis: str = "y", *, percent: bool = False, decimals: i
 
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(FuncFormatter(_f))
+
+
+def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.0,
+           bottom_in: float = 0.0) -> Figure:
+    """Lay out ``fig`` for the book and close it: saved with ``bbox_inches="tight"`` it is
+    ``width_in`` wide (the text column), so its fonts print at their size.
+
+    The figure's width is adjusted (its height kept) until the saved drawing, with every label,
+    legend and title outside the axes, has the width asked for. ``top_in``/``bottom_in`` keep
+    a band of that height free above/below the axes and their titles (for a badge or a note
+    placed there with figure coordinates).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    pad = 2 * float(__import__("matplotlib").rcParams["savefig.pad_inches"])
+
+    def saved_width(width: float) -> float:
+        fig.set_size_inches(width, fig.get_figheight())
+        if fig.get_layout_engine() is None:
+            h = fig.get_figheight()
+            fig.tight_layout(rect=(0, min(bottom_in / h, 0.4), 1, 1 - min(top_in / h, 0.4)))
+        canvas.draw()
+        return fig.get_tightbbox(canvas.get_renderer()).width + pad
+
+    # Secant steps kept inside a bracket (a legend placed below the axes moves as they
+    # resize, so one step rarely lands): the widest layout that is not too wide wins.
+    lo, hi, best = 1.0, None, None
+    width = fig.get_figwidth()
+    for _ in range(12):
+        saved = saved_width(width)
+        if saved <= width_in + 0.005:
+            lo, best = width, width
+            if saved >= width_in - 0.02:
+                break
+        else:
+            hi = width
+        step = width + width_in - saved
+        width = step if lo < step and (hi is None or step < hi) else (lo + (hi or 2 * lo)) / 2
+    if best is not None and abs(fig.get_figwidth() - best) > 1e-9:
+        saved_width(best)
+    plt.close(fig)
+    return fig

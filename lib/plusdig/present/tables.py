@@ -11,6 +11,7 @@ every cell, every column header and the caption for HTML.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from pandas.io.formats.style import Styler
 
-__all__ = ["html_text", "html_styler", "styled", "activities_overview"]
+__all__ = ["html_text", "html_styler", "styled", "activities_overview", "keep_units", "is_numeric_column",
+           "single_year", "by_year"]
 
 
 def html_text(text: object) -> str:
@@ -44,13 +46,54 @@ def html_styler(frame: pd.DataFrame, *, caption: str | None = None) -> Styler:
     def shown(value: object) -> object:
         return visible_controls(value) if isinstance(value, str) else value
 
-    frame = frame.map(shown).rename(columns=shown)
+    frame = frame.map(lambda v: keep_units(shown(v))).rename(columns=shown)
     styler = (frame.style.hide(axis="index")
               .format(escape="html")
               .format_index(escape="html", axis="columns"))
+    numeric = [i for i, c in enumerate(frame.columns) if is_numeric_column(frame.iloc[:, i])]
+    if numeric:  # numbers right-aligned and on one line (site and print CSS: td.num); their
+        # headers get the class where the book numbers the table (plusdig.sphinx.tablefig)
+        classes = frame.copy().astype("object")
+        classes.loc[:, :] = ""
+        for i in numeric:
+            classes.iloc[:, i] = "num"
+        styler = styler.set_td_classes(classes)
     if caption:
         styler = styler.set_caption(html.escape(visible_controls(caption), quote=True))
     return styler
+
+
+#: A table cell that is a number: optional qualifier, digits with Danish separators, an
+#: optional unit, an optional interval in brackets ("21,0 % (18,7–23,5)"), or a marker
+#: for a hidden or missing value ("–", "<5").
+_NUMBER = re.compile(
+    r"^(?:(?:ca\.|over|godt|mindst|under)\s)?[−–+-]?\d[\d.]*(?:,\d+)?"
+    r"(?:\s?(?:%|pct\.|pp|procentpoint))?(?:\s?[(\[][^()\[\]]*[)\]])?$"
+    r"|^[−–-]?\d[\d.]*(?:,\d+)?;\s?[−–-]?\d[\d.]*(?:,\d+)?$"  # an interval: "18,7; 23,5"
+    r"|^(?:–|-|<\s?\d+|\.\.)$")
+#: Breaks a number must not have: before its unit, after its qualifier.
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=%|pct\.|pp\b|procentpoint)|(?<=\bca\.) (?=\d)"
+                         r"|(?<=\bover) (?=\d)|(?<=\bgodt) (?=\d)|(?<=\bmindst) (?=\d)")
+
+
+def keep_units(value: object) -> object:
+    """A text with its numbers glued to their unit and qualifier by no-break spaces.
+
+    ``"21,0 %"`` -> ``"21,0\u00a0%"``, ``"ca. 600"`` -> ``"ca.\u00a0600"``: a table column
+    or a line end never separates a value from its unit. Other values are returned as they are.
+    """
+    return _UNIT_SPACE.sub("\u00a0", value) if isinstance(value, str) else value
+
+
+def is_numeric_column(column: pd.Series) -> bool:
+    """Whether every value of ``column`` is a number (or a marker): shown right-aligned."""
+    if column.dtype.kind in "iuf":
+        return True
+    values = [str(v).replace("\u00a0", " ").strip() for v in column if v is not None and v == v]
+    values = [v for v in values if v]
+    markers = {"–", "-", ".."}
+    return (any(v not in markers for v in values)
+            and all(_NUMBER.match(v) for v in values))
 
 
 def styled(frame: pd.DataFrame, columns: Mapping[str, str], *, caption: str | None = None,
@@ -67,11 +110,47 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, str], *, caption: str | No
     return styler
 
 
-def activities_overview(activities: pd.DataFrame) -> Styler:
-    """The overview of activities: number, title, stated period and target groups."""
+def activities_overview(activities: pd.DataFrame, *, caption: str | None = (
+        "Aktiviteterne med periode og målgrupper. Kilde: aktivitetskataloget.")) -> Styler:
+    """The overview of activities: number, title, stated period and target groups.
+
+    It has a caption, so the book numbers it like every other table ("Tabel 4.2").
+    """
     return styled(activities, {
         "id": "Nr.",
         "title": "Aktivitet",
         "period": "Periode (som angivet)",
         "target_groups": "Målgrupper",
-    })
+    }, caption=caption)
+
+
+def single_year(periods: pd.Series) -> pd.Series:
+    """Which ``periods`` are one year ("2017"), not a span ("2017-2019") or nothing."""
+    return periods.astype("string").fillna("").str.fullmatch(r"\d{4}")
+
+
+def by_year(frame: pd.DataFrame, *, label: str, period: str, value: str,
+            headers: Mapping[str, str], caption: str | None = None) -> Styler:
+    """A long table (one row per label and year) as a wide reader table: one row per label,
+    one column per year, then the ``headers``' other columns (their first value per label).
+
+    ``headers`` maps ``label`` and the other columns to their Danish headers; the years are
+    their own headers. Rows whose ``period`` is not a single year are refused: show them in a
+    table of their own (:func:`single_year` tells them apart).
+    """
+    from plusdig.core.errors import DataValidationError
+
+    years = single_year(frame[period])
+    if not years.all():
+        bad = frame.loc[~years, period].tolist()
+        raise DataValidationError("table by year", f"periods that are not one year: {bad}",
+                                  field=period, expected="one year per row, e.g. '2017'")
+    order = list(dict.fromkeys(frame[label]))
+    wide = frame.pivot(index=label, columns=period, values=value).reindex(order)
+    wide = wide.reindex(columns=sorted(wide.columns)).fillna("–")
+    others = [c for c in headers if c != label]
+    rest = frame.groupby(label, sort=False)[others].first().reindex(order)
+    view = wide.join(rest).reset_index().rename(columns={label: headers[label], **{
+        c: headers[c] for c in others}})
+    view.columns = [str(c) for c in view.columns]
+    return html_styler(view, caption=caption)

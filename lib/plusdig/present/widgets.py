@@ -20,23 +20,30 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["WIDGET_MIME", "figure_png", "sector_views", "explorer", "widget_bundle", "WithFallback",
+__all__ = ["WIDGET_MIME", "figure_png", "figure_svg", "sector_views", "explorer", "widget_bundle", "WithFallback",
            "with_fallback", "show"]
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+def figure_png(fig: Figure, dpi: int = 200) -> bytes:
     """Render a matplotlib Figure to PNG bytes (no metadata, so the bytes are reproducible)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
 
 
-def _img(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return (f'<img src="data:image/png;base64,{data}" alt="{html_text(alt)}" '
-            'style="max-width:100%;height:auto">')
+def figure_svg(fig: Figure) -> bytes:
+    """Render a matplotlib Figure to SVG bytes (no date, fixed ids: the same in every build)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def _img(svg: bytes, alt: str) -> str:
+    data = base64.b64encode(svg).decode("ascii")
+    return (f'<img src="data:image/svg+xml;base64,{data}" alt="{html_text(alt)}" '
+            'style="width:100%;height:auto">')
 
 
 def sector_views(partners: pd.DataFrame, activity_labels: dict[int, str],
@@ -48,17 +55,20 @@ def sector_views(partners: pd.DataFrame, activity_labels: dict[int, str],
     from plusdig.present.figures import sector_activities
 
     views: dict[str, str] = {}
+    # one x-axis for every sector, so the views can be compared
+    per_activity = partners.groupby(["sector", "activity_id"]).size()
+    x_max = int(per_activity.max()) if len(per_activity) else 1
     for code, label in sector_labels.items():
         rows = partners[partners["sector"] == code]
         if rows.empty:
             continue
-        fig = sector_activities(partners, code, activity_labels, label)
+        fig = sector_activities(partners, code, activity_labels, label, x_max=x_max)
         items = []
         for aid, group in rows.groupby("activity_id", sort=True):
             names = ", ".join(html_text(a) for a in sorted(set(group["actor"])))
             items.append(f"<li><b>{int(aid)}. {html_text(activity_labels[int(aid)])}</b>: {names}</li>")
         alt = f"Søjlediagram: aktiviteter med aktører fra sektoren {label}"
-        views[label] = (f"<div>{_img(figure_png(fig), alt)}"
+        views[label] = (f'<div class="plusdig-view">{_img(figure_svg(fig), alt)}'
                         f"<p>Aktiviteter med aktører fra sektoren <i>{html_text(label)}</i>:</p>"
                         f"<ul>{''.join(items)}</ul></div>")
     return views

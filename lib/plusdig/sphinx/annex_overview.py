@@ -78,8 +78,11 @@ OVERVIEW_COLUMNS: dict[str, str] = {
 }
 
 
-def overview_styler(overview: pd.DataFrame, *, page_dir: str = "generated") -> Any:
+def overview_styler(overview: pd.DataFrame, *, page_dir: str = "generated",
+                    caption: str | None = None) -> Any:
     """The overview as a pandas Styler: Danish headers, each title linked to its page.
+
+    With a ``caption`` (plain text, escaped here) the book numbers the table like the others.
 
     ``page_dir`` is the pages' folder relative to the page showing the table (the overview
     notebook lives in ``book/annex/``). All text is HTML-escaped except the links themselves.
@@ -100,6 +103,8 @@ def overview_styler(overview: pd.DataFrame, *, page_dir: str = "generated") -> A
         {"selector": "td.col1", "props": "min-width: 9em;"},
         {"selector": "td.col5", "props": "min-width: 14em;"},
     ])
+    if caption:
+        styler = styler.set_caption(html_text(caption))
     return styler.set_table_attributes('class="plusdig-annex-overview"')
 
 
@@ -171,7 +176,7 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
     from matplotlib.patches import Patch
     from matplotlib.ticker import NullFormatter
 
-    from plusdig.present.style import PALETTE
+    from plusdig.present.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_PT, finish, wrap
 
     colours = {"month": PALETTE[0], "season": PALETTE[2], "year": PALETTE[4]}
     dated = segments[segments["precision"] != "none"]
@@ -179,8 +184,11 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
     order = (dated.groupby("id", sort=False)
              .agg(title=("title", "first"), start=("start", "min"))
              .sort_values(["start"], kind="stable"))
-    labels = [f"{i}. {t}" for i, t in zip(order.index, order["title"], strict=True)]
-    labels += [f"{i}. {t}" for i, t in zip(undated["id"], undated["title"], strict=True)]
+    def label(i: object, t: str) -> str:
+        return wrap(f"{i}. {t}", 34)
+
+    labels = [label(i, t) for i, t in zip(order.index, order["title"], strict=True)]
+    labels += [label(i, t) for i, t in zip(undated["id"], undated["title"], strict=True)]
     row_of = {aid: n for n, aid in enumerate([*order.index, *undated["id"]])}
     n_rows = max(len(row_of), 1)
     compact = n_rows > TIMELINE_MAX_LABELLED_ROWS
@@ -190,7 +198,7 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
     x0 = mdates.date2num(pd.Timestamp(year=first_year, month=1, day=1))
     x1 = mdates.date2num(pd.Timestamp(year=last_year + 1, month=1, day=1))
 
-    fig, ax = plt.subplots(figsize=(9, 12 if compact else 1.2 + 0.32 * n_rows))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, 7.5 if compact else 1.6 + 0.36 * n_rows))
     for prec, group in dated.groupby("precision", sort=False):
         starts = mdates.date2num(group["start"])
         widths = mdates.date2num(group["end"]) - starts
@@ -199,20 +207,22 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
     if compact and len(undated):
         ax.text(x0 + (x1 - x0) * 0.01, len(order) + len(undated) / 2,
                 f"{len(undated)} aktiviteter: tidspunkt ikke (fuldt) angivet i kilden",
-                va="center", ha="left", fontsize=9, style="italic", color="#555555")
+                va="center", ha="left", fontsize=SMALL_FONT_PT, style="italic", color="#555555")
     notes = [] if compact else list(zip(undated["id"], undated["period"], strict=True))
     for aid, period in notes:
         text = ("tidspunkt ikke angivet i kilden" if period == NOT_STATED
                 else f"kun delvist angivet: {period}")
         ax.text(x0 + (x1 - x0) * 0.01, row_of[aid], text,
-                va="center", ha="left", fontsize=8, style="italic", color="#555555")
+                va="center", ha="left", fontsize=SMALL_FONT_PT, style="italic", color="#555555")
     if len(undated) and len(order):
         ax.axhline(len(order) - 0.5, color="#555555", linewidth=0.8, linestyle="--")
     if compact:
         ax.set_ylabel("Aktiviteter (rækkefølge efter første tidspunkt)")
         ax.set_yticks([])
     else:
-        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.set_yticks(range(len(labels)), labels)
+        for tick in ax.get_yticklabels():
+            tick.set_linespacing(1.0)
     ax.set_ylim(n_rows - 0.5, -0.5)
     ax.set_xlim(x0, x1)
     # Year boundaries as grid lines, the year's label in the middle of the year.
@@ -230,9 +240,8 @@ def timeline_figure(segments: pd.DataFrame, first_year: int = 2017, last_year: i
     if handles:
         ax.legend(handles=handles, loc="upper center",
                   bbox_to_anchor=(0.5, -0.04 if compact else -0.12 - 0.6 / n_rows),
-                  ncol=len(handles), fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
+                  ncol=len(handles))
+    finish(fig)
     from plusdig.present.figdata import SOURCE_ANNEX, FigureData, attach
 
     drawn = pd.DataFrame({
