@@ -122,7 +122,8 @@ def test_ordinal_odds_ratio_detects_a_shift() -> None:
         rows.append(pd.DataFrame({"year": year, "grade": rng.integers(5, 9, 800),
                                   "gender": rng.choice(["pige", "dreng"], 800),
                                   "answer": rng.choice(levels, 800, p=probs)}))
-    interval, p = inf.ordinal_odds_ratio(pd.concat(rows), "answer", levels, 2017, 2019)
+    data = pd.concat(rows).assign(later=lambda d: d["year"] == 2019)
+    interval, p = inf.ordinal_odds_ratio(data, "answer", levels, "later")
     assert interval.low > 1 and p < 0.001
 
 

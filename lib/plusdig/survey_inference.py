@@ -288,27 +288,30 @@ def gee_change(frame: pd.DataFrame, outcome: str, year0: int, year1: int, *,
 
 
 def ordinal_odds_ratio(frame: pd.DataFrame, outcome: str, levels: Sequence[str],
-                       year0: int, year1: int) -> tuple[Interval, float]:
+                       exposure: str) -> tuple[Interval, float]:
     """One effect size for an ordinal answer: the cumulative-logit odds ratio of a *higher*
-    level (later in ``levels``) in ``year1`` against ``year0``, adjusted for grade and gender
-    (statsmodels ``OrderedModel``), with its Wald interval and p-value."""
-    import numpy as np
+    level (later in ``levels``) when the yes/no column ``exposure`` is true, adjusted for grade
+    and gender (statsmodels ``OrderedModel``), with its Wald interval and p-value. Rows with a
+    missing answer are left out."""
     import pandas as pd
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-    data = frame.loc[frame["year"].isin([year0, year1])].dropna(subset=[outcome])
+    data = frame.dropna(subset=[outcome])
+    data = data[data[outcome].astype(str).isin(list(levels))]
     y = pd.Categorical(data[outcome].astype(str), categories=list(levels), ordered=True)
     exog = pd.get_dummies(pd.DataFrame({"grade": data["grade"].astype(str),
                                         "gender": data["gender"].astype(str)}),
                           drop_first=True, dtype="float64")
-    exog.insert(0, "later", (data["year"] == year1).astype("float64").to_numpy())
+    exog.insert(0, "exposed", data[exposure].astype("float64").to_numpy())
     exog = exog.loc[:, exog.std() > 0]
+    if "exposed" not in exog:
+        return NAN_INTERVAL, math.nan
     res = OrderedModel(pd.Series(y, index=data.index), exog, distr="logit").fit(
         method="bfgs", disp=False, maxiter=500)
-    b, se = float(res.params["later"]), float(res.bse["later"])
+    b, se = float(res.params["exposed"]), float(res.bse["exposed"])
     z = _z()
     return (Interval(math.exp(b), math.exp(b - z * se), math.exp(b + z * se)),
-            float(res.pvalues["later"]) if not np.isnan(res.pvalues["later"]) else math.nan)
+            float(res.pvalues["exposed"]))
 
 
 # --------------------------------------------------------------------------- published figures

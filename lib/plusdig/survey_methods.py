@@ -1,0 +1,395 @@
+"""The numbers of the methods appendix "Metode: trivselsmålingen" and of the design-aware
+analysis in the survey chapter, as one typed record.
+
+Everything here is computed from the *disclosure-controlled* tables of
+:func:`plusdig.survey.run_pipeline` (their ``values`` hold NaN for a suppressed count), so a
+number the chapter hides stays hidden here, and the appendix shows no count the chapter does
+not. The statistics are :mod:`plusdig.survey_inference`'s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import survey_inference as inf
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .survey import SurveyTable
+
+__all__ = ["PRIMARY_LABELS", "indicator_counts", "MethodsNumbers", "methods_numbers",
+           "primary_table", "secondary_table", "sensitivity_table", "SENSITIVITY_N"]
+
+#: Danish names of the four pre-specified primary indicators (same order as inf.PRIMARY).
+PRIMARY_LABELS = {
+    "lonely": "Svarer ja til ensomhed",
+    "lonely_sdq_normal": "Ensomme børn i SDQ's normalområde",
+    "lonely_teased_often": "Ensomme børn, der ofte bliver drillet",
+    "not_happy_at_all": "Svarer «slet ikke glad» for livet",
+}
+
+
+def _pct(p: float, decimals: int = 1) -> str:
+    from .fmt import percent
+
+    return "–" if p is None or math.isnan(p) else percent(p * 100, decimals)
+
+
+def _num(x: float, decimals: int = 0) -> str:
+    from .fmt import number
+
+    return "–" if x is None or math.isnan(x) else number(x, decimals).replace("-", "\u2212")
+
+
+def _pp_interval(i: inf.Interval) -> str:
+    """"−2,9 [−6,2; 0,4]" (percentage points)."""
+    if not i.defined:
+        return "–"
+    return f"{_num(i.estimate * 100, 1)} [{_num(i.low * 100, 1)}; {_num(i.high * 100, 1)}]"
+
+
+def _share_interval(i: inf.Interval) -> str:
+    if not i.defined:
+        return "–"
+    return f"{_pct(i.estimate)} [{_num(i.low * 100, 1)}; {_num(i.high * 100, 1)}]"
+
+
+def _ratio_interval(i: inf.Interval) -> str:
+    if not i.defined:
+        return "–"
+    return f"{_num(i.estimate, 2)} [{_num(i.low, 2)}; {_num(i.high, 2)}]"
+
+
+def _pvalue(p: float) -> str:
+    if p is None or math.isnan(p):
+        return "–"
+    return "< 0,001" if p < 0.001 else _num(p, 3)
+
+
+def indicator_counts(tables: dict[str, SurveyTable]) -> dict[str, dict[int, tuple[float, float]]]:
+    """For each primary indicator: year -> (count, denominator), NaN where suppressed."""
+    import numpy as np
+
+    prev = tables["prevalence_year"].values
+    comp = tables["comparison"].values
+    happy = tables["happiness"].values
+    resp = tables["response"].values.set_index("year")
+    out: dict[str, dict[int, tuple[float, float]]] = {key: {} for key in inf.PRIMARY}
+    for _, r in prev.iterrows():
+        out["lonely"][int(r["year"])] = (r["lonely"], r["n"])
+    for key, measure in (("lonely_sdq_normal", "sdq_normal"),
+                         ("lonely_teased_often", "teased_ofte")):
+        for _, r in comp[comp["measure"] == measure].iterrows():
+            n = r["lonely_n"]
+            out[key][int(r["year"])] = (r["lonely_x"], n if not math.isnan(r["lonely_x"]) else np.nan)
+    for _, r in happy.iterrows():
+        out["not_happy_at_all"][int(r["year"])] = (r["slet ikke glad"],
+                                                   resp.loc[int(r["year"]), "completed"])
+    return out
+
+
+@dataclass(frozen=True)
+class MethodsNumbers:
+    """Every number and data-driven phrase the methods appendix glues (Danish text)."""
+
+    data_status: str
+    synthetic_note: str
+    year_first: str
+    year_last: str
+    years: str
+    n_years: str
+    invited_known: str
+    coverage_range: str
+    fpc_first: str
+    fpc_narrowing_first: str
+    lonely_first_plain: str
+    lonely_first_fpc: str
+    assumed_icc: str
+    assumed_class_size: str
+    assumed_deff: str
+    assumed_widening: str
+    lonely_change_plain: str
+    lonely_change_deff: str
+    overlap_next: str
+    overlap_two: str
+    cohort_change: str
+    cohort_grades: str
+    bounds_first: str
+    sampling_first: str
+    bounds_last: str
+    sampling_last: str
+    sdq_answered_range: str
+    n_primary: str
+    n_secondary: str
+    n_secondary_discoveries: str
+    n_secondary_nominal: str
+    fdr_q: str
+    ci_level: str
+    k: str
+
+
+def _overlap(grades: pd.DataFrame, y0: int, y1: int) -> float:
+    """The share of year ``y1``'s respondents whose grade ``y1 - y0`` years earlier was one the
+    survey covers: the pupils who *could* have answered in ``y0`` too (grade counts only)."""
+    rows = grades[(grades["year"] == y1) & (grades["group"] != "I alt")]
+    if rows["n"].isna().any() or not len(rows):
+        return math.nan
+    covered = sorted(int(g) for g in grades.loc[grades["year"] == y0, "group"] if g != "I alt")
+    if not covered:
+        return math.nan
+    back = rows["group"].astype(int) - (y1 - y0)
+    return float(rows.loc[back.isin(covered).to_numpy(), "n"].sum() / rows["n"].sum())
+
+
+def _range_text(values: list[float]) -> str:
+    vals = [v for v in values if not math.isnan(v)]
+    if not vals or len(vals) < len(values):
+        return "–"
+    lo, hi = _pct(min(vals)), _pct(max(vals))
+    return lo if lo == hi else f"{lo.removesuffix(' %')}–{hi}"
+
+
+def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None = None
+                    ) -> MethodsNumbers:
+    """The record for the methods appendix, from the chapter's protected tables (and the
+    respondent rows ``frame`` for the model-based contrasts; nothing row-level is returned)."""
+    from .fmt import percent
+
+    resp = tables["response"].values.set_index("year")
+    prev = tables["prevalence_year"].values.set_index("year")
+    grades = tables["prevalence_grade"].values
+    comp = tables["comparison"].values
+    synthetic = tables["response"].synthetic
+    years = sorted(int(y) for y in prev.index)
+    first, last = years[0], years[-1]
+    invited = resp["invited"]
+    known = bool(invited.notna().all())
+
+    x0, n0 = prev.loc[first, "lonely"], prev.loc[first, "n"]
+    x1, n1 = prev.loc[last, "lonely"], prev.loc[last, "n"]
+    inv0 = float(invited.get(first, math.nan))
+    plain = inf.share_interval(x0, n0)
+    finite = inf.share_interval(x0, n0, population=inv0 if known else None)
+    narrowing = (1 - (finite.high - finite.low) / (plain.high - plain.low)
+                 if plain.defined and finite.defined else math.nan)
+    change, _pv = inf.difference(x1, n1, x0, n0)
+    change_deff, _pv = inf.difference(x1, n1, x0, n0, deff=inf.ASSUMED_DEFF)
+
+    # pseudo-cohort: the lowest grade in the first year against the same cohort in the last
+    g = grades[grades["group"] != "I alt"]
+    g_first = sorted(int(v) for v in g.loc[g["year"] == first, "group"])
+    cohort = inf.NAN_INTERVAL
+    cohort_grades = "–"
+    if g_first:
+        g0, g1 = g_first[0], g_first[0] + (last - first)
+        r0 = g[(g["year"] == first) & (g["group"].astype(str) == str(g0))]
+        r1 = g[(g["year"] == last) & (g["group"].astype(str) == str(g1))]
+        if len(r0) and len(r1):
+            cohort, _pv = inf.difference(r1["lonely"].iloc[0], r1["n"].iloc[0],
+                                        r0["lonely"].iloc[0], r0["n"].iloc[0])
+            cohort_grades = f"{g0}. klasse i {first} og {g1}. klasse i {last}"
+
+    def bound_text(y: int) -> tuple[str, str]:
+        lo, hi = inf.bounds(prev.loc[y, "lonely"], prev.loc[y, "n"],
+                            float(invited.get(y, math.nan)))
+        sampling = inf.share_interval(prev.loc[y, "lonely"], prev.loc[y, "n"])
+        b = "–" if math.isnan(lo) else f"{_num(lo * 100, 1)}–{_pct(hi)}"
+        s = "–" if not sampling.defined else f"{_num(sampling.low * 100, 1)}–{_pct(sampling.high)}"
+        return b, s
+
+    sdq = comp[comp["measure"] == "sdq_normal"]
+    sdq_rates: list[float] = []
+    reg = tables["comparison"].cells
+    for y in years:
+        for b in ("Ensomme", "Ikke ensomme"):
+            ans, tot = ("sdq_answered", y, b), ("bin", y, b)
+            sdq_rates.append(reg.value(ans) / reg.value(tot)
+                             if reg is not None and reg.shown(ans, tot) and reg.value(tot)
+                             else math.nan)
+    del sdq
+    sec = secondary_results(tables, frame)
+    b_first, s_first = bound_text(first)
+    b_last, s_last = bound_text(last)
+    return MethodsNumbers(
+        data_status=tables["response"].synthetic and "syntetiske data" or
+        "de leverede besvarelser",
+        synthetic_note=("Tallene i dette bilag er beregnet på syntetiske data og viser kun, "
+                        "hvordan metoden virker; de siger intet om børnene i Lejre."
+                        if synthetic else "Tallene i dette bilag er beregnet på de leverede "
+                        "besvarelser."),
+        year_first=str(first), year_last=str(last),
+        years=f"{first}–{last}" if first != last else str(first),
+        n_years=_num(len(years)),
+        invited_known="kendt" if known else "ikke kendt",
+        coverage_range=_range_text([float(v) for v in resp["rate_completed"]]),
+        fpc_first=_num(inf.fpc(n0, inv0 if known else None), 2),
+        fpc_narrowing_first="–" if math.isnan(narrowing) else percent(narrowing * 100),
+        lonely_first_plain=_share_interval(plain),
+        lonely_first_fpc=_share_interval(finite),
+        assumed_icc=_num(inf.ASSUMED_ICC, 3),
+        assumed_class_size=_num(inf.ASSUMED_CLASS_SIZE),
+        assumed_deff=_num(inf.ASSUMED_DEFF, 3),
+        assumed_widening=percent((inf.widening(inf.ASSUMED_DEFF) - 1) * 100),
+        lonely_change_plain=_pp_interval(change),
+        lonely_change_deff=_pp_interval(change_deff),
+        overlap_next=_pct(_overlap(grades, first, first + 1), 0) if last > first else "–",
+        overlap_two=_pct(_overlap(grades, first, first + 2), 0) if last >= first + 2 else "–",
+        cohort_change=_pp_interval(cohort),
+        cohort_grades=cohort_grades,
+        bounds_first=b_first, sampling_first=s_first,
+        bounds_last=b_last, sampling_last=s_last,
+        sdq_answered_range=_range_text(sdq_rates),
+        n_primary=_num(len(inf.PRIMARY)),
+        n_secondary=_num(sec.tested),
+        n_secondary_discoveries=_num(sec.discoveries),
+        n_secondary_nominal=_num(sec.nominal),
+        fdr_q=percent(inf.FDR_Q * 100),
+        ci_level=percent(inf.CI_LEVEL * 100),
+        k=str(tables["response"].k),
+    )
+
+
+@dataclass(frozen=True)
+class Secondary:
+    """The secondary contrasts (lonely vs not lonely, last year) under FDR control."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    tested: int = 0
+    nominal: int = 0
+    discoveries: int = 0
+
+
+#: The secondary variables, one contrast each: column -> (Danish label, ordered levels from
+#: "least" to "most", or None for a yes/no answer; its key in the comparison table).
+SECONDARY: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
+    "teased": ("Bliver drillet (oftere)", ("aldrig", "sjældent", "nogle gange", "ofte"), ""),
+    "bullied": ("Bliver mobbet", None, "bullied"),
+    "leisure_activity": ("Går til en organiseret fritidsaktivitet", None, "leisure_activity"),
+    "talks_to_adult": ("Har en voksen at tale med", None, "talks_to_adult"),
+    "talks_to_peer": ("Har en jævnaldrende at tale med", None, "talks_to_peer"),
+    "happiness": ("Mindre glad for livet", ("meget glad", "glad", "hverken eller",
+                                            "ikke særlig glad", "slet ikke glad"), ""),
+    "sdq_band": ("Højere SDQ-bånd (flere vanskeligheder)", ("normal", "borderline",
+                                                             "abnormal"), ""),
+}
+
+
+def secondary_results(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
+                      ) -> Secondary:
+    """One contrast per secondary variable, lonely against not lonely in the last year: the
+    cumulative-logit odds ratio (adjusted for grade and gender) for an ordinal answer, the
+    difference in percentage points for a yes/no answer; Benjamini–Hochberg over all of them.
+    Nothing is tested unless both groups' sizes may be shown; without ``frame`` (the
+    respondent rows) the ordinal contrasts are left out."""
+    comp = tables["comparison"].values
+    reg = tables["comparison"].cells
+    last = int(comp["year"].max())
+    groups = (("bin", last, "Ensomme"), ("bin", last, "Ikke ensomme"))
+    rows: list[dict[str, Any]] = []
+    if reg is None or not reg.shown(*groups):
+        return Secondary()
+    done = None
+    if frame is not None:
+        done = frame[frame["completed"] & (frame["year"] == last)]
+        done = done.assign(lonely_yes=done["lonely"].isin(["ofte", "nogle gange"]))
+    for column, (label, levels, measure) in SECONDARY.items():
+        if levels is None:
+            r = comp[(comp["measure"] == measure) & (comp["year"] == last)].iloc[0]
+            other_n = float(reg.value(groups[1]))
+            if math.isnan(r["diff"]):
+                continue
+            interval, p = inf.difference(r["lonely_x"], r["lonely_n"],
+                                         round(r["other_share"] * other_n), other_n)
+            effect, kind = _pp_interval(interval), "forskel i procentpoint"
+        else:
+            if done is None:
+                continue
+            interval, p = inf.ordinal_odds_ratio(done, column, levels, "lonely_yes")
+            effect, kind = _ratio_interval(interval), "oddsratio (kumulativ logit)"
+        rows.append({"label": label, "kind": kind, "effect": effect, "p": p})
+    reject, adjusted = inf.fdr([row["p"] for row in rows])
+    for row, rej, q in zip(rows, reject, adjusted, strict=True):
+        row["q"], row["discovery"] = q, rej
+    return Secondary(rows, len(rows), sum(1 for r in rows if r["p"] < inf.ALPHA),
+                     sum(reject))
+
+
+def primary_table(tables: dict[str, SurveyTable]) -> pd.DataFrame:
+    """The four primary indicators: share per year, change first→last with its interval, and
+    the logistic trend over all years (odds ratio per year, p-value)."""
+    import pandas as pd
+
+    counts = indicator_counts(tables)
+    years = sorted(int(y) for y in tables["prevalence_year"].values["year"])
+    first, last = years[0], years[-1]
+    rows = []
+    for key in inf.PRIMARY:
+        series = counts[key]
+        row: dict[str, str] = {"Indikator": PRIMARY_LABELS[key]}
+        for y in years:
+            x, n = series.get(y, (math.nan, math.nan))
+            row[str(y)] = _pct(x / n if n and not math.isnan(x) else math.nan)
+        (x1, n1), (x0, n0) = series.get(last, (math.nan,) * 2), series.get(first, (math.nan,) * 2)
+        change, _pv = inf.difference(x1, n1, x0, n0)
+        row[f"Ændring {first}→{last}, procentpoint [95 %-KI]"] = _pp_interval(change)
+        trend = inf.trend_test(years, [series.get(y, (math.nan,) * 2)[0] for y in years],
+                               [series.get(y, (math.nan,) * 2)[1] for y in years])
+        row["Trend: oddsratio pr. år [95 %-KI]"] = _ratio_interval(trend.odds_ratio)
+        row["p (trend)"] = _pvalue(trend.pvalue)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def secondary_table(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
+                    ) -> pd.DataFrame:
+    """The secondary contrasts of the last year with raw and FDR-adjusted p-values."""
+    import pandas as pd
+
+    sec = secondary_results(tables, frame)
+    return pd.DataFrame([{
+        "Mål (ensomme mod ikke-ensomme)": r["label"], "Effektmål": r["kind"],
+        "Estimat [95 %-KI]": r["effect"],
+        "p": _pvalue(r["p"]), "q (FDR)": _pvalue(r["q"]),
+        "Fund ved FDR 5 %": "ja" if r["discovery"] else "nej",
+    } for r in sec.rows])
+
+
+#: Plausible denominators of the three published changes (the evaluators' assumption): the
+#: respondents ("ca. 1100") and the size of the lonely group (not published).
+SENSITIVITY_N = {"not-happy-at-all": (1000, 1100, 1200),
+                 "lonely-sdq-normal-range": (100, 150, 200, 250, 300, 350),
+                 "lonely-often-teased": (100, 150, 200, 250, 300, 350)}
+
+
+def sensitivity_table(published: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Chapter 6: the three published changes with their 95 % intervals over plausible
+    denominators (:data:`SENSITIVITY_N`), and a verdict per change (Danish)."""
+    import pandas as pd
+
+    rows, verdicts = [], {}
+    for indicator, ns in SENSITIVITY_N.items():
+        figs = published[published["indicator"] == indicator].sort_values("year_start")
+        before, after = (float(v) for v in figs["value"].iloc[:2])
+        share = figs["unit"].iloc[0] == "procent"
+        grid = inf.sensitivity_grid(before / 100 if share else before,
+                                    after / 100 if share else after, ns, share=share)
+        excl = [i.excludes_zero for _n, i in grid]
+        unit = "%" if share else " børn"
+        label = f"{figs['label'].iloc[0]}: {_num(before)}{unit} → {_num(after)}{unit}"
+        for n, interval in grid:
+            rows.append({"Offentliggjort ændring": label,
+                         "Antaget nævner": _num(n),
+                         "Ændring, procentpoint [95 %-KI]": _pp_interval(interval),
+                         "Omfatter nul": "nej" if interval.excludes_zero else "ja"})
+        if all(excl):
+            verdicts[indicator] = "udelukker nul for alle de antagne nævnere"
+        elif not any(excl):
+            verdicts[indicator] = "omfatter nul for alle de antagne nævnere"
+        else:
+            limit = max(n for (n, _i), e in zip(grid, excl, strict=True) if not e)
+            verdicts[indicator] = (f"omfatter nul, hvis nævneren er {_num(limit)} eller mindre, "
+                                   "og udelukker den ved større nævnere")
+    return pd.DataFrame(rows), verdicts
