@@ -102,7 +102,17 @@ class MethodsNumbers:
     years: str
     n_years: str
     invited_known: str
+    fpc_sentence: str
+    secondary_sentence: str
+    n_activities_2017: str
     coverage_range: str
+    nonresponse_range: str
+    n_questions: str
+    grade_from: str
+    grade_to: str
+    sdq_normal: str
+    sdq_borderline: str
+    sdq_abnormal: str
     fpc_first: str
     fpc_narrowing_first: str
     lonely_first_plain: str
@@ -152,10 +162,15 @@ def _range_text(values: list[float]) -> str:
     return lo if lo == hi else f"{lo.removesuffix(' %')}–{hi}"
 
 
-def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None = None
-                    ) -> MethodsNumbers:
+def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None = None,
+                    activities: pd.DataFrame | None = None,
+                    published: pd.DataFrame | None = None) -> MethodsNumbers:
     """The record for the methods appendix, from the chapter's protected tables (and the
-    respondent rows ``frame`` for the model-based contrasts; nothing row-level is returned)."""
+    respondent rows ``frame`` for the model-based contrasts; nothing row-level is returned).
+    ``activities`` (:func:`plusdig.activities_table`) dates the activities of the first
+    measurement's year; ``published`` (:func:`plusdig.load_published`) gives the design facts
+    the annex states (questions, grades)."""
+    from .survey import SDQ_BANDS
     from .fmt import percent
 
     resp = tables["response"].values.set_index("year")
@@ -211,6 +226,39 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
                              else math.nan)
     del sdq
     sec = secondary_results(tables, frame)
+    if known:
+        fpc_sentence = (f"Antallet af inviterede er kendt for hvert år, så intervallet for et års "
+                        f"niveau er korrigeret for den endelige population. For {first} er "
+                        f"korrektionsfaktoren {_num(inf.fpc(n0, inv0), 2)}")
+    else:
+        fpc_sentence = ("Antallet af inviterede er ikke kendt for hvert år, så intervallerne er "
+                        "ikke korrigeret for den endelige population; de er derfor bredere end "
+                        "nødvendigt, hvis målet er eleverne i det pågældende år")
+    if synthetic:
+        secondary_sentence = (f"Med de rigtige besvarelser ville tabellen vise, hvilke af de "
+                              f"{_num(sec.tested)} forskelle der holder, når der tages højde for, "
+                              "at der er testet mange. På syntetiske data kan den ikke sige "
+                              "noget om det: forskellene er bygget ind i datasættet, så tallene "
+                              "viser kun, at beregningen virker.")
+    else:
+        secondary_sentence = (f"Af de {_num(sec.tested)} forskelle har {_num(sec.nominal)} en "
+                              f"p-værdi under 5 %, og {_num(sec.discoveries)} holder ved en "
+                              f"falsk-opdagelsesrate på {percent(inf.FDR_Q * 100)}.")
+    n_2017 = math.nan
+    if activities is not None:
+        only = activities["period"].fillna("").str.findall(r"\d{4}").map(
+            lambda ys: bool(ys) and set(ys) == {str(first)})
+        n_2017 = float(only.sum())
+    def fact(indicator: str) -> str:
+        if published is None:
+            return "–"
+        rows = published[published["indicator"] == indicator]
+        return _num(float(rows["value"].iloc[0])) if len(rows) else "–"
+
+    def band(code: str) -> str:
+        lo, hi, _label = SDQ_BANDS[code]
+        return f"{lo}–{hi}"
+
     b_first, s_first = bound_text(first)
     b_last, s_last = bound_text(last)
     return MethodsNumbers(
@@ -224,7 +272,14 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         years=f"{first}–{last}" if first != last else str(first),
         n_years=_num(len(years)),
         invited_known="kendt" if known else "ikke kendt",
+        fpc_sentence=fpc_sentence,
+        secondary_sentence=secondary_sentence,
+        n_activities_2017=_num(n_2017),
         coverage_range=_range_text([float(v) for v in resp["rate_completed"]]),
+        nonresponse_range=_range_text([1 - float(v) for v in resp["rate_completed"]]),
+        n_questions=fact("questions"), grade_from=fact("grade-from"), grade_to=fact("grade-to"),
+        sdq_normal=band("normal"), sdq_borderline=band("borderline"),
+        sdq_abnormal=band("abnormal"),
         fpc_first=_num(inf.fpc(n0, inv0 if known else None), 2),
         fpc_narrowing_first="–" if math.isnan(narrowing) else percent(narrowing * 100),
         lonely_first_plain=_share_interval(plain),
