@@ -277,7 +277,7 @@ def gee_change(frame: pd.DataFrame, outcome: str, year0: int, year1: int, *,
 
     def fit(family: Any) -> tuple[float, float]:
         res = smf.gee(formula, "g", data, family=family,
-                      cov_struct=sm.cov_struct.Exchangeable()).fit()
+                      cov_struct=sm.cov_struct.Exchangeable()).fit(cov_type="bias_reduced")
         return float(res.params["later"]), float(res.bse["later"])
 
     b, se = fit(sm.families.Binomial())
