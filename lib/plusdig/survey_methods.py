@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .survey import SurveyTable
 
 __all__ = ["PRIMARY_LABELS", "indicator_counts", "MethodsNumbers", "methods_numbers",
-           "primary_table", "secondary_table", "sensitivity_table", "SENSITIVITY_N"]
+           "primary_table", "secondary_table", "Sensitivity", "sensitivity", "SENSITIVITY_N"]
 
 #: Danish names of the four pre-specified primary indicators (same order as inf.PRIMARY).
 PRIMARY_LABELS = {
@@ -419,9 +419,34 @@ SENSITIVITY_N = {"not-happy-at-all": (1000, 1100, 1200),
                  "lonely-often-teased": (100, 150, 200, 250, 300, 350)}
 
 
-def sensitivity_table(published: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+@dataclass(frozen=True)
+class Sensitivity:
+    """Chapter 6: the published changes over plausible denominators (table and phrases)."""
+
+    table: pd.DataFrame
+    n_respondents: str
+    n_lonely: str
+    not_happy_at_all: str
+    lonely_sdq_normal_range: str
+    lonely_often_teased: str
+    summary: str
+
+
+#: The published changes as the summary names them.
+CHANGE_NAMES = {"not-happy-at-all": "faldet i antallet af børn, der svarer »Jeg er slet ikke glad«",
+                "lonely-sdq-normal-range": "stigningen i andelen af de ensomme børn i SDQ's "
+                                           "normalområde",
+                "lonely-often-teased": "faldet i andelen af de ensomme børn, der ofte bliver "
+                                       "drillet"}
+
+
+def _span(ns: tuple[int, ...]) -> str:
+    return f"{_num(min(ns))}–{_num(max(ns))}"
+
+
+def sensitivity(published: pd.DataFrame) -> Sensitivity:
     """Chapter 6: the three published changes with their 95 % intervals over plausible
-    denominators (:data:`SENSITIVITY_N`), and a verdict per change (Danish)."""
+    denominators (:data:`SENSITIVITY_N`), a verdict per change and a summary (Danish)."""
     import pandas as pd
 
     rows, verdicts = [], {}
@@ -432,8 +457,9 @@ def sensitivity_table(published: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, 
         grid = inf.sensitivity_grid(before / 100 if share else before,
                                     after / 100 if share else after, ns, share=share)
         excl = [i.excludes_zero for _n, i in grid]
-        unit = "%" if share else " børn"
-        label = f"{figs['label'].iloc[0]}: {_num(before)}{unit} → {_num(after)}{unit}"
+        unit = " %" if share else " børn"
+        y0, y1 = (int(v) for v in figs["year_start"].iloc[:2])
+        label = f"{figs['label'].iloc[0]}, {y0}→{y1}: {_num(before)}{unit} → {_num(after)}{unit}"
         for n, interval in grid:
             rows.append({"Offentliggjort ændring": label,
                          "Antaget nævner": _num(n),
@@ -447,4 +473,19 @@ def sensitivity_table(published: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, 
             limit = max(n for (n, _i), e in zip(grid, excl, strict=True) if not e)
             verdicts[indicator] = (f"omfatter nul, hvis nævneren er {_num(limit)} eller mindre, "
                                    "og udelukker den ved større nævnere")
-    return pd.DataFrame(rows), verdicts
+    robust = [i for i, v in verdicts.items() if v.startswith("udelukker")]
+    total = {2: "to", 3: "tre"}.get(len(verdicts), _num(len(verdicts)))
+    some = {0: "ingen", 1: "kun én", 2: "to"}.get(len(robust), _num(len(robust)))
+    if len(robust) == len(verdicts):
+        some = f"alle {total}"
+    summary = (f"Af de {total} ændringer, kataloget offentliggør med tal, er {some} større end den "
+               "statistiske usikkerhed, uanset hvilken af de antagne nævnere der er den rigtige"
+               + (f": {' og '.join(CHANGE_NAMES[i] for i in robust)}" if robust else ""))
+    return Sensitivity(pd.DataFrame(rows), _span(SENSITIVITY_N["not-happy-at-all"]),
+                       _span(SENSITIVITY_N["lonely-sdq-normal-range"]),
+                       verdicts["not-happy-at-all"], verdicts["lonely-sdq-normal-range"],
+                       verdicts["lonely-often-teased"], summary)
+
+
+#: The confidence level as the prose writes it ("95 %").
+CI_TEXT = f"{round(inf.CI_LEVEL * 100)} %"
