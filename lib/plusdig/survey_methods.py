@@ -372,7 +372,16 @@ def secondary_results(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
                      sum(reject))
 
 
-def primary_table(tables: dict[str, SurveyTable]) -> pd.DataFrame:
+def _table(tables: dict[str, SurveyTable], name: str, title: str, frame: pd.DataFrame
+           ) -> SurveyTable:
+    """A methods table as the chapter's tables are shown (synthetic label in the caption)."""
+    from .survey import SurveyTable
+
+    ref = tables["response"]
+    return SurveyTable(name, title, frame, frame, ref.synthetic, ref.k, cells=ref.cells)
+
+
+def primary_table(tables: dict[str, SurveyTable]) -> SurveyTable:
     """The four primary indicators: share per year, change first→last with its interval, and
     the logistic trend over all years (odds ratio per year, p-value)."""
     import pandas as pd
@@ -395,21 +404,24 @@ def primary_table(tables: dict[str, SurveyTable]) -> pd.DataFrame:
         row["Trend: oddsratio pr. år [95 %-KI]"] = _ratio_interval(trend.odds_ratio)
         row["p (trend)"] = _pvalue(trend.pvalue)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return _table(tables, "primary", "De fire primære indikatorer: andel pr. år, ændring og "
+                  "trend over alle år (95 %-konfidensintervaller)", pd.DataFrame(rows))
 
 
 def secondary_table(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
-                    ) -> pd.DataFrame:
+                    ) -> SurveyTable:
     """The secondary contrasts of the last year with raw and FDR-adjusted p-values."""
     import pandas as pd
 
     sec = secondary_results(tables, frame)
-    return pd.DataFrame([{
+    return _table(tables, "secondary", "Sekundære sammenligninger, ensomme mod ikke-ensomme "
+                  "børn, sidste måling: ét effektmål pr. spørgsmål med p-værdi og FDR-justeret "
+                  "q-værdi", pd.DataFrame([{
         "Mål (ensomme mod ikke-ensomme)": r["label"], "Effektmål": r["kind"],
         "Estimat [95 %-KI]": r["effect"],
         "p": _pvalue(r["p"]), "q (FDR)": _pvalue(r["q"]),
         "Fund ved FDR 5 %": "ja" if r["discovery"] else "nej",
-    } for r in sec.rows])
+    } for r in sec.rows]))
 
 
 #: Plausible denominators of the three published changes (the evaluators' assumption): the
