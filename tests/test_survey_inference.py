@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plusdig import survey_inference as inf
+from plusdig.survey import inference as inf
 
 
 def _clustered(n_classes: int = 80, size: int = 20, p: float = 0.2, icc: float = 0.05,

@@ -252,11 +252,29 @@ def test_chapter_numbers_are_danish_text(synthetic_tables, leak_tables):
     assert nums["published_matched"] == nums["published_total"]
     assert nums["lonely_direction"] == "lavere"  # the synthetic data follow "fewer in 2018"
     assert nums["lonely_first"].endswith(" %") and "," in nums["lonely_first"]
-    assert "omfatter" in nums["lonely_change_verdict"]
     assert all(isinstance(v, str) for v in nums.values())
     real = banner.chapter_numbers(leak_tables)
     assert real["rate_range"] == "ikke oplyst"
     assert int(real["n_suppressed"]) > 0
+
+
+VERDICTS = ("lonely_change_verdict", "comparison_verdict", "trend_verdict")
+
+
+def test_no_inferential_verdict_on_synthetic_data(synthetic_tables, leak_tables):
+    """Synthetic data: each verdict says what the analysis would show and why it cannot; a
+    real delivery gets the verdict itself."""
+    syn = banner.chapter_numbers(synthetic_tables)
+    real = banner.chapter_numbers(leak_tables)
+    assert not leak_tables["response"].synthetic and synthetic_tables["response"].synthetic
+    for key in VERDICTS:
+        assert "syntetiske data" in syn[key].lower(), key
+        assert "omfatter ikke nul" not in syn[key] and "forskellig fra nul" not in syn[key]
+        assert "syntetiske" not in real[key].lower(), key
+    assert "ville intervallet vise" in syn["lonely_change_verdict"]
+    assert re.search(r"omfatter (ikke )?nul", real["lonely_change_verdict"])
+    assert "pr. konstruktion" in syn["published_verdict"]
+    assert "pr. konstruktion" not in real["published_verdict"]
 
 
 def test_loneliness_levels_hide_both_parts_of_the_published_sum():

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     pass
 
-__all__ = ["banner_markdown", "chapter_numbers"]
+__all__ = ["SYNTHETIC_VERDICT", "banner_markdown", "chapter_numbers", "data_status"]
 
 
 def banner_markdown(source: SurveySource, k: int) -> str:
@@ -31,6 +31,12 @@ def banner_markdown(source: SurveySource, k: int) -> str:
     return (":::{admonition} Beregnet på de leverede besvarelser\n:class: note\n"
             "Kapitlet er beregnet på de leverede besvarelser fra trivselsmålingen. Ingen celle "
             f"bygger på færre end {k} besvarelser; mindre tal er undertrykt.\n:::\n")
+
+
+#: The sentence that stands where an inferential verdict would stand on real data.
+SYNTHETIC_VERDICT = ("Med de rigtige besvarelser ville intervallet vise, om {what} er større end den "
+                     "statistiske usikkerhed. På syntetiske data kan det ikke: {what} er bygget "
+                     "ind i datasættet og siger intet om børnene i Lejre.")
 
 
 def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
@@ -83,23 +89,58 @@ def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
     d, low, high = (trend.loc["lonely", c] for c in ("diff", "low", "high"))
     out["lonely_change"] = "–" if math.isnan(d) else _signed(d * 100, 1)
     out["lonely_change_ci"] = _ci(low, high)
+    synthetic = tables["response"].synthetic
     if math.isnan(d) or first == last:
         out["lonely_change_verdict"] = "Ændringen kan ikke beregnes med de viste data."
+    elif synthetic:
+        out["lonely_change_verdict"] = SYNTHETIC_VERDICT.format(what="ændringen")
     elif low > 0 or high < 0:
-        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter ikke nul, så ændringen er "
-                                        "større end den statistiske usikkerhed.")
+        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter ikke nul: ændringen er "
+                                        "større end den statistiske usikkerhed, når "
+                                        "besvarelserne regnes for uafhængige (se bilaget om "
+                                        "metoden).")
     else:
-        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter nul, så ændringen kan "
-                                        "skyldes tilfældig variation.")
+        out["lonely_change_verdict"] = ("Konfidensintervallet omfatter nul: data kan ikke "
+                                        "skelne ændringen fra tilfældig variation.")
     out["lonely_direction"] = ("–" if math.isnan(d) else "lavere" if d < 0 else
                                "højere" if d > 0 else "den samme")
     latest = comp[comp["year"] == last].dropna(subset=["diff"])
     out["n_measures"] = fmt.number(comp["measure"].nunique())
     out["n_measures_shown"] = fmt.number(len(latest))
-    out["n_measures_clear"] = fmt.number(int(((latest["low"] > 0) | (latest["high"] < 0)).sum()))
+    n_clear = fmt.number(int(((latest["low"] > 0) | (latest["high"] < 0)).sum()))
+    out["comparison_verdict"] = (
+        "Med de rigtige besvarelser ville intervallerne vise, på hvilke mål ensomme og "
+        "ikke-ensomme børn adskiller sig. På syntetiske data kan de ikke: forskellene er bygget "
+        "ind i datasættet." if synthetic else
+        f"For {n_clear} af dem omfatter konfidensintervallet ikke nul. Flere af målene er "
+        "svarmuligheder på samme spørgsmål og hænger sammen; bilaget om metoden giver ét "
+        "effektmål pr. spørgsmål med kontrol for mange sammenligninger.")
+    trend_p = [p for p in trend["p_trend"] if not math.isnan(p)] if "p_trend" in trend else []
+    out["trend_verdict"] = (
+        "På syntetiske data siger testen intet om børnene i Lejre: udviklingen er bygget ind i "
+        "datasættet." if synthetic else
+        f"For {fmt.number(sum(p < 1 - CI_LEVEL for p in trend_p))} af de "
+        f"{fmt.number(len(trend_p))} nøgletal er trenden forskellig fra nul på "
+        f"{fmt.percent((1 - CI_LEVEL) * 100)}-niveauet.")
     applicable = check[~check["indicator"].isin(NOT_FROM_RESPONSES)]
     out["published_total"] = fmt.number(len(applicable))
     out["published_matched"] = fmt.number(int((applicable["status"] == "stemmer").sum()))
+    out["published_verdict"] = (
+        f"Af {out['published_total']} tal, der kan genberegnes, stemmer "
+        f"{out['published_matched']}." + (
+            " På syntetiske data er det sandt pr. konstruktion: det viser, at datasættet gengiver "
+            "de offentliggjorte tal, ikke at tallene er rigtige." if synthetic else ""))
     out["published_not_data"] = fmt.number(len(check) - len(applicable))
     out["n_suppressed"] = fmt.number(sum(t.suppressed for t in tables.values()))
     return out
+
+
+def data_status(source: SurveySource | None = None) -> str:
+    """What the survey chapter is computed on, as the foreword says it (Danish)."""
+    from plusdig.survey.contract import current_source
+
+    source = source or current_source()
+    if source.synthetic:
+        return ("syntetiske data, ikke børnenes rigtige besvarelser, så dets tal viser kun, "
+                "hvordan analysen virker")
+    return "de leverede besvarelser fra målingen"

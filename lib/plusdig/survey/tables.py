@@ -80,10 +80,18 @@ def _response_table(reg: Registry, years: list[int], invited: pd.DataFrame | Non
                        synthetic, reg.k, *reg.counts(keys))
 
 
-def _prevalence_table(reg: Registry, years: list[int], by: str | None, synthetic: bool
-                      ) -> SurveyTable:
-    """Share answering yes to loneliness per year (and group) with Wilson intervals."""
+def _prevalence_table(reg: Registry, years: list[int], by: str | None, synthetic: bool,
+                      invited: pd.DataFrame | None = None) -> SurveyTable:
+    """Share answering yes to loneliness per year (and group) with Wilson intervals.
+
+    Per year with the invited counts known (``invited``): the interval is corrected for the
+    finite population (the year's pupils) and the worst/best-case bounds for non-response stand
+    beside it (:mod:`plusdig.survey.inference`). Groups have no invited counts: uncorrected."""
     import pandas as pd
+
+    from plusdig.survey import inference as inf
+
+    finite = by is None and invited is not None
 
     label = BREAKDOWNS.get(by or "", "Gruppe")
     rows_v, rows_d, keys = [], [], []
@@ -96,17 +104,29 @@ def _prevalence_table(reg: Registry, years: list[int], by: str | None, synthetic
             share = _share(reg, x_key, n_key)
             low, high = (wilson(reg.value(x_key), reg.value(n_key)) if not math.isnan(share)
                          else (math.nan, math.nan))
+            b_low = b_high = math.nan
+            if finite and not math.isnan(share):
+                pop = float(invited["invited"].get(y, math.nan))
+                fpc = inf.share_interval(reg.value(x_key), reg.value(n_key), population=pop)
+                low, high = fpc.low, fpc.high
+                b_low, b_high = inf.bounds(reg.value(x_key), reg.value(n_key), pop)
             rows_v.append({"year": int(y), "group": name, "n": _count(reg, n_key),
                            "lonely": _count(reg, x_key) if not math.isnan(share) else math.nan,
                            "share": share, "low": float(low), "high": float(high)})
-            rows_d.append({"År": str(y), label: name, "Besvarelser": _cell(reg, n_key),
-                           "Ensomme": _cell(reg, x_key), "Andel ensomme": _pct(share),
-                           "95 %-konfidensinterval": _ci(float(low), float(high))})
+            row = {"År": str(y), label: name, "Besvarelser": _cell(reg, n_key),
+                   "Ensomme": _cell(reg, x_key), "Andel ensomme": _pct(share),
+                   "95 %-konfidensinterval": _ci(float(low), float(high))}
+            if finite:
+                row["Grænser for frafald (af de inviterede)"] = _ci(b_low, b_high)
+                rows_v[-1].update({"bound_low": b_low, "bound_high": b_high})
+            rows_d.append(row)
     display = pd.DataFrame(rows_d)
     if not by:
         display = display.drop(columns=[label])
     title = ("Andel, der svarer ja til ensomhed («ofte» eller «nogle gange»), pr. år"
-             + (f" og {label.lower()}" if by else "") + ", med 95 %-konfidensinterval (Wilson)")
+             + (f" og {label.lower()}" if by else "") + ", med 95 %-konfidensinterval (Wilson"
+             + (", korrigeret for endelig population) og grænser for frafald (alle, der ikke "
+                "svarede, regnet som nej eller som ja)" if finite else ")"))
     if by:  # the "I alt" row repeats the per-year table: count its cells there only
         keys = [key for key in keys if key[0] == "group"]
     return SurveyTable(f"prevalence_{by or 'year'}", title, pd.DataFrame(rows_v), display,
@@ -196,35 +216,53 @@ def _happiness_table(reg: Registry, years: list[int], synthetic: bool) -> Survey
                        reg.k, *reg.counts(keys))
 
 
-#: Indicators followed over time (trend 2017→2019): key -> Danish label.
+#: Indicators followed over time: key -> Danish label. The first four are the pre-specified
+#: primary indicators (:data:`plusdig.survey.inference.PRIMARY`); the last two are the same
+#: lonely children per 100 pupils (a share of the lonely group changes with the group's size).
 TREND_INDICATORS: dict[str, str] = {
     "lonely": "Svarer ja til ensomhed",
     "lonely_sdq_normal": "Ensomme børn i SDQ's normalområde",
     "lonely_teased_often": "Ensomme børn, der ofte bliver drillet",
     "not_happy_at_all": "Svarer «slet ikke glad» for livet",
+    "lonely_sdq_normal_per100": "Ensomme i SDQ's normalområde, pr. 100 elever",
+    "lonely_teased_often_per100": "Ensomme, der ofte bliver drillet, pr. 100 elever",
 }
 
 
-def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> SurveyTable:
-    """Key indicators per year and the change from the first to the last year (with CI)."""
+def indicator_counts(tables: dict[str, SurveyTable]) -> dict[str, dict[int, tuple[float, float]]]:
+    """For each trend indicator: year -> (count, denominator), NaN where suppressed."""
     import numpy as np
-    import pandas as pd
 
     prev = tables["prevalence_year"].values
     comp = tables["comparison"].values
     happy = tables["happiness"].values
     resp = tables["response"].values.set_index("year")
-    years = sorted(prev["year"].tolist())
     series: dict[str, dict[int, tuple[float, float]]] = {key: {} for key in TREND_INDICATORS}
     for _, r in prev.iterrows():
         series["lonely"][int(r["year"])] = (r["lonely"], r["n"])
     for key, measure in (("lonely_sdq_normal", "sdq_normal"), ("lonely_teased_often",
                                                                 "teased_ofte")):
         for _, r in comp[comp["measure"] == measure].iterrows():
-            series[key][int(r["year"])] = (r["lonely_x"], r["lonely_n"])
+            y = int(r["year"])
+            series[key][y] = (r["lonely_x"], r["lonely_n"])
+            series[f"{key}_per100"][y] = (r["lonely_x"], resp.loc[y, "completed"]
+                                          if not math.isnan(r["lonely_x"]) else np.nan)
     for _, r in happy.iterrows():
         series["not_happy_at_all"][int(r["year"])] = (r["slet ikke glad"],
                                                       resp.loc[int(r["year"]), "completed"])
+    return series
+
+
+def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> SurveyTable:
+    """Key indicators per year, the change from the first to the last year (with CI) and the
+    logistic trend over all years (odds ratio per year with CI, p-value)."""
+    import numpy as np
+    import pandas as pd
+
+    from plusdig.survey.inference import trend_test
+
+    years = sorted(tables["prevalence_year"].values["year"].tolist())
+    series = indicator_counts(tables)
     rows_v, rows_d = [], []
     first, last = (years[0], years[-1]) if years else (None, None)
     for key, label in TREND_INDICATORS.items():
@@ -239,13 +277,24 @@ def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> Sur
         x1, n1 = series[key].get(last, (np.nan, np.nan))
         x0, n0 = series[key].get(first, (np.nan, np.nan))
         d, low, high = newcombe(x1, n1, x0, n0)
-        rv.update({"diff": float(d), "low": float(low), "high": float(high)})
+        trend = trend_test(years, [series[key].get(y, (np.nan,) * 2)[0] for y in years],
+                           [series[key].get(y, (np.nan,) * 2)[1] for y in years])
+        odds = trend.odds_ratio
+        rv.update({"diff": float(d), "low": float(low), "high": float(high),
+                   "or_trend": odds.estimate, "or_low": odds.low, "or_high": odds.high,
+                   "p_trend": trend.pvalue})
         rd[f"Ændring {change} (procentpoint)"] = (
             "–" if math.isnan(d) or first == last else f"{_signed(d * 100, 1)} [{_ci(low, high)}]")
+        rd["Trend: oddsratio pr. år"] = ("–" if not odds.defined else
+                                         f"{_num(odds.estimate, 2)} [{_num(odds.low, 2)}; "
+                                         f"{_num(odds.high, 2)}]")
+        rd["p (trend)"] = ("–" if math.isnan(trend.pvalue) else "< 0,001"
+                           if trend.pvalue < 0.001 else _num(trend.pvalue, 3))
         rows_v.append(rv)
         rows_d.append(rd)
     return SurveyTable("trend", "Udvikling i nøgletal pr. år (andele); ændring fra første til "
-                       "sidste måling med 95 %-konfidensinterval", pd.DataFrame(rows_v),
+                       "sidste måling og trend over alle målinger (logistisk regression på "
+                       "året), med 95 %-konfidensintervaller", pd.DataFrame(rows_v),
                        pd.DataFrame(rows_d), synthetic, k)
 
 
@@ -292,7 +341,7 @@ def tables_from_registry(reg: Registry, frame: pd.DataFrame, invited: pd.DataFra
     tables: dict[str, SurveyTable] = {}
     tables["response"] = _response_table(reg, years, invited, syn)
     tables["lonely_levels"] = _lonely_levels_table(reg, done_years, syn)
-    tables["prevalence_year"] = _prevalence_table(reg, done_years, None, syn)
+    tables["prevalence_year"] = _prevalence_table(reg, done_years, None, syn, invited)
     for by in BREAKDOWNS:
         tables[f"prevalence_{by}"] = _prevalence_table(reg, done_years, by, syn)
     tables["comparison"] = _comparison_table(reg, done_years, syn)

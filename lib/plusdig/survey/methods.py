@@ -4,7 +4,7 @@ analysis in the survey chapter, as one typed record.
 Everything here is computed from the *disclosure-controlled* tables of
 :func:`plusdig.survey.run_pipeline` (their ``values`` hold NaN for a suppressed count), so a
 number the chapter hides stays hidden here, and the appendix shows no count the chapter does
-not. The statistics are :mod:`plusdig.survey_inference`'s.
+not. The statistics are :mod:`plusdig.survey.inference`'s.
 """
 
 from __future__ import annotations
@@ -13,33 +13,23 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import survey_inference as inf
+from plusdig.survey import inference as inf
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .survey import SurveyTable
+    from plusdig.survey.result import SurveyTable
 
-__all__ = ["PRIMARY_LABELS", "indicator_counts", "MethodsNumbers", "methods_numbers",
-           "primary_table", "secondary_table", "Sensitivity", "sensitivity", "SENSITIVITY_N"]
-
-#: Danish names of the four pre-specified primary indicators (same order as inf.PRIMARY).
-PRIMARY_LABELS = {
-    "lonely": "Svarer ja til ensomhed",
-    "lonely_sdq_normal": "Ensomme børn i SDQ's normalområde",
-    "lonely_teased_often": "Ensomme børn, der ofte bliver drillet",
-    "not_happy_at_all": "Svarer «slet ikke glad» for livet",
-}
-
+__all__ = ["MethodsNumbers", "methods_numbers", "secondary_table", "Sensitivity", "sensitivity", "SENSITIVITY_N"]
 
 def _pct(p: float, decimals: int = 1) -> str:
-    from .fmt import percent
+    from plusdig.core.fmt import percent
 
     return "–" if p is None or math.isnan(p) else percent(p * 100, decimals)
 
 
 def _num(x: float, decimals: int = 0) -> str:
-    from .fmt import number
+    from plusdig.core.fmt import number
 
     return "–" if x is None or math.isnan(x) else number(x, decimals).replace("-", "\u2212")
 
@@ -67,28 +57,6 @@ def _pvalue(p: float) -> str:
     if p is None or math.isnan(p):
         return "–"
     return "< 0,001" if p < 0.001 else _num(p, 3)
-
-
-def indicator_counts(tables: dict[str, SurveyTable]) -> dict[str, dict[int, tuple[float, float]]]:
-    """For each primary indicator: year -> (count, denominator), NaN where suppressed."""
-    import numpy as np
-
-    prev = tables["prevalence_year"].values
-    comp = tables["comparison"].values
-    happy = tables["happiness"].values
-    resp = tables["response"].values.set_index("year")
-    out: dict[str, dict[int, tuple[float, float]]] = {key: {} for key in inf.PRIMARY}
-    for _, r in prev.iterrows():
-        out["lonely"][int(r["year"])] = (r["lonely"], r["n"])
-    for key, measure in (("lonely_sdq_normal", "sdq_normal"),
-                         ("lonely_teased_often", "teased_ofte")):
-        for _, r in comp[comp["measure"] == measure].iterrows():
-            n = r["lonely_n"]
-            out[key][int(r["year"])] = (r["lonely_x"], n if not math.isnan(r["lonely_x"]) else np.nan)
-    for _, r in happy.iterrows():
-        out["not_happy_at_all"][int(r["year"])] = (r["slet ikke glad"],
-                                                   resp.loc[int(r["year"]), "completed"])
-    return out
 
 
 @dataclass(frozen=True)
@@ -170,8 +138,8 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
     ``activities`` (:func:`plusdig.activities_table`) dates the activities of the first
     measurement's year; ``published`` (:func:`plusdig.load_published`) gives the design facts
     the annex states (questions, grades)."""
-    from .survey import SDQ_BANDS
-    from .fmt import percent
+    from plusdig.survey.contract import SDQ_BANDS
+    from plusdig.core.fmt import percent
 
     resp = tables["response"].values.set_index("year")
     prev = tables["prevalence_year"].values.set_index("year")
@@ -375,37 +343,10 @@ def secondary_results(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
 def _table(tables: dict[str, SurveyTable], name: str, title: str, frame: pd.DataFrame
            ) -> SurveyTable:
     """A methods table as the chapter's tables are shown (synthetic label in the caption)."""
-    from .survey import SurveyTable
+    from plusdig.survey.result import SurveyTable
 
     ref = tables["response"]
     return SurveyTable(name, title, frame, frame, ref.synthetic, ref.k, cells=ref.cells)
-
-
-def primary_table(tables: dict[str, SurveyTable]) -> SurveyTable:
-    """The four primary indicators: share per year, change first→last with its interval, and
-    the logistic trend over all years (odds ratio per year, p-value)."""
-    import pandas as pd
-
-    counts = indicator_counts(tables)
-    years = sorted(int(y) for y in tables["prevalence_year"].values["year"])
-    first, last = years[0], years[-1]
-    rows = []
-    for key in inf.PRIMARY:
-        series = counts[key]
-        row: dict[str, str] = {"Indikator": PRIMARY_LABELS[key]}
-        for y in years:
-            x, n = series.get(y, (math.nan, math.nan))
-            row[str(y)] = _pct(x / n if n and not math.isnan(x) else math.nan)
-        (x1, n1), (x0, n0) = series.get(last, (math.nan,) * 2), series.get(first, (math.nan,) * 2)
-        change, _pv = inf.difference(x1, n1, x0, n0)
-        row[f"Ændring {first}→{last}, procentpoint [95 %-KI]"] = _pp_interval(change)
-        trend = inf.trend_test(years, [series.get(y, (math.nan,) * 2)[0] for y in years],
-                               [series.get(y, (math.nan,) * 2)[1] for y in years])
-        row["Trend: oddsratio pr. år [95 %-KI]"] = _ratio_interval(trend.odds_ratio)
-        row["p (trend)"] = _pvalue(trend.pvalue)
-        rows.append(row)
-    return _table(tables, "primary", "De fire primære indikatorer: andel pr. år, ændring og "
-                  "trend over alle år (95 %-konfidensintervaller)", pd.DataFrame(rows))
 
 
 def secondary_table(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
@@ -442,6 +383,7 @@ class Sensitivity:
     lonely_sdq_normal_range: str
     lonely_often_teased: str
     summary: str
+    n_questions: str
 
 
 #: The published changes as the summary names them.
@@ -496,7 +438,9 @@ def sensitivity(published: pd.DataFrame) -> Sensitivity:
     return Sensitivity(pd.DataFrame(rows), _span(SENSITIVITY_N["not-happy-at-all"]),
                        _span(SENSITIVITY_N["lonely-sdq-normal-range"]),
                        verdicts["not-happy-at-all"], verdicts["lonely-sdq-normal-range"],
-                       verdicts["lonely-often-teased"], summary)
+                       verdicts["lonely-often-teased"], summary,
+                       _num(float(published.loc[published["indicator"] == "questions",
+                                                "value"].iloc[0])))
 
 
 #: The confidence level as the prose writes it ("95 %").
