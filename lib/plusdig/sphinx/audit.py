@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["SURVEY_PAGES", "AuditReport", "audit_html", "audit_site", "setup"]
 
 #: Pages (docname's last part) holding survey tables computed from respondent-level data.
-SURVEY_PAGES = ("trivsel-dybden",)
+SURVEY_PAGES = ("trivsel-dybden", "metode-trivselsmaalingen")
 #: A download of one of these kinds on a survey page fails the audit (it cannot read it).
 DATA_SUFFIXES = (".csv", ".xlsx", ".xls", ".sav", ".parquet", ".json", ".zip")
 
@@ -73,11 +73,17 @@ class AuditReport:
 
 
 # --------------------------------------------------------------------------- the audit
-def audit_html(html: str, k: int, *, integral: bool = False) -> AuditReport:
-    """Audit one page: every hidden or implied count and every hidden group."""
+def audit_html(html: str | list[str], k: int, *, integral: bool = False) -> AuditReport:
+    """Audit a page, or several pages read together (a reader has them all): every hidden or
+    implied count and every hidden group."""
     start = time.perf_counter()
-    tables, prose = read_tables(html)
-    model, conflicts = attacker_model(tables, prose)
+    tables: list[Any] = []
+    prose: list[str] = []
+    for page in [html] if isinstance(html, str) else html:
+        page_tables, page_prose = read_tables(page)
+        tables += page_tables
+        prose.append(page_prose)
+    model, conflicts = attacker_model(tables, " ".join(prose))
     cells, groups = ranges(model, integral=integral)
     leaks = [Leak(where if "ukendt tabel" in where else f"{where}: skjult her, men vist et andet "
                   "sted") for where in conflicts]
@@ -156,20 +162,19 @@ def check_downloads(page: Path, html: str) -> list[str]:
 
 
 def audit_site(html_dir: Path, k: int, *, integral: bool = False) -> AuditReport:
-    """Audit every survey page of a built site (see :data:`SURVEY_PAGES`)."""
+    """Audit the survey pages of a built site together (see :data:`SURVEY_PAGES`): a reader
+    who has the chapter and the methods appendix combines what both print."""
     pages = [p for p in sorted(Path(html_dir).rglob("*.html")) if p.stem in SURVEY_PAGES]
     if not pages:
         raise FileNotFoundError(f"{html_dir}: no survey chapter page to audit")
-    reports = []
+    htmls = []
     for page in pages:
         html = page.read_text(encoding="utf-8")
         bad = check_downloads(page, html)
         if bad:
             return AuditReport(0, 0, 0.0, 0.0, [Leak(x) for x in bad])
-        reports.append(audit_html(html, k, integral=integral))
-    return AuditReport(sum(r.cells for r in reports), sum(r.groups for r in reports),
-                       min(r.min_width for r in reports), sum(r.seconds for r in reports),
-                       [leak for r in reports for leak in r.leaks])
+        htmls.append(html)
+    return audit_html(htmls, k, integral=integral)
 
 
 # --------------------------------------------------------------------------- Sphinx
@@ -194,7 +199,30 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
         log.warning(message)
 
 
+def mark_synthetic_alt(doctree: Any) -> int:
+    """Prefix every figure's alt text with "Syntetiske data" unless it already says so, and
+    return how many were changed: a screen reader must hear what the figure's red label shows."""
+    from docutils import nodes
+
+    from plusdig.present.style import SYNTHETIC_LABEL
+
+    changed = 0
+    for image in doctree.findall(nodes.image):
+        alt = image.get("alt", "")
+        if SYNTHETIC_LABEL.lower() not in alt.lower():
+            image["alt"] = f"{SYNTHETIC_LABEL}. {alt}".strip()
+            changed += 1
+    return changed
+
+
+def _on_doctree_resolved(_app: Sphinx, doctree: Any, docname: str) -> None:
+    if docname.rsplit("/", 1)[-1] in SURVEY_PAGES and contract.current_source().synthetic:
+        mark_synthetic_alt(doctree)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Sphinx extension: audit the survey chapter at the end of every HTML build."""
+    """Sphinx extension: audit the survey pages at the end of every HTML build, and mark their
+    figures' alt texts when they show synthetic data."""
+    app.connect("doctree-resolved", _on_doctree_resolved)
     app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

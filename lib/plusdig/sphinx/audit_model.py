@@ -146,7 +146,8 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
                ("Ensomme og ikke-ensomme børn", _comparison),
                ("Hvor glad er du for dit liv", _happiness),
                ("Udvikling i nøgletal", _trend),
-               ("offentliggjorte tal fra trivselsmålingen genberegnet", _check)]
+               ("offentliggjorte tal fra trivselsmålingen genberegnet", _check),
+               ("Sekundære sammenligninger", _effects)]
     for t in tables:  # a table is recognised by its caption, as a reader recognises it
         for phrase, read in readers:
             if phrase in t.caption:
@@ -199,9 +200,10 @@ def _levels(r: _Reader, t: Table, years: set[str]) -> None:
 
 
 def _prevalence(r: _Reader, t: Table, years: set[str]) -> None:
+    # the breakdown's column; the worst/best-case bounds are functions of printed counts
     dim = next((h for h in t.header if h not in {"År", "Besvarelser", "Ensomme",
-                                                 "Andel ensomme", "95 %-konfidensinterval"}),
-               None)
+                                                 "Andel ensomme", "95 %-konfidensinterval"}
+                and not h.startswith("Grænser for frafald")), None)
     groups: dict[str, list[str]] = {}
     for row in t.rows:
         y = row["År"]
@@ -284,6 +286,10 @@ _TREND = {
         ("measure", "Bliver drillet", y, L, "ofte"), ("lonely", y)),
     "Svarer «slet ikke glad» for livet": lambda y: (("happy", y, "slet ikke glad"),
                                                     ("completed", y)),
+    "Ensomme i SDQ's normalområde, pr. 100 elever": lambda y: (
+        ("measure", "SDQ", y, L, "Normalområdet (0–15)"), ("completed", y)),
+    "Ensomme, der ofte bliver drillet, pr. 100 elever": lambda y: (
+        ("measure", "Bliver drillet", y, L, "ofte"), ("completed", y)),
 }
 
 
@@ -294,6 +300,12 @@ def _trend(r: _Reader, t: Table, years: set[str]) -> None:
             if keys and re.fullmatch(r"\d{4}", column):
                 num, den = keys(column)
                 r.share(num, den, row[column], _where(t, row["Indikator"], column))
+
+
+def _effects(_r: _Reader, _t: Table, _years: set[str]) -> None:
+    """Effect sizes (odds ratios, differences) with intervals and p-values: computed from the
+    shares the page's other tables print (not modelled, like every interval); they print no
+    count and no share of their own."""
 
 
 def _check(r: _Reader, t: Table, _years: set[str]) -> None:
