@@ -1,0 +1,101 @@
+"""The methods appendix's record and tables (issue 19): the numbers a methodologist checks, and
+disclosure control over the appendix read together with the chapter."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from docutils import nodes
+from docutils.utils import new_document
+from fixtures import disclosure_fixtures as dfx
+
+import plusdig
+from plusdig.core import paths
+from plusdig.sphinx import audit
+from plusdig.survey import banner, contract, readers, validation
+from plusdig.survey import methods as survey_methods
+from plusdig.survey import tables as survey_tables
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    data = validation.load_survey(contract.SurveySource(
+        paths.data_dir() / contract.SYNTHETIC_FILE, True, None,
+        paths.data_dir() / contract.SYNTHETIC_INVITED))
+    return data, survey_tables.run_pipeline(data, k=5)
+
+
+@pytest.fixture(scope="module")
+def small():
+    frame = dfx.small_groups_frame()
+    typed = validation.validate(readers._Raw(frame, "<small groups>", 2, "row"))
+    src = contract.SurveySource(Path("fixture.csv"), False)
+    return typed, survey_tables.run_pipeline(validation.Survey(typed, None, src), k=5)
+
+
+def test_worst_best_case_bounds_are_the_issue_s(synthetic) -> None:
+    """Issue 19: on the synthetic 2017 data the worst-case bounds for loneliness are 18.9–28.8 %
+    against a sampling interval of 18.7–23.5 %; the FPC narrows the sampling interval."""
+    data, tables = synthetic
+    nums = survey_methods.methods_numbers(tables, data.frame, plusdig.activities_table(),
+                                          plusdig.load_published())
+    assert nums.bounds_first == "18,9–28,8 %" and nums.sampling_first == "18,7–23,5 %"
+    assert nums.invited_known == "kendt" and nums.lonely_first_plain.startswith("21,0 %")
+    assert nums.overlap_next == "75 %" and nums.overlap_two == "50 %"
+    assert nums.n_questions == "69" and nums.sdq_normal == "0–15"
+    assert "syntetiske data" in nums.secondary_sentence.lower()
+    assert all(isinstance(v, str) and v for v in dataclasses.asdict(nums).values())
+
+
+def test_methods_record_on_small_groups_shows_no_hidden_number(small) -> None:
+    typed, tables = small
+    nums = survey_methods.methods_numbers(tables, typed, None, None)
+    assert nums.invited_known == "ikke kendt"
+    assert "ikke korrigeret" in nums.fpc_sentence
+    assert nums.bounds_first == "–"  # no invited counts, no bounds
+    assert "syntetiske" not in nums.secondary_sentence
+
+
+def test_secondary_contrasts_are_one_per_question_under_fdr(synthetic) -> None:
+    data, tables = synthetic
+    sec = survey_methods.secondary_results(tables, data.frame)
+    assert sec.tested == len(survey_methods.SECONDARY) == 7
+    assert all(r["q"] >= r["p"] for r in sec.rows)
+    assert sec.discoveries <= sec.nominal <= sec.tested
+
+
+def test_the_appendix_and_the_chapter_together_leak_nothing(small) -> None:
+    typed, tables = small
+    nums = banner.chapter_numbers(tables)
+    prose = (f"<p>Pr. måling er der {nums['completed_range']} gennemførte besvarelser. i alt er "
+             f"{nums['excluded_total']} skemaer udeladt af den grund.</p>")
+    chapter = "<html><body><main>" + prose + "".join(
+        t.styler().to_html() for t in tables.values()) + "</main></body></html>"
+    appendix = ("<html><body><main>" + tables["trend"].styler().to_html()
+                + survey_methods.secondary_table(tables, typed).styler().to_html()
+                + "</main></body></html>")
+    report = audit.audit_html([chapter, appendix], 5)
+    assert not report.leaks, [str(x) for x in report.leaks]
+    assert report.cells > 0
+    unknown = appendix.replace("Sekundære sammenligninger", "En ny tabel")
+    assert audit.audit_html([chapter, unknown], 5).leaks  # what it cannot read, it cannot clear
+
+
+def test_synthetic_alt_texts_are_marked_once() -> None:
+    doc = new_document("<test>")
+    doc += nodes.image(uri="a.png", alt="Punktdiagram over andele.")
+    doc += nodes.image(uri="b.png", alt="Syntetiske data. Linjediagram.")
+    assert audit.mark_synthetic_alt(doc) == 1
+    alts = [img["alt"] for img in doc.findall(nodes.image)]
+    assert alts == ["Syntetiske data. Punktdiagram over andele.", "Syntetiske data. Linjediagram."]
+
+
+def test_chapter_6_sensitivity_matches_the_issue() -> None:
+    sens = survey_methods.sensitivity(plusdig.load_published())
+    assert sens.not_happy_at_all == "udelukker nul for alle de antagne nævnere"
+    assert sens.lonely_sdq_normal_range == "omfatter nul for alle de antagne nævnere"
+    assert sens.lonely_often_teased.startswith("omfatter nul, hvis nævneren er 200 eller mindre")
+    assert "kun én" in sens.summary
+    assert len(sens.table) == sum(len(v) for v in survey_methods.SENSITIVITY_N.values())
