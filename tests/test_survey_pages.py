@@ -23,7 +23,7 @@ REAL_DATA_VERDICTS = (
     r"Konfidensintervallet omfatter (ikke )?nul",
     r"for \S+ af dem omfatter konfidensintervallet ikke nul",
     r"p-værdi under \S+ %, og \S+ holder ved en falsk-opdagelsesrate",
-    r"er trenden forskellig fra nul",
+    r"nøgletal viser testen en trend",
 )
 
 

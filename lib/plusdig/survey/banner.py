@@ -120,8 +120,8 @@ def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
         "På syntetiske data siger testen intet om børnene i Lejre: udviklingen er bygget ind i "
         "datasættet." if synthetic else
         f"For {fmt.number(sum(p < 1 - CI_LEVEL for p in trend_p))} af de "
-        f"{fmt.number(len(trend_p))} nøgletal er trenden forskellig fra nul på "
-        f"{fmt.percent((1 - CI_LEVEL) * 100)}-niveauet.")
+        f"{fmt.number(len(trend_p))} nøgletal viser testen en trend (p under "
+        f"{fmt.percent((1 - CI_LEVEL) * 100)}).")
     applicable = check[~check["indicator"].isin(NOT_FROM_RESPONSES)]
     out["published_total"] = fmt.number(len(applicable))
     out["published_matched"] = fmt.number(int((applicable["status"] == "stemmer").sum()))
