@@ -46,7 +46,9 @@ def test_worst_best_case_bounds_are_the_issue_s(synthetic) -> None:
     assert nums.overlap_next == "75 %" and nums.overlap_two == "50 %"
     assert nums.n_questions == "69" and nums.sdq_normal == "0–15"
     assert "syntetiske data" in nums.secondary_sentence.lower()
-    assert all(isinstance(v, str) and v for v in dataclasses.asdict(nums).values())
+    glued = [f for f in dataclasses.fields(nums) if f.metadata.get("glue", True)]
+    assert all(isinstance(getattr(nums, f.name), str) and getattr(nums, f.name) for f in glued)
+    assert nums.trend.name == "trend" and nums.secondary.name == "secondary"
 
 
 def test_methods_record_on_small_groups_shows_no_hidden_number(small) -> None:
@@ -93,9 +95,9 @@ def test_synthetic_alt_texts_are_marked_once() -> None:
 
 
 def test_chapter_6_sensitivity_matches_the_issue() -> None:
-    sens = survey_methods.sensitivity(plusdig.load_published())
-    assert sens.not_happy_at_all == "udelukker nul for alle de antagne nævnere"
-    assert sens.lonely_sdq_normal_range == "omfatter nul for alle de antagne nævnere"
-    assert sens.lonely_often_teased.startswith("omfatter nul, hvis nævneren er 200 eller mindre")
-    assert "kun én" in sens.summary
+    sens = survey_methods.published_sensitivity(plusdig.load_published())
+    assert sens.sens_not_happy == "udelukker nul for alle de antagne nævnere"
+    assert sens.sens_sdq == "omfatter nul for alle de antagne nævnere"
+    assert sens.sens_teased.startswith("omfatter nul, hvis nævneren er 200 eller mindre")
+    assert "kun én" in sens.sens_summary and sens.sens_n_questions == "69"
     assert len(sens.table) == sum(len(v) for v in survey_methods.SENSITIVITY_N.values())

@@ -69,6 +69,10 @@ _API: dict[str, str] = {
     "sector_views": "plusdig.present.widgets",
     "explorer": "plusdig.present.widgets",
     "with_fallback": "plusdig.present.widgets",
+    # the survey (issue 19): the foreword's data status, chapter 6's sensitivity, the appendix
+    "survey_status": "plusdig.survey.banner",
+    "published_sensitivity": "plusdig.survey.methods",
+    "survey_method_numbers": "plusdig.survey.methods",
     # Part II's overview chapter
     "overview_table": "plusdig.sphinx.annex_overview",
     "overview_styler": "plusdig.sphinx.annex_overview",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from plusdig.survey.contract import APPROX_TOLERANCE, SurveySource
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
 
     pass
 
-__all__ = ["SYNTHETIC_VERDICT", "banner_markdown", "chapter_numbers", "data_status"]
+__all__ = ["SYNTHETIC_VERDICT", "SurveyStatus", "banner_markdown", "chapter_numbers", "data_status",
+           "survey_status"]
 
 
 def banner_markdown(source: SurveySource, k: int) -> str:
@@ -144,3 +146,15 @@ def data_status(source: SurveySource | None = None) -> str:
         return ("syntetiske data, ikke børnenes rigtige besvarelser, så dets tal viser kun, "
                 "hvordan analysen virker")
     return "de leverede besvarelser fra målingen"
+
+
+@dataclass(frozen=True)
+class SurveyStatus:
+    """The foreword's word on the survey chapter's data (glue key ``survey_status``)."""
+
+    survey_status: str
+
+
+def survey_status() -> SurveyStatus:
+    """The foreword's record: what the survey chapter is computed on (:func:`data_status`)."""
+    return SurveyStatus(data_status())

@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 
     from plusdig.survey.result import SurveyTable
 
-__all__ = ["MethodsNumbers", "methods_numbers", "secondary_table", "Sensitivity", "sensitivity", "SENSITIVITY_N"]
+__all__ = ["MethodsNumbers", "methods_numbers", "survey_method_numbers", "secondary_table", "Sensitivity", "published_sensitivity",
+           "SENSITIVITY_N"]
+
+#: A record field kept for the page but not glued (:func:`plusdig.glue_all` skips it).
+_NOT_GLUED: dict[str, Any] = {"repr": False, "compare": False, "metadata": {"glue": False}}
+
 
 def _pct(p: float, decimals: int = 1) -> str:
     from plusdig.core.fmt import percent
@@ -107,6 +112,15 @@ class MethodsNumbers:
     fdr_q: str
     ci_level: str
     k: str
+    trend: Any = field(default=None, **_NOT_GLUED)
+    secondary: Any = field(default=None, **_NOT_GLUED)
+
+    def headline(self) -> str:
+        return (f"Data: {self.data_status}; år: {self.years}; inviterede {self.invited_known}\n"
+                f"Ensomhed {self.year_first}: {self.lonely_first_plain} / med FPC "
+                f"{self.lonely_first_fpc}\nGrænser for frafald {self.year_first}: "
+                f"{self.bounds_first} mod {self.sampling_first}\nOverlap: {self.overlap_next} "
+                f"(et år), {self.overlap_two} (to år)")
 
 
 def _overlap(grades: pd.DataFrame, y0: int, y1: int) -> float:
@@ -272,7 +286,22 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         fdr_q=percent(inf.FDR_Q * 100),
         ci_level=percent(inf.CI_LEVEL * 100),
         k=str(tables["response"].k),
+        trend=tables["trend"],
+        secondary=secondary_table(tables, frame),
     )
+
+
+def survey_method_numbers() -> MethodsNumbers:
+    """The methods appendix's record for the current survey source (``PLUSDIG_SURVEY`` or the
+    synthetic default): its glued numbers and its two tables (``trend``, ``secondary``)."""
+    from plusdig.data.load import activities_table, load_published
+    from plusdig.survey.disclosure import threshold
+    from plusdig.survey.tables import run_pipeline
+    from plusdig.survey.validation import load_survey
+
+    data = load_survey()
+    tables = run_pipeline(data, k=threshold())
+    return methods_numbers(tables, data.frame, activities_table(), load_published())
 
 
 @dataclass(frozen=True)
@@ -374,16 +403,29 @@ SENSITIVITY_N = {"not-happy-at-all": (1000, 1100, 1200),
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """Chapter 6: the published changes over plausible denominators (table and phrases)."""
+    """Chapter 6 and the conclusion: the published changes over plausible denominators. The
+    fields are the glue keys (:func:`plusdig.glue_all`); the table is not glued."""
 
-    table: pd.DataFrame
-    n_respondents: str
-    n_lonely: str
-    not_happy_at_all: str
-    lonely_sdq_normal_range: str
-    lonely_often_teased: str
-    summary: str
-    n_questions: str
+    sens_ci_level: str
+    sens_n_respondents: str
+    sens_n_lonely: str
+    sens_not_happy: str
+    sens_sdq: str
+    sens_teased: str
+    sens_summary: str
+    sens_n_questions: str
+    table: pd.DataFrame = field(default=None, **_NOT_GLUED)
+
+    def headline(self) -> str:
+        return f"{self.sens_not_happy}; {self.sens_sdq}; {self.sens_teased}"
+
+    def styler(self) -> Any:
+        from plusdig.present.tables import html_styler
+
+        return html_styler(self.table, caption=(
+            f"De tre offentliggjorte ændringer med {self.sens_ci_level}-konfidensinterval for "
+            "forskellige antagne nævnere (evaluatorernes antagelse). Kilde: "
+            "aktivitetskataloget; egne beregninger."))
 
 
 #: The published changes as the summary names them.
@@ -398,11 +440,15 @@ def _span(ns: tuple[int, ...]) -> str:
     return f"{_num(min(ns))}–{_num(max(ns))}"
 
 
-def sensitivity(published: pd.DataFrame) -> Sensitivity:
+def published_sensitivity(published: pd.DataFrame | None = None) -> Sensitivity:
     """Chapter 6: the three published changes with their 95 % intervals over plausible
     denominators (:data:`SENSITIVITY_N`), a verdict per change and a summary (Danish)."""
     import pandas as pd
 
+    from plusdig.core.fmt import percent
+    from plusdig.data.load import load_published
+
+    published = load_published() if published is None else published
     rows, verdicts = [], {}
     for indicator, ns in SENSITIVITY_N.items():
         figs = published[published["indicator"] == indicator].sort_values("year_start")
@@ -435,13 +481,13 @@ def sensitivity(published: pd.DataFrame) -> Sensitivity:
     summary = (f"Af de {total} ændringer, kataloget offentliggør med tal, er {some} større end den "
                "statistiske usikkerhed, uanset hvilken af de antagne nævnere der er den rigtige"
                + (f": {' og '.join(CHANGE_NAMES[i] for i in robust)}" if robust else ""))
-    return Sensitivity(pd.DataFrame(rows), _span(SENSITIVITY_N["not-happy-at-all"]),
-                       _span(SENSITIVITY_N["lonely-sdq-normal-range"]),
-                       verdicts["not-happy-at-all"], verdicts["lonely-sdq-normal-range"],
-                       verdicts["lonely-often-teased"], summary,
-                       _num(float(published.loc[published["indicator"] == "questions",
-                                                "value"].iloc[0])))
-
-
-#: The confidence level as the prose writes it ("95 %").
-CI_TEXT = f"{round(inf.CI_LEVEL * 100)} %"
+    return Sensitivity(
+        sens_ci_level=percent(inf.CI_LEVEL * 100),
+        sens_n_respondents=_span(SENSITIVITY_N["not-happy-at-all"]),
+        sens_n_lonely=_span(SENSITIVITY_N["lonely-sdq-normal-range"]),
+        sens_not_happy=verdicts["not-happy-at-all"],
+        sens_sdq=verdicts["lonely-sdq-normal-range"],
+        sens_teased=verdicts["lonely-often-teased"], sens_summary=summary,
+        sens_n_questions=_num(float(published.loc[published["indicator"] == "questions",
+                                                  "value"].iloc[0])),
+        table=pd.DataFrame(rows))
