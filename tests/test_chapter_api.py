@@ -121,4 +121,7 @@ def test_glue_keys_the_prose_uses_are_glued() -> None:
         keys = {f.name for f in dataclasses.fields(record) if f.metadata.get("glue", True)}
         keys |= set(getattr(record, "per_code", {}))
         keys |= set(re.findall(r'glue\("([a-z_0-9]+)"', code))
+        for extra in re.findall(r"plusdig\.glue_all\(plusdig\.(\w+)\(\)\)", code):
+            keys |= {f.name for f in dataclasses.fields(getattr(plusdig, extra)())
+                     if f.metadata.get("glue", True)}  # a second record glued in one line
         assert used <= keys, f"{name}: glued nowhere: {sorted(used - keys)}"

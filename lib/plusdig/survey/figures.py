@@ -190,12 +190,14 @@ def figure_comparison(table: SurveyTable) -> Figure:
 
 
 def figure_indicator_trend(table: SurveyTable) -> Figure:
-    """The trend indicators (shares) per year, one line each."""
+    """The four primary indicators (shares) per year, one line each (the table's rows per 100
+    pupils stay in the table)."""
     import matplotlib.pyplot as plt
 
     from plusdig.present.style import FIGURE_WIDTH_IN, PALETTE, danish_axis
+    from plusdig.survey.inference import PRIMARY
 
-    v = table.values
+    v = table.values[table.values["indicator"].isin(PRIMARY)]
     years = [c for c in v.columns if c.isdigit()]
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, 4.2))
     dropped = 0
