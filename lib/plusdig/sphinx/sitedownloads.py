@@ -409,7 +409,10 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     (Path(app.outdir) / "_static" / "plusdig-downloads.css").write_text(_CSS, encoding="utf-8")
     out = Path(app.outdir) / DOWNLOAD_DIR
     out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"version": 1, "downloads": index_entries(app.env)}, ensure_ascii=False, indent=1)
+    from plusdig.sphinx.site import edition_date
+
+    text = json.dumps({"version": 1, "edition_date": edition_date(Path(app.confdir)).isoformat(),
+                       "downloads": index_entries(app.env)}, ensure_ascii=False, indent=1)
     (out / INDEX).write_text(text + "\n", encoding="utf-8")
 
 

@@ -7,7 +7,7 @@ downloads work, since the site links only relative files and vendors its scripts
 edition, so the same site gives the same archive. Build stamps and the PDF's work files are
 left out; the PDF itself stays in if ``make pdf`` put it there.
 
-    python -m plusdig.sphinx.sitezip [--html _build/html] [--out _build] [--edition 2027.1]
+    python -m plusdig.publish.sitezip [--html _build/html] [--out _build] [--edition 2027.1]
 
 The edition is the released edition's name (``make zip EDITION=2027.1``), by default the
 edition date (``2026-12-01``); the members are dated with the edition date either way.
@@ -22,7 +22,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-__all__ = ["NAME", "archive_name", "make_zip", "main"]
+__all__ = ["NAME", "archive_name", "make_zip", "site_edition_date", "main"]
 
 NAME = "plusdig-evaluering"
 #: Files of the build folder that are not part of the site.
@@ -63,16 +63,24 @@ def make_zip(html_dir: Path, out_dir: Path, edition: str, day: dt.date | None = 
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    from plusdig.sphinx.site import edition_date
+def site_edition_date(html_dir: Path) -> dt.date:
+    """The edition date the site was built with (``downloads/index.json``)."""
+    import json
 
-    parser = argparse.ArgumentParser(prog="python -m plusdig.sphinx.sitezip", description=__doc__.split("\n")[0])
+    index = Path(html_dir) / "downloads" / "index.json"
+    if not index.is_file():
+        raise FileNotFoundError(f"{index}: missing; run `make book` first")
+    return dt.date.fromisoformat(json.loads(index.read_text(encoding="utf-8"))["edition_date"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m plusdig.publish.sitezip", description=__doc__.split("\n")[0])
     parser.add_argument("--html", type=Path, default=Path("_build/html"))
     parser.add_argument("--out", type=Path, default=Path("_build"))
     parser.add_argument("--edition", default=None, help="udgavens dato, YYYY-MM-DD (standard: bogens)")
     args = parser.parse_args(argv)
-    day = edition_date()
     try:
+        day = site_edition_date(args.html)
         target = make_zip(args.html, args.out, args.edition or day.isoformat(), day)
     except (FileNotFoundError, ValueError) as exc:
         print(f"Kan ikke lave zip-filen: {exc}", file=sys.stderr)
