@@ -66,9 +66,9 @@ book: venv validate vendor
 	touch _build/html/.plusdig-built
 	@echo "Bogen er bygget: åbn $(CURDIR)/_build/html/index.html"
 
-# The site as one file that works from disk (file://, no server): plusdig.sphinx.sitezip.
+# The site as one file that works from disk (file://, no server): plusdig.publish.sitezip.
 zip: book
-	$(PY) -m plusdig.sphinx.sitezip --html _build/html --out _build $(if $(EDITION),--edition "$(EDITION)")
+	$(PY) -m plusdig.publish.sitezip --html _build/html --out _build $(if $(EDITION),--edition "$(EDITION)")
 
 # Debian packages for the PDF (WeasyPrint's Pango, fonts) and the browser tests, installed if missing (scripts/system-deps.sh).
 system-deps:

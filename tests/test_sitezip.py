@@ -1,6 +1,6 @@
 """``make zip``: the built site as one archive that works unpacked, from ``file://``, no server.
 
-The archive is made with the command ``make zip`` runs (``python -m plusdig.sphinx.sitezip``) from the
+The archive is made with the command ``make zip`` runs (``python -m plusdig.publish.sitezip``) from the
 built site, unpacked into a temporary folder and opened in Chromium by ``file://`` URLs:
 navigation between pages, the search, the widget explorer and the download links all work,
 and no page reports a script error.
@@ -17,14 +17,14 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from plusdig.sphinx import sitezip
+from plusdig.publish import sitezip
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_make_zip_runs_the_zip_command():
     dry = subprocess.run(["make", "-n", "zip"], cwd=REPO, capture_output=True, text=True, check=True)
-    assert "-m plusdig.sphinx.sitezip --html _build/html --out _build" in dry.stdout
+    assert "-m plusdig.publish.sitezip --html _build/html --out _build" in dry.stdout
 
 
 def test_zip_refuses_a_folder_without_a_site_and_a_bad_edition(tmp_path):
@@ -40,7 +40,7 @@ def test_zip_refuses_a_folder_without_a_site_and_a_bad_edition(tmp_path):
 @pytest.fixture(scope="module")
 def unpacked(built_site, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("zip")
-    done = subprocess.run([sys.executable, "-m", "plusdig.sphinx.sitezip", "--html", str(built_site),
+    done = subprocess.run([sys.executable, "-m", "plusdig.publish.sitezip", "--html", str(built_site),
                            "--out", str(out), "--edition", "2026-12-01"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -51,7 +51,7 @@ def unpacked(built_site, tmp_path_factory) -> Path:
         assert not any(n.endswith((".plusdig-built", ".buildinfo")) for n in names)
         zf.extractall(out / "x")
     again = out / "again"
-    subprocess.run([sys.executable, "-m", "plusdig.sphinx.sitezip", "--html", str(built_site), "--out",
+    subprocess.run([sys.executable, "-m", "plusdig.publish.sitezip", "--html", str(built_site), "--out",
                     str(again), "--edition", "2026-12-01"], check=True, capture_output=True)
     assert (again / archive.name).read_bytes() == archive.read_bytes()  # reproducible
     return out / "x" / "plusdig-evaluering-2026-12-01"
