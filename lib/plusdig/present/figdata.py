@@ -6,7 +6,7 @@ download files (CSV, XLSX) are written from that attached table, so the figure a
 cannot drift apart, and nothing is computed twice.
 
 In a notebook, :func:`register_display` (called by :func:`plusdig.present.style.use_house_style`) makes
-IPython add one more entry to a figure's MIME bundle, :data:`FIGURE_MIME`: the screen PNG, a
+IPython add one more entry to a figure's MIME bundle, :data:`FIGURE_MIME`: the SVG the page shows, a
 PNG at print resolution, an SVG and the table as JSON. The Sphinx side
 (:mod:`plusdig.sphinx.sitedownloads`) turns it into files and a download control on the HTML site.
 """
@@ -98,37 +98,31 @@ def _render(fig: Figure, fmt: str, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def screen_png(fig: Figure) -> str:
-    """The PNG (base64) IPython's inline backend shows for ``fig``: the page's image, unchanged."""
-    try:
-        from IPython.core.pylabtools import print_figure
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return base64.b64encode(_render(fig, "png", int(fig.dpi))).decode("ascii")
-    return print_figure(fig, "png", base64=True, metadata={"Software": None})
-
-
 def figure_payload(fig: Figure, view: tuple[str, Any] | None = None) -> dict[str, Any] | None:
     """The downloads of ``fig`` as JSON (None if it has no attached data).
 
     ``view`` is what the page shows in the figure's place, as (MIME type, content); by
-    default the screen PNG. A widget passes its widget view, the figure being its fallback.
+    default the figure's SVG. A widget passes its widget view, the figure being its fallback.
     """
     data = data_of(fig)
     if data is None:
         return None
-    if view is None:
-        view = ("image/png", screen_png(fig))
+    svg = _render(fig, "svg", PRINT_DPI).decode("utf-8")
+    if view is None:  # the page shows the SVG (sharp at any size; issue 15), the download's own
+        view = ("image/svg+xml", svg)
     return {
         "view": {"mime": view[0], "content": view[1]},
         "png": base64.b64encode(_render(fig, "png", PRINT_DPI)).decode("ascii"),
-        "svg": _render(fig, "svg", PRINT_DPI).decode("utf-8"),
+        "svg": svg,
         "data": data.to_json(),
     }
 
 
 def _figure_bundle(fig: Figure, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
     payload = figure_payload(fig)
-    return None if payload is None else {FIGURE_MIME: payload, "image/png": payload["view"]["content"]}
+    if payload is None:
+        return None
+    return {FIGURE_MIME: payload, payload["view"]["mime"]: payload["view"]["content"]}
 
 
 def register_display() -> None:
