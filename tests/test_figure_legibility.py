@@ -121,6 +121,8 @@ def _glued_figures() -> set[str]:
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] == "code":
                 names |= set(re.findall(r"""glue\(\s*["'](fig_\w+)["']""", "".join(cell["source"])))
+            else:  # a figure glued from a record (plusdig.glue_all) is named where it is shown
+                names |= set(re.findall(r"\{glue:figure\}\s+(fig_\w+)", "".join(cell["source"])))
     return names
 
 

@@ -71,6 +71,7 @@ _API: dict[str, str] = {
     "with_fallback": "plusdig.present.widgets",
     # the survey (issue 19): the foreword's data status, chapter 6's sensitivity, the appendix
     "survey_status": "plusdig.survey.banner",
+    "survey_chapter_numbers": "plusdig.survey.chapter",
     "published_sensitivity": "plusdig.survey.methods",
     "survey_method_numbers": "plusdig.survey.methods",
     # Part II's overview chapter
