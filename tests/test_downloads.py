@@ -216,6 +216,10 @@ def test_survey_figure_data_is_part_of_its_table_on_a_small_groups_delivery():
             assert tuple(row) in rows  # every cell as printed; nothing finer, nothing hidden
         hidden += int((data.frame == "–").to_numpy().sum())
         assert not data.synthetic
+        if name == "trend":  # one row per line drawn: the primary indicators
+            from plusdig.survey.inference import PRIMARY
+
+            assert len(data.frame) == int(tables[name].values["indicator"].isin(PRIMARY).sum())
     assert hidden > 0  # the fixture's small groups are in the figures' data as «–»
 
 

@@ -73,7 +73,13 @@ def figure_data(table: SurveyTable) -> FigureData:
             shown = shown[shown[shown.columns[1]] != "I alt"]
     elif table.name == "comparison":
         columns = _FIGURE_COLUMNS["comparison"]
-    elif table.name == "trend":
+    elif table.name == "trend":  # the figure draws the primary indicators' rows
+        from plusdig.survey.inference import PRIMARY
+
+        drawn = table.values["indicator"].isin(PRIMARY).to_numpy()
+        if len(drawn) != len(shown):
+            raise ValueError("survey table 'trend': values and printed rows differ in number")
+        shown = shown[drawn]
         columns = [c for c in shown.columns if c == shown.columns[0] or str(c).isdigit()]
     else:
         raise ValueError(f"no figure is drawn from survey table {table.name!r}")
