@@ -150,4 +150,4 @@ fresh-check:
 .PHONY: release
 release: venv
 	@test -n "$(EDITION)" || { echo 'Angiv udgaven som år.nummer: make release EDITION=2027.1' >&2; exit 2; }
-	$(PY) -m plusdig.publish.editions release "$(EDITION)" --build "make book pdf"
+	$(PY) -m plusdig.publish.editions release "$(EDITION)" --build "make book pdf zip"

@@ -79,9 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("_build"))
     parser.add_argument("--edition", default=None, help="udgavens dato, YYYY-MM-DD (standard: bogens)")
     args = parser.parse_args(argv)
+    from plusdig.publish.editions import current_edition
+
     try:
         day = site_edition_date(args.html)
-        target = make_zip(args.html, args.out, args.edition or day.isoformat(), day)
+        # the released edition (make release) names the archive; the date until the first one
+        released = current_edition()
+        default = released if released and not released.endswith("+") else day.isoformat()
+        target = make_zip(args.html, args.out, args.edition or default, day)
     except (FileNotFoundError, ValueError) as exc:
         print(f"Kan ikke lave zip-filen: {exc}", file=sys.stderr)
         return 1
