@@ -199,8 +199,8 @@ def _builder(copy: Path, out: Path, *, pdf: bool) -> Callable[[], None]:
                                     timeout=600)
             assert single.returncode == 0, (single.stdout + single.stderr)[-4000:]
             proc = subprocess.run(
-                [sys.executable, "-m", "plusdig.publish.pdf", "--html", str(out / "_build/singlehtml"),
-                 "--out", str(out / "_build/pdf/bog.pdf")],
+                [sys.executable, "-m", "plusdig.publish.pdf", "--html",
+                 str(out / "_build/singlehtml"), "--out", str(out / "_build/pdf/bog.pdf")],
                 env=build_env(copy), cwd=copy, capture_output=True, text=True, timeout=600)
             assert proc.returncode == 0, proc.stdout + proc.stderr
     return run

@@ -1,9 +1,9 @@
 """Sphinx extension for editions: the errata page, the notices, the edition switcher.
 
-Registered in ``_config.yml`` (``sphinx.extra_extensions``). The numbers it compares are read
-from the pages the build has just written (:mod:`plusdig.publish.editions`), so its work is done when
-the build has finished writing (``build-finished``, before :mod:`plusdig.sphinx.build` publishes the
-site) and it edits the written pages in place, between markers, so that doing it again on an
+Registered in ``_config.yml`` (``sphinx.extra_extensions``). The numbers it compares are
+read from the pages the build has just written (:mod:`plusdig.publish.snapshot`), so its work
+is done when the build has finished writing (``build-finished``, before
+:mod:`plusdig.sphinx.build` publishes the site) and it edits the written pages in place, between markers, so that doing it again on an
 unchanged page changes nothing:
 
 - ``{glue:text}`` values carry their glue name (class ``plusdig-glue-<name>``), so a snapshot
@@ -29,8 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from plusdig.publish import editions as ed
 from plusdig.core import fmt
+from plusdig.publish import editions as ed
 
 __all__ = ["describe", "errata_html", "notice_html", "old_edition_html", "patch_page",
            "switcher_html", "setup"]
