@@ -117,7 +117,8 @@ TABLE_CAPTION = "Ungebussens tal"
 
 COUNTS_NB = """from myst_nb import glue
 import plusdig
-from plusdig import fmt, tables
+from plusdig.core import fmt
+from plusdig.present import tables
 
 counts = plusdig.counts_table()
 ub = counts[counts["activity_id"] == 1]

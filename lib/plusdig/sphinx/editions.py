@@ -3,8 +3,8 @@
 Registered in ``_config.yml`` (``sphinx.extra_extensions``). The numbers it compares are
 read from the pages the build has just written (:mod:`plusdig.publish.snapshot`), so its work
 is done when the build has finished writing (``build-finished``, before
-:mod:`plusdig.sphinx.build` publishes the site) and it edits the written pages in place, between markers, so that doing it again on an
-unchanged page changes nothing:
+:mod:`plusdig.sphinx.build` publishes the site) and it edits the written pages in place,
+between markers, so that doing it again on an unchanged page changes nothing:
 
 - ``{glue:text}`` values carry their glue name (class ``plusdig-glue-<name>``), so a snapshot
   knows each number by name, not by its place in the prose;
