@@ -47,21 +47,41 @@ def test_readme_states_the_range() -> None:
     assert f"Python {SUPPORTED[0]}" in readme and SUPPORTED[-1] in readme
 
 
-@pytest.mark.parametrize("version", SUPPORTED)
-def test_pins_install_on(version: str, tmp_path: Path) -> None:
-    pins = [line for line in REQUIREMENTS.read_text("utf-8").splitlines()
+def _pins() -> list[str]:
+    return [line for line in REQUIREMENTS.read_text("utf-8").splitlines()
             if line.strip() and not line.startswith(("#", "-e"))]
+
+
+@pytest.fixture(scope="module")
+def dry_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, Path]]:
+    """pip's dry run for every supported version, the three started at once (they run side
+    by side instead of one after another): version → (exit code, stderr, report file)."""
+    tmp = tmp_path_factory.mktemp("pins")
+    req = tmp / "requirements.txt"
+    req.write_text("\n".join(_pins()) + "\n", encoding="utf-8")
+    started = {}
+    for version in SUPPORTED:
+        report = tmp / f"report-{version}.json"
+        started[version] = (subprocess.Popen(
+            [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+             "--only-binary=:all:", "--python-version", version, "--target",
+             str(tmp / f"t-{version}"), "--quiet", "--report", str(report), "-r", str(req)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), report)
+    results = {}
+    for version, (proc, report) in started.items():
+        _, stderr = proc.communicate(timeout=600)
+        results[version] = (proc.returncode, stderr, report)
+    return results
+
+
+@pytest.mark.parametrize("version", SUPPORTED)
+def test_pins_install_on(version: str, dry_runs: dict[str, tuple[int, str, Path]]) -> None:
+    pins = _pins()
     assert len(pins) > 100, "requirements.txt should pin the whole environment"
-    req = tmp_path / "requirements.txt"
-    req.write_text("\n".join(pins) + "\n", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-         "--only-binary=:all:", "--python-version", version, "--target", str(tmp_path / "t"),
-         "--quiet", "--report", str(tmp_path / "report.json"), "-r", str(req)],
-        capture_output=True, text=True, timeout=600)
-    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
-    assert done.returncode == 0, f"the pins do not install on Python {version}:\n" + "\n".join(errors)
-    report = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    returncode, stderr, report_path = dry_runs[version]
+    errors = [line for line in stderr.splitlines() if line.startswith("ERROR")]
+    assert returncode == 0, f"the pins do not install on Python {version}:\n" + "\n".join(errors)
+    report = json.loads(report_path.read_text("utf-8"))
     names = {item["metadata"]["name"].lower().replace("_", "-") for item in report["install"]}
     missing = {p.split("==")[0].lower().replace("_", "-") for p in pins} - names
     assert not missing, f"Python {version}: pip would not install {sorted(missing)}"
