@@ -6,6 +6,10 @@ Measures, on a temporary copy of the repository (the working tree is never touch
 * clean HTML build of the whole book, no-change rebuild, rebuild after editing one chapter's
   text and after editing one chapter's code, rebuild after changing one value in ``data/``,
   clean PDF build (notebooks cached), ``make test``;
+* the edit loop of ``make preview`` (issue 17): a text cell and a code cell of the slowest
+  notebook saved, until the preview serves the rebuilt page;
+* plain Jupyter Book 1 on the same book (a copy without ``plusdig.build``): clean build,
+  no-change rebuild, the same two edits;
 * scale: the survey pipeline (load, validate, every table of the survey chapter with disclosure
   control) on the synthetic generator at 1x, 10x and national scale (~600,000 rows), and the
   activity annex with 13, 130 and 1,300 activities (rendering the pages, and an HTML build
@@ -41,12 +45,16 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 JBFLAGS = ["-n", "-W", "--keep-going"]
 
-#: Targets from the issue (seconds / MB), shown next to the measurements.
+#: Targets from the issues (seconds / MB), shown next to the measurements (issue 17: the
+#: edit loop; the preview's figures are from the save to the rebuilt page being served).
 TARGETS = {
-    "clean_html": 45.0,
-    "no_change": 3.0,
+    "clean_html": 9.0,
+    "no_change": 1.0,
     "edit_chapter_text": 8.0,
     "edit_chapter_code": 8.0,
+    "preview_text": 2.0,
+    "preview_code": 4.0,
+    "make_test": 150.0,
     "survey_national": 10.0,
     "pdf": 10.0,
 }
@@ -231,6 +239,94 @@ def jb(copy: Path, out: Path, *extra: str, strict: bool = True) -> list[str]:
     flags = JBFLAGS if strict else ["--keep-going"]
     return [sys.executable, "-m", "plusdig.sphinx.build", "jb", "build", str(copy), *flags,
             "--path-output", str(out), *extra]
+
+
+def plain_book(copy: Path, dest: Path) -> Path:
+    """The same book for plain Jupyter Book 1: a copy without ``plusdig.build`` (no dependency
+    fingerprints, no parallel execution, no staged publishing; jupyter-cache and myst-nb as
+    they come). Its colophon loses the directive that extension provides."""
+    import yaml
+
+    shutil.copytree(copy, dest, symlinks=True, ignore=shutil.ignore_patterns(".git", "_build"))
+    cfg_path = dest / "_config.yml"
+    cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    ext = cfg.get("sphinx", {}).get("extra_extensions", [])
+    cfg["sphinx"]["extra_extensions"] = [e for e in ext if e != "plusdig.build"]
+    cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    for page in dest.rglob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        if "plusdig-provenance" in text:
+            page.write_text(re.sub(r"```\{plusdig-provenance\}.*?```", "", text, flags=re.S),
+                            encoding="utf-8")
+    return dest
+
+
+def plain_jb(book: Path, out: Path) -> list[str]:
+    """``jupyter-book build`` itself (no -n -W: plain JB1 warns where plusdig.build is
+    missing)."""
+    return [str(BIN / "jupyter-book"), "build", str(book), "--keep-going",
+            "--path-output", str(out)]
+
+
+def slowest_notebook(notebook_seconds: dict[str, float], copy: Path) -> Path:
+    """The notebook that took longest in the last clean build."""
+    name = max(notebook_seconds, key=lambda k: notebook_seconds[k] or 0)
+    return copy / name
+
+
+def measure_preview(copy: Path, out: Path, env: dict[str, str], runs: int,
+                    notebook: Path) -> list[Measure]:
+    """``make preview``'s edit loop: save an edit, wait until the preview has rebuilt and
+    serves the new page (its state's generation moves on; the page is fetched)."""
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "plusdig.preview", "--port", "0",
+                             "--srcdir", str(copy), "--path-output", str(out)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    assert proc.stdout is not None
+    base = re.search(r"http://127\.0\.0\.1:\d+/", proc.stdout.readline())
+    if not base:
+        proc.kill()
+        raise RuntimeError("the preview did not start")
+    rel = notebook.relative_to(copy).with_suffix(".html").as_posix()
+
+    def state() -> dict[str, object]:
+        with urllib.request.urlopen(base.group(0) + "__preview__/state", timeout=10) as r:
+            return json.loads(r.read())
+
+    def wait(after: int) -> None:
+        while True:
+            s = state()
+            if int(s["generation"]) > after and not s["building"]:  # type: ignore[call-overload]
+                if s["failed"]:
+                    raise RuntimeError(f"preview build failed: {s['problems']}")
+                with urllib.request.urlopen(base.group(0) + rel, timeout=10) as r:
+                    r.read()
+                return
+            time.sleep(0.05)
+
+    measures = []
+    try:
+        wait(0)
+        for kind, target in (("text", "preview_text"), ("code", "preview_code")):
+            m = Measure(target, f"make preview: {kind}celle i {notebook.name} gemt -> siden "
+                        "vist igen", target_s=TARGETS[target])
+            for i in range(runs):
+                before = int(state()["generation"])  # type: ignore[call-overload]
+                t0 = time.perf_counter()
+                edit_notebook(notebook, kind, 100 + i)
+                wait(before)
+                m.runs.append(time.perf_counter() - t0)
+                print(f"  {m.label}: run {i + 1}/{runs}: {m.runs[-1]:.1f} s", flush=True)
+            measures.append(m)
+    finally:
+        proc.send_signal(2)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+    return measures
 
 
 def first_notebook_chapter(copy: Path) -> Path:
@@ -438,7 +534,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="runs of `make test` (default: --runs)")
     ap.add_argument("--annex-build-runs", type=int, default=1,
                     help="HTML builds of the scaled annex per size (0 skips them)")
-    ap.add_argument("--skip", default="", help="comma-separated: html,pdf,test,survey,annex")
+    ap.add_argument("--skip", default="",
+                    help="comma-separated: html,preview,plain,pdf,test,survey,annex")
     ap.add_argument("--json", default=str(REPO / "_build" / "bench.json"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy")
     args = ap.parse_args(argv)
@@ -484,6 +581,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             # back to the committed state for the PDF and the tests (not measured)
             subprocess.run(["git", "checkout", "-q", "--", "."], cwd=copy, check=True)
             run(jb(copy, out), env=env)
+        if "preview" not in skip and notebook_seconds:
+            slow = slowest_notebook(notebook_seconds, copy)
+            measures.extend(measure_preview(copy, out, env, n, slow))
+            subprocess.run(["git", "checkout", "-q", "--", "."], cwd=copy, check=True)
+            run(jb(copy, out), env=env)
+        if "plain" not in skip:
+            # the same measurements with plain Jupyter Book 1 on the same book
+            plain = plain_book(copy, tmp / "plain")
+            pout = tmp / "plain-out"
+            measures.append(measure(Measure("plain_clean_html",
+                                            "JB1 uden plusdig.build: ren HTML-bygning"),
+                                    n, plain_jb(plain, pout), env=env, check=False,
+                                    before=lambda i: shutil.rmtree(pout, ignore_errors=True)))
+            measures.append(measure(Measure("plain_no_change", "JB1: genbygning uden ændringer"),
+                                    n, plain_jb(plain, pout), env=env, check=False))
+            pslow = plain / (slowest_notebook(notebook_seconds, copy).relative_to(copy)
+                             if notebook_seconds else first_notebook_chapter(plain)
+                             .relative_to(plain))
+            measures.append(measure(
+                Measure("plain_edit_text", f"JB1: tekstcelle i {pslow.name} (+ genindlæs selv)"),
+                n, plain_jb(plain, pout), env=env, check=False,
+                before=lambda i: edit_notebook(pslow, "text", i)))
+            measures.append(measure(
+                Measure("plain_edit_code", f"JB1: kodecelle i {pslow.name} (+ genindlæs selv)"),
+                n, plain_jb(plain, pout), env=env, check=False,
+                before=lambda i: edit_notebook(pslow, "code", i)))
         if "pdf" not in skip:
             # the recipe of `make pdf`: the singlehtml build, then WeasyPrint (plusdig.publish.pdf)
             single = out / "_build" / "singlehtml"
@@ -499,7 +622,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     note=OLD_PDF_ROUTE))
         if "test" not in skip:
             # the recipe of `make test` (its set-up prerequisites are already satisfied here)
-            measures.append(measure(Measure("make_test", "make test (pytest tests book)"),
+            measures.append(measure(Measure("make_test", "make test (pytest tests book)",
+                                            target_s=TARGETS["make_test"]),
                                     args.test_runs or n,
                                     [sys.executable, "-m", "pytest", "-q", "--nbval-lax", "tests",
                                      "book"], env=env, cwd=copy, check=False))
