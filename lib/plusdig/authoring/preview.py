@@ -254,7 +254,7 @@ class Preview:
         with self.state.lock:
             self.state.building = True
         self.build_dir.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
+        t0, started = time.perf_counter(), time.time() - 1
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(self.command(), cwd=self.srcdir, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -263,19 +263,23 @@ class Preview:
         self.process = None
         seconds = time.perf_counter() - t0
         found: list[failures.Problem] = []
+        # the build's own full log (plusdig.failures.run_logged) if it wrote one, else the
+        # output this process captured (the build keeps tracebacks off its output)
+        full = self.build_dir / failures.LOG_NAME
+        log = full if full.is_file() and full.stat().st_mtime >= started else self.log_path
         if code != 0:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+            text = log.read_text(encoding="utf-8", errors="replace")
             found = failures.problems(text, self.srcdir, self.build_dir / ".jupyter_cache")
         with self.state.lock:
             self.state.building = False
             self.state.failed = code != 0
             self.state.problems = found
-            self.state.log = str(self.log_path)
+            self.state.log = str(log)
             self.state.generation += 1
         if code == 0:
             self.say(f"Bygget på {seconds:.1f} s.".replace(".", ",", 1))
         else:
-            self.say(failures.summary(found, self.log_path))
+            self.say(failures.summary(found, log))
         return code == 0
 
     def stop_build(self, grace_s: float = 20.0) -> None:

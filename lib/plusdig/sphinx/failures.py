@@ -17,7 +17,7 @@ import io
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -265,3 +265,43 @@ def run_logged(build: Callable[[], int], log_path: str | Path, srcdir: str | Pat
         err.write("\n" + summary(problems(text, srcdir, cache_path), log_file) + "\n")
         err.flush()
     return code
+
+
+def _build_paths(argv: Sequence[str]) -> tuple[Path, Path] | None:
+    """The book folder and the output folder of ``jupyter-book build`` arguments (None for
+    another command)."""
+    args = list(argv)
+    if not args or args[0] != "build":
+        return None
+    src, out, i = None, None, 1
+    while i < len(args):
+        arg = args[i]
+        if arg == "--path-output" and i + 1 < len(args):
+            out, i = args[i + 1], i + 2
+            continue
+        if arg.startswith("--path-output="):
+            out = arg.split("=", 1)[1]
+        elif not arg.startswith("-") and src is None and args[i - 1] not in _VALUE_OPTIONS:
+            src = arg
+        i += 1
+    if src is None:
+        return None
+    book = Path(src).resolve()
+    book = book.parent if book.is_file() else book
+    return book, Path(out).resolve() if out else book
+
+
+#: ``jupyter-book build`` options that take a value (so the value is not the book's folder).
+_VALUE_OPTIONS = frozenset({"--config", "--toc", "--builder", "--custom-builder",
+                            "--path-output"})
+
+
+def jupyter_book_logged(argv: Sequence[str], run: Callable[[Sequence[str]], int]) -> int:
+    """``run(argv)`` (the jupyter-book command line) through :func:`run_logged` when it is a
+    build: the log in ``<output>/_build/plusdig-build.log``, a Danish summary if it fails."""
+    paths = _build_paths(argv)
+    if paths is None:
+        return run(argv)
+    book, out = paths
+    return run_logged(lambda: run(argv), out / "_build" / LOG_NAME, book,
+                      out / "_build" / ".jupyter_cache")
