@@ -309,8 +309,9 @@ def measure_preview(copy: Path, out: Path, env: dict[str, str], runs: int,
     measures = []
     try:
         wait(0)
-        for kind, target in (("text", "preview_text"), ("code", "preview_code")):
-            m = Measure(target, f"make preview: {kind}celle i {notebook.name} gemt -> siden "
+        for kind, label, target in (("text", "tekst", "preview_text"),
+                                    ("code", "kode", "preview_code")):
+            m = Measure(target, f"make preview: {label}celle i {notebook.name} gemt -> siden "
                         "vist igen", target_s=TARGETS[target])
             for i in range(runs):
                 before = int(state()["generation"])  # type: ignore[call-overload]
