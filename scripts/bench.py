@@ -8,7 +8,7 @@ Measures, on a temporary copy of the repository (the working tree is never touch
   clean PDF build (notebooks cached), ``make test``;
 * the edit loop of ``make preview`` (issue 17): a text cell and a code cell of the slowest
   notebook saved, until the preview serves the rebuilt page;
-* plain Jupyter Book 1 on the same book (a copy without ``plusdig.build``): clean build,
+* plain Jupyter Book 1 on the same book (a copy without ``plusdig.sphinx.build``): clean build,
   no-change rebuild, the same two edits;
 * scale: the survey pipeline (load, validate, every table of the survey chapter with disclosure
   control) on the synthetic generator at 1x, 10x and national scale (~600,000 rows), and the
@@ -242,16 +242,16 @@ def jb(copy: Path, out: Path, *extra: str, strict: bool = True) -> list[str]:
 
 
 def plain_book(copy: Path, dest: Path) -> Path:
-    """The same book for plain Jupyter Book 1: a copy without ``plusdig.build`` (no dependency
-    fingerprints, no parallel execution, no staged publishing; jupyter-cache and myst-nb as
-    they come). Its colophon loses the directive that extension provides."""
+    """The same book for plain Jupyter Book 1: a copy without ``plusdig.sphinx.build`` (no
+    dependency fingerprints, no parallel execution, no staged publishing; jupyter-cache and
+    myst-nb as they come). Its colophon loses the directive that extension provides."""
     import yaml
 
     shutil.copytree(copy, dest, symlinks=True, ignore=shutil.ignore_patterns(".git", "_build"))
     cfg_path = dest / "_config.yml"
     cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
     ext = cfg.get("sphinx", {}).get("extra_extensions", [])
-    cfg["sphinx"]["extra_extensions"] = [e for e in ext if e != "plusdig.build"]
+    cfg["sphinx"]["extra_extensions"] = [e for e in ext if e != "plusdig.sphinx.build"]
     cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     for page in dest.rglob("*.md"):
         text = page.read_text(encoding="utf-8")
@@ -262,7 +262,7 @@ def plain_book(copy: Path, dest: Path) -> Path:
 
 
 def plain_jb(book: Path, out: Path) -> list[str]:
-    """``jupyter-book build`` itself (no -n -W: plain JB1 warns where plusdig.build is
+    """``jupyter-book build`` itself (no -n -W: plain JB1 warns where plusdig.sphinx.build is
     missing)."""
     return [str(BIN / "jupyter-book"), "build", str(book), "--keep-going",
             "--path-output", str(out)]
@@ -280,7 +280,7 @@ def measure_preview(copy: Path, out: Path, env: dict[str, str], runs: int,
     serves the new page (its state's generation moves on; the page is fetched)."""
     import urllib.request
 
-    proc = subprocess.Popen([sys.executable, "-m", "plusdig.preview", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "plusdig.authoring.preview", "--port", "0",
                              "--srcdir", str(copy), "--path-output", str(out)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
@@ -592,7 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             plain = plain_book(copy, tmp / "plain")
             pout = tmp / "plain-out"
             measures.append(measure(Measure("plain_clean_html",
-                                            "JB1 uden plusdig.build: ren HTML-bygning"),
+                                            "JB1 uden plusdig.sphinx.build: ren HTML-bygning"),
                                     n, plain_jb(plain, pout), env=env, check=False,
                                     before=lambda i: shutil.rmtree(pout, ignore_errors=True)))
             measures.append(measure(Measure("plain_no_change", "JB1: genbygning uden ændringer"),

@@ -3,8 +3,9 @@
 Builds the book as ``make book`` does, serves the site on ``127.0.0.1`` (``--port``, default
 8000), watches the book's sources (``book/``, ``data/``, ``lib/``, ``_config.yml``,
 ``_toc.yml``, ``references.bib`` and the survey file named by ``PLUSDIG_SURVEY``) and rebuilds
-when one changes. The build's own dependency tracking (:mod:`plusdig.sphinx.build`) decides what runs:
-a data change re-runs exactly the notebooks that read the file, a text edit runs nothing.
+when one changes. The build's own dependency tracking (:mod:`plusdig.sphinx.build`) decides
+what runs: a data change re-runs exactly the notebooks that read the file, a text edit runs
+nothing.
 
 The pages it serves carry a small script that reloads the open page when a build has
 finished; the files in ``_build/html`` never do (the script is added as a page is sent). A
@@ -263,7 +264,7 @@ class Preview:
         self.process = None
         seconds = time.perf_counter() - t0
         found: list[failures.Problem] = []
-        # the build's own full log (plusdig.failures.run_logged) if it wrote one, else the
+        # the build's own full log (plusdig.sphinx.failures.run_logged) if it wrote one, else the
         # output this process captured (the build keeps tracebacks off its output)
         full = self.build_dir / failures.LOG_NAME
         log = full if full.is_file() and full.stat().st_mtime >= started else self.log_path

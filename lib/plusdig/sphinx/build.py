@@ -415,10 +415,14 @@ def jupyter_book(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m plusdig.sphinx.build status|execute [--srcdir .] [--path-output DIR]``, or
-    ``python -m plusdig.sphinx.build jb <jupyter-book arguments>`` (see :func:`jupyter_book`)."""
+    ``python -m plusdig.sphinx.build jb <jupyter-book arguments>`` (see :func:`jupyter_book`;
+    a build keeps its full log in ``<output>/_build/plusdig-build.log`` and, if it fails, ends
+    with a Danish summary: :func:`plusdig.sphinx.failures.jupyter_book_logged`)."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["jb"]:
-        return jupyter_book(args_in[1:])
+        from plusdig.sphinx.failures import jupyter_book_logged
+
+        return jupyter_book_logged(args_in[1:], jupyter_book)
     ap = argparse.ArgumentParser(prog="python -m plusdig.sphinx.build", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=["status", "execute"])
     ap.add_argument("--srcdir", default=".")
