@@ -12,8 +12,8 @@ import nbformat
 import pytest
 import yaml
 
-from plusdig.data.load import vocab_labels
 from plusdig.core.paths import REPO_ROOT
+from plusdig.data.load import vocab_labels
 
 REPORT = REPO_ROOT / "book" / "report"
 #: The chapters of Part I written from the published data, in book order.
@@ -47,15 +47,6 @@ def prose_without_markup(text: str) -> str:
     return re.sub(r"https?://\S+", " ", text)
 
 
-def glued_keys(nb: nbformat.NotebookNode) -> tuple[set[str], list[re.Pattern[str]]]:
-    """Literal glue keys and patterns of f-string keys (``glue(f"n_{code}", ...)``)."""
-    src = "\n".join(c.source for c in code_cells(nb))
-    literal = set(re.findall(r"glue\(\"([^\"{}]+)\"", src))
-    patterns = [re.compile("^" + re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(k)) + "$")
-                for k in re.findall(r"glue\(f\"([^\"]+)\"", src)]
-    return literal, patterns
-
-
 def test_toc_lists_the_chapters_in_order() -> None:
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
     part = next(p for p in toc["parts"] if p["caption"].startswith("Del I"))
@@ -71,24 +62,6 @@ def test_no_number_typed_in_prose(name: str) -> None:
     prose = prose_without_markup(markdown(notebook(name)))
     digits = [m.group(0) for m in re.finditer(r".{0,30}\d.{0,30}", prose)]
     assert not digits, f"{name}: numbers typed in prose (glue them): {digits}"
-
-
-@pytest.mark.parametrize("name", CHAPTERS)
-def test_every_glue_role_has_a_glue_call(name: str) -> None:
-    nb = notebook(name)
-    literal, patterns = glued_keys(nb)
-    used = set(re.findall(r"\{glue:(?:text|figure)\}`?\s*([\w-]+)", markdown(nb)))
-    src = "\n".join(c.source for c in code_cells(nb))
-    prefixes = [""] + re.findall(r"glue\(\"([a-z_]+)\" \+ ", src)
-
-    def from_ids(key: str) -> bool:
-        """``glue(fid.replace("-", "_"), ...)`` over literal ids: the id must be in the code."""
-        return "glue(" in src and ".replace(\"-\", \"_\")" in src and any(
-            key.startswith(p) and f'"{key[len(p):].replace("_", "-")}"' in src for p in prefixes)
-
-    missing = [k for k in used if k not in literal and not any(p.match(k) for p in patterns)
-               and not from_ids(k)]
-    assert used and not missing, f"{name}: glue keys used but never glued: {missing}"
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -173,10 +146,13 @@ def test_no_wrong_idioms_or_machine_plurals(name: str) -> None:
 def test_the_book_counts_the_conditions_it_codes() -> None:
     """Six codes are coded (five conditions and user involvement): no chapter is titled "De fem
     betingelser", and the method chapter glues the number of codes from the vocabulary."""
+    import plusdig
+
     title = markdown(notebook("betingelserne")).split("\n# ", 1)[1].split("\n", 1)[0]
     assert "fem" not in title.lower(), title
     src = "\n".join(c.source for c in code_cells(notebook("collective-impact")))
-    assert 'glue("n_conditions", len(conditions)' in src
+    assert "plusdig.collective_impact_numbers()" in src
+    assert plusdig.collective_impact_numbers().n_conditions == len(vocab_labels("conditions")) == 6
 
 
 def test_first_year_states_no_sequence_the_source_does_not_give() -> None:
@@ -190,11 +166,13 @@ def test_first_year_states_no_sequence_the_source_does_not_give() -> None:
 
 def test_one_list_of_data_files() -> None:
     """The foreword counts the data files from the same catalogue as the appendix."""
-    from plusdig.data import report
+    import plusdig
+    from plusdig.data import datadict, report
 
     assert not hasattr(report, "DATA_FILES") and not hasattr(report, "data_sources_table")
     src = "\n".join(c.source for c in code_cells(notebook("forord")))
-    assert "datadict.catalogue()" in src
+    assert "plusdig.catalogue()" in src and "plusdig.foreword_numbers()" in src
+    assert plusdig.foreword_numbers().n_files == len(datadict.catalogue())
 
 
 def test_activity_9_is_not_called_a_missed_goal() -> None:
