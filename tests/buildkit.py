@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 #: Configuration keys of the real book that need files a fresh checkout does not have
 #: (``make vendor``); the reduced test book does without them.
-_DROP_SPHINX_CONFIG = ("html_static_path", "nb_ipywidgets_js", "mathjax_path")
+_DROP_SPHINX_CONFIG = ("html_static_path", "nb_ipywidgets_js", "mathjax_path", "html_favicon",
+                       "html_css_files")
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 

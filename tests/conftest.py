@@ -141,7 +141,7 @@ def book_config(built_site: Path) -> dict[str, Any]:
                       "numbered": bool(part.get("numbered")), "chapters": chapters})
     return {
         "title": config["title"],
-        "subtitle": (config.get("parse", {}).get("myst_substitutions") or {}).get("undertitel", ""),
+        "subtitle": config["publication"]["subtitle"],
         "root": str(toc["root"]).removesuffix(".md"),
         "parts": parts,
         "chapters": [c for p in parts for c in p["chapters"]],

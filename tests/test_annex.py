@@ -206,7 +206,7 @@ def test_period_text() -> None:
     season = _with(base, period={"years": [2019], "season": "efterår", "quote": "efteråret 2019"})
     assert annex_context.period_text(season) == "efteråret 2019"
     span = _with(base, period={"years": [2019, 2017, 2018], "quote": "2017-2019"})
-    assert annex_context.period_text(span) == "2017-2019"
+    assert annex_context.period_text(span) == "2017–2019"
 
 
 def test_cross_links_use_optional_refs_to_stable_labels(activities, ctx) -> None:

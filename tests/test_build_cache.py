@@ -21,7 +21,7 @@ from plusdig.core.digest import tree_digest
 
 pytestmark = pytest.mark.build
 
-CHAPTERS = ["book/probe/data", "book/probe/code", "book/kolofon"]
+CHAPTERS = ["book/probe/data", "book/probe/code", "book/appendix/byggeoplysninger"]
 
 
 def _title_of_first_activity(data: Path) -> str:
@@ -49,7 +49,7 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     assert not any(p.endswith(".yaml") or p.endswith(".csv") for p in state[code_nb]["reads"])
 
     fingerprint = tree_digest(copy / "data")[:16]
-    assert fingerprint in page_text(html(out, "book/kolofon"))
+    assert fingerprint in page_text(html(out, "book/appendix/byggeoplysninger"))
 
     # 2. nothing changed: nothing executes, no page is read again (not even the colophon)
     log = build(copy, out)
@@ -68,7 +68,7 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     page = page_text(html(out, "book/probe/data"))
     assert new_title in page
     assert old_title not in page
-    colophon = page_text(html(out, "book/kolofon"))  # the data fingerprint follows the data
+    colophon = page_text(html(out, "book/appendix/byggeoplysninger"))  # the data fingerprint follows the data
     assert fingerprint not in colophon
     assert tree_digest(copy / "data")[:16] in colophon
 

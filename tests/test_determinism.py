@@ -16,7 +16,7 @@ from buildkit import BUILD_TIME, build, html, make_copy, normalise, page_text
 
 pytestmark = pytest.mark.build
 
-CHAPTERS = ["book/report/aktiviteterne", "book/probe/data", "book/kolofon"]
+CHAPTERS = ["book/report/aktiviteterne", "book/probe/data", "book/appendix/byggeoplysninger"]
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".pdf"}
 
 
@@ -39,7 +39,7 @@ def test_same_text_on_every_page(two_builds: tuple[Path, Path, Path]) -> None:
     _, html1, html2 = two_builds
     pages1, pages2 = _files(html1, {".html"}), _files(html2, {".html"})
     assert pages1.keys() == pages2.keys()
-    assert {"book/report/aktiviteterne.html", "book/kolofon.html"} <= pages1.keys()
+    assert {"book/report/aktiviteterne.html", "book/appendix/byggeoplysninger.html"} <= pages1.keys()
     differ = [name for name in pages1
               if normalise(pages1[name].read_text(encoding="utf-8"))
               != normalise(pages2[name].read_text(encoding="utf-8"))]
@@ -68,7 +68,7 @@ def test_colophon_shows_commit_and_clean_tree(two_builds: tuple[Path, Path, Path
     copy, html1, _ = two_builds
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=copy, check=True,
                             capture_output=True, text=True).stdout.strip()
-    text = page_text(html(html1.parents[1], "book/kolofon"))
+    text = page_text(html(html1.parents[1], "book/appendix/byggeoplysninger"))
     assert commit in text
     assert "ren (svarer præcis til committet)" in text
     assert "syntetiske data" in text

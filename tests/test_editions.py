@@ -142,7 +142,7 @@ Tallene er talt op fra kataloget.
 TOC = {"format": "jb-book", "root": "book/index", "parts": [
     {"caption": "Del I: Prøve", "numbered": True,
      "chapters": [{"file": "book/probe/tal"}, {"file": "book/probe/om"}]},
-    {"caption": "Bagstof", "chapters": [{"file": ed.ERRATA_DOC}, {"file": "book/kolofon"}]}]}
+    {"caption": "Bagstof", "chapters": [{"file": ed.ERRATA_DOC}, {"file": "book/appendix/byggeoplysninger"}]}]}
 
 
 def _counts_notebook() -> nbformat.NotebookNode:
@@ -167,7 +167,7 @@ def _git(copy: Path, *args: str) -> None:
 
 
 def _book(tmp: Path) -> Path:
-    copy = make_copy(tmp / "repo", [ed.ERRATA_DOC, "book/kolofon"])
+    copy = make_copy(tmp / "repo", [ed.ERRATA_DOC, "book/appendix/byggeoplysninger"])
     nbformat.write(_counts_notebook(), _mkparent(copy / "book/probe/tal.ipynb"))
     (copy / "book/probe/om.md").write_text(PROSE_MD, encoding="utf-8")
     (copy / "book/index.md").write_text(
@@ -247,7 +247,8 @@ def test_first_edition_is_recorded_tagged_and_snapshotted(first_edition: tuple[P
     assert ["elever i målgruppen", "600"] in [r["cells"] for r in table["rows"]]
     front = page_text((out / "_build/html/book/index.html").read_text(encoding="utf-8"))
     assert "Udgave: 2027.1 (" in front
-    colophon = page_text((out / "_build/html/book/kolofon.html").read_text(encoding="utf-8"))
+    colophon = page_text((out / "_build/html/book/appendix/byggeoplysninger.html")
+                         .read_text(encoding="utf-8"))
     assert "Udgave 2027.1 (" in colophon
     errata = page_text((out / "_build/html" / f"{ed.ERRATA_DOC}.html").read_text("utf-8"))
     assert "Udgave 2027.1 er bogens første udgave" in errata

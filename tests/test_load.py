@@ -118,7 +118,7 @@ def test_tables(data: Path) -> None:
     p = L.partners_table(data)
     assert p.loc[0, "sector"] == "municipality"
     tg = L.target_groups_table(data)
-    assert tg.loc[0, "age_band_label"] == "6.-9. klasse"
+    assert tg.loc[0, "age_band_label"] == "6.–9. klasse"
 
 
 def test_section_text_joins_blocks(data: Path) -> None:

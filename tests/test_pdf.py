@@ -367,7 +367,11 @@ def test_title_page(pages_text: list[str], book_config: dict) -> None:
     first = pages_text[0]
     assert _contains(first, book_config["title"])
     assert _contains(first, book_config["subtitle"])
-    assert re.search(r"Udgave: (\d{4}\.\d+ \()?\d{1,2}\. [a-zæøå]+ \d{4}", first)
+    from plusdig.publish.metadata import load_publication
+
+    pub = load_publication(Path(__file__).resolve().parents[1])
+    assert _contains(first, f"{pub.edition}, {pub.date_text}")  # the site's edition and date
+    assert _contains(first, pub.publisher) and _contains(first, pub.authors_text)
     import yaml
 
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "_config.yml")

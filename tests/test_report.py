@@ -38,7 +38,7 @@ def test_count_text() -> None:
 def test_published_text_and_period() -> None:
     assert report.published_text(PUB, "rate") == "ca. 90 %"
     assert report.published_text(PUB, "n") == "1.100"
-    assert report.published_period(PUB, "rate") == "2017-2019"
+    assert report.published_period(PUB, "rate") == "2017–2019"
     assert report.published_period(PUB, "n") == "2018"
     assert report.published_period(PUB, "q") == ""
     with pytest.raises(DataValidationError, match="only a direction"):

@@ -48,6 +48,9 @@ _API: dict[str, str] = {
     "first_year_numbers": "plusdig.present.numbers",
     "conclusion_numbers": "plusdig.present.numbers",
     "method_numbers": "plusdig.present.numbers",
+    "summary_numbers": "plusdig.present.summary",
+    "english_summary_numbers": "plusdig.present.summary",
+    "current_source": "plusdig.survey.contract",
     "overview_numbers": "plusdig.sphinx.annex_overview",
     # figures, tables and widgets
     "use_house_style": "plusdig.present.style",

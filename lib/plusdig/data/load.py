@@ -246,7 +246,7 @@ def period_label(activity: Activity, not_stated: str = "") -> str:
         parts.append(" og ".join(MONTHS[m - 1] for m in p.months))
     if p.years:
         ys = sorted(p.years)
-        parts.append(str(ys[0]) if len(ys) == 1 else f"{ys[0]}-{ys[-1]}")
+        parts.append(str(ys[0]) if len(ys) == 1 else f"{ys[0]}–{ys[-1]}")
     elif parts:
         parts.append("(år ikke angivet i kilden)")
     return " ".join(parts) if parts else not_stated

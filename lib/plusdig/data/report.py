@@ -75,12 +75,12 @@ def published_text(published: pd.DataFrame, figure_id: str) -> str:
 
 
 def published_period(published: pd.DataFrame, figure_id: str) -> str:
-    """The years a published figure refers to: '2017', '2017-2019', '' when none."""
+    """The years a published figure refers to: '2017', '2017–2019' (an en dash), '' when none."""
     row = _row(published, figure_id)
     start, end = row["year_start"], row["year_end"]
     if _missing(start):
         return ""
-    return str(int(start)) if _missing(end) or int(end) == int(start) else f"{int(start)}-{int(end)}"
+    return str(int(start)) if _missing(end) or int(end) == int(start) else f"{int(start)}–{int(end)}"
 
 
 def published_table(published: pd.DataFrame) -> pd.DataFrame:

@@ -8,67 +8,15 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
+from plusdig.publish.citestyle import entry_runs, unbrace
+
 __all__ = ["bib_record", "bibliography_entry"]
 
 
 # ----------------------------------------------------------------------------- bibliography
-def _names(persons: list[Any]) -> str:
-    names = []
-    for p in persons:
-        last = " ".join(p.prelast_names + p.last_names)
-        first = " ".join(p.first_names + p.middle_names)
-        if not first:  # a body ("{VIVE – …}") has no first names
-            names.append(_unbrace(last))
-            continue
-        initials = " ".join(f"{n[0]}." for n in first.split())
-        names.append(f"{_unbrace(last)}, {initials}")
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " og " + names[-1]
-
-
-def _unbrace(text: str) -> str:
-    return text.replace("{", "").replace("}", "").replace("--", "–")
-
-
-def bibliography_entry(entry: Any) -> list[tuple[str, str]]:
-    """One pybtex entry in Danish author–year form, as ``(style, text)`` runs.
-
-    ``style`` is ``""`` (plain), ``"em"`` (the title of a book, report or journal) or
-    ``"url"``. "Kania, J. og Kramer, M. (2011). Collective Impact. *Stanford Social
-    Innovation Review*, 9(1), 36–41."; no year gives "(u.å.)"; with no author the title takes
-    the author's place ("*Hvordan har børn og unge i Lejre det?* (2017–2019). …").
-    """
-    f = {k.lower(): _unbrace(str(v)) for k, v in entry.fields.items()}
-    author = _names(entry.persons.get("author", []))
-    year = f.get("year", "u.å.")
-    title = f.get("title", "").rstrip(".")
-    if not author:
-        runs: list[tuple[str, str]] = [("em", title), ("", f" ({year}).")]
-        title = ""
-    else:
-        runs = [("", f"{author} ({year}). ")]
-    if entry.type == "article" and title:
-        runs.append(("", f"{title}. "))
-        journal = f.get("journal", "")
-        vol = f.get("volume", "") + (f"({f['number']})" if "number" in f else "")
-        runs.append(("em", journal))
-        rest = ", ".join(x for x in (vol, f.get("pages", "")) if x)
-        runs.append(("", f", {rest}." if rest else "."))
-    else:
-        if title:
-            runs.append(("em", title))
-            runs.append(("", "."))
-        publisher = f.get("institution") or f.get("publisher") or ""
-        if publisher:
-            runs.append(("", f" {publisher}."))
-    if f.get("note"):
-        runs.append(("", f" {f['note'].rstrip('.')}."))
-    if f.get("url"):
-        runs.append(("", " Tilgængelig på "))
-        runs.append(("url", f["url"]))
-        runs.append(("", "."))
-    return runs
+#: One pybtex entry in Danish author–year form: the function the site's bibliography style
+#: renders with (plusdig.publish.citestyle), so the PDF's entries are the site's.
+bibliography_entry = entry_runs
 
 
 def bib_record(text: str, entries: list[Any]) -> Any | None:
@@ -79,7 +27,7 @@ def bib_record(text: str, entries: list[Any]) -> Any | None:
     Collective Impact".
     """
     def title(e: Any) -> str:
-        return _unbrace(str(e.fields.get("title", ""))).lower().rstrip(".")
+        return unbrace(str(e.fields.get("title", ""))).lower().rstrip(".")
 
     match = [e for e in entries if title(e) and title(e) in text.lower()]
     longest = max((len(title(e)) for e in match), default=0)

@@ -60,22 +60,26 @@ class Book:
     subtitle: str
     parts: list[dict[str, Any]]
     bibfiles: list[Path]
+    edition: str = ""     # "1. udgave, 26. november 2026" (plusdig.publish.metadata)
+    publisher: str = ""
 
 
 def load_book(repo: Path = REPO_ROOT) -> Book:
     """Read the title, publisher, subtitle and parts from ``_config.yml`` and ``_toc.yml``."""
+    from plusdig.publish.metadata import load_publication
+
     config = yaml.safe_load((repo / "_config.yml").read_text(encoding="utf-8"))
     toc = yaml.safe_load((repo / "_toc.yml").read_text(encoding="utf-8"))
-    subs = (config.get("parse") or {}).get("myst_substitutions") or {}
     for key in ("title", "author"):
         if not str(config.get(key) or "").strip():
             raise ValueError(f"{repo / '_config.yml'}: '{key}' is missing; the PDF's title "
                              "page and metadata need it")
+    pub = load_publication(repo, config=config)  # the same facts as the site's
     parts = [{"caption": str(p.get("caption", "")), "numbered": bool(p.get("numbered"))}
              for p in toc.get("parts", [])]
-    return Book(title=str(config["title"]), author=str(config["author"]),
-                subtitle=str(subs.get("undertitel", "")), parts=parts,
-                bibfiles=[repo / b for b in config.get("bibtex_bibfiles", [])])
+    return Book(title=pub.title, author=pub.authors_text, subtitle=pub.subtitle, parts=parts,
+                bibfiles=[repo / b for b in config.get("bibtex_bibfiles", [])],
+                edition=f"{pub.edition}, {pub.date_text}", publisher=pub.publisher)
 
 
 # ----------------------------------------------------------------------------- document
@@ -250,9 +254,7 @@ def print_document(single_html: Path, book: Book) -> str:
         raise ValueError(f"{single_html}: {len(wrappers)} toctrees on the root page, but "
                          f"_toc.yml has {len(book.parts)} parts")
     h1 = root.find("h1")
-    paras = [p for p in root.find_all("p", recursive=False)]
-    edition = next((p.get_text(" ", strip=True) for p in paras
-                    if p.get_text(strip=True).startswith("Udgave")), "")
+    edition = book.edition
     front = [s for s in root.find_all("section", recursive=False)]
 
     out = BeautifulSoup("<!DOCTYPE html><html lang='da'><head><meta charset='utf-8'>"
@@ -273,8 +275,8 @@ def print_document(single_html: Path, book: Book) -> str:
     t = out.new_tag("h1", attrs={"class": "book-title"})
     t.string = book.title
     page.append(t)
-    for cls, text in (("subtitle", book.subtitle), ("edition", edition),
-                      ("publisher", book.author)):
+    for cls, text in (("subtitle", book.subtitle), ("authors", book.author),
+                      ("edition", edition), ("publisher", book.publisher)):
         if text:
             p = out.new_tag("p", attrs={"class": cls})
             p.string = text

@@ -30,7 +30,8 @@ __all__ = ["Change", "ERRATA_DOC", "GLUE_CLASS", "NOTICE_CLASS", "SKIP_DOCS", "c
 ERRATA_DOC = "book/appendix/aendringer"
 #: Pages whose contents are no numbers of the book (the errata page lists other pages'
 #: numbers; the colophon shows the build, not the evaluation).
-SKIP_DOCS = frozenset({ERRATA_DOC, "book/kolofon", "genindex", "search", "py-modindex"})
+SKIP_DOCS = frozenset({ERRATA_DOC, "book/kolofon", "book/appendix/byggeoplysninger",
+                       "genindex", "search", "py-modindex"})
 #: Class of the notice on a changed page (left out when a page is read).
 NOTICE_CLASS = "plusdig-rettet"
 #: Class carried by every glued text value, with ``plusdig-glue-<name>`` beside it.

@@ -71,7 +71,7 @@ def _fact_box(a: Activity, ctx: AnnexContext) -> str:
         rows = ["| Antal | Hvad | Afsnit | Kildens ordlyd |", "|---:|---|---|---|"]
         rows += [f"| {_nbsp(md_text(_count_text(c)))} | {md_text(c.what)} | {SECTION_TITLES[c.section]} | "
                  f"»{md_text(c.quote)}« |" for c in a.counts]
-        body += "\n\n**Tal, som kilden angiver** (med kildens forbehold som \"ca.\" og \"over\"):\n\n"
+        body += "\n\n**Tal, som kilden angiver** (med kildens forbehold som »ca.« og »over«):\n\n"
         body += "\n".join(rows)
     else:
         body += "\n\n**Tal, som kilden angiver**: ingen."

@@ -21,9 +21,7 @@ Registered in ``_config.yml`` (``sphinx.extra_extensions``). It does a few small
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -48,23 +46,9 @@ danish_date = fmt.danish_date
 
 def edition_date(repo: Path | None = None) -> dt.date:
     """The edition date: ``$SOURCE_DATE_EPOCH``, else the last git commit's date, else today."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    try:
-        out = subprocess.run(
-            ["git", "log", "-1", "--format=%ct"],
-            cwd=repo or Path(__file__).resolve().parents[3],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        if out:
-            return dt.datetime.fromtimestamp(int(out), tz=dt.UTC).date()
-    except (OSError, subprocess.SubprocessError, ValueError):
-        pass
-    return dt.datetime.now(tz=dt.UTC).date()
+    from plusdig.publish.metadata import build_date
+
+    return build_date(repo)
 
 
 def pdf_name(config: Any) -> str:

@@ -28,8 +28,8 @@ def banner_markdown(source: SurveySource, k: int) -> str:
                 "datasæt**, som bogen selv genererer, og *ikke* på børnenes rigtige besvarelser. "
                 "Datasættet er konstrueret, så det gengiver de tal, der er offentliggjort fra "
                 "målingen; alt andet er antagelser. Alle tabeller og figurer er mærket "
-                "«Syntetiske data». Evaluatorer med adgang til besvarelserne bygger kapitlet på "
-                "de rigtige data ved at sætte miljøvariablen `PLUSDIG_SURVEY`.\n:::\n")
+                "»Syntetiske data«. Evaluatorer med adgang til besvarelserne kan bygge kapitlet "
+                "på de rigtige data; hvordan, står i bilaget »Sådan er bogen lavet«.\n:::\n")
     return (":::{admonition} Beregnet på de leverede besvarelser\n:class: note\n"
             "Kapitlet er beregnet på de leverede besvarelser fra trivselsmålingen. Ingen celle "
             f"bygger på færre end {k} besvarelser; mindre tal er undertrykt.\n:::\n")
