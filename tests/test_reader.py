@@ -307,6 +307,8 @@ def test_one_quotation_mark_style(built_site: Path) -> None:
     assert _misquoted("«a» og ”b”")
     bad = {}
     for page in _pages(built_site):
+        if _rel(built_site, page) == "book/appendix/data-og-downloads.html":
+            continue  # lists the tables' captions verbatim, as their downloads carry them
         soup = _soup(page)
         for table in soup.select(".cell_output table, .output table"):
             table.decompose()

@@ -225,7 +225,7 @@ def test_navigation_reaches_every_chapter_of_both_parts(
         assert chapter + ".html" in targets, chapter
 
 
-def test_download_menu_offers_the_pdf_and_notebooks(built_site: Path, book_config: dict) -> None:
+def test_download_menu_offers_the_pdf(built_site: Path, book_config: dict) -> None:
     from bs4 import BeautifulSoup
 
     pdf = site.PDF_NAME
@@ -235,10 +235,8 @@ def test_download_menu_offers_the_pdf_and_notebooks(built_site: Path, book_confi
         soup = BeautifulSoup(html, "html.parser")
         links = [a.get("href", "") for a in soup.select(".dropdown-download-buttons a")]
         assert any(h.split("/")[-1] == pdf for h in links), chapter
-        if (REPO / f"{chapter}.ipynb").is_file():
-            nb = [h for h in links if h.endswith(".ipynb")]
-            assert nb, f"{chapter}: no notebook download"
-            assert (built_site / chapter).parent.joinpath(nb[0]).resolve().is_file()
+        # issue 15: readers get the PDF; the sources are listed in the appendix
+        assert not [h for h in links if h.endswith((".ipynb", ".md"))], chapter
 
 
 def test_every_image_has_alt_text(built_site: Path) -> None:
