@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from collections.abc import Mapping
 import re
 import subprocess
 import sys
@@ -17,12 +18,10 @@ import plusdig
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(REPO.glob("book/**/*.ipynb"))
-#: Chapters the survey helper (issue 19) is rewriting; they still import plusdig.survey.
-PENDING = {"book/report/trivselsmaalingen.ipynb"}
 #: The chapter functions returning a chapter's numbers (each a frozen dataclass).
 NUMBERS = ["foreword_numbers", "collective_impact_numbers", "activities_numbers",
            "conditions_numbers", "lessons_numbers", "first_year_numbers", "conclusion_numbers",
-           "method_numbers", "overview_numbers"]
+           "method_numbers", "overview_numbers", "published_survey_numbers"]
 
 
 def plusdig_uses(code: str) -> list[str]:
@@ -53,8 +52,6 @@ def notebook_code(path: Path) -> str:
 def test_chapters_import_only_the_chapter_api(path: Path) -> None:
     name = str(path.relative_to(REPO))
     bad = plusdig_uses(notebook_code(path))
-    if name in PENDING:
-        pytest.xfail(f"{name}: the survey chapters move to the chapter API with issue 19")
     assert not bad, f"{name} reaches past the chapter API: {bad}"
 
 
@@ -96,32 +93,42 @@ def test_each_chapter_gets_one_frozen_record(name: str, monkeypatch: pytest.Monk
         value = getattr(record, f.name)
         if not f.metadata.get("glue", True):
             assert f.name not in glued
-        elif f.name == "per_code":
+        elif isinstance(value, Mapping):  # glued entry by entry
             assert value and all(glued[k] == v for k, v in value.items())
         else:
             assert glued[f.name] == value
     assert record.headline()
 
 
+def glued_records(code: str) -> list[str]:
+    """The chapter-API functions whose record ``code`` glues: ``plusdig.glue_all(plusdig.f())``
+    or ``x = plusdig.f(...)`` followed by ``plusdig.glue_all(x)``."""
+    names = re.findall(r"plusdig\.glue_all\(plusdig\.(\w+)\(\)\)", code)
+    for var, fn in re.findall(r"^(\w+) = plusdig\.(\w+)\(", code, flags=re.M):
+        if re.search(rf"plusdig\.glue_all\({var}\)", code):
+            names.append(fn)
+    return names
+
+
+def record_keys(record: object) -> set[str]:
+    """The glue keys :func:`plusdig.glue_all` gives ``record``'s fields."""
+    keys: set[str] = set()
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if f.metadata.get("glue", True):
+            keys |= set(value) if isinstance(value, Mapping) else {f.name}
+    return keys
+
+
 def test_glue_keys_the_prose_uses_are_glued() -> None:
-    """Every {glue:text}`key` of a converted chapter is a key its record glues."""
+    """Every {glue:text}`key` of a chapter is a key one of its records glues, or glued by name."""
     for path in NOTEBOOKS:
         name = str(path.relative_to(REPO))
-        if name in PENDING:
-            continue
         nb = nbformat.read(path, as_version=4)
         text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         code = notebook_code(path)
         used = set(re.findall(r"\{glue:text\}`([a-z_0-9]+)", text))
-        fn = re.search(r"plusdig\.(\w+_numbers)\(", code)
-        if fn is None:
-            assert not used - set(re.findall(r'glue\("([a-z_0-9]+)"', code)), name
-            continue
-        record = getattr(plusdig, fn.group(1))()
-        keys = {f.name for f in dataclasses.fields(record) if f.metadata.get("glue", True)}
-        keys |= set(getattr(record, "per_code", {}))
-        keys |= set(re.findall(r'glue\("([a-z_0-9]+)"', code))
-        for extra in re.findall(r"plusdig\.glue_all\(plusdig\.(\w+)\(\)\)", code):
-            keys |= {f.name for f in dataclasses.fields(getattr(plusdig, extra)())
-                     if f.metadata.get("glue", True)}  # a second record glued in one line
+        keys = set(re.findall(r'glue\("([a-z_0-9]+)"', code))
+        for fn in glued_records(code):  # each called with its defaults: the bundled data
+            keys |= record_keys(getattr(plusdig, fn)())
         assert used <= keys, f"{name}: glued nowhere: {sorted(used - keys)}"

@@ -411,3 +411,40 @@ def method_numbers() -> MethodNumbers:
         n_coding=int(kinds.get(datadict.PROVENANCE_LABELS["coding"], 0)),
         n_synthetic=int(kinds.get(datadict.PROVENANCE_LABELS["synthetic"], 0)),
         n_fields=len(datadict.schema_table()))
+
+
+# --------------------------------------------------------------------------- trivselsmålingen
+#: The published survey figures chapter 6 quotes (figure ids of data/published.yaml), and those
+#: whose period it names too (glued as ``period_<id>``).
+PUBLISHED_VALUES = (
+    "questions", "grade-from", "grade-to", "pupils-total", "respondents-per-measurement-2017-2019",
+    "response-rate-2017-2019", "measurements-2017-2019", "measurements-planned-2020-2022",
+    "not-happy-at-all-2017", "not-happy-at-all-2018", "lonely-sdq-normal-range-2017",
+    "lonely-sdq-normal-range-2018", "lonely-often-teased-2017", "lonely-often-teased-2018")
+PUBLISHED_PERIODS = ("measurements-2017-2019", "measurements-planned-2020-2022",
+                     "lonely-change-2017-2018", "not-happy-at-all-2017", "not-happy-at-all-2018")
+
+
+@dataclass(frozen=True)
+class PublishedSurveyNumbers:
+    """Chapter 6's numbers: each published figure's text and period under its glue key."""
+
+    texts: Mapping[str, str]
+    table: str = field(metadata={"glue": False})
+
+    def headline(self) -> str:
+        return self.table
+
+
+def published_survey_numbers(published: Any = None) -> PublishedSurveyNumbers:
+    """The survey results the annex publishes, as chapter 6 glues them (``published`` defaults
+    to :func:`plusdig.data.load.load_published`)."""
+    from plusdig.data.load import load_published
+    from plusdig.data.report import published_period, published_table, published_text
+
+    pub = load_published() if published is None else published
+    texts = {fid.replace("-", "_"): published_text(pub, fid) for fid in PUBLISHED_VALUES}
+    texts |= {"period_" + fid.replace("-", "_"): published_period(pub, fid)
+              for fid in PUBLISHED_PERIODS}
+    table = published_table(pub)[["figure_id", "period", "value"]].to_string(index=False)
+    return PublishedSurveyNumbers(texts=texts, table=table)

@@ -154,3 +154,20 @@ def by_year(frame: pd.DataFrame, *, label: str, period: str, value: str,
         c: headers[c] for c in others}})
     view.columns = [str(c) for c in view.columns]
     return html_styler(view, caption=caption)
+
+
+def published_results_tables(published: pd.DataFrame) -> tuple[Styler, Styler]:
+    """Chapter 6's two tables of the survey results the annex publishes: the one-year results
+    with one column per year, and the other published figures (spans, plans) as they stand."""
+    from plusdig.data.report import published_table
+
+    table = published_table(published)
+    yearly = single_year(table["period"])
+    by_years = by_year(table[yearly], label="label", period="period", value="value",
+                       headers={"label": "Tal", "population": "Gælder", "quote": "Kildens ordlyd"},
+                       caption="De offentliggjorte resultater pr. år. Kilde: aktivitetskataloget.")
+    others = styled(table[~yearly], {"label": "Tal", "period": "Periode", "value": "Værdi",
+                                     "population": "Gælder", "quote": "Kildens ordlyd"},
+                    caption="De øvrige offentliggjorte tal om trivselsmålingen. "
+                            "Kilde: aktivitetskataloget.")
+    return by_years, others

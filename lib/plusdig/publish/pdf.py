@@ -44,8 +44,11 @@ __all__ = ["Book", "load_book", "main", "print_document", "write_pdf", "finish_p
 STYLESHEET = Path(__file__).with_name("print") / "book.css"
 
 
-#: A table with at most this many rows is never split across pages (nor from its caption).
+#: A table with at most this many rows and characters is never split across pages (nor from
+#: its caption). A longer one may be taller than a page: kept together, WeasyPrint would push it
+#: to the next page and leave its caption behind (the annex overview: 14 rows of long text).
 KEEP_TABLE_ROWS = 16
+KEEP_TABLE_CHARS = 1500
 
 
 _BDC = re.compile(rb"/(\w+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
@@ -305,7 +308,8 @@ def print_document(single_html: Path, book: Book) -> str:
     _links(body, pages)
     _treat_text(body)
     for table in body.find_all("table"):
-        if len(table.find_all("tr")) <= KEEP_TABLE_ROWS:
+        if (len(table.find_all("tr")) <= KEEP_TABLE_ROWS
+                and len(table.get_text(" ", strip=True)) <= KEEP_TABLE_CHARS):
             table["class"] = [*table.get("class", []), "keep-together"]
     for img in body.find_all("img"):
         img.attrs.pop("width", None)

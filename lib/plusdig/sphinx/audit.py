@@ -215,7 +215,10 @@ def mark_synthetic_alt(doctree: Any) -> int:
     return changed
 
 
-def _on_doctree_resolved(_app: Sphinx, doctree: Any, docname: str) -> None:
+def _on_doctree_read(app: Sphinx, doctree: Any) -> None:
+    # at read time, so every builder gets the marked doctree: the singlehtml build (the PDF)
+    # resolves one assembled doctree under the master document's name
+    docname = app.env.docname
     if docname.rsplit("/", 1)[-1] in SURVEY_PAGES and contract.current_source().synthetic:
         mark_synthetic_alt(doctree)
 
@@ -223,6 +226,6 @@ def _on_doctree_resolved(_app: Sphinx, doctree: Any, docname: str) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     """Sphinx extension: audit the survey pages at the end of every HTML build, and mark their
     figures' alt texts when they show synthetic data."""
-    app.connect("doctree-resolved", _on_doctree_resolved)
+    app.connect("doctree-read", _on_doctree_read)
     app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
