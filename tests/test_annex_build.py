@@ -38,7 +38,10 @@ parts:
       - file: book/annex/oversigt
       - file: book/annex/generated/det-foerste-aar
       - glob: book/annex/generated/aktivitet-*
+      - file: book/stub-method
 """
+#: A stand-in for the appendix the annex's pages refer to (its coding rules).
+METHOD_STUB = "(saadan-er-bogen-lavet)=\n# Sådan er bogen lavet\n\nPrøveside.\n"
 NEW_TITLE = "Prøveaktivitet nummer fjorten"
 #: Configuration that needs the vendored files of `make vendor` (absent on a fresh checkout).
 VENDOR_CONFIG = ("html_static_path", "nb_ipywidgets_js", "mathjax_path")
@@ -65,6 +68,7 @@ class Book:
         self.out = root / "out"
         shutil.copytree(REPO_ROOT, self.repo, ignore=IGNORE)
         (self.repo / "_toc.yml").write_text(ANNEX_TOC, encoding="utf-8")
+        (self.repo / "book" / "stub-method.md").write_text(METHOD_STUB, encoding="utf-8")
         cfg_path = self.repo / "_config.yml"
         cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
         sphinx_config = cfg.setdefault("sphinx", {}).setdefault("config", {})

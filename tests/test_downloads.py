@@ -246,9 +246,11 @@ def _page_table(table) -> tuple[list[str], list[list[str]]]:
         return " ".join(el.get_text().split())
 
     head = table.find("thead")
-    header = [text(th) for th in head.find_all("th")]
+    header = [text(th) for th in head.find_all("th")] if head else []
     rows = [[text(td) for td in tr.find_all(["td", "th"])]
             for tr in (table.find("tbody") or table).find_all("tr") if tr.find_parent("thead") is None]
+    if not header and rows:  # a table without a header row (the colophon's): its first row heads
+        header, rows = rows[0], rows[1:]  # the download, as plusdig.sphinx.sitedownloads writes it
     return header, rows
 
 

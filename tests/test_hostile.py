@@ -285,12 +285,17 @@ def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser
         context.close()
         server.shutdown()
         server.server_close()
-    by_tag = {p[:5]: norm(p) for p in payloads + schools}
+    # in full, as written or with the book's one quotation-mark style applied (plusdig.sphinx.
+    # reader: only the marks change, in the evaluators' text; Part II keeps the annex's marks)
+    from plusdig.sphinx.reader import danish_quotes
+
+    by_tag = {p[:5]: (norm(p), norm(danish_quotes(p))) for p in payloads + schools}
     shown = " ".join(texts.values())
-    unseen = [t for t, p in by_tag.items() if p not in shown]
+    unseen = [t for t, forms in by_tag.items() if not any(f in shown for f in forms)]
     assert unseen == [], f"not shown as text anywhere: {unseen}"
     for rel, text in texts.items():  # where a payload's tag is, the whole payload is, unchanged
-        mangled = {t for t in re.findall(r"H[XS]\d{3}", text) if by_tag[t] not in text}
+        mangled = {t for t in re.findall(r"H[XS]\d{3}", text)
+                   if not any(f in text for f in by_tag[t])}
         assert not mangled, f"{rel}: not shown as written: {sorted(mangled)[:10]}"
 
 

@@ -22,6 +22,7 @@ import pytest
 from plusdig.publish import bibliography as publish_bibliography
 from plusdig.publish import hyphenate
 from plusdig.publish import pdf as plusdig_pdf
+from plusdig.sphinx.reader import danish_quotes
 
 #: Text that means an output was printed as its Python repr instead of being rendered.
 REPR_LEAKS = ("VBox(", "Dropdown(", "ToggleButtons(", "<Figure size", "<pandas.io.formats",
@@ -343,7 +344,8 @@ def test_bookmarks_for_every_part_chapter_and_activity(outline_titles: list[str]
     activities = plusdig.load_activities()
     assert len(activities) >= 13
     unmarked = [a.title for a in activities
-                if not any(t.startswith(f"Aktivitet {a.id}: ") and a.title in t for t in flat)]
+                if not any(t.startswith(f"Aktivitet {a.id}: ")
+                           and (a.title in t or danish_quotes(a.title) in t) for t in flat)]
     assert unmarked == []
     # activities are bookmarked once, not with their sections (Beskrivelse, Formål, ...)
     assert flat.count("Beskrivelse") == 0
@@ -372,11 +374,6 @@ def test_title_page(pages_text: list[str], book_config: dict) -> None:
     pub = load_publication(Path(__file__).resolve().parents[1])
     assert _contains(first, f"{pub.edition}, {pub.date_text}")  # the site's edition and date
     assert _contains(first, pub.publisher) and _contains(first, pub.authors_text)
-    import yaml
-
-    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "_config.yml")
-                            .read_text(encoding="utf-8"))
-    assert _contains(first, config["author"])
 
 
 def test_table_of_contents_is_short_and_lists_activities_once(

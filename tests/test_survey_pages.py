@@ -40,9 +40,9 @@ def _text(soup: BeautifulSoup) -> str:
 
 @pytest.fixture(scope="module")
 def synthetic_site(built_site: Path) -> Path:
-    from plusdig import survey
+    from plusdig.survey.contract import current_source
 
-    if not survey.current_source().synthetic:
+    if not current_source().synthetic:
         pytest.skip("the build uses a real delivery (PLUSDIG_SURVEY): these checks are for the "
                     "synthetic default")
     return built_site

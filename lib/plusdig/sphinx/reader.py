@@ -110,6 +110,11 @@ def danish_quotes(text: str, *, nested: bool = False) -> str:
     return _QUOTE_PAIRS.sub(pair, text)
 
 
+#: Pages that are the annex's own text, transcribed faithfully: their quotation marks are the
+#: source's (whitespace is all the transcription normalises).
+TRANSCRIBED_PAGES = ("book/annex/generated/",)
+
+
 class DanishQuotes(SphinxTransform):
     """One quotation-mark style on every page: the pairs :func:`danish_quotes` knows, in text
     from the chapters and from data (annex pages, titles, glued values). Code is left alone; a
@@ -122,7 +127,7 @@ class DanishQuotes(SphinxTransform):
     def apply(self, **kwargs: Any) -> None:
         from plusdig.sphinx.kilde import kilde_reference
 
-        if is_english(self.document):
+        if is_english(self.document) or self.env.docname.startswith(TRANSCRIBED_PAGES):
             return
 
         for node in list(self.document.findall(nodes.Text)):
