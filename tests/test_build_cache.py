@@ -4,7 +4,7 @@ Builds a reduced copy of the book (two probe notebooks that use the real library
 ``jupyter-book build -n -W`` and ``plusdig.sphinx.build``, then: no change → nothing executes;
 one value in ``data/`` changes → the notebook that read it runs again and its page shows the
 new value, the other stays cached; a library module changes → the notebook that imported it
-runs again.
+runs again and every page is read again (the library's Sphinx code made them).
 """
 
 from __future__ import annotations
@@ -78,6 +78,11 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     log = build(copy, out)
     assert code_nb in executed(log)
     assert "1.234.567" in page_text(html(out, "book/probe/code"))
+    # ... and every page is read again, the Markdown ones too: the library's transforms and
+    # directives made them (a page read with the old code is never kept)
+    assert f"0 added, {len(CHAPTERS) + 1} changed, 0 removed" in log  # + the root page
+    log = build(copy, out)
+    assert "0 added, 0 changed, 0 removed" in log
 
 
 def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Path) -> None:

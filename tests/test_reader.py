@@ -300,9 +300,32 @@ def _misquoted(text: str) -> list[str]:
     return hits
 
 
+def _links_to_transcribed(site: Path, page: Path, soup) -> list:  # noqa: ANN001
+    """The links on ``page`` to one of Part II's transcribed pages whose text is that page's
+    title (the sidebar, »næste«/»forrige«, the source list): the annex's title, as it writes it."""
+    import posixpath
+    from urllib.parse import urlsplit
+
+    found = []
+    for link in soup.select("a[href]"):
+        href = urlsplit(link["href"])
+        if href.scheme or href.netloc or not href.path:
+            continue
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(_rel(site, page)),
+                                                   href.path))
+        if not target.startswith(reader.TRANSCRIBED_PAGES) or not (site / target).is_file():
+            continue
+        title = _soup(site / target).find("h1")
+        text = " ".join(link.get_text(" ").split())
+        heading = " ".join(title.get_text(" ").split()) if title is not None else ""
+        if heading and text and (text in heading or heading in text):  # »forrige« + title
+            found.append(link)
+    return found
+
+
 def test_one_quotation_mark_style(built_site: Path) -> None:
-    """In the text. Left out: Part II's transcribed activity pages (the annex's own marks) and
-    the notebooks' HTML tables (their cells are the data as computed, which the downloads and
+    """In the text. Left out: Part II's transcribed activity pages (the annex's own marks), the
+    links elsewhere that carry those pages' titles, and the notebooks' HTML tables (their cells are the data as computed, which the downloads and
     the disclosure audit compare verbatim; not yet Danish)."""
     assert _misquoted("»a« og »b« (»c ›d‹ e«)") == []
     assert _misquoted("«a» og ”b”")
@@ -315,6 +338,8 @@ def test_one_quotation_mark_style(built_site: Path) -> None:
         soup = _soup(page)
         for table in soup.select(".cell_output table, .output table"):
             table.decompose()
+        for link in _links_to_transcribed(built_site, page, soup):
+            link.decompose()  # its text is the annex page's title: the annex's own marks
         hits = _misquoted(_reader_text(soup))
         if hits:
             bad[_rel(built_site, page)] = hits[:3]
