@@ -256,7 +256,7 @@ def test_the_build_hook_stops_a_real_data_build_on_a_leak(tmp_path, small, monke
 
 def test_a_table_the_audit_cannot_read_fails_it(small):
     """A survey table with an unknown caption cannot be cleared: it is reported, not skipped."""
-    page = small[3].replace("Svar på «Hvor glad er du for dit liv for tiden?»", "Glæde")
+    page = small[3].replace("Svar på »Hvor glad er du for dit liv for tiden?«", "Glæde")
     report = audit.audit_html(page, K)
     assert any("ukendt tabel" in leak.where and "Glæde" in leak.where for leak in report.leaks)
 

@@ -165,7 +165,7 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
 
 def _title(t: Table) -> str:
     """The table's caption without the synthetic label and the footnote, shortened."""
-    return t.caption.split(" · ")[-1].split(" «–»")[0][:70]
+    return t.caption.split(" · ")[-1].split(" »–«")[0][:70]
 
 
 def _where(t: Table, row: str, column: str) -> str:
@@ -189,7 +189,7 @@ def _response(r: _Reader, t: Table, years: set[str]) -> None:
 
 
 def _levels(r: _Reader, t: Table, years: set[str]) -> None:
-    keys = {"«ofte»": "often", "«nogle gange»": "sometimes", "«nej»": "notlonely"}
+    keys = {"»ofte«": "often", "»nogle gange«": "sometimes", "»nej«": "notlonely"}
     for row in t.rows:
         y = row["År"]
         years.add(y)
@@ -284,7 +284,7 @@ _TREND = {
         ("measure", "SDQ", y, L, "Normalområdet (0–15)"), ("sdq", y, L)),
     "Ensomme børn, der ofte bliver drillet": lambda y: (
         ("measure", "Bliver drillet", y, L, "ofte"), ("lonely", y)),
-    "Svarer «slet ikke glad» for livet": lambda y: (("happy", y, "slet ikke glad"),
+    "Svarer »slet ikke glad« for livet": lambda y: (("happy", y, "slet ikke glad"),
                                                     ("completed", y)),
     "Ensomme i SDQ's normalområde, pr. 100 elever": lambda y: (
         ("measure", "SDQ", y, L, "Normalområdet (0–15)"), ("completed", y)),

@@ -60,7 +60,7 @@ SHOWN, PRIMARY, SECONDARY = 0, 1, 2
 #: tell a small group (primary) from a cell hidden to protect one (secondary).
 SUPPRESSED = "–"
 #: Danish footnote under every table with suppressed cells; ``{k}`` is the threshold.
-FOOTNOTE = ("«–»: undertrykt. Tallet bygger på færre end {k} besvarelser, eller det er skjult, "
+FOOTNOTE = ("»–«: undertrykt. Tallet bygger på færre end {k} besvarelser, eller det er skjult, "
             "så et lille tal ikke kan regnes ud af de andre tal i bogen.")
 
 

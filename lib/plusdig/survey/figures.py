@@ -87,7 +87,7 @@ def figure_data(table: SurveyTable) -> FigureData:
                                              else "de leverede besvarelser") + ".")
     return FigureData(shown[columns].reset_index(drop=True), source, synthetic=table.synthetic,
                       notes=["Tallene er afrundet og undertrykt som i tabellen på siden "
-                             f"(«–»: undertrykt, færre end {table.k} besvarelser eller skjult)."])
+                             f"(»–«: undertrykt, færre end {table.k} besvarelser eller skjult)."])
 
 
 def _wrap(text: object, width: int) -> str:

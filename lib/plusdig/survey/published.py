@@ -124,6 +124,6 @@ def published_check(tables: dict[str, SurveyTable], published: pd.DataFrame) -> 
         rows_d.append({"Offentliggjort tal": fig["label"], "År": period, "Offentliggjort": pub,
                        "Genberegnet": shown, "Resultat": status})
     title = ("De offentliggjorte tal fra trivselsmålingen genberegnet fra de indlæste data "
-             "(«ca.» godtages inden for ±5 %)")
+             "(»ca.« godtages inden for ±5 %)")
     return SurveyTable("published_check", title, pd.DataFrame(rows_v), pd.DataFrame(rows_d),
                        synthetic, k)

@@ -123,7 +123,7 @@ def _prevalence_table(reg: Registry, years: list[int], by: str | None, synthetic
     display = pd.DataFrame(rows_d)
     if not by:
         display = display.drop(columns=[label])
-    title = ("Andel, der svarer ja til ensomhed («ofte» eller «nogle gange»), pr. år"
+    title = ("Andel, der svarer ja til ensomhed (»ofte« eller »nogle gange«), pr. år"
              + (f" og {label.lower()}" if by else "") + ", med 95 %-konfidensinterval (Wilson"
              + (", korrigeret for endelig population) og grænser for frafald (alle, der ikke "
                 "svarede, regnet som nej eller som ja)" if finite else ")"))
@@ -149,10 +149,10 @@ def _lonely_levels_table(reg: Registry, years: list[int], synthetic: bool) -> Su
             share = _share(reg, key, n_key)
             row_v[level] = share
             if math.isnan(share):
-                row_d[f"«{level}»"] = _cell(reg, key) if not reg.shown(key) else _pct(share)
+                row_d[f"»{level}«"] = _cell(reg, key) if not reg.shown(key) else _pct(share)
             else:
                 low, high = wilson(reg.value(key), reg.value(n_key))
-                row_d[f"«{level}»"] = f"{_pct(share)} [{_ci(float(low), float(high))}]"
+                row_d[f"»{level}«"] = f"{_pct(share)} [{_ci(float(low), float(high))}]"
         rows_v.append(row_v)
         rows_d.append(row_d)
     return SurveyTable("lonely_levels", "Svar på spørgsmålet om ensomhed pr. år: andel "
@@ -207,11 +207,11 @@ def _happiness_table(reg: Registry, years: list[int], synthetic: bool) -> Survey
             keys.append(key)
             rv[lv] = _count(reg, key)
             share = _share(reg, key, ("completed", y))
-            rd[f"«{lv}»"] = (f"{_cell(reg, key)} ({_pct(share)})" if not math.isnan(share)
+            rd[f"»{lv}«"] = (f"{_cell(reg, key)} ({_pct(share)})" if not math.isnan(share)
                              else _cell(reg, key))
         rows_v.append(rv)
         rows_d.append(rd)
-    return SurveyTable("happiness", "Svar på «Hvor glad er du for dit liv for tiden?» pr. år: "
+    return SurveyTable("happiness", "Svar på »Hvor glad er du for dit liv for tiden?« pr. år: "
                        "antal (andel)", pd.DataFrame(rows_v), pd.DataFrame(rows_d), synthetic,
                        reg.k, *reg.counts(keys))
 
@@ -223,7 +223,7 @@ TREND_INDICATORS: dict[str, str] = {
     "lonely": "Svarer ja til ensomhed",
     "lonely_sdq_normal": "Ensomme børn i SDQ's normalområde",
     "lonely_teased_often": "Ensomme børn, der ofte bliver drillet",
-    "not_happy_at_all": "Svarer «slet ikke glad» for livet",
+    "not_happy_at_all": "Svarer »slet ikke glad« for livet",
     "lonely_sdq_normal_per100": "Ensomme i SDQ's normalområde, pr. 100 elever",
     "lonely_teased_often_per100": "Ensomme, der ofte bliver drillet, pr. 100 elever",
 }
