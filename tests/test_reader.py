@@ -323,24 +323,47 @@ def _links_to_transcribed(site: Path, page: Path, soup) -> list:  # noqa: ANN001
     return found
 
 
+def _annex_titles() -> list[str]:
+    """The activities' titles as the annex writes them (its marks: ”Boost Trivslen”), longest
+    first, so that a title inside another is taken out with it."""
+    from plusdig.data.load import load_activities
+
+    return sorted({a.title for a in load_activities()}, key=len, reverse=True)
+
+
+def _book_text(soup, titles: list[str]) -> str:  # noqa: ANN001
+    """The page's text in the book's own words, its notebook tables (captions, headers and
+    cells) included: without the annex's activity titles, the quotation columns of tables
+    (:data:`QUOTE_COLUMNS`) and the annex overview's body, which transcribes the annex."""
+    for table in soup.select("table.plusdig-annex-overview"):
+        for cell in table.select("tbody td"):
+            cell.decompose()
+    text = _reader_text(soup, drop_quotes=True)
+    for title in titles:
+        text = text.replace(title, " ")
+    return text
+
+
 def test_one_quotation_mark_style(built_site: Path) -> None:
-    """In the text. Left out: Part II's transcribed activity pages (the annex's own marks), the
-    links elsewhere that carry those pages' titles, and the notebooks' HTML tables (their cells are the data as computed, which the downloads and
-    the disclosure audit compare verbatim; not yet Danish)."""
+    """In the book's own text, tables' captions and cells included (their labels are made with
+    »…« where they are made: page, download and audit read the same label). Left out: the
+    annex's own words -- Part II's transcribed activity pages, its activity titles wherever
+    they appear, quotations and the quotation columns of tables, the annex overview's cells."""
     assert _misquoted("»a« og »b« (»c ›d‹ e«)") == []
     assert _misquoted("«a» og ”b”")
+    titles = _annex_titles()
+    assert any("”" in t for t in titles)  # the titles to leave out keep the annex's marks
+    soup = _soup(built_site / "book" / "report" / "trivsel-dybden.html")
+    captions = " ".join(c.get_text(" ") for c in soup.select(".cell_output table caption"))
+    assert "»ofte« eller »nogle gange«" in captions  # the tables are checked, not left out
     bad = {}
     for page in _pages(built_site):
-        if _rel(built_site, page) == "book/appendix/data-og-downloads.html":
-            continue  # lists the tables' captions verbatim, as their downloads carry them
         if _rel(built_site, page).startswith(reader.TRANSCRIBED_PAGES):
             continue  # Part II's pages are the annex's own text: its marks, transcribed as is
         soup = _soup(page)
-        for table in soup.select(".cell_output table, .output table"):
-            table.decompose()
         for link in _links_to_transcribed(built_site, page, soup):
             link.decompose()  # its text is the annex page's title: the annex's own marks
-        hits = _misquoted(_reader_text(soup))
+        hits = _misquoted(_book_text(soup, titles))
         if hits:
             bad[_rel(built_site, page)] = hits[:3]
     assert bad == {}
@@ -395,6 +418,36 @@ def test_download_menu_offers_the_pdf_only(built_site: Path) -> None:
     for href in sources:
         target = (built_site / "book" / "appendix" / href).resolve()
         assert target.is_file(), href
+
+
+def test_metadata_tables_are_not_downloads() -> None:
+    """A table marked as metadata (the colophon's) gets no downloads; a data table does."""
+    from docutils import nodes
+    from plusdig.sphinx.sitedownloads import NOT_DATA_CLASS, downloadables
+
+    def table(*classes: str) -> nodes.table:
+        row = nodes.row("", nodes.entry("", nodes.paragraph(text="Titel")),
+                        nodes.entry("", nodes.paragraph(text="+DIG")))
+        group = nodes.tgroup("", nodes.colspec(), nodes.colspec(), nodes.tbody("", row), cols=2)
+        return nodes.table("", group, classes=list(classes))
+
+    doc = nodes.document(None, None)
+    doc += [table("kolofon", NOT_DATA_CLASS), table()]
+    found = downloadables(doc)
+    assert [(d.kind, d.anchor) for d in found] == [("tabel", "tabel-1")]
+    assert found[0].node is doc[1]
+
+
+def test_colophon_has_no_downloads(built_site: Path) -> None:
+    import json
+
+    soup = _soup(built_site / "book" / "kolofon.html")
+    assert soup.select("main table.kolofon.plusdig-metadata")  # the colophon's table is there
+    assert soup.select("main .plusdig-downloads") == []
+    index = json.loads((built_site / "downloads" / "index.json").read_text(encoding="utf-8"))
+    entries = index["downloads"]
+    assert entries and not [e for e in entries if e["docname"] == "book/kolofon"]
+    assert not list((built_site / "downloads").glob("*kolofon*"))
 
 
 def test_favicon(built_site: Path, book_config: dict) -> None:

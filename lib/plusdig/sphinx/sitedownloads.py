@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
 __all__ = ["MimePlugin", "Downloadable", "downloadables", "index_entries", "DOWNLOAD_DIR",
-           "INDEX", "setup"]
+           "NOT_DATA_CLASS", "INDEX", "setup"]
 
 #: Folder of the site that holds every download, and the index of them.
 DOWNLOAD_DIR = "downloads"
@@ -41,6 +41,8 @@ INDEX = "index.json"
 DATA_DIR = "data"
 #: Class of the container that keeps a figure's downloads in the doctree.
 _FIG_CLASS = "plusdig-figure-downloads"
+#: Class of a table that describes the book rather than its data (the colophon's): no downloads.
+NOT_DATA_CLASS = "plusdig-metadata"
 _FORMATS = {"png": "PNG (300 dpi)", "svg": "SVG", "csv": "Data (CSV)", "xlsx": "Data (Excel)"}
 
 
@@ -155,6 +157,8 @@ def downloadables(doctree: nodes.document) -> list[Downloadable]:
             for caption, header, cells in _html_tables(node.astext()):
                 n_tables += 1
                 found.append(Downloadable("tabel", f"tabel-{n_tables}", caption, node, header, cells))
+            return
+        if isinstance(node, nodes.table) and NOT_DATA_CLASS in node.get("classes", []):
             return
         if isinstance(node, nodes.table):
             n_tables += 1
