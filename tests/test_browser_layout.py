@@ -3,7 +3,9 @@ Debian's Chromium driven by Playwright (fixtures in conftest.py).
 
 - no page scrolls sideways on a phone: a wide table scrolls in its own box;
 - every figure is SVG, opens large on a click, and its smallest text is at least 9 pt as it
-  is shown at 1400 px (the glyph sizes read from the SVG, scaled by its shown width);
+  is shown at 1400 px and at 390 px (the glyph sizes read from the SVG, scaled by its shown
+  width): on a phone a figure keeps its drawn width and scrolls in its own box, with a hint;
+- every page, the search page included, shows one search entry at both widths;
 - every table with a caption is numbered ("Tabel 7.2"), its columns do not touch (the text
   of two neighbouring cells is apart), and a number is never broken from its unit;
 - screenshots of every page at both widths are saved in ``_build/screenshots/layout/``.
@@ -24,7 +26,7 @@ WIDTHS = (1400, 390)
 
 
 def _pages(book_config: dict[str, Any]) -> list[str]:
-    return [book_config["root"], *book_config["chapters"]]
+    return [book_config["root"], *book_config["chapters"], "search"]
 
 
 _FIGURES_JS = """
@@ -37,8 +39,12 @@ async () => {
     let svg = null;
     if (src.startsWith('data:image/svg+xml;base64,')) svg = atob(src.split(',')[1]);
     else if (/\\.svg(\\?|$)/.test(src)) svg = await (await fetch(img.src)).text();
+    const box = img.closest('a.image-reference');
+    const hint = box && box.parentElement.querySelector(':scope > p.plusdig-figure-hint');
     const rec = {src: src.slice(0, 80), shown: img.getBoundingClientRect().width, svg: svg !== null,
-                 link: !!img.closest('a.image-reference'), widget: !!img.closest('.widget-subarea')};
+                 link: !!box, widget: !!img.closest('.widget-subarea'),
+                 scrolls: box ? box.scrollWidth > box.clientWidth + 1 : false,
+                 hint: hint && hint.checkVisibility() ? hint.innerText.trim() : null};
     if (svg !== null) {
       const w = svg.match(/<svg[^>]*\\swidth="([\\d.]+)pt"/);
       const sizes = Array.from(svg.matchAll(/scale\\(([\\d.]+) -\\1\\)/g)).map((m) => parseFloat(m[1]) * 100);
@@ -79,6 +85,16 @@ _TABLES_JS = """
 """
 
 
+_SEARCH_JS = """
+() => Array.from(document.querySelectorAll(
+    '.search-button, .search-button-field, input[type=search], input[name=q]'))
+  .filter((el) => { const r = el.getBoundingClientRect();
+                    return el.checkVisibility({visibilityProperty: true, opacityProperty: true})
+                      && r.width > 0 && r.height > 0 && r.right > 0 && r.left < window.innerWidth; })
+  .map((el) => (el.matches('input') ? 'felt' : 'knap') + ':' + (el.name || el.className))
+"""
+
+
 @pytest.fixture(scope="module")
 def looked_at(browser: Any, site_url: str, built_site: Path,
               book_config: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -99,6 +115,7 @@ def looked_at(browser: Any, site_url: str, built_site: Path,
                 "viewport": page.evaluate("window.innerWidth"),
                 "figures": page.evaluate(_FIGURES_JS),
                 "tables": page.evaluate(_TABLES_JS),
+                "search": page.evaluate(_SEARCH_JS),
             }
             page.screenshot(path=str(shots / f"{doc.replace('/', '__')}-{width}.png"), full_page=True)
         context.close()
@@ -109,6 +126,42 @@ def test_no_page_scrolls_sideways_on_a_phone(looked_at: dict) -> None:
     wide = {doc: f"{v['scroll']} px in a {v['viewport']} px window"
             for (doc, width), v in looked_at.items() if v["scroll"] > v["viewport"] + 1}
     assert wide == {}
+
+
+def _shown_pt(f: dict[str, Any]) -> float:
+    """The figure's smallest text in pt as shown (CSS px: 96 to the inch)."""
+    return f["minFont"] * f["shown"] / (f["widthPt"] * 96 / 72)
+
+
+def test_one_search_entry_per_page(looked_at: dict) -> None:
+    """One visible search field or button on every page at both widths: on the search page
+    its own field only (no icon in the header)."""
+    wrong = {f"{doc} @{width}": v["search"] for (doc, width), v in looked_at.items()
+             if len(v["search"]) != 1}
+    assert wrong == {}
+    for width in WIDTHS:
+        assert looked_at[("search", width)]["search"][0].startswith("felt:"), width
+
+
+def test_figures_are_legible_on_a_phone(looked_at: dict) -> None:
+    """At 390 px a figure is never shown smaller than drawn (smallest text >= 9 pt): it scrolls
+    in its own box (the page does not, see above) and says so above it."""
+    figures = [(doc, f) for (doc, width), v in looked_at.items() if width == 390
+               for f in v["figures"] if not f["widget"]]
+    assert len(figures) >= 15, "too few figures found: the test looks in the wrong place"
+    problems = []
+    for doc, f in figures:
+        if f["minFont"] is None or not f["widthPt"]:
+            problems.append(f"{doc}: {f['src']}: no text sizes found in the SVG")
+            continue
+        if _shown_pt(f) < MIN_PT - 0.05:
+            problems.append(f"{doc}: {f['src']}: smallest text {_shown_pt(f):.1f} pt at 390 px")
+        if f["scrolls"] and not (f["hint"] or "").startswith("Rul sidelæns"):
+            problems.append(f"{doc}: {f['src']}: scrolls without a hint")
+    assert problems == []
+    assert any(f["scrolls"] for _, f in figures)  # the phone's column is narrower than 6.5 in
+    laptop = [f for (_, width), v in looked_at.items() if width == 1400 for f in v["figures"]]
+    assert not any(f["scrolls"] or f["hint"] for f in laptop)  # no hint where all is in view
 
 
 def test_figures_are_svg_open_large_and_legible_on_a_laptop(looked_at: dict) -> None:
@@ -124,7 +177,7 @@ def test_figures_are_svg_open_large_and_legible_on_a_laptop(looked_at: dict) -> 
         if f["minFont"] is None or not f["widthPt"]:
             problems.append(f"{doc}: {f['src']}: no text sizes found in the SVG")
             continue
-        shown_pt = f["minFont"] * f["shown"] / (f["widthPt"] * 96 / 72)
+        shown_pt = _shown_pt(f)
         if shown_pt < MIN_PT - 0.05:
             problems.append(f"{doc}: {f['src']}: smallest text {shown_pt:.1f} pt as shown "
                             f"({f['minFont']:.1f} pt in a {f['widthPt']:.0f} pt wide figure shown "
