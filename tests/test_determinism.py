@@ -3,7 +3,9 @@
 Builds a reduced copy of the book (a real chapter with a figure, a probe notebook and the
 colophon) twice from scratch into separate folders and compares every HTML page (after
 removing the random widget model ids and the colophon's build time) and every image byte for
-byte.
+byte. The first build forks its kernels from a kernel server (warm kernels, the default), the
+second starts each kernel cold (``PLUSDIG_COLD_KERNELS=1``): the same pages also prove that
+warm kernels give a cold run's outputs.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pa
     base = tmp_path_factory.mktemp("determinism")
     copy = make_copy(base / "repo", CHAPTERS, git=True)
     out1, out2 = base / "out1", base / "out2"
-    build(copy, out1, strict=False)
-    build(copy, out2, strict=False)
+    warm = build(copy, out1, strict=False)
+    cold = build(copy, out2, strict=False, env={"PLUSDIG_COLD_KERNELS": "1"})
+    assert "from the kernel server" in warm and "from the kernel server" not in cold
     return copy, out1 / "_build" / "html", out2 / "_build" / "html"
 
 

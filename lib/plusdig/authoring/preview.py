@@ -227,8 +227,12 @@ class Preview:
     outdir: Path
     port: int = 8000
     state: State = field(default_factory=State)
-    process: subprocess.Popen[bytes] | None = None
+    process: Any = None  #: the running build (a forked child or a ``subprocess.Popen``)
     say: Any = print
+    #: fork servers (:mod:`plusdig.sphinx.forkserver`): builds forked with their imports done,
+    #: notebook kernels likewise; None: a fresh process per build, cold kernels
+    builder: Any = None
+    kernels: Any = None
 
     @property
     def build_dir(self) -> Path:
@@ -246,6 +250,46 @@ class Preview:
             cmd += ["--path-output", str(self.outdir)]
         return cmd
 
+    def start_servers(self) -> None:
+        """Start the build and kernel servers (a build then costs no imports, a notebook no
+        kernel start); without them each build is a new process, as ``make book``."""
+        import tempfile
+
+        from plusdig.sphinx.forkserver import BUILD_PRELOAD, ForkServer
+
+        try:
+            self.kernels = ForkServer.start(tempfile.mkdtemp(prefix="pdk-"), wait=False)
+            self.builder = ForkServer.start(tempfile.mkdtemp(prefix="pdb-"), BUILD_PRELOAD,
+                                            env=dict(os.environ), wait=False)
+            self.kernels.wait_ready()
+            self.builder.wait_ready()
+        except (OSError, RuntimeError) as exc:
+            self.say(f"Bygger uden forvarmede processer ({exc}).")
+            self.stop_servers()
+
+    def stop_servers(self) -> None:
+        import shutil
+
+        for server in (self.builder, self.kernels):
+            if server is not None:
+                server.stop()
+                shutil.rmtree(Path(server.path).parent, ignore_errors=True)
+        self.builder = self.kernels = None
+
+    def _start(self, log: Any) -> Any:
+        """Start one build: forked from the build server, else a new process."""
+        if self.builder is not None:
+            from plusdig.sphinx.forkserver import SERVER_ENV
+
+            env = dict(os.environ)
+            if self.kernels is not None:
+                env[SERVER_ENV] = self.kernels.path
+            return self.builder.run_module("plusdig.sphinx.build", self.command()[3:], env,
+                                           str(self.srcdir), self.log_path)
+        return subprocess.Popen(self.command(), cwd=self.srcdir, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+
     def build(self, because: Sequence[str] = ()) -> bool:
         """Run one build; record its outcome in :attr:`state`. True if it succeeded."""
         if because:
@@ -257,9 +301,7 @@ class Preview:
         self.build_dir.mkdir(parents=True, exist_ok=True)
         t0, started = time.perf_counter(), time.time() - 1
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(self.command(), cwd=self.srcdir, stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+            self.process = self._start(log)
             code = self.process.wait()
         self.process = None
         seconds = time.perf_counter() - t0
@@ -326,6 +368,7 @@ class Preview:
         self.say(f"Forhåndsvisning: http://{host}:{port}/  (Ctrl-C stopper)")
         roots = watched_paths(self.srcdir)
         try:
+            self.start_servers()
             before = snapshot(roots)
             self.build()
             while True:
@@ -346,6 +389,7 @@ class Preview:
             self.say("Stopper …")
         finally:
             self.stop_build()
+            self.stop_servers()
             server.shutdown()
             server.server_close()
 

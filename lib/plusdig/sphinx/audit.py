@@ -187,6 +187,10 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     # the site's pages; the PDF's singlehtml build prints the same doctrees in one page
     if exception is not None or app.builder.format != "html" or app.builder.name == "singlehtml":
         return
+    from plusdig.sphinx.build import writes_site
+
+    if not writes_site(app):  # nothing written: the site was audited when it was
+        return
     if not any(doc.rsplit("/", 1)[-1] in SURVEY_PAGES for doc in app.env.found_docs):
         return
     log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ by ``PLUSDIG_SURVEY``. Before Sphinx reads the sources:
 1. a notebook whose cache record is missing, whose fingerprint is missing, or whose fingerprint
    changed is *stale*; its cache record and its fingerprint are discarded (on disk, before
    anything runs);
-2. the stale notebooks are executed in parallel (one kernel per core) with their own read log,
+2. the stale notebooks are executed in parallel (one kernel per core, each forked from a kernel
+   server with the imports done: :mod:`plusdig.sphinx.forkserver`) with their own read log,
    and the results are stored in Jupyter Book's cache, so Sphinx finds every notebook cached;
    each result is committed as cache record first, fingerprint second, tied by a run id kept in
    both, so an interrupt at any point leaves the notebook stale, never current with outputs
@@ -151,7 +152,12 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
         report.fresh += more.fresh
         report.executed += more.executed
         report.failed.update(more.failed)
+        report.failed_runs.update(more.failed_runs)
         report.seconds += more.seconds
+    if report.failed_runs:  # myst-nb reports them from this run instead of running them again
+        from plusdig.sphinx.failures import hand_failed_runs_to_mystnb
+
+        hand_failed_runs_to_mystnb(report.failed_runs)
     logger.info(f"plusdig.sphinx.build: {len(report.fresh)} notebook(s) cached and current, "
                 f"{len(report.executed)} executed, {len(report.failed)} failed "
                 f"({report.seconds:.1f} s)")
@@ -275,6 +281,18 @@ def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     app.plusdig_staging = staging  # type: ignore[attr-defined]
     env.plusdig_generation = uuid.uuid4().hex
     return sorted(env.found_docs)
+
+
+def writes_site(app: Sphinx) -> bool:
+    """Whether this build writes the site (False: an HTML build that changed nothing and left
+    ``_build/html`` as the last successful build wrote it, see :func:`_site_is_current`).
+
+    ``build-finished`` handlers that check or post-process the written pages (the disclosure
+    audit, the editions' notices) skip a build that wrote none: the site went through them
+    when it was written, from the same environment.
+    """
+    return getattr(app, "plusdig_site", None) is None \
+        or getattr(app, "plusdig_staging", None) is not None
 
 
 def _on_page_context(app: Sphinx, pagename: str, *args: Any) -> None:

@@ -343,6 +343,10 @@ def _patch_single(app: Any, st: ed.State, changes: list[ed.Change], snap: dict[s
 def _finished(app: Any, exception: BaseException | None) -> None:
     if exception is not None or app.builder.name not in ("html", "singlehtml"):
         return
+    from plusdig.sphinx.build import writes_site
+
+    if not writes_site(app):  # nothing written: the site's pages carry this state already
+        return
     root = Path(app.confdir)
     st = ed.state(root)
     out = Path(app.outdir)

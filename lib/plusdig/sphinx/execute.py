@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -36,7 +37,8 @@ FINGERPRINT_VERSION = "2"
 #: can interrupt it at a known point. It is no setting of the book: no fingerprint includes it.
 PAUSE_ENV = "PLUSDIG_BUILD_PAUSE"
 #: ``PLUSDIG_*`` variables that are not settings of the book (kept out of the fingerprints).
-_NOT_SETTINGS = frozenset({"PLUSDIG_READ_LOG", PAUSE_ENV})
+_NOT_SETTINGS = frozenset({"PLUSDIG_READ_LOG", PAUSE_ENV, "PLUSDIG_KERNEL_SERVER",
+                           "PLUSDIG_COLD_KERNELS"})
 
 
 def _installed_distributions() -> list[str]:
@@ -120,6 +122,8 @@ class Report:
     fresh: list[str] = field(default_factory=list)
     executed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    #: a failed notebook → its executed notebook (JSON, outputs up to the error), seconds, error
+    failed_runs: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -193,11 +197,14 @@ def private_kernel_config(sockets_dir: str | Path) -> Any:
 
 
 def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: bool,
-                 env: dict[str, str]) -> tuple[str, str, float, str | None, list[str], float]:
+                 env: dict[str, str], server: Any = None,
+                 ) -> tuple[str, str, float, str | None, list[str], float]:
     """Run one notebook in a fresh kernel; return it with its read set.
 
     Runs in a worker process or in a thread of the build: the kernel gets its environment
     (``env`` and its own ``PLUSDIG_READ_LOG``) explicitly, this process's is not touched.
+    With ``server`` (a :class:`plusdig.sphinx.forkserver.ForkServer`) the kernel is forked
+    from it, its imports done; it still runs this notebook only.
     No timing metadata is recorded: jupyter-cache hashes cell metadata.
     """
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
@@ -223,11 +230,18 @@ def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: 
         nb.cells.append(nbformat.v4.new_code_cell(_MODULE_LOG_CELL))
         with tempfile.TemporaryDirectory() as tmp, \
                 tempfile.TemporaryDirectory(prefix="pdk-") as sockets:
+            config = private_kernel_config(sockets)
+            km = None
+            if server is not None:
+                from plusdig.sphinx.forkserver import kernel_manager
+
+                km = kernel_manager(server, nb.metadata.get("kernelspec", {}).get("name")
+                                    or "python3", config)
             client = NotebookClient(
-                nb, timeout=timeout, allow_errors=allow_errors, record_timing=False,
-                resources={"metadata": {"path": cwd or tmp}},
-                config=private_kernel_config(sockets),
+                nb, km=km, timeout=timeout, allow_errors=allow_errors, record_timing=False,
+                resources={"metadata": {"path": cwd or tmp}}, config=config,
                 extra_arguments=[f"--IPKernelApp.exec_lines={_SKIP_SLOW_IMPORTS}"])
+            client.owns_km = True  # start, shut down and clean up the kernel as for its own
             t0 = time.perf_counter()
             try:
                 client.execute(env=kernel_env)
@@ -240,6 +254,59 @@ def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: 
     finally:
         Path(log).unlink(missing_ok=True)
     return path, nbformat.writes(nb), seconds, err, reads, started
+
+
+def _kernel_server() -> tuple[Any, Any]:
+    """The kernel server to fork the notebooks' kernels from, and the one to stop afterwards.
+
+    The one named by ``$PLUSDIG_KERNEL_SERVER`` (the preview keeps one running), else one
+    started for this build; none (cold kernels, one ``python -m ipykernel_launcher`` each)
+    with ``PLUSDIG_COLD_KERNELS=1``.
+    """
+    if os.environ.get("PLUSDIG_COLD_KERNELS") == "1":
+        return None, None
+    from plusdig.sphinx.forkserver import ForkServer
+
+    running = ForkServer.from_env()
+    if running is not None:
+        return running, None
+    try:
+        started = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
+    except (OSError, RuntimeError):
+        return None, None  # cold kernels then
+    return started, started
+
+
+def _in_threads(calls: list[tuple[Any, ...]], workers: int) -> Iterable[Any]:
+    """``_execute_one(*args)`` for every ``args`` in ``calls``, ``workers`` at a time in daemon
+    threads; the results in the order of ``calls``.
+
+    Daemon threads, not a ``ThreadPoolExecutor``: an interrupted build must not wait at exit
+    for the notebooks still running (its kernels end with the kernel server).
+    """
+    import queue
+    import threading
+    from concurrent.futures import Future
+
+    futures: list[Future[Any]] = [Future() for _ in calls]
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(calls)):
+        todo.put(i)
+
+    def work() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                futures[i].set_result(_execute_one(*calls[i]))
+            except BaseException as exc:  # noqa: BLE001 - raised where the result is read
+                futures[i].set_exception(exc)
+
+    for n in range(workers):
+        threading.Thread(target=work, name=f"plusdig-nb-{n}", daemon=True).start()
+    return (f.result() for f in futures)
 
 
 def _modified_since(paths: Iterable[str], started: float) -> bool:
@@ -302,8 +369,8 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
 
     Stale notebooks (see the module docstring) lose their cache record and are executed in
     parallel with ``jobs`` worker processes (default: the number of cores); fresh ones are
-    left alone. A notebook that fails is not cached, so the book build re-runs it and reports
-    the error the usual way. ``in_process=False`` uses a worker process even for a single
+    left alone. A notebook that fails is not cached; the book build reports the error the usual
+    way, from this run (:func:`plusdig.sphinx.failures.hand_failed_runs_to_mystnb`). ``in_process=False`` uses a worker process even for a single
     notebook.
 
     The state is safe against an interrupt at any point: a stale notebook's fingerprint is
@@ -357,7 +424,6 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         from concurrent.futures import ProcessPoolExecutor
 
         workers = max(1, min(len(stale), jobs or os.cpu_count() or 1))
-        say(f"plusdig.sphinx.build: executing {len(stale)} notebook(s) with {workers} worker(s)")
         # the kernel inherits the worker's environment; pass through what the library reads
         pass_env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")}
         for name in _NOT_SETTINGS:
@@ -365,7 +431,15 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         def cwd(p: str) -> str | None:
             return None if in_temp else str(Path(p).parent)
 
-        if workers == 1 and in_process:  # one at a time: run here, save a worker's start-up
+        server, own_server = _kernel_server()
+        how = "kernels forked from the kernel server" if server is not None else "cold kernels"
+        say(f"plusdig.sphinx.build: executing {len(stale)} notebook(s) with {workers} "
+            f"worker(s), {how}")
+        if server is not None:  # warm kernels: the notebooks' clients run in threads here
+            pool = None
+            results = _in_threads([(p, cwd(p), timeout, allow_errors, pass_env, server)
+                                   for p in stale], workers)
+        elif workers == 1 and in_process:  # one at a time: run here, save a worker's start-up
             pool = None
             results = (_execute_one(p, cwd(p), timeout, allow_errors, pass_env) for p in stale)
         else:
@@ -378,7 +452,8 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
             for path, nb_json, seconds, err, reads, started in results:
                 if err is not None:
                     report.failed[path] = err
-                    say(f"plusdig.sphinx.build: {path} failed; the book build will re-run it")
+                    report.failed_runs[path] = (nb_json, seconds, err)
+                    say(f"plusdig.sphinx.build: {path} failed; the book build reports it")
                     continue
                 nb = nbformat.reads(nb_json, as_version=4)
                 run = uuid.uuid4().hex
@@ -404,6 +479,9 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         finally:
             if pool is not None:
                 pool.shutdown()
+            if own_server is not None:
+                own_server.stop()
+                shutil.rmtree(Path(own_server.path).parent, ignore_errors=True)
     report.seconds = time.perf_counter() - t0
     return report
 

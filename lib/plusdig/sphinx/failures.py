@@ -305,3 +305,57 @@ def jupyter_book_logged(argv: Sequence[str], run: Callable[[Sequence[str]], int]
     book, out = paths
     return run_logged(lambda: run(argv), out / "_build" / LOG_NAME, book,
                       out / "_build" / ".jupyter_cache")
+
+
+# --------------------------------------------------------------------------- one run only
+#: Notebooks plusdig.sphinx.build ran and saw fail in this build, by their code cells'
+#: sources: the executed notebook (JSON), the seconds it ran and the error text.
+_FAILED_RUNS: dict[tuple[str, ...], tuple[str, float, str]] = {}
+
+
+def _code_key(nb: Any) -> tuple[str, ...]:
+    return tuple(str(c.source) for c in nb.cells if c.cell_type == "code")
+
+
+def hand_failed_runs_to_mystnb(runs: dict[str, tuple[str, float, str]]) -> None:
+    """Let myst-nb report a notebook plusdig.sphinx.build already ran and saw fail, without
+    running it a second time (a second kernel, the same error).
+
+    myst-nb executes a notebook its cache lacks (a failed one is not cached) through
+    ``jupyter_cache``'s ``single_nb_execution``; for a notebook in ``runs`` (path → the
+    executed notebook's JSON, seconds, error text) that call returns this build's run
+    instead: the same outputs up to the failing cell and the same error, which myst-nb then
+    reports as usual (its warning, its traceback; nothing cached). Any other notebook runs.
+    """
+    import nbformat
+    from myst_nb.core.execute import cache as mystnb_cache
+
+    for nb_json, seconds, err in runs.values():
+        _FAILED_RUNS[_code_key(nbformat.reads(nb_json, as_version=4))] = (nb_json, seconds, err)
+    original = mystnb_cache.single_nb_execution
+    if getattr(original, "plusdig_reuses_runs", False):
+        return
+
+    def single_nb_execution(nb: Any, cwd: Any, timeout: Any, allow_errors: bool,
+                            meta_override: bool = True, **kwargs: Any) -> Any:
+        hit = _FAILED_RUNS.pop(_code_key(nb), None)
+        if hit is None:
+            return original(nb, cwd, timeout, allow_errors, meta_override=meta_override,
+                            **kwargs)
+        from jupyter_cache.executors.utils import ExecutionResult
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+        nb_json, seconds, err = hit
+        ran = nbformat.reads(nb_json, as_version=4)
+        for cell, done in zip(nb.cells, ran.cells, strict=False):
+            if cell.cell_type == "code" and done.cell_type == "code":
+                cell.outputs, cell.execution_count = done.outputs, done.execution_count
+        if "widgets" in ran.metadata:
+            nb.metadata["widgets"] = ran.metadata["widgets"]
+        last = (err.strip().splitlines() or [""])[-1]
+        error = CellTimeoutError(err) if "CellTimeoutError" in last \
+            else CellExecutionError(err, "", "")
+        return ExecutionResult(nb, cwd, seconds, error, err)
+
+    single_nb_execution.plusdig_reuses_runs = True  # type: ignore[attr-defined]
+    mystnb_cache.single_nb_execution = single_nb_execution

@@ -1,0 +1,111 @@
+"""Warm kernels (:mod:`plusdig.sphinx.forkserver`): forked from a fork server with the book's
+libraries imported, they give the outputs of cold kernels and share no state.
+
+``test_every_notebook_same_outputs_cold_and_warm`` runs every notebook of the book's TOC once
+in a cold kernel and once in a forked one and compares every cell's outputs (memory addresses
+and widget model ids, which differ between any two runs, removed) and the files each read.
+``tests/test_determinism.py`` compares the pages of a warm and a cold build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from plusdig.sphinx.build import toc_notebooks
+from plusdig.sphinx.execute import _execute_one, _in_threads
+from plusdig.sphinx.forkserver import KERNEL_PRELOAD, ForkServer
+
+REPO = Path(__file__).resolve().parents[1]
+_ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
+_MODEL_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@pytest.fixture()
+def server() -> ForkServer:
+    s = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
+    yield s
+    pid = s.process.pid
+    s.stop()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def _outputs(nb_json: str) -> tuple[list[str], list[str]]:
+    """Every code cell's outputs, and the widget models, without what differs run to run."""
+    nb = json.loads(nb_json)
+    cells = [_MODEL_ID.sub("<id>", _ADDRESS.sub("<0x>", json.dumps(
+        [c.get("execution_count"), c.get("outputs")], sort_keys=True)))
+        for c in nb["cells"] if c["cell_type"] == "code"]
+    state = (nb.get("metadata", {}).get("widgets") or {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    models = sorted(_MODEL_ID.sub("<id>", json.dumps(m, sort_keys=True)) for m in state.values())
+    return cells, models
+
+
+@pytest.mark.build
+def test_every_notebook_same_outputs_cold_and_warm(server: ForkServer) -> None:
+    notebooks = [str(p) for p in toc_notebooks(REPO)]
+    assert len(notebooks) >= 10
+    env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")
+           and k not in ("PLUSDIG_READ_LOG", "PLUSDIG_KERNEL_SERVER", "PLUSDIG_COLD_KERNELS")}
+    calls = [(p, str(Path(p).parent), 300, False, env) for p in notebooks]
+    warm = list(_in_threads([(*c, server) for c in calls], 2))
+    cold = list(_in_threads([(*c, None) for c in calls], 2))
+    for (path, w_nb, _, w_err, w_reads, _), (_, c_nb, _, c_err, c_reads, _) in zip(warm, cold, strict=True):
+        name = Path(path).name
+        assert w_err is None and c_err is None, name
+        w_cells, w_models = _outputs(w_nb)
+        c_cells, c_models = _outputs(c_nb)
+        assert any(not c.endswith(", []]") for c in c_cells), f"{name}: no outputs at all"
+        differ = [i for i, (a, b) in enumerate(zip(w_cells, c_cells, strict=False)) if a != b]
+        assert len(w_cells) == len(c_cells) and differ == [], f"{name}: cells {differ} differ"
+        assert w_models == c_models, f"{name}: widget state differs"
+        assert w_reads == c_reads, f"{name}: read other files"
+
+
+_PROBE = """\
+import os, random, sys
+import numpy
+print("leak" in globals())
+leak = 1
+print(random.random(), numpy.random.rand())
+print(sorted(m for m in sys.modules if m == "plusdig" or m.startswith("plusdig.")))
+print(os.getcwd())
+print(os.environ.get("PLUSDIG_PROBE"))
+print(os.getpid())
+print("pandas" in sys.modules)
+"""
+
+
+def test_forked_kernels_share_no_state(server: ForkServer, tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(_PROBE)]
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    runs = []
+    for value in ("a", "b"):
+        cwd = tmp_path / value
+        cwd.mkdir()
+        _, out, _, err, reads, _ = _execute_one(str(path), str(cwd), 60, False,
+                                                {"PLUSDIG_PROBE": value}, server)
+        assert err is None, err
+        text = nbformat.reads(out, as_version=4).cells[0].outputs[0]["text"].splitlines()
+        runs.append((value, str(cwd), text))
+    for value, cwd, text in runs:
+        leaked, randoms, modules, where, probe, pid, pandas = text
+        assert leaked == "False"  # a fresh namespace each time
+        assert modules == "[]"  # no library module loaded before the notebook's own imports
+        assert where == cwd and probe == value  # this launch's folder and environment
+        assert pandas == "True" and "pandas" in KERNEL_PRELOAD  # imported by the server, before
+        assert not psutil.pid_exists(int(pid)) or \
+            psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE  # one run, then gone
+    assert runs[0][2][1] != runs[1][2][1]  # random generators seeded anew in each kernel
