@@ -1,7 +1,8 @@
 """The attacker audit: no suppressed survey count can be worked out from what is published.
 
 The audit (plusdig.sphinx.audit) reads only HTML. Here it reads the chapter's tables as the book
-renders them (``SurveyTable.styler().to_html()``) plus the chapter's sentences with glued
+renders them (``survey.tables.reader_table``: the long tables wide, groups × years) plus the
+chapter's sentences with glued
 numbers; the build test (test_survey_leak.py) runs it on the built site through the Sphinx
 hook. The four derivations of issue 11 are reproduced twice: with the cells a careless
 per-table suppression would publish (the audit must find the leak) and with the book's joint
@@ -44,7 +45,9 @@ def _page(tables: dict[str, result.SurveyTable], response: result.SurveyTable | 
              f"der ikke er gjort færdige, tælles med i tabellen nedenfor; i alt er "
              f"{nums['excluded_total']} skemaer udeladt af den grund.</p>")
     parts = [(response or tables["response"]).styler().to_html()]
-    parts += [t.styler().to_html() for name, t in tables.items() if name != "response"]
+    parts += [survey_tables.reader_table(t, view).to_html() for name, t in tables.items()
+              if name != "response"
+              for view in survey_tables.WIDE_TABLES.get(name, {"andele": None})]
     return f"<html><body><main>{prose}{''.join(parts)}</main></body></html>"
 
 

@@ -67,6 +67,7 @@ def _book_figures() -> dict[str, Callable[[], Figure]]:
     from plusdig.present import figures, network
     from plusdig.sphinx import annex_overview as annex
     from plusdig.survey import figures as survey
+    from plusdig.survey import funnel
 
     d = _data
     s = _survey
@@ -91,8 +92,7 @@ def _book_figures() -> dict[str, Callable[[], Figure]]:
             s()["prevalence_grade"], "Ensomhed efter klassetrin", "Klassetrin"),
         "fig_trivsel_koen": lambda: survey.figure_prevalence_groups(
             s()["prevalence_gender"], "Ensomhed efter køn", "Køn"),
-        "fig_trivsel_skole": lambda: survey.figure_prevalence_groups(
-            s()["prevalence_school"], "Ensomhed efter skole", "Skole"),
+        "fig_trivsel_skoler": lambda: funnel.figure_funnel(s()["funnel"]),
         "fig_trivsel_sammenligning": lambda: survey.figure_comparison(s()["comparison"]),
         "fig_trivsel_udvikling": lambda: survey.figure_indicator_trend(s()["trend"]),
         "fig_lessons": lambda: figures.binary_heatmap(

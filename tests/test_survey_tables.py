@@ -60,7 +60,7 @@ def synthetic_tables():
         paths.data_dir() / contract.SYNTHETIC_INVITED)), k=5)
 
 
-EXPECTED_TABLES = {"response", "lonely_levels", "prevalence_year", "prevalence_grade",
+EXPECTED_TABLES = {"response", "lonely_levels", "prevalence_year", "prevalence_grade", "funnel",
                    "prevalence_gender", "prevalence_school", "comparison", "happiness", "trend",
                    "published_check"}
 

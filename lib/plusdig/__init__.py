@@ -78,6 +78,7 @@ _API: dict[str, str] = {
     # the survey (issue 19): the foreword's data status, chapter 6's sensitivity, the appendix
     "survey_status": "plusdig.survey.banner",
     "survey_chapter_numbers": "plusdig.survey.chapter",
+    "survey_reader_table": "plusdig.survey.tables",
     "published_sensitivity": "plusdig.survey.methods",
     "survey_method_numbers": "plusdig.survey.methods",
     # Part II's overview chapter

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
 
 __all__ = ["html_text", "html_styler", "styled", "activities_overview", "keep_units", "is_numeric_column",
-           "single_year", "by_year"]
+           "single_year", "by_year", "YEAR", "wide_by_year", "long_rows"]
 
 
 def html_text(text: object) -> str:
@@ -154,6 +154,95 @@ def by_year(frame: pd.DataFrame, *, label: str, period: str, value: str,
         c: headers[c] for c in others}})
     view.columns = [str(c) for c in view.columns]
     return html_styler(view, caption=caption)
+
+
+#: The year column of a long table that :func:`wide_by_year` spreads over the columns.
+YEAR = "År"
+#: A wide column's header: "2017: Andel ensomme", or with the interval printed in brackets
+#: beside each value "2017: Andel ensomme [95 %-konfidensinterval]" (the long header named).
+_WIDE_HEADER = re.compile(r"^(?P<year>\d{4}): (?P<column>.+?)(?: \[(?P<interval>[^\[\]]+)\])?$")
+_WITH_INTERVAL = re.compile(r"^(?P<value>.*\S) \[(?P<interval>[^\[\]]+)\]$")
+
+
+def wide_by_year(frame: pd.DataFrame, *, row: str, columns: Sequence[str],
+                 interval: tuple[str, str] | None = None) -> pd.DataFrame:
+    """A long table of printed cells (one row per ``row`` label and :data:`YEAR`) as a compact
+    wide one: one row per label, and for every year each of ``columns``, headed
+    ``"2017: Besvarelser"``. With ``interval = (column, interval column)`` that column's cells
+    carry the interval in brackets (``"20,7 % [16,3; 25,8]"``) under the header
+    ``"2017: Andel ensomme [95 %-konfidensinterval]"``; a hidden value («–») stays «–», and a
+    label without a row in a year (no such group that year) has empty cells there.
+
+    Only the cells given are moved (nothing is computed, nothing hidden is shown), and the
+    headers name every long column, so :func:`long_rows` reads the long table back: the
+    disclosure audit and the downloads check read the wide table as the long one.
+    """
+    from plusdig.core.errors import DataValidationError
+
+    needed = [row, YEAR, *columns, *(interval or ())]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataValidationError("table by year", f"missing column(s) {missing}",
+                                  expected=f"columns {needed}")
+    if frame.duplicated([row, YEAR]).any():
+        raise DataValidationError("table by year", f"more than one row per ({row}, {YEAR})",
+                                  expected=f"one row per {row} and {YEAR.lower()}")
+    labels = list(dict.fromkeys(frame[row]))
+    years = sorted(dict.fromkeys(str(y) for y in frame[YEAR]))
+    cells = frame.set_index([row, frame[YEAR].astype(str)])
+    out: dict[str, list[str]] = {row: labels}
+    for year in years:
+        for column in columns:
+            header = f"{year}: {column}"
+            with_interval = interval is not None and column == interval[0]
+            if with_interval:
+                header += f" [{interval[1]}]"
+            values = []
+            for label in labels:
+                if (label, year) not in cells.index:  # no such group that year: no row
+                    values.append("")
+                    continue
+                value = str(cells.loc[(label, year), column])
+                bracket = str(cells.loc[(label, year), interval[1]]) if with_interval else "–"
+                values.append(value if bracket in ("–", "") or value == "–"
+                              else f"{value} [{bracket}]")
+            out[header] = values
+    import pandas as pd
+
+    return pd.DataFrame(out)
+
+
+def long_rows(header: Sequence[str], rows: Sequence[Mapping[str, str]]
+              ) -> tuple[list[str], list[dict[str, str]]] | None:
+    """The long table a :func:`wide_by_year` table was made from, read from its header and
+    printed cells (None when no header is a year's column): one row per label and year, but
+    none where all the year's cells are empty (the long table had no row there)."""
+    wide = {h: m for h in header if (m := _WIDE_HEADER.match(h))}
+    if not wide:
+        return None
+    labels = [h for h in header if h not in wide]
+    years = list(dict.fromkeys(m["year"] for m in wide.values()))
+    long_header = [*labels, YEAR]
+    for m in wide.values():
+        for name in (m["column"], m["interval"]):
+            if name and name not in long_header:
+                long_header.append(name)
+    out = []
+    for r in rows:
+        for year in years:
+            line = {h: r[h] for h in labels} | {YEAR: year}
+            for h, m in wide.items():
+                if m["year"] != year:
+                    continue
+                text = r[h]
+                if m["interval"]:
+                    split = _WITH_INTERVAL.match(text)
+                    text, line[m["interval"]] = ((split["value"], split["interval"]) if split
+                                                 else (text, "–"))
+                line[m["column"]] = text
+            if any(r[h] for h, m in wide.items() if m["year"] == year):
+                out.append(line)
+    return long_header, out
 
 
 def published_results_tables(published: pd.DataFrame) -> tuple[Styler, Styler]:

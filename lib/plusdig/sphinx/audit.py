@@ -19,9 +19,10 @@ stricter check, used by the tests.
 Not modelled, because they add nothing a reader can use beyond the shares they belong to:
 confidence intervals and differences (printed only next to the shares they are computed from);
 figures (drawn from the same tables, suppressed values left out); the published-figures check
-beyond its recomputed counts. The page's downloads (CSV and XLSX, :mod:`plusdig.publish.downloads`)
-are read too (:func:`check_downloads`): every row of a download must be a row of a table the
-page prints, restricted to the download's columns, so a download adds nothing to the model.
+beyond its recomputed counts. A wide table (groups × years) is read as the long table it shows.
+The page's downloads (CSV and XLSX, :mod:`plusdig.publish.downloads`) are read too
+(:func:`check_downloads`): every row of a download must be a row of a table the page prints,
+restricted to the download's columns, so a download adds nothing to the model.
 Any other data file a survey page links (an unknown CSV, a .sav, a .zip ...) fails the audit.
 
 :func:`setup` makes this a Sphinx extension: at the end of every HTML build it audits the
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plusdig.sphinx.audit_model import attacker_model, read_tables
+from plusdig.sphinx.audit_model import as_long, attacker_model, read_tables
 from plusdig.survey import contract
 from plusdig.survey.linked import EPS, Leak, find_leaks, ranges
 
@@ -135,11 +136,15 @@ def check_downloads(page: Path, html: str) -> list[str]:
 
     Every CSV and XLSX the page links must be one of the site's downloads, and every row of
     it a row of one of the page's tables, restricted to the download's columns (the same
-    header, the same cell texts and numbers). Any other linked data file is refused.
+    header, the same cell texts and numbers). A wide table (groups × years) counts as it is
+    printed and as the long table it shows (:func:`plusdig.sphinx.audit_model.as_long`: each
+    long row is one printed cell, read with its row's and its column's labels), so a figure's
+    long download matches only numbers the page prints. Any other linked data file is refused.
     """
     from plusdig.sphinx.sitedownloads import DOWNLOAD_DIR
 
     tables, _ = read_tables(html)
+    tables += [long for t in tables if (long := as_long(t)) is not t]
     printed = [(t.header, [[_key(r[h]) for h in t.header] for r in t.rows]) for t in tables]
     problems = []
     for href in sorted(set(re.findall(r'href="([^"#?]+)', html))):

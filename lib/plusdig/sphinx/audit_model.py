@@ -16,7 +16,7 @@ from plusdig.survey.linked import LinearModel
 if TYPE_CHECKING:
     pass
 
-__all__ = ["Table", "read_tables", "attacker_model"]
+__all__ = ["Table", "as_long", "read_tables", "attacker_model"]
 
 L, NL = "Ensomme", "Ikke ensomme"
 _HAPPY = "Glad for livet"
@@ -35,6 +35,15 @@ class Table:
 # --------------------------------------------------------------------------- reading
 def _text(node: Any) -> str:
     return " ".join(node.get_text(" ").split())
+
+
+def as_long(t: Table) -> Table:
+    """A wide table (groups × years, :func:`plusdig.present.tables.wide_by_year`) as the long
+    table it was made from, every cell in its row and column; any other table as it is."""
+    from plusdig.present.tables import long_rows
+
+    long = long_rows(t.header, t.rows)
+    return t if long is None else Table(t.caption, *long)
 
 
 def read_tables(html: str) -> tuple[list[Table], str]:
@@ -91,6 +100,7 @@ class _Reader:
         self.shares: list[tuple[Any, Any, float, float]] = []
         self.printed: set[Any] = set()
         self.conflicts: list[str] = []
+        self.pooled: list[tuple[Table, dict[str, str]]] = []  # read when every table is
 
     def count(self, key: Any, text: str, where: str) -> None:
         """A printed count cell: known when a number, hidden when the marker."""
@@ -143,12 +153,14 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
     readers = [("Besvarelser og svarprocent", _response),
                ("Svar på spørgsmålet om ensomhed", _levels),
                ("Andel, der svarer ja til ensomhed", _prevalence),
+               ("Forskellen mellem ensomme og ikke-ensomme børn", _effects),
                ("Ensomme og ikke-ensomme børn", _comparison),
                ("Hvor glad er du for dit liv", _happiness),
                ("Udvikling i nøgletal", _trend),
                ("offentliggjorte tal fra trivselsmålingen genberegnet", _check),
-               ("Sekundære sammenligninger", _effects)]
-    for t in tables:  # a table is recognised by its caption, as a reader recognises it
+               ("Sekundære sammenligninger", _effects),
+               ("Skolerne samlet over alle målinger", _pooled)]
+    for t in map(as_long, tables):  # recognised by its caption, as a reader recognises it
         for phrase, read in readers:
             if phrase in t.caption:
                 read(r, t, years)
@@ -156,6 +168,7 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
         else:  # a survey table the audit cannot read is a table it cannot clear
             r.conflicts.append(f"tabellen «{_title(t)}»: ukendt tabel, som revisionen ikke "
                                "kan læse")
+    _pooled_relations(r)
     _prose(r, prose, sorted(years))
     for y in years:  # the same pupils: completed forms are the lonely and the not lonely
         r.relate(("completed", y), [("lonely", y), ("notlonely", y)],
@@ -219,12 +232,39 @@ def _prevalence(r: _Reader, t: Table, years: set[str]) -> None:
             r.relate(n_key, [l_key, nl_key], _where(t, f"{y}, «{g}»", "Besvarelser"))
         where = f"{y}, «{g}»"
         r.count(n_key, row["Besvarelser"], _where(t, where, "Besvarelser"))
-        r.count(l_key, row["Ensomme"], _where(t, where, "Ensomme"))
+        r.count(l_key, row.get("Ensomme", ""), _where(t, where, "Ensomme"))
         r.share(l_key, n_key, row["Andel ensomme"], _where(t, where, "Andel ensomme"))
     for y, names in groups.items():
         for part, total in (("n", "completed"), (L, "lonely"), (NL, "notlonely")):
             r.relate((total, y), [("group", dim, y, g, part) for g in names],
                      _where(t, f"{y}, «I alt»", part))
+
+
+def _pooled(r: _Reader, t: Table, _years: set[str]) -> None:
+    """The funnel's table (:mod:`plusdig.survey.funnel`): per school its forms and its lonely
+    pupils over all years, related to the school's year cells once every table is read."""
+    r.pooled += [(t, row) for row in t.rows]
+
+
+def _pooled_relations(r: _Reader) -> None:
+    """A school's pooled count is the sum of its year counts in the school table (the same
+    for its lonely pupils), and its printed share bounds the pooled lonely count."""
+    for t, row in r.pooled:
+        g = row["Skole"]
+        years = sorted({key[2] for key in r.model.labels
+                        if isinstance(key, tuple) and len(key) == 5 and key[:2] == ("group", "Skole")
+                        and key[3] == g})
+        if not years:
+            r.conflicts.append(f"{_where(t, g, 'Skole')}: skolen står ikke i skoletabellen "
+                               "(ukendt tabel, som revisionen ikke kan læse)")
+            continue
+        n_key, l_key = ("pooled", g, "n"), ("pooled", g, L)
+        where = _where(t, f"«{g}»", "Besvarelser i alt")
+        r.count(n_key, row.get("Besvarelser i alt", ""), where)
+        r.relate(n_key, [("group", "Skole", y, g, "n") for y in years], where)
+        r.relate(l_key, [("group", "Skole", y, g, L) for y in years],
+                 _where(t, f"«{g}»", "Andel ensomme"))
+        r.share(l_key, n_key, row.get("Andel ensomme", ""), _where(t, f"«{g}»", "Andel ensomme"))
 
 
 def _question(label: str) -> tuple[str, str]:
@@ -305,7 +345,8 @@ def _trend(r: _Reader, t: Table, years: set[str]) -> None:
 def _effects(_r: _Reader, _t: Table, _years: set[str]) -> None:
     """Effect sizes (odds ratios, differences) with intervals and p-values: computed from the
     shares the page's other tables print (not modelled, like every interval); they print no
-    count and no share of their own."""
+    count and no share of their own. Chapter 7's differences between lonely and not lonely
+    children (their own table, beside the shares' table) are read the same way."""
 
 
 def _check(r: _Reader, t: Table, _years: set[str]) -> None:

@@ -134,6 +134,13 @@ def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
             "de offentliggjorte tal, ikke at tallene er rigtige." if synthetic else ""))
     out["published_not_data"] = fmt.number(len(check) - len(applicable))
     out["n_suppressed"] = fmt.number(sum(t.suppressed for t in tables.values()))
+    from plusdig.survey.funnel import INSIDE
+
+    schools = tables["funnel"].values if "funnel" in tables else None
+    shown = schools.dropna(subset=["share"]) if schools is not None else []
+    out["n_schools"] = fmt.number(len(schools) if schools is not None else 0)
+    out["n_schools_outside"] = fmt.number(
+        int((shown["position"] != INSIDE).sum()) if len(shown) else 0)
     return out
 
 

@@ -28,7 +28,7 @@ class SurveyFigures:
     fig_trivsel_ensomhed: Figure
     fig_trivsel_klassetrin: Figure
     fig_trivsel_koen: Figure
-    fig_trivsel_skole: Figure
+    fig_trivsel_skoler: Figure
     fig_trivsel_sammenligning: Figure
     fig_trivsel_udvikling: Figure
 
@@ -54,6 +54,7 @@ class SurveyChapter:
 
     def figures(self) -> SurveyFigures:
         from plusdig.survey import figures as f
+        from plusdig.survey import funnel
 
         t = self.tables
         return SurveyFigures(
@@ -61,7 +62,7 @@ class SurveyChapter:
             f.figure_prevalence_groups(t["prevalence_grade"], "Ensomhed efter klassetrin",
                                        "Klassetrin"),
             f.figure_prevalence_groups(t["prevalence_gender"], "Ensomhed efter køn", "Køn"),
-            f.figure_prevalence_groups(t["prevalence_school"], "Ensomhed efter skole", "Skole"),
+            funnel.figure_funnel(t["funnel"]),
             f.figure_comparison(t["comparison"]),
             f.figure_indicator_trend(t["trend"]))
 

@@ -43,14 +43,20 @@ def _finish(fig: Figure, n_dropped: int, table: SurveyTable, *, bottom_in: float
     """Every survey figure's last step: note dropped values, label synthetic data, lay out
     for the text column with a band for the label above and the note below, attach the
     data drawn (:func:`figure_data`)."""
+    return _finish_with(fig, n_dropped, table, figure_data(table), bottom_in=bottom_in)
+
+
+def _finish_with(fig: Figure, n_dropped: int, table: SurveyTable, data: FigureData, *,
+                 bottom_in: float = 0.0) -> Figure:
+    """:func:`_finish` with the figure's data given (a figure of the survey layer's other
+    modules: :mod:`plusdig.survey.funnel`)."""
     from plusdig.present.figdata import attach
     from plusdig.present.style import finish
 
     _note_dropped(fig, n_dropped, table.k)
     _label_synthetic(fig, table.synthetic)
     return attach(finish(fig, top_in=0.3 if table.synthetic else 0.0,
-                         bottom_in=bottom_in + (0.25 if n_dropped else 0.0)),
-                  figure_data(table))
+                         bottom_in=bottom_in + (0.25 if n_dropped else 0.0)), data)
 
 
 #: The columns of a survey table a figure of it draws (the table's Danish headers).

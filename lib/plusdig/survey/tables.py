@@ -26,10 +26,12 @@ from plusdig.survey.validation import Survey, load_survey, validate
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pandas.io.formats.style import Styler
 
     from plusdig.survey.disclosure import Registry
 
-__all__ = ["run_pipeline", "tables_from_registry"]
+__all__ = ["run_pipeline", "tables_from_registry", "reader_table", "survey_reader_table",
+           "WIDE_TABLES"]
 
 
 def _cell(reg: Registry, key: Any) -> str:
@@ -298,6 +300,52 @@ def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> Sur
                        pd.DataFrame(rows_d), synthetic, k)
 
 
+#: The long tables chapter 7 shows wide (groups × years), and their views: view -> (the
+#: long columns per year, the column printed with its interval, the caption's title or None
+#: for the table's own). The comparison is two tables: its shares, and its differences.
+_INTERVAL = "95 %-konfidensinterval"
+WIDE_TABLES: dict[str, dict[str, tuple[list[str], str | None, str | None]]] = {
+    **{f"prevalence_{by}": {"andele": (["Andel ensomme", "Besvarelser"], "Andel ensomme", None)}
+       for by in BREAKDOWNS},
+    "comparison": {
+        "andele": (["Ensomme", "Ikke ensomme"], None,
+                   "Ensomme og ikke-ensomme børn på de øvrige mål: andelen i hver gruppe pr. "
+                   "måling. SDQ-andele er af dem, der har besvaret SDQ"),
+        "forskelle": (["Forskel (procentpoint)"], "Forskel (procentpoint)",
+                      "Forskellen mellem ensomme og ikke-ensomme børn på de øvrige mål pr. "
+                      "måling, i procentpoint, med 95 %-konfidensinterval for forskellen "
+                      "(Newcombe)"),
+    },
+}
+
+
+def reader_table(table: SurveyTable, view: str = "andele") -> Styler:
+    """The table as chapter 7 shows it: a long table of :data:`WIDE_TABLES` wide (one row per
+    group or measure, the years side by side: :func:`plusdig.present.tables.wide_by_year`),
+    any other as it is. Only the printed cells move: nothing hidden is shown, nothing new is
+    computed, and the disclosure audit reads the wide table back as the long one."""
+    from dataclasses import replace
+
+    from plusdig.present.tables import wide_by_year
+
+    views = WIDE_TABLES.get(table.name)
+    if views is None:
+        return table.styler()
+    if view not in views:
+        raise ValueError(f"survey table {table.name!r} has no view {view!r}: "
+                         f"expected one of {sorted(views)}")
+    columns, with_interval, title = views[view]
+    shown = table.display
+    row = "Mål" if table.name == "comparison" else str(shown.columns[1])
+    wide = wide_by_year(shown, row=row, columns=columns,
+                        interval=(with_interval, _INTERVAL) if with_interval else None)
+    return replace(table, title=title or table.title, display=wide).styler()
+
+
+#: The chapter API's name for :func:`reader_table`.
+survey_reader_table = reader_table
+
+
 def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None = None, *,
                  k: int | None = None,
                  published: pd.DataFrame | None = None, synthetic: bool | None = None
@@ -328,6 +376,9 @@ def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None 
     else:
         frame, invited, syn = data.frame, data.invited, data.synthetic
         syn = syn if synthetic is None else synthetic
+    from plusdig.survey.pseudonyms import pseudonymise
+
+    frame = pseudonymise(frame)  # PLUSDIG_SCHOOL_KEY: »Skole A« … everywhere from here on
     return tables_from_registry(build_registry(frame, k), frame, invited, syn, published)
 
 
@@ -349,6 +400,9 @@ def tables_from_registry(reg: Registry, frame: pd.DataFrame, invited: pd.DataFra
     tables["trend"] = _trend_table(tables, k, syn)
     for table in tables.values():
         table.cells = reg
+    from plusdig.survey.funnel import funnel_table
+
+    tables["funnel"] = funnel_table(tables)
     if published is None:
         from plusdig.data.load import load_published
 
