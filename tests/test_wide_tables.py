@@ -44,7 +44,7 @@ def _norm(text: str) -> str:
 @pytest.mark.parametrize("name", sorted(survey_tables.WIDE_TABLES))
 def test_the_wide_table_reads_back_as_the_long_table(small, name):
     table = small[name]
-    long = table.display
+    long = table.display.rename(columns={"Besvarelser": "Antal svar"})  # its wide header
     for view, (columns, interval, _title) in survey_tables.WIDE_TABLES[name].items():
         printed = _read(survey_tables.reader_table(table, view))
         assert "År" not in printed.header

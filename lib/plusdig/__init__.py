@@ -79,6 +79,7 @@ _API: dict[str, str] = {
     "survey_status": "plusdig.survey.banner",
     "survey_chapter_numbers": "plusdig.survey.chapter",
     "survey_reader_table": "plusdig.survey.tables",
+    "benchmark_section": "plusdig.survey.benchmark",
     "published_sensitivity": "plusdig.survey.methods",
     "survey_method_numbers": "plusdig.survey.methods",
     # Part II's overview chapter

@@ -159,7 +159,8 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
                ("Udvikling i nøgletal", _trend),
                ("offentliggjorte tal fra trivselsmålingen genberegnet", _check),
                ("Sekundære sammenligninger", _effects),
-               ("Skolerne samlet over alle målinger", _pooled)]
+               ("Skolerne samlet over alle målinger", _pooled),
+               ("Den nationale trivselsmåling", _external)]
     for t in map(as_long, tables):  # recognised by its caption, as a reader recognises it
         for phrase, read in readers:
             if phrase in t.caption:
@@ -214,6 +215,10 @@ def _levels(r: _Reader, t: Table, years: set[str]) -> None:
 
 def _prevalence(r: _Reader, t: Table, years: set[str]) -> None:
     # the breakdown's column; the worst/best-case bounds are functions of printed counts
+    if "Antal svar" in t.header:  # the wide reader table's name for the completed forms
+        t = Table(t.caption, [h if h != "Antal svar" else "Besvarelser" for h in t.header],
+                  [{(k if k != "Antal svar" else "Besvarelser"): v for k, v in row.items()}
+                   for row in t.rows])
     dim = next((h for h in t.header if h not in {"År", "Besvarelser", "Ensomme",
                                                  "Andel ensomme", "95 %-konfidensinterval"}
                 and not h.startswith("Grænser for frafald")), None)
@@ -347,6 +352,12 @@ def _effects(_r: _Reader, _t: Table, _years: set[str]) -> None:
     shares the page's other tables print (not modelled, like every interval); they print no
     count and no share of their own. Chapter 7's differences between lonely and not lonely
     children (their own table, beside the shares' table) are read the same way."""
+
+
+def _external(_r: _Reader, _t: Table, _years: set[str]) -> None:
+    """The benchmark (:mod:`plusdig.survey.benchmark`): published shares of the national survey
+    (aggregates from outside, not this survey's respondents) beside the book's own shares,
+    which its other tables print already: nothing to model."""
 
 
 def _check(r: _Reader, t: Table, _years: set[str]) -> None:

@@ -139,8 +139,13 @@ def chapter_numbers(tables: dict[str, SurveyTable]) -> dict[str, str]:
     schools = tables["funnel"].values if "funnel" in tables else None
     shown = schools.dropna(subset=["share"]) if schools is not None else []
     out["n_schools"] = fmt.number(len(schools) if schools is not None else 0)
-    out["n_schools_outside"] = fmt.number(
-        int((shown["position"] != INSIDE).sum()) if len(shown) else 0)
+    outside = int((shown["position"] != INSIDE).sum()) if len(shown) else 0
+    schools_text = ("ingen af skolerne" if not outside else "én skole" if outside == 1
+                    else f"{fmt.number(outside)} skoler")
+    out["funnel_verdict"] = (
+        f"I de syntetiske data ligger {schools_text} uden for 95 %-grænserne; det er bygget ind "
+        "i datasættet og siger intet om skolerne i Lejre." if synthetic else
+        f"Uden for 95 %-grænserne ligger {schools_text}.")
     return out
 
 

@@ -302,10 +302,11 @@ def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> Sur
 
 #: The long tables chapter 7 shows wide (groups × years), and their views: view -> (the
 #: long columns per year, the column printed with its interval, the caption's title or None
-#: for the table's own). The comparison is two tables: its shares, and its differences.
+#: for the table's own). The comparison is two tables: its shares, and its differences. The
+#: prevalence tables' "Besvarelser" is headed "Antal svar" there (the audit reads both).
 _INTERVAL = "95 %-konfidensinterval"
 WIDE_TABLES: dict[str, dict[str, tuple[list[str], str | None, str | None]]] = {
-    **{f"prevalence_{by}": {"andele": (["Andel ensomme", "Besvarelser"], "Andel ensomme", None)}
+    **{f"prevalence_{by}": {"andele": (["Andel ensomme", "Antal svar"], "Andel ensomme", None)}
        for by in BREAKDOWNS},
     "comparison": {
         "andele": (["Ensomme", "Ikke ensomme"], None,
@@ -335,7 +336,8 @@ def reader_table(table: SurveyTable, view: str = "andele") -> Styler:
         raise ValueError(f"survey table {table.name!r} has no view {view!r}: "
                          f"expected one of {sorted(views)}")
     columns, with_interval, title = views[view]
-    shown = table.display
+    # "Antal svar" (the group's completed forms): a short header keeps three years in the column
+    shown = table.display.rename(columns={"Besvarelser": "Antal svar"})
     row = "Mål" if table.name == "comparison" else str(shown.columns[1])
     wide = wide_by_year(shown, row=row, columns=columns,
                         interval=(with_interval, _INTERVAL) if with_interval else None)
