@@ -142,7 +142,7 @@ def figure_funnel(table: SurveyTable) -> Figure:
     data = FigureData(shown[["Skole", "Besvarelser i alt", "Andel ensomme"]].reset_index(drop=True),
                       source, synthetic=table.synthetic,
                       notes=["Tallene er afrundet og undertrykt som i tabellen på siden "
-                             f"(«–»: skjult, færre end {table.k} besvarelser eller et af "
+                             f"(»–«: skjult, færre end {table.k} besvarelser eller et af "
                              "skolens tal er skjult). Kontrolgrænser: kommunens andel p ± "
                              "z·√(p(1−p)/n), z = 1,96 (95 %) og 3,09 (99,8 %)."])
     return _finish_with(fig, int(table.values["share"].isna().sum()), table, data,
