@@ -9,10 +9,12 @@ and widget model ids, which differ between any two runs, removed) and the files 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -81,7 +83,22 @@ print(os.getcwd())
 print(os.environ.get("PLUSDIG_PROBE"))
 print(os.getpid())
 print("pandas" in sys.modules)
+print(os.environ.get("PYTHONPATH", "") in sys.path)
 """
+
+
+@contextlib.contextmanager
+def _environ(extra: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def test_forked_kernels_share_no_state(server: ForkServer, tmp_path: Path) -> None:
@@ -95,17 +112,22 @@ def test_forked_kernels_share_no_state(server: ForkServer, tmp_path: Path) -> No
     for value in ("a", "b"):
         cwd = tmp_path / value
         cwd.mkdir()
-        _, out, _, err, reads, _ = _execute_one(str(path), str(cwd), 60, False,
-                                                {"PLUSDIG_PROBE": value}, server)
+        # the second kernel also gets a PYTHONPATH of its own (a process started with it has
+        # that folder on sys.path)
+        extra = {"PYTHONPATH": str(tmp_path / "lib")} if value == "b" else {}
+        with _environ(extra):
+            _, out, _, err, reads, _ = _execute_one(str(path), str(cwd), 60, False,
+                                                    {"PLUSDIG_PROBE": value}, server)
         assert err is None, err
         text = nbformat.reads(out, as_version=4).cells[0].outputs[0]["text"].splitlines()
         runs.append((value, str(cwd), text))
     for value, cwd, text in runs:
-        leaked, randoms, modules, where, probe, pid, pandas = text
+        leaked, randoms, modules, where, probe, pid, pandas, pythonpath = text
         assert leaked == "False"  # a fresh namespace each time
         assert modules == "[]"  # no library module loaded before the notebook's own imports
         assert where == cwd and probe == value  # this launch's folder and environment
         assert pandas == "True" and "pandas" in KERNEL_PRELOAD  # imported by the server, before
+        assert pythonpath == "True" or (value == "a" and not os.environ.get("PYTHONPATH"))
         assert not psutil.pid_exists(int(pid)) or \
             psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE  # one run, then gone
     assert runs[0][2][1] != runs[1][2][1]  # random generators seeded anew in each kernel

@@ -90,6 +90,7 @@ def _child(request: dict[str, Any]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         if sys.path and sys.path[0] == "":  # the server's ``-c``: not on a kernel's path
             del sys.path[0]
+        _set_pythonpath(request["env"].get("PYTHONPATH", ""))
         try:
             if request.get("module"):
                 import runpy
@@ -113,6 +114,20 @@ def _child(request: dict[str, Any]) -> None:
             except Exception:  # noqa: BLE001, S110
                 pass
         os._exit(code)
+
+
+#: ``$PYTHONPATH`` when the server started (its ``sys.path`` holds those folders).
+_SERVER_PYTHONPATH = os.environ.get("PYTHONPATH", "")
+
+
+def _set_pythonpath(wanted: str) -> None:
+    """Give ``sys.path`` the folders of ``wanted`` instead of the server's ``$PYTHONPATH``, as
+    a process started with ``wanted`` would have them (first, before the standard library)."""
+    if wanted == _SERVER_PYTHONPATH:
+        return
+    old = {p for p in _SERVER_PYTHONPATH.split(os.pathsep) if p}
+    sys.path[:] = [p for p in wanted.split(os.pathsep) if p] + \
+        [p for p in sys.path if p not in old]
 
 
 def _kernel(argv: list[str]) -> None:
