@@ -210,3 +210,55 @@ def test_parallel_kernels_use_private_ipc_sockets(tmp_path: Path) -> None:
         assert out[0] == "ipc", out
         seen.add(Path(out[1]).parent)
     assert len(seen) == 8, seen  # one socket directory per kernel
+
+
+def test_the_audit_runs_again_only_when_what_it_reads_changed(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disclosure audit of the survey pages (plusdig.sphinx.audit) is skipped when the
+    pages, their downloads, the threshold and the data kind are those of the last audit that
+    passed; any change audits again, and a leak is never remembered as passed."""
+    from types import SimpleNamespace
+
+    from plusdig.sphinx import audit
+
+    calls: list[int] = []
+    leaks: list[object] = []
+
+    def fake_audit(html_dir: Path, k: int) -> object:
+        calls.append(k)
+        return audit.AuditReport(1, 1, 1.0, 1.0, list(leaks))
+
+    monkeypatch.setattr(audit, "audit_site", fake_audit)
+    site, doctrees = tmp_path / "html", tmp_path / "doctrees"
+    page = site / "book/report/trivsel-dybden.html"
+    page.parent.mkdir(parents=True)
+    doctrees.mkdir()
+    (site / "_downloads").mkdir()
+    download = site / "_downloads" / "t.csv"
+    download.write_text("a\n1\n", encoding="utf-8")
+    page.write_text('<p>1</p><a href="../../_downloads/t.csv">csv</a>', encoding="utf-8")
+    app = SimpleNamespace(builder=SimpleNamespace(format="html", name="html"), outdir=str(site),
+                          doctreedir=str(doctrees),
+                          env=SimpleNamespace(found_docs={"book/report/trivsel-dybden"}))
+    monkeypatch.delenv("PLUSDIG_SURVEY", raising=False)
+    monkeypatch.delenv("PLUSDIG_DISCLOSURE_K", raising=False)
+    audit._on_build_finished(app, None)
+    audit._on_build_finished(app, None)
+    assert len(calls) == 1  # the same pages: audited once
+    (site / "book/report/index.html").write_text("<p>other page</p>", encoding="utf-8")
+    audit._on_build_finished(app, None)
+    assert len(calls) == 1  # another page changed: nothing the audit reads
+    page.write_text('<p>2</p><a href="../../_downloads/t.csv">csv</a>', encoding="utf-8")
+    audit._on_build_finished(app, None)
+    assert len(calls) == 2  # the page changed
+    download.write_text("a\n2\n", encoding="utf-8")
+    audit._on_build_finished(app, None)
+    assert len(calls) == 3  # its download changed
+    monkeypatch.setenv("PLUSDIG_DISCLOSURE_K", "7")
+    audit._on_build_finished(app, None)
+    assert calls[-1] == 7 and len(calls) == 4  # another threshold
+    leaks.append(audit.Leak("a leak"))
+    download.write_text("a\n3\n", encoding="utf-8")
+    audit._on_build_finished(app, None)  # synthetic data: a warning, not an exception
+    audit._on_build_finished(app, None)
+    assert len(calls) == 6  # a leak is audited again every time
