@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import yaml
@@ -150,12 +151,47 @@ def build(copy: Path, out: Path, *, strict: bool = True,
     chapters the reduced book leaves out (the full book's warnings are ``make book``'s job).
     ``env`` adds settings (``PLUSDIG_SURVEY`` ...) to :func:`build_env`.
     """
-    proc = subprocess.run(build_command(copy, out, strict=strict),
-                          env={**build_env(copy), **(env or {})}, capture_output=True,
-                          text=True, timeout=600)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-4000:]
+    cmd = build_command(copy, out, strict=strict)
+    full_env = {**build_env(copy), **(env or {})}
+    server = _build_server()
+    if server is None:
+        proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=600)
+        code, log = proc.returncode, proc.stdout + proc.stderr
+    else:  # the same command, forked from the build server (as make preview builds)
+        output = out.parent / f".{out.name}-build-output.log"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        child = server.run_module(cmd[2], cmd[3:], full_env, os.getcwd(), output)
+        try:
+            code = child.wait(600)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, 9)
+            raise
+        log = output.read_text(encoding="utf-8", errors="replace")
+        output.unlink(missing_ok=True)
+    assert code == 0, log[-4000:]
     return log
+
+
+_SERVER: list[Any] = []
+
+
+def _build_server() -> Any:
+    """The tests' build server (:mod:`plusdig.sphinx.forkserver`, started at the first build;
+    it imports jupyter-book, Sphinx, myst-nb once for every build of the session), or None
+    with ``PLUSDIG_TEST_FORKED_BUILDS=0`` (each build a new process)."""
+    if os.environ.get("PLUSDIG_TEST_FORKED_BUILDS") == "0":
+        return None
+    if not _SERVER:
+        import atexit
+        import tempfile
+
+        from plusdig.sphinx.forkserver import BUILD_PRELOAD, ForkServer
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PLUSDIG_")}
+        server = ForkServer.start(tempfile.mkdtemp(prefix="ptb-"), BUILD_PRELOAD, env=env)
+        atexit.register(server.stop)
+        _SERVER.append(server)
+    return _SERVER[0]
 
 
 def executed(log: str) -> list[str]:

@@ -471,6 +471,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
                     "fingerprint": None if _modified_since(reads, started)
                     else notebook_fingerprint(reads, env_fp),
                     "executed_at": time.time(),
+                    "kernel": "forked" if server is not None else "cold",
                     "seconds": round(seconds, 3),
                 }
                 _save_state(cache_path, state)  # the commit: this run's fingerprint
