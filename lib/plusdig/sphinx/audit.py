@@ -229,13 +229,14 @@ AUDITED_FILE = "plusdig-audited.txt"
 
 def _audit_key(html_dir: Path, k: int, synthetic: bool) -> str:
     """A digest of what the audit's result depends on: the survey pages, every data file they
-    link, the threshold, synthetic or real data, and the audit's own code."""
+    link, the threshold, synthetic or real data, and the library's code."""
     import hashlib
 
-    h = hashlib.sha256(f"{k}\0{synthetic}\n".encode())
-    for code in (Path(__file__), Path(__file__).with_name("audit_model.py"),
-                 Path(__file__).parents[1] / "survey" / "linked.py"):
-        h.update(code.read_bytes())
+    from plusdig.core.digest import tree_digest
+
+    # the library's code (the audit, its model, the table readers it uses ...)
+    code = tree_digest(Path(__file__).resolve().parents[1], suffixes=(".py",))
+    h = hashlib.sha256(f"{k}\0{synthetic}\0{code}\n".encode())
     for page in sorted(Path(html_dir).rglob("*.html")):
         if page.stem not in SURVEY_PAGES:
             continue
