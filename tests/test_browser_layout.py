@@ -5,7 +5,8 @@ Debian's Chromium driven by Playwright (fixtures in conftest.py).
 - every figure is SVG, opens large on a click, and its smallest text is at least 9 pt as it
   is shown at 1400 px and at 390 px (the glyph sizes read from the SVG, scaled by its shown
   width): on a phone a figure keeps its drawn width and scrolls in its own box, with a hint;
-- every page, the search page included, shows one search entry at both widths;
+- every page, the search page included, shows one search entry at both widths, and its
+  »Forrige«/»Næste« links are not cut off;
 - every table with a caption is numbered ("Tabel 7.2"), its columns do not touch (the text
   of two neighbouring cells is apart), and a number is never broken from its unit;
 - screenshots of every page at both widths are saved in ``_build/screenshots/layout/``.
@@ -95,6 +96,13 @@ _SEARCH_JS = """
 """
 
 
+#: Links whose text the theme cuts off at their box (overflow hidden): »Forrige«/»Næste«.
+_CUT_JS = """
+() => Array.from(document.querySelectorAll('.prev-next-area a'))
+  .filter((a) => a.scrollWidth > a.clientWidth + 1).map((a) => a.innerText.trim())
+"""
+
+
 @pytest.fixture(scope="module")
 def looked_at(browser: Any, site_url: str, built_site: Path,
               book_config: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -116,6 +124,7 @@ def looked_at(browser: Any, site_url: str, built_site: Path,
                 "figures": page.evaluate(_FIGURES_JS),
                 "tables": page.evaluate(_TABLES_JS),
                 "search": page.evaluate(_SEARCH_JS),
+                "cut": page.evaluate(_CUT_JS),
             }
             page.screenshot(path=str(shots / f"{doc.replace('/', '__')}-{width}.png"), full_page=True)
         context.close()
@@ -131,6 +140,11 @@ def test_no_page_scrolls_sideways_on_a_phone(looked_at: dict) -> None:
 def _shown_pt(f: dict[str, Any]) -> float:
     """The figure's smallest text in pt as shown (CSS px: 96 to the inch)."""
     return f["minFont"] * f["shown"] / (f["widthPt"] * 96 / 72)
+
+
+def test_previous_and_next_links_are_not_cut_off(looked_at: dict) -> None:
+    cut = {f"{doc} @{width}": v["cut"] for (doc, width), v in looked_at.items() if v["cut"]}
+    assert cut == {}
 
 
 def test_one_search_entry_per_page(looked_at: dict) -> None:
