@@ -209,13 +209,28 @@ def test_each_violation_names_file_rows_column_expected(tmp_path, frame, column,
 
 @pytest.mark.parametrize("column", ["lonely", "happiness", "teased", "bullied",
                                     "leisure_activity", "talks_to_adult", "talks_to_peer"])
-def test_completed_form_must_answer(tmp_path, frame, column):
+def test_completed_form_may_leave_an_answer_empty(tmp_path, frame, column):
+    """Item non-response: the form stays in (its other answers count); the empty answer is
+    read as missing, never as a value."""
     done = frame.index[frame["completed"] == "ja"][:2].tolist()
-    path = sf.write_csv(broken(frame, column, "", done), tmp_path / "bad.csv")
+    typed = load(sf.write_csv(broken(frame, column, "", done), tmp_path / "gap.csv"))
+    assert int(typed["completed"].sum()) == int((frame["completed"] == "ja").sum())
+    assert typed[column].isna().iloc[done].all()
+
+
+def test_completed_form_without_any_answer_is_refused(tmp_path, frame):
+    done = frame.index[frame["completed"] == "ja"][:2].tolist()
+    blank = frame.copy()
+    for column in ("lonely", "happiness", "sdq_total", "teased", "bullied", "leisure_activity",
+                   "talks_to_adult", "talks_to_peer"):
+        blank.loc[done, column] = ""
+    path = sf.write_csv(blank, tmp_path / "bad.csv")
     with pytest.raises(DataValidationError) as err:
         load(path)
-    assert "empty answer on a completed form" in str(err.value)
-    assert f"rows {done[0] + 2}, {done[1] + 2}" in str(err.value)
+    msg = str(err.value)
+    assert str(path) in msg and err.value.field == "completed"
+    assert "a completed form with no answer at all" in msg
+    assert f"rows {done[0] + 2}, {done[1] + 2}" in msg
 
 
 def test_incomplete_form_may_leave_answers_empty(frame):

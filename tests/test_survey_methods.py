@@ -36,13 +36,22 @@ def small():
 
 
 def test_worst_best_case_bounds_are_the_issue_s(synthetic) -> None:
-    """Issue 19: on the synthetic 2017 data the worst-case bounds for loneliness are 18.9–28.8 %
-    against a sampling interval of 18.7–23.5 %; the FPC narrows the sampling interval."""
+    """Issue 19: the worst/best-case bounds for loneliness in the first year count every invited
+    pupil without a loneliness answer (not answered, or the question left empty) as no, then as
+    yes; the bounds are wider than the sampling interval (recomputed here from the rows)."""
     data, tables = synthetic
     nums = survey_methods.methods_numbers(tables, data.frame, plusdig.activities_table(),
                                           plusdig.load_published())
-    assert nums.bounds_first == "18,9–28,8 %" and nums.sampling_first == "18,7–23,5 %"
-    assert nums.invited_known == "kendt" and nums.lonely_first_plain.startswith("21,0 %")
+    first = data.frame[data.frame["completed"] & (data.frame["year"] == 2017)]
+    answered = first["lonely"].notna()
+    x = int(first["lonely"].isin(["ofte", "nogle gange"]).sum())
+    invited = int(data.invited.at[2017, "invited"])
+    low, high = x / invited, (x + invited - int(answered.sum())) / invited
+    pct = lambda v: f"{v * 100:.1f}".replace(".", ",")  # noqa: E731
+    assert nums.bounds_first == f"{pct(low)}–{pct(high)} %"
+    lo, hi = (float(v.replace(",", ".")) for v in nums.sampling_first.rstrip(" %").split("–"))
+    assert low * 100 <= lo and hi <= high * 100
+    assert nums.invited_known == "kendt" and nums.lonely_first_plain.startswith(pct(x / answered.sum()))
     assert nums.overlap_next == "75 %" and nums.overlap_two == "50 %"
     assert nums.n_questions == "69" and nums.sdq_normal == "0–15"
     assert "syntetiske data" in nums.secondary_sentence.lower()

@@ -89,7 +89,8 @@ def audit_html(html: str | list[str], k: int, *, integral: bool = False) -> Audi
     leaks = [Leak(where if "ukendt tabel" in where else f"{where}: skjult her, men vist et andet "
                   "sted") for where in conflicts]
     leaks += find_leaks(model, k, integral=integral)
-    widths = [hi - lo for lo, hi in cells.values() if math.ceil(lo - EPS) < k]
+    widths = [hi - lo for key, (lo, hi) in cells.items()
+              if math.ceil(lo - EPS) < k and key not in model.insensitive]
     return AuditReport(len(cells), len(groups), min(widths, default=float("inf")),
                        time.perf_counter() - start, leaks, cells, dict(model.labels))
 

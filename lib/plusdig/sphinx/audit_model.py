@@ -101,6 +101,7 @@ class _Reader:
         self.printed: set[Any] = set()
         self.conflicts: list[str] = []
         self.pooled: list[tuple[Table, dict[str, str]]] = []  # read when every table is
+        self.happy: list[tuple[str, str]] = []  # (year, happiness level) of the comparison
 
     def count(self, key: Any, text: str, where: str) -> None:
         """A printed count cell: known when a number, hidden when the marker."""
@@ -160,7 +161,8 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
                ("offentliggjorte tal fra trivselsmålingen genberegnet", _check),
                ("Sekundære sammenligninger", _effects),
                ("Skolerne samlet over alle målinger", _pooled),
-               ("Den nationale trivselsmåling", _external)]
+               ("Den nationale trivselsmåling", _external),
+               ("Manglende svar pr. spørgsmål", _items)]
     for t in map(as_long, tables):  # recognised by its caption, as a reader recognises it
         for phrase, read in readers:
             if phrase in t.caption:
@@ -171,10 +173,48 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
                                "kan læse")
     _pooled_relations(r)
     _prose(r, prose, sorted(years))
-    for y in years:  # the same pupils: completed forms are the lonely and the not lonely
-        r.relate(("completed", y), [("lonely", y), ("notlonely", y)],
-                 f"{y}: gennemførte besvarelser")
+    for y, lv in r.happy:  # a level's answers: the two bins' and those without a loneliness
+        # answer (none when the appendix prints that every form answers that question)
+        bins = (L, NL) if r.model.known.get(("missing", _LONELY, y)) == 0 else (L, NL, "?")
+        # the few without a loneliness answer: bounded by their (printed) number, so never
+        # wide; the registry protects their answers (plusdig.survey.registry)
+        r.model.insensitive.add(("measure", _HAPPY, y, "?", lv))
+        r.relate(("happy", y, lv), [("measure", _HAPPY, y, b, lv) for b in bins],
+                 f"{y}: «{lv}» for livet")
+    for y in years:  # the same pupils: completed forms answer a question or leave it empty
+        r.relate(_n(_LONELY, y), [("lonely", y), ("notlonely", y)], f"{y}: svar om ensomhed")
+        asked = {key[1] for key in r.model.labels if isinstance(key, tuple) and len(key) == 3
+                 and key[0] == "answered" and key[2] == y}
+        for q in asked | {_LONELY, _HAPPY}:
+            r.relate(("completed", y), [_n(q, y), _gap(r, q, y)], f"{y}: gennemførte skemaer")
     return r.finish(), r.conflicts
+
+
+_LONELY = "Ensomhed"
+
+
+def _n(question: str, year: str, group: str | None = None) -> tuple:
+    """The forms that answer ``question`` (of the lonely bin ``group``, if given)."""
+    return ("answered", question, year) + ((group,) if group else ())
+
+
+def _gap(r: _Reader, question: str, year: str, group: str | None = None) -> tuple:
+    """The forms without an answer to ``question``: no answer, so never a leak itself."""
+    key = ("missing", question, year) + ((group,) if group else ())
+    r.model.insensitive.add(key)
+    r.model.label(key, f"{year}: uden svar på «{question}»" + (f" ({group})" if group else ""))
+    return key
+
+
+def _items(r: _Reader, t: Table, years: set[str]) -> None:
+    """The appendix's item non-response table: per question and year, answered and without."""
+    for row in t.rows:
+        q = row["Spørgsmål"]
+        for column in t.header[1:]:
+            y, kind = column.split(": ", 1)
+            years.add(y)
+            key = _n(q, y) if kind == "besvaret" else _gap(r, q, y)
+            r.count(key, row[column].split(" (")[0], _where(t, q, column))
 
 
 def _title(t: Table) -> str:
@@ -207,9 +247,9 @@ def _levels(r: _Reader, t: Table, years: set[str]) -> None:
     for row in t.rows:
         y = row["År"]
         years.add(y)
-        r.count(("completed", y), row["Besvarelser"], _where(t, y, "Besvarelser"))
+        r.count(_n(_LONELY, y), row["Besvarelser"], _where(t, y, "Besvarelser"))
         for column, key in keys.items():
-            r.share((key, y), ("completed", y), row.get(column, ""), _where(t, y, column))
+            r.share((key, y), _n(_LONELY, y), row.get(column, ""), _where(t, y, column))
         r.relate(("lonely", y), [("often", y), ("sometimes", y)], f"{y}: ensomme")
 
 
@@ -228,7 +268,7 @@ def _prevalence(r: _Reader, t: Table, years: set[str]) -> None:
         years.add(y)
         g = row[dim] if dim else "I alt"
         if g == "I alt":
-            n_key, l_key = ("completed", y), ("lonely", y)
+            n_key, l_key = _n(_LONELY, y), ("lonely", y)
         else:
             n_key, l_key = ("group", dim, y, g, "n"), ("group", dim, y, g, L)
             nl_key = ("group", dim, y, g, NL)
@@ -240,8 +280,9 @@ def _prevalence(r: _Reader, t: Table, years: set[str]) -> None:
         r.count(l_key, row.get("Ensomme", ""), _where(t, where, "Ensomme"))
         r.share(l_key, n_key, row["Andel ensomme"], _where(t, where, "Andel ensomme"))
     for y, names in groups.items():
-        for part, total in (("n", "completed"), (L, "lonely"), (NL, "notlonely")):
-            r.relate((total, y), [("group", dim, y, g, part) for g in names],
+        for part, total in (("n", _n(_LONELY, y)), (L, ("lonely", y)),
+                            (NL, ("notlonely", y))):
+            r.relate(total, [("group", dim, y, g, part) for g in names],
                      _where(t, f"{y}, «I alt»", part))
 
 
@@ -286,24 +327,26 @@ def _comparison(r: _Reader, t: Table, years: set[str]) -> None:
         y, (q, level) = row["År"], _question(row["Mål"])
         years.add(y)
         levels.setdefault((q, y), []).append(level)
-        for b, total in ((L, "lonely"), (NL, "notlonely")):
-            den = ("sdq", y, b) if q == "SDQ" else (total, y)
-            r.share(("measure", q, y, b, level), den, row[b], _where(t, f"{row['Mål']}, {y}", b))
+        for b in (L, NL):
+            r.share(("measure", q, y, b, level), _n(q, y, b), row[b],
+                    _where(t, f"{row['Mål']}, {y}", b))
     for (q, y), lvls in levels.items():
         for b, total in ((L, "lonely"), (NL, "notlonely")):
             parts = [("measure", q, y, b, lv) for lv in lvls]
             if len(lvls) == 1:  # a yes/no question: the «nej» answers are the rest
                 parts.append(("measure", q, y, b, "nej"))
                 r.model.label(parts[-1], f"{b.lower()}, {y}: svarer nej til «{q}»")
-            if q == "SDQ":  # shares of those who answered the SDQ; the others are the rest
-                r.relate(("sdq", y, b), parts, f"{b.lower()}, {y}: har besvaret SDQ")
-                parts = [("sdq", y, b), ("sdq_missing", y, b)]
-                r.model.label(parts[-1], f"{b.lower()}, {y}: har ikke besvaret SDQ")
-            r.relate((total, y), parts, f"{b.lower()}, {y}: «{q}»")
-            if q == _HAPPY:
-                for lv in lvls:
-                    r.relate(("happy", y, lv), [("measure", q, y, bb, lv) for bb in (L, NL)],
-                             f"{y}: «{lv}» for livet")
+            # shares of the bin's forms that answer the question; the others left it empty
+            r.relate(_n(q, y, b), parts, f"{b.lower()}, {y}: har svaret på «{q}»")
+            r.relate((total, y), [_n(q, y, b), _gap(r, q, y, b)], f"{b.lower()}, {y}: «{q}»")
+        # the forms that answer the question: the two bins' and those without a loneliness answer
+        only = _gap(r, q, y, "uden svar om ensomhed")
+        r.relate(_n(q, y), [_n(q, y, L), _n(q, y, NL), only], f"{y}: har svaret på «{q}»")
+        both = _gap(r, q, y, "og uden svar om ensomhed")
+        r.relate(_gap(r, _LONELY, y), [only, both], f"{y}: uden svar om ensomhed")
+        r.relate(_gap(r, q, y), [_gap(r, q, y, L), _gap(r, q, y, NL), both], f"{y}: «{q}»")
+        if q == _HAPPY:
+            r.happy.extend((y, lv) for lv in lvls)
 
 
 def _happiness(r: _Reader, t: Table, years: set[str]) -> None:
@@ -318,23 +361,23 @@ def _happiness(r: _Reader, t: Table, years: set[str]) -> None:
             where = _where(t, y, column)
             r.count(("happy", y, lv), text.split(" (")[0], where)
             if "(" in text:
-                r.share(("happy", y, lv), ("completed", y), text.split("(", 1)[1], where)
-        r.relate(("completed", y), [("happy", y, lv) for lv in lvls], f"{y}: svar om livet")
+                r.share(("happy", y, lv), _n(_HAPPY, y), text.split("(", 1)[1], where)
+        r.relate(_n(_HAPPY, y), [("happy", y, lv) for lv in lvls], f"{y}: svar om livet")
 
 
 #: Trend rows: label -> (numerator, denominator) as functions of the year.
 _TREND = {
-    "Svarer ja til ensomhed": lambda y: (("lonely", y), ("completed", y)),
+    "Svarer ja til ensomhed": lambda y: (("lonely", y), _n(_LONELY, y)),
     "Ensomme børn i SDQ's normalområde": lambda y: (
-        ("measure", "SDQ", y, L, "Normalområdet (0–15)"), ("sdq", y, L)),
+        ("measure", "SDQ", y, L, "Normalområdet (0–15)"), _n("SDQ", y, L)),
     "Ensomme børn, der ofte bliver drillet": lambda y: (
-        ("measure", "Bliver drillet", y, L, "ofte"), ("lonely", y)),
+        ("measure", "Bliver drillet", y, L, "ofte"), _n("Bliver drillet", y, L)),
     "Svarer »slet ikke glad« for livet": lambda y: (("happy", y, "slet ikke glad"),
-                                                    ("completed", y)),
+                                                    _n(_HAPPY, y)),
     "Ensomme i SDQ's normalområde, pr. 100 elever": lambda y: (
-        ("measure", "SDQ", y, L, "Normalområdet (0–15)"), ("completed", y)),
+        ("measure", "SDQ", y, L, "Normalområdet (0–15)"), _n(_LONELY, y)),
     "Ensomme, der ofte bliver drillet, pr. 100 elever": lambda y: (
-        ("measure", "Bliver drillet", y, L, "ofte"), ("completed", y)),
+        ("measure", "Bliver drillet", y, L, "ofte"), _n(_LONELY, y)),
 }
 
 

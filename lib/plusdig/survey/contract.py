@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS",
-    "GENDER_LEVELS", "SDQ_BANDS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "SYNTHETIC_FILE",
+    "GENDER_LEVELS", "SDQ_BANDS", "ANSWER_COLUMNS", "ITEM_LABELS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "SYNTHETIC_FILE",
     "SYNTHETIC_INVITED", "SurveySource", "current_source", "check_environment",
 ]
 
@@ -69,9 +69,19 @@ CONTRACT: dict[str, tuple[str, str]] = {
     "completed": ("bool", "ja/nej, 1/0, true/false"),
 }
 COLUMNS = list(CONTRACT)
-#: Answer columns that a completed form must have (an incomplete one may leave them empty).
-_REQUIRED_IF_COMPLETED = ["lonely", "happiness", "teased", "bullied", "leisure_activity",
-                          "talks_to_adult", "talks_to_peer"]
+#: The answer columns. A completed form may leave some of them empty (item non-response: it
+#: counts for every indicator whose answer is present), but not all of them.
+ANSWER_COLUMNS = ["lonely", "happiness", "teased", "bullied", "leisure_activity",
+                  "talks_to_adult", "talks_to_peer", "sdq_total"]
+#: The questions whose item non-response the methods appendix reports: typed column -> Danish
+#: label (``sdq_band`` is ``sdq_total`` banded; its empty value is :data:`SDQ_MISSING`).
+ITEM_LABELS: dict[str, str] = {
+    "lonely": "Ensomhed", "happiness": "Glad for livet", "teased": "Bliver drillet",
+    "bullied": "Bliver mobbet", "leisure_activity": "Går til en organiseret fritidsaktivitet",
+    "talks_to_adult": "Har en voksen at tale med, når de er kede af det",
+    "talks_to_peer": "Har en jævnaldrende at tale med, når de er kede af det",
+    "sdq_band": "SDQ",
+}
 
 #: "ca." in a published figure is accepted within this relative deviation.
 APPROX_TOLERANCE = 0.05

@@ -194,6 +194,9 @@ class _Cell:
     places: int = 0
     status: int = SHOWN
     fixed: bool = False  # shown by something outside the registry: never a secondary
+    #: False for a count of unanswered questions (item non-response): it says nothing about
+    #: an answer, so it is never suppressed for being small, nor counted as a leak
+    sensitive: bool = True
 
 
 class Registry:
@@ -217,8 +220,11 @@ class Registry:
         self.relations: list[tuple[Any, tuple[Any, ...]]] = []
         self._by_cell: dict[Any, list[int]] = {}
 
-    def add(self, key: Any, value: int, label: str) -> None:
-        """Register a population cell (again: the same value is required)."""
+    def add(self, key: Any, value: int, label: str, *, sensitive: bool = True) -> None:
+        """Register a population cell (again: the same value is required). ``sensitive=False``
+        for a count of unanswered questions: it is never suppressed for being small and never
+        a leak (it is fixed: shown wherever it is published), but it takes part in the
+        relations, so it cannot help a reader derive a hidden answer."""
         value = int(value)
         if value < 0:
             raise ValueError(f"count {label!r} is negative")
@@ -226,7 +232,7 @@ class Registry:
             if self.cells[key].value != value:
                 raise ValueError(f"cell {label!r} registered with two different counts")
             return
-        self.cells[key] = _Cell(value, label)
+        self.cells[key] = _Cell(value, label, fixed=not sensitive, sensitive=sensitive)
 
     def relate(self, total: Any, parts: list[Any]) -> None:
         """``total`` is the sum of ``parts`` in the microdata (checked)."""
@@ -266,7 +272,8 @@ class Registry:
     def model(self) -> LinearModel:
         """The reader's knowledge: the shown counts and every relation between cells."""
         model = LinearModel(known={key: float(c.value) for key, c in self.cells.items()
-                                   if c.places and c.status == SHOWN})
+                                   if c.places and c.status == SHOWN},
+                            insensitive={key for key, c in self.cells.items() if not c.sensitive})
         for key, cell in self.cells.items():
             model.label(key, cell.label)
         for total, parts in self.relations:
@@ -308,8 +315,8 @@ class Registry:
         """Whether ``key`` passes :func:`is_protected` given the current statuses."""
         relations, _ = self._neighbourhood(key)
         model = self._model_of(relations)
-        if key not in model.unknowns:
-            return True  # in no relation: nothing derives it
+        if key not in model.unknowns or not self.cells[key].sensitive:
+            return True  # in no relation (nothing derives it), or no answer
         cells, _ = ranges(model, targets=[key])
         return is_protected(*cells[key], self.k)
 
@@ -345,7 +352,7 @@ class Registry:
         """Primary, then secondary suppression until no leak remains. Raises
         :class:`DisclosureError` if even hiding every related cell cannot protect one."""
         for cell in self.cells.values():
-            if cell.value < self.k:
+            if cell.value < self.k and cell.sensitive:
                 cell.status = PRIMARY
         changed = True
         while changed:  # fast first pass: a relation with a single unknown fixes it
@@ -353,7 +360,8 @@ class Registry:
             for total, parts in self.relations:
                 members = (total, *parts)
                 unknown = [m for m in members if not self._known(m)]
-                if len(unknown) == 1 and self.cells[unknown[0]].value < self.k:
+                if len(unknown) == 1 and self.cells[unknown[0]].value < self.k \
+                        and self.cells[unknown[0]].sensitive:
                     shown = [m for m in members if self._hideable(m)]
                     if shown:
                         pick = min(shown, key=lambda c: (self._cost(c), str(c)))

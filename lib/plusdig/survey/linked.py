@@ -70,6 +70,9 @@ class LinearModel:
     equations: list[tuple[dict[Any, float], float]] = field(default_factory=list)
     inequalities: list[tuple[dict[Any, float], float]] = field(default_factory=list)
     groups: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    #: Counts that are no answer to a question (how many left a question unanswered): they
+    #: take part in the relations but are never a leak themselves.
+    insensitive: set[Any] = field(default_factory=set)
 
     def label(self, key: Any, text: str) -> None:
         """Name ``key`` in reports (the first name given wins)."""
@@ -270,8 +273,8 @@ def find_leaks(model: LinearModel, k: int, *, integral: bool = False) -> list[Le
 def _leaks(model: LinearModel, cells: dict[Any, tuple[float, float]],
            groups: list[tuple[float, float]], k: int) -> list[Leak]:
     leaks = [Leak(model.labels[key], key=key) for key, (lo, hi) in cells.items()
-             if not is_protected(lo, hi, k)]
+             if not is_protected(lo, hi, k) and key not in model.insensitive]
     for (label, keys), (_lo, hi) in zip(model.groups, groups, strict=True):
-        if math.floor(min(hi, CAP) + EPS) < k:
+        if math.floor(min(hi, CAP) + EPS) < k and not set(keys) <= model.insensitive:
             leaks.append(Leak(label, group=True, key=keys))
     return leaks

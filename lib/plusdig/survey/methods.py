@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plusdig.survey import inference as inf
+from plusdig.survey.items import item_missing_rates
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,8 +113,11 @@ class MethodsNumbers:
     fdr_q: str
     ci_level: str
     k: str
+    item_missing_range: str
+    item_lonely_range: str
     trend: Any = field(default=None, **_NOT_GLUED)
     secondary: Any = field(default=None, **_NOT_GLUED)
+    items: Any = field(default=None, **_NOT_GLUED)
 
     def headline(self) -> str:
         return (f"Data: {self.data_status}; år: {self.years}; inviterede {self.invited_known}\n"
@@ -202,7 +206,7 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
     reg = tables["comparison"].cells
     for y in years:
         for b in ("Ensomme", "Ikke ensomme"):
-            ans, tot = ("sdq_answered", y, b), ("bin", y, b)
+            ans, tot = ("measure_n", "sdq_band", y, b), ("bin", y, b)
             sdq_rates.append(reg.value(ans) / reg.value(tot)
                              if reg is not None and reg.shown(ans, tot) and reg.value(tot)
                              else math.nan)
@@ -241,6 +245,7 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         lo, hi, _label = SDQ_BANDS[code]
         return f"{lo}–{hi}"
 
+    gaps = item_missing_rates(tables)
     b_first, s_first = bound_text(first)
     b_last, s_last = bound_text(last)
     return MethodsNumbers(
@@ -286,9 +291,9 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         fdr_q=percent(inf.FDR_Q * 100),
         ci_level=percent(inf.CI_LEVEL * 100),
         k=str(tables["response"].k),
-        trend=tables["trend"],
-        secondary=secondary_table(tables, frame),
-    )
+        item_missing_range=_range_text([r for q in gaps.values() for r in q.values()]),
+        item_lonely_range=_range_text(list(gaps["lonely"].values())),
+        trend=tables["trend"], secondary=secondary_table(tables, frame), items=tables["items"])
 
 
 def survey_method_numbers() -> MethodsNumbers:

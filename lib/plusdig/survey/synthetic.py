@@ -52,6 +52,11 @@ ASSUMPTIONS: dict[str, Any] = {
     "completed_offset": {2017: 2, 2018: -6, 2019: -2},
     # incomplete (excluded) forms per year, as a share of completed ones
     "excluded_share": 0.023,
+    # item non-response: completed forms that leave some answers empty, as a share of the
+    # completed ones. They are never lonely and never "slet ikke glad", so every published
+    # figure is still reproduced; a third of them leave the loneliness question empty (and
+    # then happiness too), half of them each of the other questions
+    "item_gap_share": 0.025,
     # every assumed share below (not the published ones) varies by up to ±12 % between years
     "year_jitter": 0.12,
     # 2019: the source gives no figures; the generator repeats the 2018 targets
@@ -187,13 +192,48 @@ def _schools(n_schools: int | None) -> dict[str, float]:
     return shares
 
 
+def _item_gaps(rng: np.random.Generator, m: int, schools: dict[str, float]) -> pd.DataFrame:
+    """``m`` completed forms with item non-response: a third leave loneliness (and happiness)
+    empty, the others answer «nej"; each other question is left empty on exactly half of them.
+    The answers given follow the not-lonely assumptions, never «slet ikke glad»."""
+    import numpy as np
+    import pandas as pd
+
+    a = ASSUMPTIONS
+    no_lonely = np.zeros(m, dtype=bool)
+    no_lonely[rng.permutation(m)[:m // 3]] = True
+
+    def gap(values: np.ndarray, empty: Any = "") -> np.ndarray:
+        out = values.astype(object)
+        out[rng.permutation(m)[:m // 2]] = empty
+        return out
+
+    happy = {lv: w for lv, w in a["happiness_not_lonely"].items()}
+    happiness = gap(_spread(rng, _allocate(m, happy)))
+    happiness[no_lonely] = ""
+    sdq = np.where(rng.random(m) < 0.5, np.nan, rng.binomial(15, 0.45, m).astype(float))
+    teased = {lv: w for lv, w in a["teased_not_lonely"].items()}
+    teased["aldrig"] = 1 - sum(teased.values())
+    yes_no = {name: pd.array(gap(rng.random(m) < a[name][1], pd.NA), dtype="boolean")
+              for name in ("bullied", "leisure_activity", "talks_to_adult", "talks_to_peer")}
+    return pd.DataFrame({
+        "school": _spread(rng, _allocate(m, schools)),
+        "grade": _spread(rng, _allocate(m, {5: 1, 6: 1, 7: 1, 8: 1}), dtype="int64"),
+        "gender": _spread(rng, _allocate(m, a["gender_shares"])),
+        "lonely": np.where(no_lonely, "", "nej").astype(object), "happiness": happiness,
+        "sdq_total": sdq, "teased": gap(_spread(rng, _allocate(m, teased))), **yes_no,
+        "completed": True,
+    })
+
+
 def _year(rng: np.random.Generator, t: Targets, schools: dict[str, float]) -> pd.DataFrame:
     """One year's rows: completed forms first, then the incomplete ones (shuffled later)."""
     import numpy as np
     import pandas as pd
 
     a = ASSUMPTIONS
-    n = t.completed
+    gaps = round(t.completed * a["item_gap_share"])
+    n = t.completed - gaps
     jitter = a["year_jitter"]
 
     def jit(x: float) -> float:  # assumed (unpublished) shares vary a little between years
@@ -267,6 +307,7 @@ def _year(rng: np.random.Generator, t: Targets, schools: dict[str, float]) -> pd
         "school": school, "grade": grade, "gender": gender, "lonely": lonely,
         "happiness": happiness, "sdq_total": sdq, "teased": teased, **yes_no, "completed": True,
     })
+    done = pd.concat([done, _item_gaps(rng, gaps, schools)], ignore_index=True)
     # incomplete forms: background known, answers left empty
     e = t.excluded
     partial = pd.DataFrame({

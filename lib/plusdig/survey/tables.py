@@ -100,7 +100,8 @@ def _prevalence_table(reg: Registry, years: list[int], by: str | None, synthetic
     for y in years:
         groups = [(str(key[3]), (*key[:4], "n"), (*key[:4], _L))
                   for key in _keys_of(reg, ("group", by, y)) if key[-1] == "n"] if by else []
-        groups.append(("I alt" if by else "Alle", ("completed", y), ("bin", y, _L)))
+        groups.append(("I alt" if by else "Alle", ("item", "lonely", y, "answered"),
+                       ("bin", y, _L)))
         for name, n_key, x_key in groups:
             keys += [n_key, x_key]
             share = _share(reg, x_key, n_key)
@@ -136,13 +137,14 @@ def _prevalence_table(reg: Registry, years: list[int], by: str | None, synthetic
 
 
 def _lonely_levels_table(reg: Registry, years: list[int], synthetic: bool) -> SurveyTable:
-    """Distribution of the loneliness answer per year (ofte / nogle gange / nej)."""
+    """Distribution of the loneliness answer per year (ofte / nogle gange / nej), of the
+    completed forms that answer the question."""
     import pandas as pd
 
     level_key = {"ofte": "ofte", "nogle gange": "nogle gange"}
     rows_v, rows_d, keys = [], [], []
     for y in years:
-        n_key = ("completed", y)
+        n_key = ("item", "lonely", y, "answered")
         row_d = {"År": str(y), "Besvarelser": _cell(reg, n_key)}
         row_v: dict[str, Any] = {"year": int(y), "n": _count(reg, n_key)}
         for level in LONELY_LEVELS:
@@ -202,13 +204,14 @@ def _happiness_table(reg: Registry, years: list[int], synthetic: bool) -> Survey
 
     rows_v, rows_d, keys = [], [], []
     for y in years:
-        rv: dict[str, Any] = {"year": int(y)}
+        n_key = ("item", "happiness", y, "answered")
+        rv: dict[str, Any] = {"year": int(y), "n": _count(reg, n_key)}
         rd = {"År": str(y)}
         for lv in HAPPINESS_LEVELS:
             key = ("happiness", y, lv)
             keys.append(key)
             rv[lv] = _count(reg, key)
-            share = _share(reg, key, ("completed", y))
+            share = _share(reg, key, n_key)
             rd[f"»{lv}«"] = (f"{_cell(reg, key)} ({_pct(share)})" if not math.isnan(share)
                              else _cell(reg, key))
         rows_v.append(rv)
@@ -238,7 +241,7 @@ def indicator_counts(tables: dict[str, SurveyTable]) -> dict[str, dict[int, tupl
     prev = tables["prevalence_year"].values
     comp = tables["comparison"].values
     happy = tables["happiness"].values
-    resp = tables["response"].values.set_index("year")
+    pupils = prev.set_index("year")["n"]  # the forms that answer the loneliness question
     series: dict[str, dict[int, tuple[float, float]]] = {key: {} for key in TREND_INDICATORS}
     for _, r in prev.iterrows():
         series["lonely"][int(r["year"])] = (r["lonely"], r["n"])
@@ -247,11 +250,10 @@ def indicator_counts(tables: dict[str, SurveyTable]) -> dict[str, dict[int, tupl
         for _, r in comp[comp["measure"] == measure].iterrows():
             y = int(r["year"])
             series[key][y] = (r["lonely_x"], r["lonely_n"])
-            series[f"{key}_per100"][y] = (r["lonely_x"], resp.loc[y, "completed"]
+            series[f"{key}_per100"][y] = (r["lonely_x"], pupils.get(y, np.nan)
                                           if not math.isnan(r["lonely_x"]) else np.nan)
     for _, r in happy.iterrows():
-        series["not_happy_at_all"][int(r["year"])] = (r["slet ikke glad"],
-                                                      resp.loc[int(r["year"]), "completed"])
+        series["not_happy_at_all"][int(r["year"])] = (r["slet ikke glad"], r["n"])
     return series
 
 
@@ -402,9 +404,15 @@ def tables_from_registry(reg: Registry, frame: pd.DataFrame, invited: pd.DataFra
     tables["trend"] = _trend_table(tables, k, syn)
     for table in tables.values():
         table.cells = reg
+<<<<<<< HEAD
     from plusdig.survey.funnel import funnel_table
 
     tables["funnel"] = funnel_table(tables)
+=======
+    from plusdig.survey.items import item_table
+
+    tables["items"] = item_table(tables)  # the methods appendix's item non-response
+>>>>>>> 5483e42 (Item non-response no longer stops the build (WIP, not landed): a completed form counts for every indicator whose answer is present; registry cells per question (answered / missing, missing not sensitive); each comparison has its own denominator; synthetic data with item gaps (calibration kept); item non-response table in the methods appendix; attacker model reads it. One audit parametrisation (random small delivery 5-7-0.03) still reports a leak)
     if published is None:
         from plusdig.data.load import load_published
 

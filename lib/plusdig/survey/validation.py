@@ -38,7 +38,7 @@ from plusdig.survey.checks import (
     _ids,
 )
 from plusdig.survey.contract import (
-    _REQUIRED_IF_COMPLETED,
+    ANSWER_COLUMNS,
     BOOL_COLUMNS,
     COLUMNS,
     CONTRACT,
@@ -169,17 +169,20 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
         values, empty = coded(name, levels[name])
         out[name] = pd.Categorical.from_codes(values, categories=levels[name])
         out[f"_{name}_empty"] = empty
-    sdq, _sdq_empty = coded("sdq_total", "float", " or empty")
+    sdq, sdq_empty = coded("sdq_total", "float", " or empty")
     out["sdq_total"] = sdq
+    out["_sdq_total_empty"] = sdq_empty
     for name in BOOL_COLUMNS[:-1]:
         values, empty = coded(name, "bool")
         out[name] = pd.arrays.BooleanArray(values == 1, values == -1)
         out[f"_{name}_empty"] = empty
-    for name in _REQUIRED_IF_COMPLETED:
-        missing = out.pop(f"_{name}_empty") & completed
-        if missing.any():
-            _fail(raw, name, missing, "empty answer on a completed form",
-                  CONTRACT[name][1] + " (only incomplete forms may leave it empty)")
+    # item non-response: a completed form may leave an answer empty (it then counts for every
+    # indicator whose answer is present), but a "completed" form without a single answer is a
+    # contradiction in the delivery
+    blank = np.logical_and.reduce([out.pop(f"_{name}_empty") for name in ANSWER_COLUMNS])
+    if (blank & completed).any():
+        _fail(raw, "completed", blank & completed, "a completed form with no answer at all",
+              "at least one answer on a completed form (or completed = nej)")
 
     return pd.DataFrame({
         "year": out["year"],
