@@ -327,9 +327,12 @@ def _comparison(r: _Reader, t: Table, years: set[str]) -> None:
         y, (q, level) = row["År"], _question(row["Mål"])
         years.add(y)
         levels.setdefault((q, y), []).append(level)
-        for b in (L, NL):
-            r.share(("measure", q, y, b, level), _n(q, y, b), row[b],
-                    _where(t, f"{row['Mål']}, {y}", b))
+        counts = row.get("Besvarelser (ensomme / ikke ensomme)", "").split(" / ")
+        for i, b in enumerate((L, NL)):
+            where = _where(t, f"{row['Mål']}, {y}", b)
+            if len(counts) == 2:
+                r.count(_n(q, y, b), counts[i], f"{where}: besvarelser")
+            r.share(("measure", q, y, b, level), _n(q, y, b), row[b], where)
     for (q, y), lvls in levels.items():
         for b, total in ((L, "lonely"), (NL, "notlonely")):
             parts = [("measure", q, y, b, lv) for lv in lvls]

@@ -194,7 +194,8 @@ def _schools(n_schools: int | None) -> dict[str, float]:
 
 def _item_gaps(rng: np.random.Generator, m: int, schools: dict[str, float]) -> pd.DataFrame:
     """``m`` completed forms with item non-response: a third leave loneliness (and happiness)
-    empty, the others answer «nej"; each other question is left empty on exactly half of them.
+    empty, the others answer «nej»; each other question is left empty on exactly half of them
+    (teased: never on a form without a loneliness answer, so no form is without answers).
     The answers given follow the not-lonely assumptions, never «slet ikke glad»."""
     import numpy as np
     import pandas as pd
@@ -214,6 +215,8 @@ def _item_gaps(rng: np.random.Generator, m: int, schools: dict[str, float]) -> p
     sdq = np.where(rng.random(m) < 0.5, np.nan, rng.binomial(15, 0.45, m).astype(float))
     teased = {lv: w for lv, w in a["teased_not_lonely"].items()}
     teased["aldrig"] = 1 - sum(teased.values())
+    teased_given = gap(_spread(rng, _allocate(m, teased)))
+    teased_given[no_lonely & (teased_given == "")] = "aldrig"  # never a form without answers
     yes_no = {name: pd.array(gap(rng.random(m) < a[name][1], pd.NA), dtype="boolean")
               for name in ("bullied", "leisure_activity", "talks_to_adult", "talks_to_peer")}
     return pd.DataFrame({
@@ -221,7 +224,7 @@ def _item_gaps(rng: np.random.Generator, m: int, schools: dict[str, float]) -> p
         "grade": _spread(rng, _allocate(m, {5: 1, 6: 1, 7: 1, 8: 1}), dtype="int64"),
         "gender": _spread(rng, _allocate(m, a["gender_shares"])),
         "lonely": np.where(no_lonely, "", "nej").astype(object), "happiness": happiness,
-        "sdq_total": sdq, "teased": gap(_spread(rng, _allocate(m, teased))), **yes_no,
+        "sdq_total": sdq, "teased": teased_given, **yes_no,
         "completed": True,
     })
 

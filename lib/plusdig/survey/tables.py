@@ -164,6 +164,11 @@ def _lonely_levels_table(reg: Registry, years: list[int], synthetic: bool) -> Su
                        synthetic, reg.k, *reg.counts(keys))
 
 
+#: The comparison table's column with each question's denominators (item non-response: a
+#: question's own number of answers among the lonely and the not lonely).
+N_COLUMN = "Besvarelser (ensomme / ikke ensomme)"
+
+
 def _comparison_table(reg: Registry, years: list[int], synthetic: bool) -> SurveyTable:
     """Lonely vs not lonely on every other measure, per year, with differences and intervals.
 
@@ -187,8 +192,10 @@ def _comparison_table(reg: Registry, years: list[int], synthetic: bool) -> Surve
                            "lonely_n": float(n1) if not math.isnan(p1) else np.nan,
                            "lonely_share": p1, "other_share": p2,
                            "diff": float(d), "low": float(low), "high": float(high)})
-            rows_d.append({"Mål": label, "År": str(y), "Ensomme": _pct(p1),
-                           "Ikke ensomme": _pct(p2),
+            rows_d.append({"Mål": label, "År": str(y),
+                           N_COLUMN: " / ".join(_cell(reg, _denominator(column, y, b))
+                                                for b in _LONELY_BIN),
+                           "Ensomme": _pct(p1), "Ikke ensomme": _pct(p2),
                            "Forskel (procentpoint)": _signed(d * 100, 1) if both else "–",
                            "95 %-konfidensinterval": _ci(low, high) if both else "–"})
     title = ("Ensomme og ikke-ensomme børn på de øvrige mål: andele, forskel i procentpoint og "
