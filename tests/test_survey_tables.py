@@ -62,7 +62,7 @@ def synthetic_tables():
 
 EXPECTED_TABLES = {"response", "lonely_levels", "prevalence_year", "prevalence_grade", "funnel",
                    "prevalence_gender", "prevalence_school", "comparison", "happiness", "trend",
-                   "published_check"}
+                   "published_check", "items"}
 
 
 def test_pipeline_returns_every_table(synthetic_tables):

@@ -38,8 +38,7 @@ def item_table(tables: dict[str, SurveyTable]) -> SurveyTable:
     and those without an answer (count and share of the completed forms)."""
     import pandas as pd
 
-    from plusdig.survey.result import SurveyTable, _num, _pct
-    from plusdig.survey.tables import _cell
+    from plusdig.survey.result import SurveyTable, _cell, _num, _pct
 
     ref = tables["response"]
     reg = ref.cells

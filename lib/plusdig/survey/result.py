@@ -66,6 +66,13 @@ class SurveyTable:
         return self.styler().to_html()
 
 
+def _cell(reg: Registry, key: object) -> str:
+    """A count as the book prints it: the number, or the suppression marker."""
+    from plusdig.survey.disclosure import marker
+
+    return _num(reg.value(key)) if reg.shown(key) else marker(reg.k)
+
+
 def _num(value: float, decimals: int = 0) -> str:
     from plusdig.core import fmt
 

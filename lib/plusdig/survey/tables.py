@@ -21,7 +21,7 @@ from plusdig.survey.registry import (
     newcombe,
     wilson,
 )
-from plusdig.survey.result import SurveyTable, _ci, _num, _pct, _signed
+from plusdig.survey.result import SurveyTable, _cell, _ci, _num, _pct, _signed
 from plusdig.survey.validation import Survey, load_survey, validate
 
 if TYPE_CHECKING:
@@ -32,13 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["run_pipeline", "tables_from_registry", "reader_table", "survey_reader_table",
            "WIDE_TABLES"]
-
-
-def _cell(reg: Registry, key: Any) -> str:
-    """A count as the book prints it: the number, or the suppression marker."""
-    from plusdig.survey.disclosure import marker
-
-    return _num(reg.value(key)) if reg.shown(key) else marker(reg.k)
 
 
 def _share(reg: Registry, num: Any, den: Any) -> float:
