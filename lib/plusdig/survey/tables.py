@@ -404,15 +404,11 @@ def tables_from_registry(reg: Registry, frame: pd.DataFrame, invited: pd.DataFra
     tables["trend"] = _trend_table(tables, k, syn)
     for table in tables.values():
         table.cells = reg
-<<<<<<< HEAD
     from plusdig.survey.funnel import funnel_table
-
-    tables["funnel"] = funnel_table(tables)
-=======
     from plusdig.survey.items import item_table
 
+    tables["funnel"] = funnel_table(tables)
     tables["items"] = item_table(tables)  # the methods appendix's item non-response
->>>>>>> 5483e42 (Item non-response no longer stops the build (WIP, not landed): a completed form counts for every indicator whose answer is present; registry cells per question (answered / missing, missing not sensitive); each comparison has its own denominator; synthetic data with item gaps (calibration kept); item non-response table in the methods appendix; attacker model reads it. One audit parametrisation (random small delivery 5-7-0.03) still reports a leak)
     if published is None:
         from plusdig.data.load import load_published
 
