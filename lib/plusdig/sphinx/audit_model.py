@@ -208,13 +208,11 @@ def _gap(r: _Reader, question: str, year: str, group: str | None = None) -> tupl
 
 def _items(r: _Reader, t: Table, years: set[str]) -> None:
     """The appendix's item non-response table: per question and year, answered and without."""
-    for row in t.rows:
-        q = row["Spørgsmål"]
-        for column in t.header[1:]:
-            y, kind = column.split(": ", 1)
-            years.add(y)
-            key = _n(q, y) if kind == "besvaret" else _gap(r, q, y)
-            r.count(key, row[column].split(" (")[0], _where(t, q, column))
+    for row in t.rows:  # read in its long form (as_long): question, year, the two counts
+        q, y = row["Spørgsmål"], row["År"]
+        years.add(y)
+        for column, key in (("besvaret", _n(q, y)), ("uden svar", _gap(r, q, y))):
+            r.count(key, row.get(column, "").split(" (")[0], _where(t, f"{q}, {y}", column))
 
 
 def _title(t: Table) -> str:

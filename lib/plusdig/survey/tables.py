@@ -311,9 +311,9 @@ WIDE_TABLES: dict[str, dict[str, tuple[list[str], str | None, str | None]]] = {
     **{f"prevalence_{by}": {"andele": (["Andel ensomme", "Antal svar"], "Andel ensomme", None)}
        for by in BREAKDOWNS},
     "comparison": {
-        "andele": (["Ensomme", "Ikke ensomme"], None,
+        "andele": ([N_COLUMN, "Ensomme", "Ikke ensomme"], None,
                    "Ensomme og ikke-ensomme børn på de øvrige mål: andelen i hver gruppe pr. "
-                   "måling. SDQ-andele er af dem, der har besvaret SDQ"),
+                   "måling, af dem i gruppen, der har besvaret spørgsmålet"),
         "forskelle": (["Forskel (procentpoint)"], "Forskel (procentpoint)",
                       "Forskellen mellem ensomme og ikke-ensomme børn på de øvrige mål pr. "
                       "måling, i procentpoint, med 95 %-konfidensinterval for forskellen "
