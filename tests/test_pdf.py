@@ -491,11 +491,39 @@ def test_every_html_table_has_a_print_equivalent(built_site: Path, pdf_text: str
     headers = []
     for chapter in book_config["chapters"]:
         for table in _site_soup(built_site, chapter).select("main table"):
+            if table.find_parent(class_=SCREEN_ONLY):
+                continue  # the site's only (test_screen_only_blocks_are_left_out_of_the_pdf)
             headers += [th.get_text(" ", strip=True) for th in table.select("thead th")]
     headers = [h for h in headers if h]
     assert headers, "the book has tables"
     missing = sorted({h for h in headers if not _contains(pdf_text, h)})
     assert missing == []
+
+
+#: The classes of what the site shows and the PDF leaves out: a ``{container} screen-only``
+#: block and a notebook cell tagged ``screen-only``.
+SCREEN_ONLY = ["screen-only", "tag_screen-only"]
+
+
+def test_screen_only_blocks_are_left_out_of_the_pdf(built_site: Path, pdf_text: str,
+                                                    book_config: dict) -> None:
+    """The field catalogue and the list of every download are the site's (the catalogue in a box
+    of its own height there);
+    the PDF leaves them out and says where they are, in a ``print-only`` block."""
+    left_out, pointers = [], []
+    for chapter in book_config["chapters"]:
+        soup = _site_soup(built_site, chapter)
+        for block in soup.select("main " + ", main ".join("." + c for c in SCREEN_ONLY)):
+            caption = block.select_one("caption")
+            text = " ".join((caption or block).get_text(" ").split())
+            left_out.append(text[:60])
+        pointers += [" ".join(p.get_text(" ").split()) for p in soup.select("main .print-only")]
+    assert len(left_out) >= 3 and len(pointers) >= 2
+    assert [t for t in left_out if _contains(pdf_text, t)] == []
+    assert [t for t in pointers if not _contains(pdf_text, t)] == []
+    fields = _site_soup(built_site, "book/appendix/saadan-er-bogen-lavet")
+    table = fields.select_one(".tag_screen-only table")
+    assert table is not None and table.find_parent(class_="tag_long-table") is not None
 
 
 def test_bibliography_in_litteratur_in_danish_author_year(pages_text: list[str],

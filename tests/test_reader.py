@@ -503,3 +503,22 @@ def test_summaries_are_in_part_one_glued_and_linked(built_site: Path,
     if current_source().synthetic:  # the survey paragraph says the in-depth data are synthetic
         text = _reader_text(_soup(built_site / "book" / "report" / "sammenfatning.html"))
         assert "syntetiske data" in text
+
+
+def test_a_tables_downloads_carry_its_caption_number(built_site: Path) -> None:
+    """»Hent tabel 4« under »Tabel 4«, on numbered chapters and unnumbered appendix pages
+    alike (the label once counted the page's tables: »Hent tabel 2« under »Tabel 5«)."""
+    pairs, bad = 0, {}
+    for page in _pages(built_site):
+        for box in _soup(page).select("main div.plusdig-table"):
+            number = box.select_one(".caption-number")
+            label = box.select_one(".plusdig-downloads-label")
+            if number is None or label is None:
+                continue
+            pairs += 1
+            shown = " ".join(number.get_text(" ").split()).lower()
+            said = " ".join(label.get_text(" ").split()).lower()
+            if said != f"hent {shown}:":
+                bad.setdefault(_rel(built_site, page), []).append((shown, said))
+    assert pairs >= 10
+    assert bad == {}

@@ -151,12 +151,14 @@ def _toc_link(soup: BeautifulSoup, target: str, number: str, title: str) -> Tag:
 
 
 def _clean(article: Tag) -> dict[str, str]:
-    """Drop what belongs to the screen: permalinks, scripts, ``screen-only`` blocks.
+    """Drop what belongs to the screen: permalinks, scripts, ``screen-only`` blocks (a
+    ``{container} screen-only`` or a notebook cell tagged ``screen-only``).
 
     Returns each page's docname with the id of its top section (singlehtml marks where a
     page begins with ``<span id="document-DOCNAME">``).
     """
-    for sel in ("a.headerlink", "script", ".screen-only", ".toggle-hidden button",
+    for sel in ("a.headerlink", "script", ".screen-only", ".tag_screen-only",
+                ".toggle-hidden button",
                 "button", "noscript"):
         for el in article.select(sel):
             el.decompose()

@@ -79,6 +79,7 @@ class Downloadable:
     header: list[str] | None = None
     cells: list[list[str]] | None = None
     payload: dict[str, Any] | None = None
+    number_id: str | None = None  # a table's numbered wrapper (tablefig): its Sphinx number
 
 
 def _text(el: Any) -> str:
@@ -133,11 +134,20 @@ def downloadables(doctree: nodes.document) -> list[Downloadable]:
     Works before myst-nb's mime selection (``doctree-read``: the bundle's HTML choice is
     looked at) and after it (``doctree-resolved``).
     """
+    from plusdig.sphinx.tablefig import numbered_table
+
     found: list[Downloadable] = []
     n_tables = 0
+    number_id: str | None = None
 
     def visit(node: nodes.Node) -> None:
-        nonlocal n_tables
+        nonlocal n_tables, number_id
+        if isinstance(node, numbered_table):
+            number_id = (node.get("ids") or [None])[0]
+            for child in node.children:
+                visit(child)
+            number_id = None
+            return
         if isinstance(node, nodes.container) and node.get("nb_element") == "mime_bundle":
             chosen = _selected_html(node)
             if chosen is not None:
@@ -156,7 +166,8 @@ def downloadables(doctree: nodes.document) -> list[Downloadable]:
         if isinstance(node, nodes.raw) and "html" in node.get("format", "") and "<table" in node.astext():
             for caption, header, cells in _html_tables(node.astext()):
                 n_tables += 1
-                found.append(Downloadable("tabel", f"tabel-{n_tables}", caption, node, header, cells))
+                found.append(Downloadable("tabel", f"tabel-{n_tables}", caption, node, header, cells,
+                                          number_id=number_id))
             return
         if isinstance(node, nodes.table) and NOT_DATA_CLASS in node.get("classes", []):
             return
@@ -199,6 +210,11 @@ def name_and_label(env: BuildEnvironment, docname: str, d: Downloadable | dict[s
     header = d.header if isinstance(d, Downloadable) else d.get("header")
     topic = re.sub(r"^Syntetiske data\s*·\s*", "", caption) or " ".join(header or [])
     words = slug(topic, 4) if topic else "tabel"
+    number_id = d.number_id if isinstance(d, Downloadable) else d.get("number_id")
+    number = env.toc_fignumbers.get(docname, {}).get("table", {}).get(number_id or "")
+    if number:  # the number its caption shows ("Tabel 7.2"; on an unnumbered page "Tabel 4")
+        num = ".".join(str(c) for c in number)
+        return f"tabel-{num.replace('.', '-')}-{words}", f"Tabel {num}"
     if chapter:
         num = f"{'.'.join(str(c) for c in chapter)}.{n}"
         return f"tabel-{num.replace('.', '-')}-{words}", f"Tabel {num}"
@@ -319,7 +335,7 @@ def _on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
         pages.add(env.docname)
     store = env.__dict__.setdefault("plusdig_downloads", {})
     store[env.docname] = [{"kind": d.kind, "anchor": d.anchor, "caption": d.caption,
-                           "header": d.header,
+                           "header": d.header, "number_id": d.number_id,
                            "synthetic": bool(d.payload and d.payload["data"].get("synthetic"))
                            or d.caption.startswith("Syntetiske data")}
                           for d in downloadables(doctree)]

@@ -176,7 +176,9 @@ def setup(app: Any) -> dict[str, Any]:
                             singlehtml=(visit_numbered_table_html, depart_numbered_table_html),
                             latex=(_pass, _pass), text=(_pass, _pass), man=(_pass, _pass),
                             texinfo=(_pass, _pass))
-    app.connect("doctree-read", wrap_tables)
+    # before plusdig.sphinx.sitedownloads (500) reads the page: its downloads take their
+    # labels from these numbers
+    app.connect("doctree-read", wrap_tables, priority=400)
     app.connect("config-inited", _static)
     app.add_post_transform(_figure_links())
     app.add_css_file("plusdig-tables.css")
