@@ -49,6 +49,9 @@ STYLESHEET = Path(__file__).with_name("print") / "book.css"
 #: to the next page and leave its caption behind (the annex overview: 14 rows of long text).
 KEEP_TABLE_ROWS = 16
 KEEP_TABLE_CHARS = 1500
+#: A table with at least this many columns is set smaller in print (class ``wide``): the wide
+#: survey tables (three years × three columns and the group) would run off the page.
+WIDE_TABLE_COLUMNS = 8
 
 
 _BDC = re.compile(rb"/(\w+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
@@ -313,6 +316,10 @@ def print_document(single_html: Path, book: Book) -> str:
         if (len(table.find_all("tr")) <= KEEP_TABLE_ROWS
                 and len(table.get_text(" ", strip=True)) <= KEEP_TABLE_CHARS):
             table["class"] = [*table.get("class", []), "keep-together"]
+        first = table.find("tr")
+        if first is not None and sum(int(c.get("colspan", 1) or 1)
+                                     for c in first.find_all(["th", "td"])) >= WIDE_TABLE_COLUMNS:
+            table["class"] = [*table.get("class", []), "wide"]
     for img in body.find_all("img"):
         img.attrs.pop("width", None)
         img.attrs.pop("height", None)
