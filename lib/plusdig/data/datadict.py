@@ -74,6 +74,9 @@ DATA_FILES: tuple[DataFile, ...] = (
              "data.", "synthetic", None, "plusdig.survey"),
     DataFile("survey/synthetic/synthetic_invited_2017-2019.csv", "Syntetisk antal inviterede "
              "elever pr. år.", "synthetic", None, "plusdig.survey"),
+    DataFile("survey/synthetic/synthetic_invited_groups_2017-2019.csv", "Syntetisk (antaget) "
+             "antal inviterede elever pr. år, klassetrin og køn, til vægtning.", "synthetic", None,
+             "plusdig.survey"),
     DataFile("survey/column_mapping.example.yaml", "Eksempel på en oversættelsesfil til en "
              "rigtig levering af trivselsmålingen.", "example"),
 )

@@ -162,7 +162,8 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
                ("Sekundære sammenligninger", _effects),
                ("Skolerne samlet over alle målinger", _pooled),
                ("Den nationale trivselsmåling", _external),
-               ("Manglende svar pr. spørgsmål", _items)]
+               ("Manglende svar pr. spørgsmål", _items),
+               ("Vægtede andele", _weighted)]
     for t in map(as_long, tables):  # recognised by its caption, as a reader recognises it
         for phrase, read in readers:
             if phrase in t.caption:
@@ -396,6 +397,13 @@ def _effects(_r: _Reader, _t: Table, _years: set[str]) -> None:
     shares the page's other tables print (not modelled, like every interval); they print no
     count and no share of their own. Chapter 7's differences between lonely and not lonely
     children (their own table, beside the shares' table) are read the same way."""
+
+
+def _weighted(_r: _Reader, _t: Table, _years: set[str]) -> None:
+    """The methods appendix's post-stratified shares per year (:mod:`plusdig.survey.weights`):
+    the unweighted share is the prevalence table's, the weighted one a ratio of the weighting
+    cells' invited counts (never published), so not a linear function of any printed cell:
+    nothing to model. They print no count."""
 
 
 def _external(_r: _Reader, _t: Table, _years: set[str]) -> None:

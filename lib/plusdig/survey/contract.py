@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS",
-    "GENDER_LEVELS", "SDQ_BANDS", "ANSWER_COLUMNS", "ITEM_LABELS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "SYNTHETIC_FILE",
-    "SYNTHETIC_INVITED", "SurveySource", "current_source", "check_environment",
+    "GENDER_LEVELS", "SDQ_BANDS", "ANSWER_COLUMNS", "ITEM_LABELS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "INVITED_GROUPS_ENV", "SYNTHETIC_FILE",
+    "SYNTHETIC_INVITED", "SYNTHETIC_INVITED_GROUPS", "SurveySource", "current_source", "check_environment",
 ]
 
 
@@ -27,9 +27,13 @@ __all__ = [
 SURVEY_ENV = "PLUSDIG_SURVEY"
 MAPPING_ENV = "PLUSDIG_SURVEY_MAPPING"
 INVITED_ENV = "PLUSDIG_SURVEY_INVITED"
+#: Optional: invited pupils per year × grade × gender (post-stratification weights).
+INVITED_GROUPS_ENV = "PLUSDIG_SURVEY_INVITED_GROUPS"
 #: The bundled synthetic dataset and its invitation counts, relative to ``data/``.
 SYNTHETIC_FILE = "survey/synthetic/synthetic_survey_2017-2019.csv"
 SYNTHETIC_INVITED = "survey/synthetic/synthetic_invited_2017-2019.csv"
+#: The synthetic invited counts per year × grade × gender (an assumption, see the README).
+SYNTHETIC_INVITED_GROUPS = "survey/synthetic/synthetic_invited_groups_2017-2019.csv"
 
 LONELY_LEVELS = ["ofte", "nogle gange", "nej"]
 HAPPINESS_LEVELS = ["meget glad", "glad", "hverken eller", "ikke særlig glad", "slet ikke glad"]
@@ -98,6 +102,7 @@ class SurveySource:
     synthetic: bool
     mapping: Path | None = None
     invited: Path | None = None
+    invited_groups: Path | None = None
 
     @property
     def label(self) -> str:
@@ -119,9 +124,11 @@ def current_source() -> SurveySource:
 
     path = env_path(SURVEY_ENV)
     if path is not None:
-        return SurveySource(path, False, env_path(MAPPING_ENV), env_path(INVITED_ENV))
+        return SurveySource(path, False, env_path(MAPPING_ENV), env_path(INVITED_ENV),
+                            env_path(INVITED_GROUPS_ENV))
     base = data_dir()
-    return SurveySource(base / SYNTHETIC_FILE, True, None, base / SYNTHETIC_INVITED)
+    return SurveySource(base / SYNTHETIC_FILE, True, None, base / SYNTHETIC_INVITED,
+                        base / SYNTHETIC_INVITED_GROUPS)
 
 
 def check_environment() -> None:
@@ -129,7 +136,7 @@ def check_environment() -> None:
     a mapping or invitation file without ``PLUSDIG_SURVEY``, or ``PLUSDIG_DATA`` that is not
     a folder. (``python -m plusdig validate`` runs this before a build.)"""
     if not os.environ.get(SURVEY_ENV, "").strip():
-        for name in (MAPPING_ENV, INVITED_ENV):
+        for name in (MAPPING_ENV, INVITED_ENV, INVITED_GROUPS_ENV):
             if os.environ.get(name, "").strip():
                 raise DataValidationError(f"environment variable {name}",
                                           f"is set but {SURVEY_ENV} is not, so it would be "

@@ -367,18 +367,53 @@ def to_text(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-SYNTHETIC_NAMES = ("synthetic_survey_2017-2019.csv", "synthetic_invited_2017-2019.csv")
+SYNTHETIC_NAMES = ("synthetic_survey_2017-2019.csv", "synthetic_invited_2017-2019.csv",
+                   "synthetic_invited_groups_2017-2019.csv")
+
+#: The assumed relative non-response of a cell (not from the annex): boys answer less often
+#: than girls, and the older grades less often than the younger.
+NONRESPONSE_BOYS = 1.5
+NONRESPONSE_PER_GRADE = 0.25
+
+
+def invited_groups(rows: pd.DataFrame, invited: pd.DataFrame) -> pd.DataFrame:
+    """Synthetic invited pupils per year × grade × gender (pige, dreng), consistent with the
+    per-year totals: every cell has its forms plus a share of the year's non-respondents
+    (and of the forms without a stated or binary gender) proportional to its forms times the
+    assumed non-response (:data:`NONRESPONSE_BOYS`, :data:`NONRESPONSE_PER_GRADE`), rounded
+    by largest remainder so the cells add up to the year's total."""
+    import numpy as np
+    import pandas as pd
+
+    out = []
+    for year, total in invited.set_index("year")["invited"].items():
+        yr = rows[(rows["year"] == year) & rows["gender"].isin(["pige", "dreng"])]
+        forms = yr.groupby(["grade", "gender"]).size().sort_index()
+        grade0 = min(g for g, _s in forms.index)
+        odds = np.array([(NONRESPONSE_BOYS if s == "dreng" else 1.0)
+                         * (1 + NONRESPONSE_PER_GRADE * (g - grade0)) for g, s in forms.index])
+        extra = int(total) - int(forms.sum())
+        want = extra * forms.to_numpy() * odds / (forms.to_numpy() * odds).sum()
+        share = np.floor(want).astype(int)
+        order = np.argsort(-(want - share), kind="stable")
+        share[order[: extra - int(share.sum())]] += 1
+        for (grade, gender), n, add in zip(forms.index, forms.to_numpy(), share, strict=True):
+            out.append({"year": int(year), "grade": int(grade), "gender": gender,
+                        "invited": int(n + add)})
+    return pd.DataFrame(out, columns=["year", "grade", "gender", "invited"])
 
 
 def write_dataset(out_dir: str | Path, scale: float = 1.0, *, seed: int = SEED,
                   n_per_year: int | None = None, n_schools: int | None = None) -> list[Path]:
-    """Write the synthetic rows and invitation counts as CSV files; return their paths."""
+    """Write the synthetic rows, invitation counts per year and per year × grade × gender as
+    CSV files; return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, invited = generate(scale, seed=seed, n_per_year=n_per_year, n_schools=n_schools)
-    paths = [out_dir / SYNTHETIC_NAMES[0], out_dir / SYNTHETIC_NAMES[1]]
+    paths = [out_dir / name for name in SYNTHETIC_NAMES]
     to_text(rows).to_csv(paths[0], index=False, lineterminator="\n")
     invited.to_csv(paths[1], index=False, lineterminator="\n")
+    invited_groups(rows, invited).to_csv(paths[2], index=False, lineterminator="\n")
     return paths
 
 

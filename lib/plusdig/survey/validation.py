@@ -13,7 +13,8 @@ Data source:
 * ``PLUSDIG_SURVEY=/path/to/file`` selects a real delivery (``.csv``, ``.xlsx``, ``.sav``,
   ``.parquet``); ``PLUSDIG_SURVEY_MAPPING=/path/to/mapping.yaml`` renames its columns and
   recodes its values to the contract; ``PLUSDIG_SURVEY_INVITED=/path/to/invited.csv``
-  (columns ``year,invited``) gives the number of invited pupils per year.
+  (columns ``year,invited``) gives the number of invited pupils per year;
+  ``PLUSDIG_SURVEY_INVITED_GROUPS`` (columns ``year,grade,gender,invited``) per weighting cell.
 * Unset: the bundled synthetic dataset in ``data/survey/synthetic/`` is used, and every table
   and figure carries the label "Syntetiske data".
 
@@ -254,6 +255,8 @@ class Survey:
     frame: pd.DataFrame
     invited: pd.DataFrame | None
     source: SurveySource
+    #: Invited pupils per year × grade × gender (:mod:`plusdig.survey.weights`), or None.
+    invited_groups: pd.DataFrame | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -281,4 +284,10 @@ def load_survey(source: SurveySource | str | Path | None = None) -> Survey:
                 raise DataValidationError(source.invited, f"fewer pupils invited in {year} than "
                                           "the survey has answers for", field="invited",
                                           expected="at least as many invited as answers")
-    return Survey(frame, invited, source)
+    groups = None
+    if source.invited_groups:
+        from plusdig.survey.weights import check_invited_groups, load_invited_groups
+
+        groups = load_invited_groups(source.invited_groups)
+        check_invited_groups(groups, frame, invited, source.invited_groups)
+    return Survey(frame, invited, source, groups)

@@ -1,0 +1,198 @@
+"""Post-stratification by grade × gender (issue 19, non-response sensitivity): the optional
+invited-by-group input, its validation, the weighted share and what the appendix prints."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from plusdig.core import paths
+from plusdig.core.errors import DataValidationError
+from plusdig.sphinx import audit
+from plusdig.survey import banner, contract, synthetic, validation, weights
+from plusdig.survey import methods as survey_methods
+from plusdig.survey import tables as survey_tables
+
+#: The fixture's population: (grade, gender) -> (invited, true share lonely, response rate).
+#: Those who answer least are the loneliest, so the unweighted share is biased downwards.
+POPULATION = {(5, "pige"): (500, 0.10, 0.9), (5, "dreng"): (500, 0.20, 0.8),
+              (8, "pige"): (500, 0.30, 0.5), (8, "dreng"): (500, 0.50, 0.3)}
+
+
+def _fixture_frame(year: int = 2019) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Respondents whose cell shares are the population's exactly; the groups file; the
+    population prevalence."""
+    rows, cells = [], []
+    for (grade, gender), (invited, share, rate) in POPULATION.items():
+        n = round(invited * rate)
+        lonely = round(share * n)
+        answers = ["ofte"] * (lonely // 2) + ["nogle gange"] * (lonely - lonely // 2) \
+            + ["nej"] * (n - lonely)
+        rows += [{"year": year, "grade": grade, "gender": gender, "lonely": a,
+                  "completed": True} for a in answers]
+        cells.append({"year": year, "grade": grade, "gender": gender, "invited": invited})
+    # forms the weighting leaves out: not completed, loneliness unanswered, gender not stated
+    rows += [{"year": year, "grade": 5, "gender": "pige", "lonely": "ofte", "completed": False},
+             {"year": year, "grade": 5, "gender": "pige", "lonely": None, "completed": True},
+             {"year": year, "grade": 8, "gender": "ikke oplyst", "lonely": "ofte",
+              "completed": True}]
+    population = sum(i * s for i, s, _r in POPULATION.values()) / sum(
+        i for i, _s, _r in POPULATION.values())
+    return pd.DataFrame(rows), pd.DataFrame(cells), population
+
+
+def test_weighting_recovers_the_population_share_the_unweighted_one_misses() -> None:
+    frame, groups, population = _fixture_frame()
+    (w,) = weights.weighted_prevalence(frame, groups)
+    assert w.complete and population == pytest.approx(0.275)
+    assert w.weighted.estimate == pytest.approx(population)
+    assert w.weighted.low < population < w.weighted.high
+    # the unweighted share: (45 + 80 + 75 + 75 + the lonely form without gender) / 1251
+    # = 22 %, its interval misses 27.5 %
+    assert w.unweighted.estimate == pytest.approx(276 / 1251)
+    assert w.unweighted.high < population
+    # Kish's design effect of the weights, recomputed from its definition
+    wt = weights.cell_weights(frame, groups).dropna().to_numpy()
+    assert len(wt) == 1250 and wt.sum() == pytest.approx(2000)
+    assert w.deff == pytest.approx(len(wt) * (wt ** 2).sum() / wt.sum() ** 2) and w.deff > 1.2
+    assert (w.weighted.high - w.weighted.low) > (w.unweighted.high - w.unweighted.low)
+
+
+def test_weights_are_invited_over_respondents_per_cell() -> None:
+    frame, groups, _pop = _fixture_frame()
+    wt = weights.cell_weights(frame, groups)
+    girls5 = (frame["grade"] == 5) & (frame["gender"] == "pige") & frame["completed"] \
+        & frame["lonely"].notna()
+    assert wt[girls5].eq(500 / 450).all()
+    assert wt[~frame["completed"] | frame["lonely"].isna()
+              | (frame["gender"] == "ikke oplyst")].isna().all()
+
+
+def test_a_cell_without_respondents_gives_no_weighted_share() -> None:
+    frame, groups, _pop = _fixture_frame()
+    gone = frame[~((frame["grade"] == 8) & (frame["gender"] == "dreng"))]
+    (w,) = weights.weighted_prevalence(gone, groups)
+    assert not w.complete and not w.weighted.defined and w.unweighted.defined
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "invited_groups.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("body", "record", "field", "expected"), [
+    ("2019,5,pige,12x\n", "row 2", "invited", "digits only"),
+    ("2019,5,pige,-3\n", "row 2", "invited", "digits only"),
+    ("2019,5,Pige,12\n", "row 2", "gender", "pige, dreng, andet"),
+    ("2019,5,,12\n", "row 2", "gender", "not empty"),
+    ("2019,11,pige,12\n", "row 2", "grade", "0–10"),
+    ("1999,5,pige,12\n", "row 2", "year", "2015–2035"),
+    ("2019,5,pige,12\n2019,5,pige,13\n", "row 3", "gender", "one row per year"),
+])
+def test_malformed_group_counts_are_refused(tmp_path, body, record, field, expected) -> None:
+    path = _write(tmp_path, "year,grade,gender,invited\n" + body)
+    with pytest.raises(DataValidationError) as err:
+        weights.load_invited_groups(path)
+    e = err.value
+    assert e.file == str(path) and e.record == record and e.field == field
+    assert expected in e.expected
+
+
+def test_group_file_header_and_consistency_are_checked(tmp_path) -> None:
+    with pytest.raises(DataValidationError, match="grade"):
+        weights.load_invited_groups(_write(tmp_path, "year,gender,invited\n2019,pige,3\n"))
+    frame, groups, _pop = _fixture_frame()
+    small = groups.assign(invited=groups["invited"].where(groups["grade"] != 8, 100))
+    with pytest.raises(DataValidationError) as err:
+        weights.check_invited_groups(small, frame, None, "g.csv")
+    assert err.value.field == "invited" and "fewer pupils invited" in str(err.value)
+    assert not any(str(n) in str(err.value) for n in (150, 250))  # no count printed
+    totals = pd.DataFrame({"invited": [1999]}, index=pd.Index([2019], name="year"))
+    with pytest.raises(DataValidationError, match="add up to 2000"):
+        weights.check_invited_groups(groups, frame, totals, "g.csv")
+    with pytest.raises(DataValidationError, match="no rows for the year 2018"):
+        weights.check_invited_groups(groups, pd.concat([frame, frame.assign(year=2018)]),
+                                     None, "g.csv")
+    weights.check_invited_groups(groups, frame, totals.assign(invited=2000), "g.csv")
+
+
+@pytest.fixture(scope="module")
+def synthetic_data():
+    data = validation.load_survey()  # the synthetic default, with its group counts
+    return data, survey_tables.run_pipeline(data, k=5)
+
+
+def test_the_synthetic_group_counts_are_consistent_and_regenerable(synthetic_data) -> None:
+    data, _tables = synthetic_data
+    groups = data.invited_groups
+    assert groups is not None and set(groups["gender"]) == {"pige", "dreng"}
+    assert groups.groupby("year")["invited"].sum().to_dict() == data.invited["invited"].to_dict()
+    rows, invited = synthetic.generate()
+    again = synthetic.invited_groups(rows, invited)
+    pd.testing.assert_frame_equal(again, groups.reset_index(drop=True), check_dtype=False)
+    # the assumed non-response: boys' cells hold a larger share of the non-respondents
+    forms = data.frame.groupby(["year", "grade", "gender"], observed=True).size()
+    rate = {(y, g, s): forms[(y, g, s)] / i for y, g, s, i in groups.itertuples(index=False)}
+    assert np.mean([v for k, v in rate.items() if k[2] == "dreng"]) < np.mean(
+        [v for k, v in rate.items() if k[2] == "pige"])
+
+
+def test_the_appendix_says_what_weighting_would_show_on_synthetic_data(synthetic_data) -> None:
+    data, tables = synthetic_data
+    w = weights.weighted_prevalence(data.frame, data.invited_groups)
+    nums = survey_methods.methods_numbers(tables, data.frame, None, None, w)
+    assert "syntetiske data" in nums.weighting_sentence and "ville" in nums.weighting_sentence
+    assert "flytter andelen med højst" not in nums.weighting_sentence  # no verdict
+    table = nums.weighted.values
+    assert list(table["År"]) == ["2017", "2018", "2019"]
+    assert list(table.columns) == ["År", "Uvægtet andel [95 %-KI]", "Vægtet andel [95 %-KI]"]
+    first = w[0].weighted
+    pct = f"{first.estimate * 100:.1f}".replace(".", ",")
+    assert table["Vægtet andel [95 %-KI]"].iloc[0].startswith(pct + " %")
+    unweighted = survey_methods.methods_numbers(tables, data.frame, None, None, None)
+    assert unweighted.weighted is None and unweighted.weighting_table() is None
+    assert "uvægtede" in unweighted.weighting_sentence
+
+
+def test_on_a_delivery_the_sentence_reports_the_shift(synthetic_data) -> None:
+    data, tables = synthetic_data
+    real = {name: t.__class__(t.name, t.title, t.values, t.display, False, t.k, cells=t.cells)
+            for name, t in tables.items()}
+    w = weights.weighted_prevalence(data.frame, data.invited_groups)
+    nums = survey_methods.methods_numbers(real, data.frame, None, None, w)
+    moved = max(abs(x.weighted.estimate - x.unweighted.estimate) for x in w)
+    assert f"højst {moved * 100:.1f}".replace(".", ",") in nums.weighting_sentence
+    assert "syntetiske" not in nums.weighting_sentence
+
+
+def test_the_weighted_table_leaks_nothing_and_shows_no_cell(synthetic_data) -> None:
+    data, tables = synthetic_data
+    w = weights.weighted_prevalence(data.frame, data.invited_groups)
+    weighted = survey_methods.weighted_table(tables, w)
+    nums = banner.chapter_numbers(tables)
+    prose = (f"<p>Pr. måling er der {nums['completed_range']} gennemførte besvarelser. i alt er "
+             f"{nums['excluded_total']} skemaer udeladt af den grund.</p>")
+    chapter = "<html><body><main>" + prose + "".join(
+        t.styler().to_html() for t in tables.values()) + "</main></body></html>"
+    appendix = "<html><body><main>" + weighted.styler().to_html() + "</main></body></html>"
+    report = audit.audit_html([chapter, appendix], 5)
+    assert not report.leaks, [str(x) for x in report.leaks]
+    shares = weighted.values.drop(columns="År").to_string(index=False, header=False)
+    assert not re.search(r"\b\d{3,}\b", shares)  # no count, no cell: only shares
+    assert len(weighted.values) == 3  # one row per year, never a cell
+    unknown = appendix.replace("Vægtede andele", "En ny tabel")
+    assert audit.audit_html([chapter, unknown], 5).leaks  # the audit reads it by its caption
+
+
+def test_the_source_names_the_group_file(monkeypatch) -> None:
+    monkeypatch.delenv(contract.SURVEY_ENV, raising=False)
+    src = contract.current_source()
+    assert src.invited_groups == paths.data_dir() / contract.SYNTHETIC_INVITED_GROUPS
+    monkeypatch.setenv(contract.INVITED_GROUPS_ENV, "x.csv")
+    with pytest.raises(DataValidationError, match=contract.INVITED_GROUPS_ENV):
+        contract.check_environment()
