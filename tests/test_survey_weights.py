@@ -13,8 +13,7 @@ import pytest
 from plusdig.core import paths
 from plusdig.core.errors import DataValidationError
 from plusdig.sphinx import audit
-from plusdig.survey import banner, contract, synthetic, validation, weights
-from plusdig.survey import methods as survey_methods
+from plusdig.survey import banner, contract, synthetic, validation, weighting, weights
 from plusdig.survey import tables as survey_tables
 
 #: The fixture's population: (grade, gender) -> (invited, true share lonely, response rate).
@@ -145,17 +144,17 @@ def test_the_synthetic_group_counts_are_consistent_and_regenerable(synthetic_dat
 def test_the_appendix_says_what_weighting_would_show_on_synthetic_data(synthetic_data) -> None:
     data, tables = synthetic_data
     w = weights.weighted_prevalence(data.frame, data.invited_groups)
-    nums = survey_methods.methods_numbers(tables, data.frame, None, None, w)
+    nums = weighting.weighting(tables, w)
     assert "syntetiske data" in nums.weighting_sentence and "ville" in nums.weighting_sentence
     assert "flytter andelen med højst" not in nums.weighting_sentence  # no verdict
-    table = nums.weighted.values
+    table = nums.table.values
     assert list(table["År"]) == ["2017", "2018", "2019"]
     assert list(table.columns) == ["År", "Uvægtet andel [95 %-KI]", "Vægtet andel [95 %-KI]"]
     first = w[0].weighted
     pct = f"{first.estimate * 100:.1f}".replace(".", ",")
     assert table["Vægtet andel [95 %-KI]"].iloc[0].startswith(pct + " %")
-    unweighted = survey_methods.methods_numbers(tables, data.frame, None, None, None)
-    assert unweighted.weighted is None and unweighted.weighting_table() is None
+    unweighted = weighting.weighting(tables, None)
+    assert unweighted.table is None and unweighted.styler() is None
     assert "uvægtede" in unweighted.weighting_sentence
 
 
@@ -164,7 +163,7 @@ def test_on_a_delivery_the_sentence_reports_the_shift(synthetic_data) -> None:
     real = {name: t.__class__(t.name, t.title, t.values, t.display, False, t.k, cells=t.cells)
             for name, t in tables.items()}
     w = weights.weighted_prevalence(data.frame, data.invited_groups)
-    nums = survey_methods.methods_numbers(real, data.frame, None, None, w)
+    nums = weighting.weighting(real, w)
     moved = max(abs(x.weighted.estimate - x.unweighted.estimate) for x in w)
     assert f"højst {moved * 100:.1f}".replace(".", ",") in nums.weighting_sentence
     assert "syntetiske" not in nums.weighting_sentence
@@ -173,7 +172,7 @@ def test_on_a_delivery_the_sentence_reports_the_shift(synthetic_data) -> None:
 def test_the_weighted_table_leaks_nothing_and_shows_no_cell(synthetic_data) -> None:
     data, tables = synthetic_data
     w = weights.weighted_prevalence(data.frame, data.invited_groups)
-    weighted = survey_methods.weighted_table(tables, w)
+    weighted = weighting.weighted_table(tables, w)
     nums = banner.chapter_numbers(tables)
     prose = (f"<p>Pr. måling er der {nums['completed_range']} gennemførte besvarelser. i alt er "
              f"{nums['excluded_total']} skemaer udeladt af den grund.</p>")
@@ -187,6 +186,15 @@ def test_the_weighted_table_leaks_nothing_and_shows_no_cell(synthetic_data) -> N
     assert len(weighted.values) == 3  # one row per year, never a cell
     unknown = appendix.replace("Vægtede andele", "En ny tabel")
     assert audit.audit_html([chapter, unknown], 5).leaks  # the audit reads it by its caption
+
+
+def test_the_chapter_api_gives_the_appendix_its_weighting(monkeypatch) -> None:
+    import plusdig
+
+    monkeypatch.delenv(contract.SURVEY_ENV, raising=False)
+    record = plusdig.survey_weighting()
+    assert isinstance(record, weighting.Weighting) and record.table is not None
+    assert record.styler() is not None and "syntetiske" in record.weighting_sentence
 
 
 def test_the_source_names_the_group_file(monkeypatch) -> None:

@@ -82,6 +82,7 @@ _API: dict[str, str] = {
     "benchmark_section": "plusdig.survey.benchmark",
     "published_sensitivity": "plusdig.survey.methods",
     "survey_method_numbers": "plusdig.survey.methods",
+    "survey_weighting": "plusdig.survey.weighting",
     # Part II's overview chapter
     "overview_table": "plusdig.sphinx.annex_overview",
     "overview_styler": "plusdig.sphinx.annex_overview",

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from plusdig.survey.result import SurveyTable
-    from plusdig.survey.weights import Weighted
 
 __all__ = ["MethodsNumbers", "methods_numbers", "survey_method_numbers", "secondary_table", "Sensitivity", "published_sensitivity",
            "SENSITIVITY_N"]
@@ -116,16 +115,9 @@ class MethodsNumbers:
     k: str
     item_missing_range: str
     item_lonely_range: str
-    weighting_sentence: str = "–"
     trend: Any = field(default=None, **_NOT_GLUED)
     secondary: Any = field(default=None, **_NOT_GLUED)
     items: Any = field(default=None, **_NOT_GLUED)
-    #: Loneliness per year, unweighted and post-stratified (None without group counts).
-    weighted: Any = field(default=None, **_NOT_GLUED)
-
-    def weighting_table(self) -> Any:
-        """The weighted table as the page shows it, or None (nothing shown) when unweighted."""
-        return None if self.weighted is None else self.weighted.styler()
 
     def headline(self) -> str:
         return (f"Data: {self.data_status}; år: {self.years}; inviterede {self.invited_known}\n"
@@ -158,15 +150,12 @@ def _range_text(values: list[float]) -> str:
 
 def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None = None,
                     activities: pd.DataFrame | None = None,
-                    published: pd.DataFrame | None = None,
-                    weighting: list[Weighted] | None = None) -> MethodsNumbers:
+                    published: pd.DataFrame | None = None) -> MethodsNumbers:
     """The record for the methods appendix, from the chapter's protected tables (and the
     respondent rows ``frame`` for the model-based contrasts; nothing row-level is returned).
     ``activities`` (:func:`plusdig.activities_table`) dates the activities of the first
     measurement's year; ``published`` (:func:`plusdig.load_published`) gives the design facts
-    the annex states (questions, grades); ``weighting``
-    (:func:`plusdig.survey.weights.weighted_prevalence`) the post-stratified shares, when the
-    invited counts per grade × gender are known."""
+    the annex states (questions, grades)."""
     from plusdig.survey.contract import SDQ_BANDS
     from plusdig.core.fmt import percent
 
@@ -304,71 +293,7 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         k=str(tables["response"].k),
         item_missing_range=_range_text([r for q in gaps.values() for r in q.values()]),
         item_lonely_range=_range_text(list(gaps["lonely"].values())),
-        weighting_sentence=_weighting_sentence(tables, weighting),
-        trend=tables["trend"], secondary=secondary_table(tables, frame), items=tables["items"],
-        weighted=weighted_table(tables, weighting))
-
-
-def _shown_weighting(tables: dict[str, SurveyTable], weighting: list[Weighted] | None
-                     ) -> list[Weighted]:
-    """The years whose weighted share may be shown: the year's unweighted share is shown by
-    the chapter (not suppressed) and every invited cell has respondents."""
-    if not weighting:
-        return []
-    prev = tables["prevalence_year"].values.set_index("year")
-    return [w for w in weighting if w.complete and w.year in prev.index
-            and not math.isnan(float(prev.loc[w.year, "lonely"]))]
-
-
-def _weighting_sentence(tables: dict[str, SurveyTable], weighting: list[Weighted] | None
-                        ) -> str:
-    """What the weighting does (or why there is none), in Danish, without a verdict on
-    synthetic data."""
-    if weighting is None:
-        return ("Vægte efter klassetrin og køn kræver antallet af inviterede i hver gruppe, og "
-                "det indgår ikke i leverancen, så andelene er uvægtede: de forudsætter, at de, "
-                "der svarede, ligner dem, der ikke svarede, uanset klassetrin og køn")
-    shown = _shown_weighting(tables, weighting)
-    if not shown:
-        return ("Antallet af inviterede pr. klassetrin og køn er oplyst, men ingen vægtet andel "
-                "kan vises: enten mangler besvarelser i en gruppe, eller årets andel er skjult")
-    head = ("Antallet af inviterede pr. klassetrin og køn er oplyst, så andelen, der svarer ja "
-            "til ensomhed, er også beregnet med vægte (efterstratificering): hver besvarelse "
-            "vejer antallet af inviterede i dens gruppe (år, klassetrin og køn) delt med antallet "
-            "af besvarelser i gruppen. Elever uden oplyst køn eller med et køn, der ikke har en "
-            "gruppe, indgår ikke i den vægtede andel. Intervallet bruger Kishs effektive "
-            "stikprøvestørrelse, så vægtenes designeffekt gør det bredere; ingen af tabellens "
-            "intervaller er korrigeret for den endelige population. Tabellen viser kun de "
-            "vægtede andele pr. år, aldrig en gruppe")
-    if tables["response"].synthetic:
-        return (head + ". På syntetiske data er antallet af inviterede pr. gruppe antaget "
-                "(evaluatorernes antagelse), så forskellen mellem den vægtede og den uvægtede "
-                "andel viser kun, at beregningen virker. Med de rigtige tal ville den vise, "
-                "hvor meget det skæve frafald efter klassetrin og køn flytter andelen")
-    moved = max(abs(w.weighted.estimate - w.unweighted.estimate) for w in shown)
-    deff = max(w.deff for w in shown)
-    return (head + f". Vægtningen flytter andelen med højst {_num(moved * 100, 1)} "
-            f"procentpoint, og vægtenes designeffekt er højst {_num(deff, 2)}. Vægtene retter "
-            "kun for skævhed efter klassetrin og køn, ikke for forskelle inden for en gruppe")
-
-
-def weighted_table(tables: dict[str, SurveyTable], weighting: list[Weighted] | None
-                   ) -> SurveyTable | None:
-    """Loneliness per year, unweighted (the chapter's) and post-stratified by grade × gender;
-    only the per-year estimates, never a weighting cell. None without group counts."""
-    import pandas as pd
-
-    shown = _shown_weighting(tables, weighting)
-    if not shown:
-        return None
-    prev = tables["prevalence_year"].values.set_index("year")
-    return _table(tables, "weighted", "Vægtede andele: andelen, der svarer ja til ensomhed, pr. "
-                  "år, uvægtet og vægtet efter klassetrin og køn", pd.DataFrame([{
-        "År": str(w.year),
-        "Uvægtet andel [95 %-KI]": _share_interval(inf.share_interval(
-            float(prev.loc[w.year, "lonely"]), float(prev.loc[w.year, "n"]))),
-        "Vægtet andel [95 %-KI]": _share_interval(w.weighted),
-    } for w in shown]))
+        trend=tables["trend"], secondary=secondary_table(tables, frame), items=tables["items"])
 
 
 def survey_method_numbers() -> MethodsNumbers:
@@ -378,13 +303,10 @@ def survey_method_numbers() -> MethodsNumbers:
     from plusdig.survey.disclosure import threshold
     from plusdig.survey.tables import run_pipeline
     from plusdig.survey.validation import load_survey
-    from plusdig.survey.weights import weighted_prevalence
 
     data = load_survey()
     tables = run_pipeline(data, k=threshold())
-    weighting = (None if data.invited_groups is None
-                 else weighted_prevalence(data.frame, data.invited_groups))
-    return methods_numbers(tables, data.frame, activities_table(), load_published(), weighting)
+    return methods_numbers(tables, data.frame, activities_table(), load_published())
 
 
 @dataclass(frozen=True)

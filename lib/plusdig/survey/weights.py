@@ -10,7 +10,8 @@ a year reproduce the invited pupils' distribution over grade × gender.
 The weighted share is :class:`statsmodels.stats.weightstats.DescrStatsW`'s weighted mean; its
 interval is the Wilson interval on Kish's effective sample size (Σw)² / Σw², i.e. the design
 effect of unequal weights (:func:`plusdig.survey.inference.share_interval`). The cells are
-never returned, only the estimates per year.
+never returned, only the estimates per year; the appendix's paragraph and table are
+:mod:`plusdig.survey.weighting`'s.
 """
 
 from __future__ import annotations
@@ -184,3 +185,4 @@ def weighted_prevalence(frame: pd.DataFrame, groups: pd.DataFrame) -> list[Weigh
         interval = inf.share_interval(float(stats.mean) * n, n, deff=deff)
         out.append(Weighted(year, plain, interval, deff, True))
     return out
+
