@@ -61,7 +61,8 @@ def weighted_table(tables: dict[str, SurveyTable], result: list[Weighted] | None
 
 def weighting(tables: dict[str, SurveyTable], result: list[Weighted] | None) -> Weighting:
     """What the weighting does, or why there is none (Danish); no verdict on synthetic data.
-    ``result`` is :func:`plusdig.survey.weights.weighted_prevalence`'s, None without group counts."""
+    ``result``: :func:`plusdig.survey.weights.weighted_prevalence`'s, None without group
+    counts."""
     from plusdig.survey.methods import _num
 
     if result is None:

@@ -111,9 +111,10 @@ def check_invited_groups(groups: pd.DataFrame, frame: pd.DataFrame,
     if invited is not None:
         totals = groups.groupby("year")["invited"].sum()
         for year, total in totals.items():
-            if year in invited.index and int(total) != int(invited.at[year, "invited"]):
+            said = int(invited.at[year, "invited"]) if year in invited.index else int(total)
+            if int(total) != said:
                 raise DataValidationError(path, f"the cells of {year} add up to {int(total)}, "
-                                          f"the invited file says {int(invited.at[year, 'invited'])}",
+                                          f"the invited file says {said}",
                                           field="invited", expected="cells that add up to the "
                                           "year's invited pupils")
 
