@@ -300,70 +300,41 @@ def _misquoted(text: str) -> list[str]:
     return hits
 
 
-def _links_to_transcribed(site: Path, page: Path, soup) -> list:  # noqa: ANN001
-    """The links on ``page`` to one of Part II's transcribed pages whose text is that page's
-    title (the sidebar, »næste«/»forrige«, the source list): the annex's title, as it writes it."""
-    import posixpath
-    from urllib.parse import urlsplit
-
-    found = []
-    for link in soup.select("a[href]"):
-        href = urlsplit(link["href"])
-        if href.scheme or href.netloc or not href.path:
-            continue
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(_rel(site, page)),
-                                                   href.path))
-        if not target.startswith(reader.TRANSCRIBED_PAGES) or not (site / target).is_file():
-            continue
-        title = _soup(site / target).find("h1")
-        text = " ".join(link.get_text(" ").split())
-        heading = " ".join(title.get_text(" ").split()) if title is not None else ""
-        if heading and text and (text in heading or heading in text):  # »forrige« + title
-            found.append(link)
-    return found
-
-
-def _annex_titles() -> list[str]:
-    """The activities' titles as the annex writes them (its marks: ”Boost Trivslen”), longest
-    first, so that a title inside another is taken out with it."""
-    from plusdig.data.load import load_activities
-
-    return sorted({a.title for a in load_activities()}, key=len, reverse=True)
-
-
-def _book_text(soup, titles: list[str]) -> str:  # noqa: ANN001
+def _book_text(soup) -> str:  # noqa: ANN001
     """The page's text in the book's own words, its notebook tables (captions, headers and
-    cells) included: without the annex's activity titles, the quotation columns of tables
-    (:data:`QUOTE_COLUMNS`) and the annex overview's body, which transcribes the annex."""
+    cells) included: without the quotation columns of tables (:data:`QUOTE_COLUMNS`) and the
+    annex overview's body, which transcribes the annex."""
     for table in soup.select("table.plusdig-annex-overview"):
         for cell in table.select("tbody td"):
             cell.decompose()
-    text = _reader_text(soup, drop_quotes=True)
-    for title in titles:
-        text = text.replace(title, " ")
-    return text
+    return _reader_text(soup, drop_quotes=True)
 
 
 def test_one_quotation_mark_style(built_site: Path) -> None:
     """In the book's own text, tables' captions and cells included (their labels are made with
-    »…« where they are made: page, download and audit read the same label). Left out: the
-    annex's own words -- Part II's transcribed activity pages, its activity titles wherever
-    they appear, quotations and the quotation columns of tables, the annex overview's cells."""
+    »…« where they are made: page, download and audit read the same label), and the activities'
+    titles wherever they appear (sidebar, »forrige«/»næste«, tables, prose: the data's `title`
+    has the book's marks, `title_source` the annex's heading as it is). Left out: the annex's
+    own words -- the text of Part II's transcribed activity pages, quotations and the quotation
+    columns of tables, the annex overview's cells."""
+    from plusdig.data.load import load_activities
+
     assert _misquoted("»a« og »b« (»c ›d‹ e«)") == []
     assert _misquoted("«a» og ”b”")
-    titles = _annex_titles()
-    assert any("”" in t for t in titles)  # the titles to leave out keep the annex's marks
+    titles = [a.title for a in load_activities()]
+    assert any("»" in t for t in titles) and _misquoted(" ".join(titles)) == []
     soup = _soup(built_site / "book" / "report" / "trivsel-dybden.html")
     captions = " ".join(c.get_text(" ") for c in soup.select(".cell_output table caption"))
     assert "»ofte« eller »nogle gange«" in captions  # the tables are checked, not left out
     bad = {}
     for page in _pages(built_site):
-        if _rel(built_site, page).startswith(reader.TRANSCRIBED_PAGES):
-            continue  # Part II's pages are the annex's own text: its marks, transcribed as is
         soup = _soup(page)
-        for link in _links_to_transcribed(built_site, page, soup):
-            link.decompose()  # its text is the annex page's title: the annex's own marks
-        hits = _misquoted(_book_text(soup, titles))
+        if _rel(built_site, page).startswith(reader.TRANSCRIBED_PAGES):
+            # Part II's pages: the annex's own text keeps its marks; their titles do not
+            text = " ".join(" ".join(h.get_text(" ").split()) for h in soup.select("main h1"))
+            hits = _misquoted(text)
+        else:
+            hits = _misquoted(_book_text(soup))
         if hits:
             bad[_rel(built_site, page)] = hits[:3]
     assert bad == {}
