@@ -55,8 +55,9 @@ def _position(share: float, p: float, n: float) -> str:
 
 def funnel_table(tables: dict[str, SurveyTable]) -> SurveyTable:
     """The schools pooled over all measurements, from the protected registry of the chapter's
-    tables (``tables["prevalence_school"].cells``): per school its completed forms, its share
-    answering yes, and where the share lies against the limits; hidden cells stay hidden."""
+    tables (``tables["prevalence_school"].cells``): per school its forms that answered the
+    loneliness question, its share answering yes, and where the share lies against the limits;
+    hidden cells stay hidden."""
     import pandas as pd
 
     school = tables["prevalence_school"]
@@ -67,10 +68,12 @@ def funnel_table(tables: dict[str, SurveyTable]) -> SurveyTable:
     keys = [key for key in reg.cells if key[:2] == ("group", "school") and key[-1] == "n"]
     names = list(dict.fromkeys(key[3] for key in keys))
     years = sorted({key[2] for key in keys})
-    total_n = sum(reg.value(("completed", y)) for y in years if ("completed", y) in reg.cells)
+    # the municipality: the forms that answered the loneliness question (as the schools' n)
+    answered = [("item", "lonely", y, "answered") for y in years]
+    total_n = sum(reg.value(key) for key in answered if key in reg.cells)
     total_l = sum(reg.value(("bin", y, _L)) for y in years if ("bin", y, _L) in reg.cells)
-    shown_total = all(reg.shown(("completed", y), ("bin", y, _L)) for y in years
-                      if ("completed", y) in reg.cells)
+    shown_total = all(reg.shown(key, ("bin", key[2], _L)) for key in answered
+                      if key in reg.cells)
     p = total_l / total_n if total_n and shown_total else math.nan
     rows_v, rows_d = [], []
     for name in names:
@@ -103,7 +106,7 @@ def municipal_share(table: SurveyTable) -> float:
 
 
 def figure_funnel(table: SurveyTable) -> Figure:
-    """The funnel plot: each school's pooled share against its number of completed forms, the
+    """The funnel plot: each school's pooled share against its number of answers, the
     municipality's share as a line and the 95 % and 99,8 % control limits as curves. Only
     schools outside the 95 % limits are named at their point (the table names them all)."""
     import matplotlib.pyplot as plt
