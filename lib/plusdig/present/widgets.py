@@ -68,7 +68,12 @@ def sector_views(partners: pd.DataFrame, activity_labels: dict[int, str],
             names = ", ".join(html_text(a) for a in sorted(set(group["actor"])))
             items.append(f"<li><b>{int(aid)}. {html_text(activity_labels[int(aid)])}</b>: {names}</li>")
         alt = f"Søjlediagram: aktiviteter med aktører fra sektoren {label}"
-        views[label] = (f'<div class="plusdig-view">{_img(figure_svg(fig), alt)}'
+        # on a phone the figure keeps its drawn width and scrolls in its own (focusable) box,
+        # with a hint the stylesheet shows only there (plusdig-tables.css)
+        views[label] = ('<div class="plusdig-view"><p class="plusdig-figure-hint" '
+                        'aria-hidden="true">Rul sidelæns for at se hele figuren.</p>'
+                        f'<div class="plusdig-view-figure" role="region" tabindex="0" '
+                        f'aria-label="{html_text(alt)}">{_img(figure_svg(fig), alt)}</div>'
                         f"<p>Aktiviteter med aktører fra sektoren <i>{html_text(label)}</i>:</p>"
                         f"<ul>{''.join(items)}</ul></div>")
     return views
