@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["file_digest", "tree_digest", "memoised"]
+__all__ = ["file_digest", "tree_digest", "library_digest", "memoised"]
 
 #: Digests already computed inside :func:`memoised` (None outside it): several notebooks
 #: read the same files, and a file is hashed once per build.
@@ -46,6 +46,12 @@ def tree_digest(root: Path, suffixes: Sequence[str] | None = None,
         for p in files:
             h.update(f"{p.relative_to(root).as_posix()}\0{file_digest(p)}\n".encode())
     return h.hexdigest()
+
+
+def library_digest() -> str:
+    """SHA-256 over the library's code (every ``.py`` file of ``lib/plusdig``): what a page
+    read, or an audit passed, with other code cannot claim."""
+    return tree_digest(Path(__file__).resolve().parents[1], suffixes=(".py",))
 
 
 @contextmanager

@@ -233,10 +233,10 @@ def _audit_key(html_dir: Path, k: int, synthetic: bool) -> str:
     link, the threshold, synthetic or real data, and the library's code."""
     import hashlib
 
-    from plusdig.core.digest import tree_digest
+    from plusdig.core.digest import library_digest
 
     # the library's code (the audit, its model, the table readers it uses ...)
-    code = tree_digest(Path(__file__).resolve().parents[1], suffixes=(".py",))
+    code = library_digest()
     h = hashlib.sha256(f"{k}\0{synthetic}\0{code}\n".encode())
     for page in sorted(Path(html_dir).rglob("*.html")):
         if page.stem not in SURVEY_PAGES:

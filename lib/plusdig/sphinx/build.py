@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plusdig.core.digest import tree_digest
+from plusdig.core.digest import library_digest
 from plusdig.sphinx.execute import (
     PAUSE_ENV,
     Report,
@@ -116,7 +116,7 @@ def _on_env_get_outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
     outdated = set(_json_list(Path(app.doctreedir) / READING_FILE)) & env.found_docs
     # the library's Sphinx code (transforms, directives, generated pages) reads every page:
     # when any of it changed, no page read with the old code is kept (Sphinx would keep them)
-    code_key = tree_digest(Path(__file__).resolve().parents[1], suffixes=(".py",))
+    code_key = library_digest()
     if getattr(env, "plusdig_code_key", None) != code_key:
         outdated |= env.found_docs
         env.plusdig_code_key = code_key  # saved with the environment, i.e. once all is read
