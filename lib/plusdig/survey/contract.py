@@ -20,6 +20,7 @@ __all__ = [
     "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS",
     "GENDER_LEVELS", "SDQ_BANDS", "ANSWER_COLUMNS", "ITEM_LABELS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "INVITED_GROUPS_ENV", "SYNTHETIC_FILE",
     "SYNTHETIC_INVITED", "SYNTHETIC_INVITED_GROUPS", "SurveySource", "current_source", "check_environment",
+    "OPTIONAL_CONTRACT", "KEY_COLUMNS", "KEY_PATTERNS", "CPR_PATTERN",
 ]
 
 
@@ -73,6 +74,27 @@ CONTRACT: dict[str, tuple[str, str]] = {
     "completed": ("bool", "ja/nej, 1/0, true/false"),
 }
 COLUMNS = list(CONTRACT)
+#: Optional columns (issue 19's linked design): either may be present alone. They are read
+#: only to link a pupil's forms across years and to group forms by class; validation turns
+#: them into anonymous integer codes (the frame never holds the delivered text), and they are
+#: never shown anywhere, not even in an error message.
+OPTIONAL_CONTRACT: dict[str, tuple[str, str]] = {
+    "pupil_key": ("string", "a stable pseudonymous key per pupil across years: 6–64 ASCII "
+                  "letters, digits, '-' or '_', at least one digit; not a CPR number; unique "
+                  "within year"),
+    "class_id": ("string", "the pupil's class that year: 1–64 ASCII letters, digits, '-', '_' "
+                 "or '.'; not a CPR number; one school and one grade per class and year"),
+}
+#: The optional columns and the frame column holding their integer codes after validation.
+KEY_COLUMNS: dict[str, str] = {"pupil_key": "pupil", "class_id": "class"}
+#: The pattern each optional column must match (after trimming spaces at both ends).
+KEY_PATTERNS: dict[str, str] = {"pupil_key": r"(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{6,64}",
+                                "class_id": r"[A-Za-z0-9_.-]{1,64}"}
+#: A CPR number: the whole value is ten digits (a hyphen after the sixth allowed) starting
+#: with a day 01–31 and a month 01–12, or the value holds the hyphenated form DDMMYY-XXXX.
+#: (A run of ten digits inside a longer key is allowed: hexadecimal hashes have them.)
+CPR_PATTERN = (r"^(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}$"
+               r"|(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}-[0-9]{4}")
 #: The answer columns. A completed form may leave some of them empty (item non-response: it
 #: counts for every indicator whose answer is present), but not all of them.
 ANSWER_COLUMNS = ["lonely", "happiness", "teased", "bullied", "leisure_activity",

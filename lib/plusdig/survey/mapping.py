@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from plusdig.core.errors import DataValidationError, describe
 from plusdig.survey.checks import _column_parser, _norm_key
-from plusdig.survey.contract import COLUMNS, CONTRACT
+from plusdig.survey.contract import COLUMNS, CONTRACT, OPTIONAL_CONTRACT
 
 if TYPE_CHECKING:
 
@@ -55,7 +55,7 @@ def load_mapping(path: str | Path) -> Mapping_:
     seen: dict[str, str] = {}
     for src, dst in columns.items():
         dst_norm = str(dst).strip().lower()
-        if not isinstance(dst, str) or dst_norm not in CONTRACT:
+        if not isinstance(dst, str) or dst_norm not in {*CONTRACT, *OPTIONAL_CONTRACT}:
             raise DataValidationError(path, f"maps {src!r} to unknown column {describe(dst)}",
                                       field=f"columns.{src}", expected=f"one of {COLUMNS}")
         if dst_norm in seen:

@@ -46,7 +46,9 @@ from plusdig.survey.contract import (
     GENDER_LEVELS,
     GENDER_NOT_STATED,
     HAPPINESS_LEVELS,
+    KEY_COLUMNS,
     LONELY_LEVELS,
+    OPTIONAL_CONTRACT,
     SDQ_BANDS,
     SDQ_MISSING,
     TEASED_LEVELS,
@@ -54,6 +56,7 @@ from plusdig.survey.contract import (
     SurveySource,
     current_source,
 )
+from plusdig.survey.keys import check_links, key_codes
 from plusdig.survey.mapping import Mapping_, load_mapping
 from plusdig.survey.readers import _Raw, read_survey
 
@@ -66,13 +69,14 @@ __all__ = ["Survey", "validate", "load_invited", "load_survey"]
 
 
 def _match_columns(raw: _Raw, mapping: Mapping_ | None) -> dict[str, str]:
-    """Contract column -> delivery column (case-insensitive, after the mapping file)."""
+    """Contract column -> delivery column (case-insensitive, after the mapping file); the
+    optional columns (:data:`OPTIONAL_CONTRACT`) only when delivered."""
     found: dict[str, str] = {}
     for col in raw.frame.columns:
         key = str(col).strip().lower()
         if mapping and key in mapping.columns:
             key = mapping.columns[key]
-        if key in CONTRACT:
+        if key in CONTRACT or key in OPTIONAL_CONTRACT:
             if key in found:
                 raise DataValidationError(raw.file, f"columns {found[key]!r} and {col!r} both "
                                           f"give {key!r}", record="header", field=key,
@@ -94,6 +98,8 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
     Every violation raises :class:`DataValidationError` naming the file, the first few rows,
     the column and the expected values. Nothing is dropped or coerced silently; values are
     matched after trimming spaces and ignoring case, and ``mapping.values`` recodes them.
+    A delivered ``pupil_key`` or ``class_id`` becomes the integer-code column ``pupil`` or
+    ``class`` (:mod:`plusdig.survey.keys`); the delivered text is never kept.
     """
     import numpy as np
     import pandas as pd
@@ -185,6 +191,11 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
         _fail(raw, "completed", blank & completed, "a completed form with no answer at all",
               "at least one answer on a completed form (or completed = nej)")
 
+    links = {name: key_codes(raw, col(name), name) for name in KEY_COLUMNS if name in cols}
+    if links:
+        check_links(raw, links, out["year"], out["grade"], out["school"].codes,
+                    out["gender"].codes, out["gender"] != GENDER_NOT_STATED)
+
     return pd.DataFrame({
         "year": out["year"],
         "school": out["school"],
@@ -197,6 +208,7 @@ def validate(raw: _Raw, mapping: Mapping_ | None = None) -> pd.DataFrame:
         "teased": out["teased"],
         **{name: out[name] for name in BOOL_COLUMNS[:-1]},
         "completed": completed,
+        **{KEY_COLUMNS[name]: codes for name, codes in links.items()},
     })
 
 
