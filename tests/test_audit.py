@@ -293,3 +293,47 @@ def test_a_group_where_everyone_answers_yes_is_never_shown_as_such():
     report = audit.audit_html(_page(tables), K, integral=True)
     assert report.leaks == []
     _wide(report, ("group", "Køn", "2019", "andet", NL))
+
+
+def test_happiness_answers_without_a_loneliness_answer_are_audited():
+    """Pupils who answer the happiness question but skip the loneliness one: their answers
+    are sensitive cells (as in the registry). The book keeps each of them wide; a careless page
+    that shows the one secondary cell of a level pins them all (a year's level minus the two
+    lonely groups' counts), and the audit names exactly those cells."""
+    frame = dfx.small_groups_frame()
+    skip = frame.index[(frame["completed"] == "ja") & (frame["year"].astype(str) == "2019")
+                       & (frame["lonely"] != "") & (frame["happiness"] != "")][:K + 1]
+    frame.loc[skip, "lonely"] = ""
+    typed = _typed(frame)
+    reg = survey_registry.build_registry(typed, K)
+    unlinked = [key for key in reg.cells if key[:4] == ("measure", "happiness", 2019, "?")]
+    assert sum(reg.value(key) for key in unlinked) == K + 1
+    report = audit.audit_html(_page(_render(reg, typed)), K)
+    assert report.leaks == [], [str(x) for x in report.leaks]
+    for key in unlinked:
+        _wide(report, ("measure", "Glad for livet", "2019", "?", key[-1]))
+    # careless: the one hidden cell of a level shown (its year total and the other group shown)
+    for lv in contract.HAPPINESS_LEVELS:
+        cells = [("happiness", 2019, lv)] + [("measure", "happiness", 2019, b, lv)
+                                              for b in (L, NL)]
+        hidden = [key for key in cells if not reg.shown(key)]
+        if len(hidden) == 1 and reg.cells[hidden[0]].status == SECONDARY:
+            break
+    else:
+        raise AssertionError("the fixture has no level with a single secondary cell")
+    report = audit.audit_html(_page(_render(_careless(reg, {}, hidden), typed)), K)
+    wheres = [leak.where for leak in report.leaks]
+    assert wheres and all("2019, uden svar om ensomhed" in w for w in wheres), wheres
+    assert any(f"«{lv}»" in w for w in wheres)
+
+
+def test_an_empty_group_of_unlinked_answers_is_no_leak(small, small_report):
+    """The small fixture's pupils without a loneliness answer skip the happiness question too:
+    the page proves the group is empty, so its cells (all 0) disclose nobody."""
+    _frame, reg, _tables, _page_html = small
+    assert all(reg.value(("item_only", "happiness", y)) == 0 for y in (2017, 2018, 2019))
+    assert reg.value(("item", "lonely", 2019, "missing")) > 0
+    assert small_report.leaks == []
+    pinned = [key for key, (lo, hi) in small_report.ranges.items()
+              if key[:1] == ("measure",) and key[3:4] == ("?",)]
+    assert pinned and all(small_report.ranges[key][1] < 0.5 for key in pinned)

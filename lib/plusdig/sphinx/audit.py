@@ -90,7 +90,7 @@ def audit_html(html: str | list[str], k: int, *, integral: bool = False) -> Audi
                   "sted") for where in conflicts]
     leaks += find_leaks(model, k, integral=integral)
     widths = [hi - lo for key, (lo, hi) in cells.items()
-              if math.ceil(lo - EPS) < k and key not in model.insensitive]
+              if math.ceil(lo - EPS) < k and not model.exempt(key, cells)]
     return AuditReport(len(cells), len(groups), min(widths, default=float("inf")),
                        time.perf_counter() - start, leaks, cells, dict(model.labels))
 

@@ -177,11 +177,19 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
     for y, lv in r.happy:  # a level's answers: the two bins' and those without a loneliness
         # answer (none when the appendix prints that every form answers that question)
         bins = (L, NL) if r.model.known.get(("missing", _LONELY, y)) == 0 else (L, NL, "?")
-        # the few without a loneliness answer: bounded by their (printed) number, so never
-        # wide; the registry protects their answers (plusdig.survey.registry)
-        r.model.insensitive.add(("measure", _HAPPY, y, "?", lv))
+        if "?" in bins:  # those without a loneliness answer: answers, so sensitive, as the
+            # registry has them (plusdig.survey.registry), audited like any other cell, unless
+            # the page proves there is nobody who answered this but not the loneliness question
+            key, only = ("measure", _HAPPY, y, "?", lv), ("only", _HAPPY, y)
+            r.model.label(key, f"{y}, uden svar om ensomhed: «{lv}» for livet")
+            r.model.group_of[key] = only
         r.relate(("happy", y, lv), [("measure", _HAPPY, y, b, lv) for b in bins],
                  f"{y}: «{lv}» for livet")
+    for y in {y for y, _lv in r.happy}:  # the forms answering happiness but not loneliness
+        only = [("measure", _HAPPY, y, "?", lv) for yy, lv in r.happy if yy == y]
+        if only[0] in r.model.group_of:
+            r.model.insensitive.add(("only", _HAPPY, y))
+            r.relate(("only", _HAPPY, y), only, f"{y}: svar om «{_HAPPY}», men ikke om ensomhed")
     for y in years:  # the same pupils: completed forms answer a question or leave it empty
         r.relate(_n(_LONELY, y), [("lonely", y), ("notlonely", y)], f"{y}: svar om ensomhed")
         asked = {key[1] for key in r.model.labels if isinstance(key, tuple) and len(key) == 3

@@ -73,6 +73,20 @@ class LinearModel:
     #: Counts that are no answer to a question (how many left a question unanswered): they
     #: take part in the relations but are never a leak themselves.
     insensitive: set[Any] = field(default_factory=set)
+    #: A cell -> the count of the group its answer belongs to (an insensitive count). A cell of
+    #: a group the published numbers prove empty is nobody's answer, so never a leak.
+    group_of: dict[Any, Any] = field(default_factory=dict)
+
+    def exempt(self, key: Any, cells: Mapping[Any, tuple[float, float]]) -> bool:
+        """Whether ``key`` is never a leak: no answer, or an answer of a group that the ranges
+        ``cells`` (or the published counts) prove has nobody in it."""
+        if key in self.insensitive:
+            return True
+        total = self.group_of.get(key)
+        if total is None:
+            return False
+        high = self.known[total] if total in self.known else cells.get(total, (0.0, CAP))[1]
+        return math.floor(min(high, CAP) + EPS) <= 0
 
     def label(self, key: Any, text: str) -> None:
         """Name ``key`` in reports (the first name given wins)."""
@@ -273,8 +287,8 @@ def find_leaks(model: LinearModel, k: int, *, integral: bool = False) -> list[Le
 def _leaks(model: LinearModel, cells: dict[Any, tuple[float, float]],
            groups: list[tuple[float, float]], k: int) -> list[Leak]:
     leaks = [Leak(model.labels[key], key=key) for key, (lo, hi) in cells.items()
-             if not is_protected(lo, hi, k) and key not in model.insensitive]
+             if not is_protected(lo, hi, k) and not model.exempt(key, cells)]
     for (label, keys), (_lo, hi) in zip(model.groups, groups, strict=True):
-        if math.floor(min(hi, CAP) + EPS) < k and not set(keys) <= model.insensitive:
+        if math.floor(min(hi, CAP) + EPS) < k and not all(model.exempt(x, cells) for x in keys):
             leaks.append(Leak(label, group=True, key=keys))
     return leaks
