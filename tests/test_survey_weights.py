@@ -13,7 +13,7 @@ import pytest
 from plusdig.core import paths
 from plusdig.core.errors import DataValidationError
 from plusdig.sphinx import audit
-from plusdig.survey import banner, contract, synthetic, validation, weighting, weights
+from plusdig.survey import banner, contract, inference, synthetic, validation, weighting, weights
 from plusdig.survey import tables as survey_tables
 
 #: The fixture's population: (grade, gender) -> (invited, true share lonely, response rate).
@@ -76,6 +76,90 @@ def test_a_cell_without_respondents_gives_no_weighted_share() -> None:
     gone = frame[~((frame["grade"] == 8) & (frame["gender"] == "dreng"))]
     (w,) = weights.weighted_prevalence(gone, groups)
     assert not w.complete and not w.weighted.defined and w.unweighted.defined
+
+
+#: Per cell of POPULATION: among the lonely, the share often teased and the share in SDQ's
+#: normal range; among all, the share «slet ikke glad». Every count below is a whole number.
+PRIMARY_SHARES = {(5, "pige"): (0.2, 0.6, 0.02), (5, "dreng"): (0.4, 0.5, 0.05),
+                  (8, "pige"): (0.6, 0.4, 0.10), (8, "dreng"): (0.8, 0.2, 0.20)}
+
+
+def _primary_frame(year: int = 2019) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Respondents whose cell counts reproduce the population's shares of all four primary
+    indicators exactly; the groups file; the population value of each indicator."""
+    rows, cells = [], []
+    pop = {"lonely": 0.0, "teased": 0.0, "sdq": 0.0, "happy": 0.0}
+    for (grade, gender), (invited, share, rate) in POPULATION.items():
+        teased, sdq, happy = PRIMARY_SHARES[(grade, gender)]
+        n = round(invited * rate)
+        lonely = round(share * n)
+        for i in range(n):
+            is_lonely = i < lonely
+            rows.append({"year": year, "grade": grade, "gender": gender,
+                         "lonely": "ofte" if is_lonely else "nej",
+                         "teased": "ofte" if is_lonely and i < round(teased * lonely)
+                         else "aldrig",
+                         "sdq_band": "normal" if not is_lonely or i < round(sdq * lonely)
+                         else "abnormal",
+                         "happiness": "slet ikke glad" if i >= n - round(happy * n) else "glad",
+                         "completed": True})
+        cells.append({"year": year, "grade": grade, "gender": gender, "invited": invited})
+        pop["lonely"] += invited * share
+        pop["teased"] += invited * share * teased
+        pop["sdq"] += invited * share * sdq
+        pop["happy"] += invited * happy
+    # a lonely pupil without a teasing answer and without a stated gender: outside the weights
+    # (no cell), in the unweighted shares except the one of those teased
+    rows.append({**rows[0], "teased": None, "gender": "ikke oplyst"})
+    total = sum(i for i, _s, _r in POPULATION.values())
+    truth = {"lonely": pop["lonely"] / total,
+             "lonely_teased_often": pop["teased"] / pop["lonely"],
+             "lonely_sdq_normal": pop["sdq"] / pop["lonely"],
+             "not_happy_at_all": pop["happy"] / total}
+    return pd.DataFrame(rows), pd.DataFrame(cells), truth
+
+
+def test_every_primary_indicator_recovers_its_population_share() -> None:
+    """Shares of all pupils and shares within the lonely group: the weighted share is the
+    population's (0.275, 0.618, 0.345, 0.0925), the unweighted one is not."""
+    frame, groups, truth = _primary_frame()
+    assert truth["lonely_teased_often"] == pytest.approx(0.68 / 1.1)
+    assert truth["not_happy_at_all"] == pytest.approx(0.0925)
+    result = weights.weighted_indicators(frame, groups)
+    assert list(result) == list(inference.PRIMARY)
+    for key, (w,) in result.items():
+        assert w.indicator == key and w.complete
+        assert w.weighted.estimate == pytest.approx(truth[key]), key
+        assert w.weighted.low < truth[key] < w.weighted.high, key
+        assert abs(w.unweighted.estimate - truth[key]) > 0.02, key  # the bias weighting removes
+    # the unweighted shares, counted by hand: 146 of the 275 lonely teased often (the one
+    # without a teasing answer left out), 84 of 1251 «slet ikke glad»
+    assert result["lonely_teased_often"][0].unweighted.estimate == pytest.approx(146 / 275)
+    assert result["not_happy_at_all"][0].unweighted.estimate == pytest.approx(84 / 1251)
+
+
+def wt_outside(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.Series:
+    """The form without a stated gender has no weight for any indicator."""
+    return pd.Series([weights.cell_weights(frame, groups, weights.INDICATORS[key].base(frame))
+                      .iloc[-1] for key in inference.PRIMARY]).isna()
+
+
+def test_a_share_within_the_lonely_group_uses_the_group_s_weights() -> None:
+    """The within-group share is weighted with the indicator's cell weights restricted to the
+    lonely pupils, and its design effect is Kish's for those weights (not all pupils')."""
+    frame, groups, _truth = _primary_frame()
+    ind = weights.INDICATORS["lonely_teased_often"]
+    assert ind.within_lonely and not weights.INDICATORS["not_happy_at_all"].within_lonely
+    base = ind.base(frame)
+    assert base.sum() == len(frame) - 1  # the form without a teasing answer
+    assert wt_outside(frame, groups).all()
+    wt = weights.cell_weights(frame, groups, base)
+    assert wt[base].groupby([frame["grade"], frame["gender"]]).sum().round(6).eq(500).all()
+    lonely = wt[base & frame["lonely"].eq("ofte")].to_numpy()
+    (w,) = weights.weighted_share(frame, groups, "lonely_teased_often")
+    assert w.deff == pytest.approx(len(lonely) * (lonely ** 2).sum() / lonely.sum() ** 2)
+    yes = frame.loc[base & frame["lonely"].eq("ofte"), "teased"].eq("ofte").to_numpy()
+    assert w.weighted.estimate == pytest.approx((lonely * yes).sum() / lonely.sum())
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -143,35 +227,58 @@ def test_the_synthetic_group_counts_are_consistent_and_regenerable(synthetic_dat
 
 def test_the_appendix_says_what_weighting_would_show_on_synthetic_data(synthetic_data) -> None:
     data, tables = synthetic_data
-    w = weights.weighted_prevalence(data.frame, data.invited_groups)
+    w = weights.weighted_indicators(data.frame, data.invited_groups)
     nums = weighting.weighting(tables, w)
     assert "syntetiske data" in nums.weighting_sentence and "ville" in nums.weighting_sentence
-    assert "flytter andelen med højst" not in nums.weighting_sentence  # no verdict
+    assert "flytter en andel med højst" not in nums.weighting_sentence  # no verdict
+    assert "begrænset til de ensomme" in nums.weighting_sentence  # the within-group rule
     table = nums.table.values
-    assert list(table["År"]) == ["2017", "2018", "2019"]
-    assert list(table.columns) == ["År", "Uvægtet andel [95 %-KI]", "Vægtet andel [95 %-KI]"]
-    first = w[0].weighted
-    pct = f"{first.estimate * 100:.1f}".replace(".", ",")
-    assert table["Vægtet andel [95 %-KI]"].iloc[0].startswith(pct + " %")
+    assert list(table.columns) == ["Indikator", "Andel af", "År", "Uvægtet andel [95 %-KI]",
+                                   "Vægtet andel [95 %-KI]"]
+    # all four primary indicators, each for every year, unweighted beside weighted
+    assert list(table["Indikator"].drop_duplicates()) == [
+        survey_tables.TREND_INDICATORS[key] for key in inference.PRIMARY]
+    assert list(table["År"]) == ["2017", "2018", "2019"] * 4
+    assert list(table["Andel af"]) == (["alle, der svarer"] * 3 + ["ensomme, der svarer"] * 6
+                                       + ["alle, der svarer"] * 3)
+    for row, x in zip(table.itertuples(index=False),
+                      [x for key in inference.PRIMARY for x in w[key]], strict=True):
+        pct = f"{x.weighted.estimate * 100:.1f}".replace(".", ",")
+        assert row[4].startswith(pct + " %"), (row, x)
+        pct = f"{x.unweighted.estimate * 100:.1f}".replace(".", ",")
+        assert row[3].startswith(pct + " %"), (row, x)
     unweighted = weighting.weighting(tables, None)
     assert unweighted.table is None and unweighted.styler() is None
     assert "uvægtede" in unweighted.weighting_sentence
+
+
+def test_the_unweighted_shares_are_the_chapter_s(synthetic_data) -> None:
+    """The weighting's own unweighted share of each primary indicator (from the rows) is the
+    chapter's trend-table share (from the protected registry): the same definition."""
+    data, tables = synthetic_data
+    series = survey_tables.indicator_counts(tables)
+    for key, years in weights.weighted_indicators(data.frame, data.invited_groups).items():
+        for x in years:
+            count, n = series[key][x.year]
+            assert x.unweighted.estimate == pytest.approx(count / n), (key, x.year)
+            assert x.complete and x.weighted.defined
 
 
 def test_on_a_delivery_the_sentence_reports_the_shift(synthetic_data) -> None:
     data, tables = synthetic_data
     real = {name: t.__class__(t.name, t.title, t.values, t.display, False, t.k, cells=t.cells)
             for name, t in tables.items()}
-    w = weights.weighted_prevalence(data.frame, data.invited_groups)
+    w = weights.weighted_indicators(data.frame, data.invited_groups)
     nums = weighting.weighting(real, w)
-    moved = max(abs(x.weighted.estimate - x.unweighted.estimate) for x in w)
+    moved = max(abs(x.weighted.estimate - x.unweighted.estimate) for v in w.values() for x in v)
+    assert moved > max(abs(x.weighted.estimate - x.unweighted.estimate) for x in w["lonely"])
     assert f"højst {moved * 100:.1f}".replace(".", ",") in nums.weighting_sentence
     assert "syntetiske" not in nums.weighting_sentence
 
 
 def test_the_weighted_table_leaks_nothing_and_shows_no_cell(synthetic_data) -> None:
     data, tables = synthetic_data
-    w = weights.weighted_prevalence(data.frame, data.invited_groups)
+    w = weights.weighted_indicators(data.frame, data.invited_groups)
     weighted = weighting.weighted_table(tables, w)
     nums = banner.chapter_numbers(tables)
     prose = (f"<p>Pr. måling er der {nums['completed_range']} gennemførte besvarelser. i alt er "
@@ -181,11 +288,30 @@ def test_the_weighted_table_leaks_nothing_and_shows_no_cell(synthetic_data) -> N
     appendix = "<html><body><main>" + weighted.styler().to_html() + "</main></body></html>"
     report = audit.audit_html([chapter, appendix], 5)
     assert not report.leaks, [str(x) for x in report.leaks]
-    shares = weighted.values.drop(columns="År").to_string(index=False, header=False)
+    shares = weighted.values.drop(columns=["År", "Indikator", "Andel af"]).to_string(
+        index=False, header=False)
     assert not re.search(r"\b\d{3,}\b", shares)  # no count, no cell: only shares
-    assert len(weighted.values) == 3  # one row per year, never a cell
+    assert len(weighted.values) == 4 * 3  # one row per indicator and year, never a cell
     unknown = appendix.replace("Vægtede andele", "En ny tabel")
     assert audit.audit_html([chapter, unknown], 5).leaks  # the audit reads it by its caption
+
+
+def test_a_share_the_chapter_hides_is_not_shown_weighted(synthetic_data) -> None:
+    """Where the chapter suppresses an indicator's count, its weighted share is left out too
+    (it would tell what the suppression hides)."""
+    data, tables = synthetic_data
+    w = weights.weighted_indicators(data.frame, data.invited_groups)
+    hidden = dict(tables)
+    comp = tables["comparison"]
+    values = comp.values.copy()
+    values.loc[(values["measure"] == "teased_ofte") & (values["year"] == 2018), "lonely_x"] \
+        = np.nan
+    hidden["comparison"] = comp.__class__(comp.name, comp.title, values, comp.display,
+                                          comp.synthetic, comp.k, cells=comp.cells)
+    table = weighting.weighted_table(hidden, w).values
+    assert len(table) == 11
+    teased = table[table["Indikator"] == survey_tables.TREND_INDICATORS["lonely_teased_often"]]
+    assert list(teased["År"]) == ["2017", "2019"]
 
 
 def test_the_chapter_api_gives_the_appendix_its_weighting(monkeypatch) -> None:

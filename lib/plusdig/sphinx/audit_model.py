@@ -409,7 +409,7 @@ def _effects(_r: _Reader, _t: Table, _years: set[str]) -> None:
 
 def _weighted(_r: _Reader, _t: Table, _years: set[str]) -> None:
     """The methods appendix's post-stratified shares per year (:mod:`plusdig.survey.weights`):
-    the unweighted share is the prevalence table's, the weighted one a ratio of the weighting
+    the unweighted share is the chapter's (trend table), the weighted one a ratio of the weighting
     cells' invited counts (never published), so not a linear function of any printed cell:
     nothing to model. They print no count."""
 

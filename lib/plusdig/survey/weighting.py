@@ -1,6 +1,7 @@
-"""The methods appendix's weighting paragraph and table: the post-stratified share of
-loneliness per year (:mod:`plusdig.survey.weights`) beside the chapter's unweighted one, or
-why the shares are unweighted. Only the estimates per year are shown, never a weighting cell.
+"""The methods appendix's weighting paragraph and table: the post-stratified shares of the
+four primary indicators per year (:mod:`plusdig.survey.weights`) beside the chapter's
+unweighted ones, or why the shares are unweighted. Only the estimates per indicator and year
+are shown, never a weighting cell.
 """
 
 from __future__ import annotations
@@ -30,38 +31,55 @@ class Weighting:
         return None if self.table is None else self.table.styler()
 
 
-def _shown(tables: dict[str, SurveyTable], result: list[Weighted] | None) -> list[Weighted]:
-    """The years whose weighted share may be shown: the chapter shows the year's unweighted
-    share (not suppressed) and every invited cell has respondents."""
-    prev = tables["prevalence_year"].values.set_index("year")
-    return [w for w in result or [] if w.complete and w.year in prev.index
-            and not math.isnan(float(prev.loc[w.year, "lonely"]))]
+#: What each primary indicator is a share of, as the table says it.
+_OF = {False: "alle, der svarer", True: "ensomme, der svarer"}
 
 
-def weighted_table(tables: dict[str, SurveyTable], result: list[Weighted] | None
+def _shown(tables: dict[str, SurveyTable], result: dict[str, list[Weighted]] | None
+           ) -> list[tuple[Weighted, float, float]]:
+    """The (weighted share, chapter's count, chapter's denominator) that may be shown: the
+    chapter shows the year's unweighted share of the indicator (not suppressed) and every
+    invited cell has forms."""
+    from plusdig.survey.tables import indicator_counts
+
+    series = indicator_counts(tables)
+    out = []
+    for key, years in (result or {}).items():
+        for w in years:
+            x, n = series[key].get(w.year, (math.nan, math.nan))
+            if w.complete and not math.isnan(float(x)) and not math.isnan(float(n)) and n:
+                out.append((w, float(x), float(n)))
+    return out
+
+
+def weighted_table(tables: dict[str, SurveyTable], result: dict[str, list[Weighted]] | None
                    ) -> SurveyTable | None:
-    """Loneliness per year, unweighted (the chapter's rows) and post-stratified by grade ×
-    gender: only the estimates per year, never a weighting cell. None when nothing to show."""
+    """The four primary indicators per year, unweighted (the chapter's counts) and
+    post-stratified by grade × gender: only the estimates, never a weighting cell. None when
+    nothing may be shown."""
     import pandas as pd
 
     from plusdig.survey.methods import _share_interval, _table
+    from plusdig.survey.tables import TREND_INDICATORS
+    from plusdig.survey.weights import INDICATORS
 
     shown = _shown(tables, result)
     if not shown:
         return None
-    prev = tables["prevalence_year"].values.set_index("year")
-    return _table(tables, "weighted", "Vægtede andele: andelen, der svarer ja til ensomhed, pr. "
-                  "år, uvægtet og vægtet efter klassetrin og køn", pd.DataFrame([{
+    return _table(tables, "weighted", "Vægtede andele: de fire primære indikatorer pr. år, "
+                  "uvægtet og vægtet efter klassetrin og køn", pd.DataFrame([{
+        "Indikator": TREND_INDICATORS[w.indicator],
+        "Andel af": _OF[INDICATORS[w.indicator].within_lonely],
         "År": str(w.year),
-        "Uvægtet andel [95 %-KI]": _share_interval(inf.share_interval(
-            float(prev.loc[w.year, "lonely"]), float(prev.loc[w.year, "n"]))),
+        "Uvægtet andel [95 %-KI]": _share_interval(inf.share_interval(x, n)),
         "Vægtet andel [95 %-KI]": _share_interval(w.weighted),
-    } for w in shown]))
+    } for w, x, n in shown]))
 
 
-def weighting(tables: dict[str, SurveyTable], result: list[Weighted] | None) -> Weighting:
+def weighting(tables: dict[str, SurveyTable], result: dict[str, list[Weighted]] | None
+              ) -> Weighting:
     """What the weighting does, or why there is none (Danish); no verdict on synthetic data.
-    ``result``: :func:`plusdig.survey.weights.weighted_prevalence`'s, None without group
+    ``result``: :func:`plusdig.survey.weights.weighted_indicators`'s, None without group
     counts."""
     from plusdig.survey.methods import _num
 
@@ -75,25 +93,30 @@ def weighting(tables: dict[str, SurveyTable], result: list[Weighted] | None) -> 
         return Weighting("Antallet af inviterede pr. klassetrin og køn er oplyst, men ingen "
                          "vægtet andel kan vises: enten mangler besvarelser i en gruppe, eller "
                          "årets andel er skjult")
-    head = ("Antallet af inviterede pr. klassetrin og køn er oplyst, så andelen, der svarer ja "
-            "til ensomhed, er også beregnet med vægte (efterstratificering): hver besvarelse "
+    head = ("Antallet af inviterede pr. klassetrin og køn er oplyst, så de fire primære "
+            "indikatorer er også beregnet med vægte (efterstratificering): hver besvarelse "
             "vejer antallet af inviterede i dens gruppe (år, klassetrin og køn) delt med antallet "
-            "af besvarelser i gruppen. Elever uden oplyst køn eller med et køn, der ikke har en "
-            "gruppe, indgår ikke i den vægtede andel. Intervallet bruger Kishs effektive "
-            "stikprøvestørrelse, så vægtenes designeffekt gør det bredere; ingen af tabellens "
-            "intervaller er korrigeret for den endelige population. Tabellen viser kun de "
-            "vægtede andele pr. år, aldrig en gruppe")
+            "af besvarelser i gruppen, der svarer på indikatorens spørgsmål. To af indikatorerne "
+            "er andele af alle, der svarer; de to andre (SDQ's normalområde og ofte drillet) er "
+            "andele blandt de ensomme børn, og for dem bruges de samme gruppevægte, begrænset "
+            "til de ensomme: den vægtede andel er de ensommes vægte med svaret delt med alle "
+            "de ensommes vægte. Elever uden oplyst køn eller med et køn, der ikke har en "
+            "gruppe, indgår ikke i de vægtede andele. Intervallet bruger Kishs effektive "
+            "stikprøvestørrelse for de besvarelser, andelen er taget af, så vægtenes "
+            "designeffekt gør det bredere; ingen af tabellens intervaller er korrigeret for den "
+            "endelige population. Tabellen viser kun de vægtede andele pr. indikator og år, "
+            "aldrig en gruppe, og kun hvor kapitlet viser den uvægtede andel")
     if tables["response"].synthetic:
         text = (head + ". På syntetiske data er antallet af inviterede pr. gruppe antaget "
-                "(evaluatorernes antagelse), så forskellen mellem den vægtede og den uvægtede "
-                "andel viser kun, at beregningen virker. Med de rigtige tal ville den vise, "
-                "hvor meget det skæve frafald efter klassetrin og køn flytter andelen")
+                "(evaluatorernes antagelse), så forskellen mellem de vægtede og de uvægtede "
+                "andele viser kun, at beregningen virker. Med de rigtige tal ville den vise, "
+                "hvor meget det skæve frafald efter klassetrin og køn flytter andelene")
     else:
-        moved = max(abs(w.weighted.estimate - w.unweighted.estimate) for w in shown)
-        text = (head + f". Vægtningen flytter andelen med højst {_num(moved * 100, 1)} "
+        moved = max(abs(w.weighted.estimate - x / n) for w, x, n in shown)
+        text = (head + f". Vægtningen flytter en andel med højst {_num(moved * 100, 1)} "
                 f"procentpoint, og vægtenes designeffekt er højst "
-                f"{_num(max(w.deff for w in shown), 2)}. Vægtene retter kun for skævhed efter "
-                "klassetrin og køn, ikke for forskelle inden for en gruppe")
+                f"{_num(max(w.deff for w, _x, _n in shown), 2)}. Vægtene retter kun for skævhed "
+                "efter klassetrin og køn, ikke for forskelle inden for en gruppe")
     return Weighting(text, weighted_table(tables, result))
 
 
@@ -103,9 +126,9 @@ def survey_weighting() -> Weighting:
     from plusdig.survey.disclosure import threshold
     from plusdig.survey.tables import run_pipeline
     from plusdig.survey.validation import load_survey
-    from plusdig.survey.weights import weighted_prevalence
+    from plusdig.survey.weights import weighted_indicators
 
     data = load_survey()
     tables = run_pipeline(data, k=threshold())
     groups = data.invited_groups
-    return weighting(tables, None if groups is None else weighted_prevalence(data.frame, groups))
+    return weighting(tables, None if groups is None else weighted_indicators(data.frame, groups))

@@ -1,11 +1,12 @@
 """Post-stratification by grade × gender: the optional invited counts per group, their
-validation, and the weighted prevalence of loneliness per year.
+validation, and the weighted shares of the four primary indicators per year.
 
 The input (``PLUSDIG_SURVEY_INVITED_GROUPS``, documented in data/survey/README.md) is a CSV
 with the columns ``year,grade,gender,invited``: the number of invited pupils in each weighting
 cell. A respondent's weight is the invited count of its cell divided by the number of
-respondents in that cell who answer the loneliness question, so the weighted respondents of
-a year reproduce the invited pupils' distribution over grade × gender.
+respondents in that cell who answer the indicator's questions, so the weighted respondents of
+a year reproduce the invited pupils' distribution over grade × gender. A share within the
+lonely group uses the same cell weights restricted to the lonely pupils.
 
 The weighted share is :class:`statsmodels.stats.weightstats.DescrStatsW`'s weighted mean; its
 interval is the Wilson interval on Kish's effective sample size (Σw)² / Σw², i.e. the design
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,8 +31,9 @@ from plusdig.survey.contract import CONTRACT, GENDER_LEVELS, GRADE_RANGE, YEAR_R
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["GROUP_COLUMNS", "load_invited_groups", "check_invited_groups", "Weighted",
-           "cell_weights", "weighted_prevalence"]
+__all__ = ["GROUP_COLUMNS", "INDICATORS", "Indicator", "load_invited_groups",
+           "check_invited_groups", "Weighted", "cell_weights", "weighted_share",
+           "weighted_prevalence", "weighted_indicators"]
 
 #: The columns of the invited-by-group file, in order.
 GROUP_COLUMNS = ["year", "grade", "gender", "invited"]
@@ -121,7 +124,7 @@ def check_invited_groups(groups: pd.DataFrame, frame: pd.DataFrame,
 
 @dataclass(frozen=True)
 class Weighted:
-    """One year's loneliness share, unweighted and post-stratified (no cell counts)."""
+    """One year's share of one indicator, unweighted and post-stratified (no cell counts)."""
 
     year: int
     unweighted: inf.Interval
@@ -130,16 +133,64 @@ class Weighted:
     deff: float
     #: True when every invited cell has respondents (else ``weighted`` is undefined).
     complete: bool
+    #: The indicator (a key of :data:`INDICATORS`).
+    indicator: str = "lonely"
 
 
-def cell_weights(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.Series:
+@dataclass(frozen=True)
+class Indicator:
+    """How a primary indicator is read from the validated frame: the forms it is based on
+    (completed forms answering every question it uses: they carry the weights), the group it is
+    a share of (None: all of them) and the answer it counts."""
+
+    questions: tuple[str, ...]
+    answer: Callable[[pd.DataFrame], pd.Series]
+    within_lonely: bool = False
+
+    def base(self, frame: pd.DataFrame) -> pd.Series:
+        """The completed forms that answer every question the indicator uses."""
+        use = frame["completed"].astype(bool)
+        for q in self.questions:
+            use &= _answered(frame, q)
+        return use
+
+
+def _answered(frame: pd.DataFrame, question: str) -> pd.Series:
+    from plusdig.survey.contract import SDQ_MISSING
+
+    column = frame[question]
+    return column.notna() & (column.astype(object) != SDQ_MISSING)
+
+
+def _lonely(frame: pd.DataFrame) -> pd.Series:
+    return frame["lonely"].isin(LONELY_YES)
+
+
+#: The four pre-specified primary indicators (:data:`plusdig.survey.inference.PRIMARY`) as the
+#: chapter's trend table counts them: two shares of all pupils who answer, two shares within the
+#: lonely group (weighted with the same cell weights, restricted to the lonely pupils).
+INDICATORS: dict[str, Indicator] = {
+    "lonely": Indicator(("lonely",), _lonely),
+    "lonely_sdq_normal": Indicator(("lonely", "sdq_band"),
+                                   lambda f: f["sdq_band"].astype(object) == "normal", True),
+    "lonely_teased_often": Indicator(("lonely", "teased"),
+                                     lambda f: f["teased"].astype(object) == "ofte", True),
+    "not_happy_at_all": Indicator(("happiness",),
+                                  lambda f: f["happiness"].astype(object) == "slet ikke glad"),
+}
+assert tuple(INDICATORS) == inf.PRIMARY, "one definition per primary indicator"
+
+
+def cell_weights(frame: pd.DataFrame, groups: pd.DataFrame, base: pd.Series | None = None
+                 ) -> pd.Series:
     """Each respondent's post-stratification weight (invited in cell / respondents in cell),
-    for the completed forms that answer loneliness and whose cell has an invited count; NaN
-    for every other row. Respondents are counted per year × grade × gender."""
+    for the forms in ``base`` (default: the completed forms that answer loneliness) whose cell
+    has an invited count; NaN for every other row. Respondents are counted per year × grade ×
+    gender among ``base``."""
     import numpy as np
     import pandas as pd
 
-    use = frame["completed"].astype(bool) & frame["lonely"].notna()
+    use = INDICATORS["lonely"].base(frame) if base is None else base.astype(bool).copy()
     keys = pd.MultiIndex.from_frame(frame[["year", "grade", "gender"]].astype(object))
     cells = groups.set_index(["year", "grade", "gender"])["invited"]
     cells.index = pd.MultiIndex.from_tuples([(int(y), int(g), s) for y, g, s in cells.index])
@@ -154,29 +205,36 @@ def cell_weights(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.Series:
     return (invited / n_cell).where(use)
 
 
-def weighted_prevalence(frame: pd.DataFrame, groups: pd.DataFrame) -> list[Weighted]:
-    """Per year: the share answering yes to loneliness among the completed forms that answer
-    it, unweighted and post-stratified by grade × gender, each with its Wilson interval (the
-    weighted one on Kish's effective n). A year with an invited cell but no respondent in it
-    has no weighted estimate (``complete`` False): the cell cannot be represented."""
+def weighted_share(frame: pd.DataFrame, groups: pd.DataFrame, key: str = "lonely"
+                   ) -> list[Weighted]:
+    """Per year: the indicator's share, unweighted and post-stratified by grade × gender, each
+    with its Wilson interval (the weighted one on Kish's effective n of the weights used).
+
+    The weights are computed on the indicator's forms (:meth:`Indicator.base`); a share within
+    the lonely group is the weighted mean over the lonely pupils among them (the same cell
+    weights, restricted to the group), so its Kish n is the lonely group's. A year with an
+    invited cell but no form in it has no weighted estimate (``complete`` False): the cell
+    cannot be represented."""
     from statsmodels.stats.weightstats import DescrStatsW
 
-    w = cell_weights(frame, groups)
-    yes = frame["lonely"].isin(LONELY_YES).astype("float64")
-    answered = frame["completed"].astype(bool) & frame["lonely"].notna()
+    ind = INDICATORS[key]
+    base = ind.base(frame)
+    w = cell_weights(frame, groups, base)
+    yes = ind.answer(frame).astype("float64")
+    within = _lonely(frame) if ind.within_lonely else base
     out: list[Weighted] = []
     for year in sorted(int(y) for y in frame["year"].unique()):
         in_year = frame["year"] == year
-        plain_rows = in_year & answered
+        plain_rows = in_year & base & within
         plain = inf.share_interval(float(yes[plain_rows].sum()), float(plain_rows.sum()))
         cells = groups[(groups["year"] == year) & (groups["invited"] > 0)]
         have = {(int(g), s) for g, s in frame.loc[in_year & w.notna(), ["grade", "gender"]]
                 .itertuples(index=False)}
         complete = all((int(g), s) in have for g, s in cells[["grade", "gender"]]
                        .itertuples(index=False))
-        rows = in_year & w.notna()
+        rows = in_year & w.notna() & within
         if not complete or not rows.any():
-            out.append(Weighted(year, plain, inf.NAN_INTERVAL, math.nan, False))
+            out.append(Weighted(year, plain, inf.NAN_INTERVAL, math.nan, False, key))
             continue
         weights = w[rows].to_numpy()
         stats = DescrStatsW(yes[rows].to_numpy(), weights=weights)
@@ -184,6 +242,17 @@ def weighted_prevalence(frame: pd.DataFrame, groups: pd.DataFrame) -> list[Weigh
         n_eff = weights.sum() ** 2 / (weights ** 2).sum()
         deff = n / n_eff
         interval = inf.share_interval(float(stats.mean) * n, n, deff=deff)
-        out.append(Weighted(year, plain, interval, deff, True))
+        out.append(Weighted(year, plain, interval, deff, True, key))
     return out
 
+
+def weighted_prevalence(frame: pd.DataFrame, groups: pd.DataFrame) -> list[Weighted]:
+    """Per year: the share answering yes to loneliness, unweighted and post-stratified
+    (:func:`weighted_share` of ``"lonely"``)."""
+    return weighted_share(frame, groups, "lonely")
+
+
+def weighted_indicators(frame: pd.DataFrame, groups: pd.DataFrame) -> dict[str, list[Weighted]]:
+    """:func:`weighted_share` of each primary indicator, in the order of
+    :data:`plusdig.survey.inference.PRIMARY`."""
+    return {key: weighted_share(frame, groups, key) for key in INDICATORS}
