@@ -80,6 +80,8 @@ _API: dict[str, str] = {
     "survey_chapter_numbers": "plusdig.survey.chapter",
     "survey_reader_table": "plusdig.survey.tables",
     "benchmark_section": "plusdig.survey.benchmark",
+    "design_section": "plusdig.survey.design",
+    "survey_design_status": "plusdig.survey.design",
     "published_sensitivity": "plusdig.survey.methods",
     "survey_method_numbers": "plusdig.survey.methods",
     "survey_weighting": "plusdig.survey.weighting",

@@ -163,7 +163,9 @@ def attacker_model(tables: list[Table], prose: str) -> tuple[LinearModel, list[s
                ("Skolerne samlet over alle målinger", _pooled),
                ("Den nationale trivselsmåling", _external),
                ("Manglende svar pr. spørgsmål", _items),
-               ("Vægtede andele", _weighted)]
+               ("Vægtede andele", _weighted),
+               ("Designeffekt for de primære nøgletal", _design_effect),
+               ("Ændringer med klyngerobuste intervaller", _design_change)]
     for t in map(as_long, tables):  # recognised by its caption, as a reader recognises it
         for phrase, read in readers:
             if phrase in t.caption:
@@ -412,6 +414,45 @@ def _weighted(_r: _Reader, _t: Table, _years: set[str]) -> None:
     the unweighted share is the chapter's (trend table), the weighted one a ratio of the weighting
     cells' invited counts (never published), so not a linear function of any printed cell:
     nothing to model. They print no count."""
+
+
+def _design_effect(r: _Reader, t: Table, _years: set[str]) -> None:
+    """The linked design's design effects (:mod:`plusdig.survey.design`): per year the number
+    of classes (a count in no relation); a design effect is a ratio of two variances over
+    classes never shown, not a linear function of any count."""
+    for row in t.rows:
+        y = row["År"]
+        r.count(("classes", y), row.get("Klasser", ""), _where(t, y, "Klasser"))
+
+
+def _design_change(r: _Reader, t: Table, _years: set[str]) -> None:
+    """The changes on the same pupils (:mod:`plusdig.survey.design`): per pair the linked
+    pupils and the lonely among them in each year. The linked pupils are part of the year's
+    lonely / not lonely pupils (of the grade's, for a cohort), the rest are the others; the
+    models' estimates are not linear in any count, and the independent-samples interval is a
+    function of printed counts."""
+    for row in t.rows:
+        pair = row["Sammenligning"]
+        if "Samme elever" not in row:
+            continue  # no pupil key: the changes use the chapter's own counts
+        years = re.findall(r"\d{4}", pair)
+        grades = re.findall(r"(\d+)\. klasse", pair)
+        n_key = ("link", pair, "n")
+        r.count(n_key, row["Samme elever"], _where(t, pair, "Samme elever"))
+        for i, (y, column) in enumerate(zip(years, ("Heraf ensomme i første måling",
+                                                     "Heraf ensomme i anden måling"),
+                                             strict=False)):
+            lonely, other = ("link", pair, y, L), ("link", pair, y, NL)
+            r.count(lonely, row.get(column, ""), _where(t, pair, column))
+            r.model.label(other, f"{_where(t, pair, 'Samme elever')} minus ensomme ({y})")
+            r.relate(n_key, [lonely, other], _where(t, pair, "Samme elever"))
+            base = ((("group", "Klassetrin", y, grades[i], L),
+                     ("group", "Klassetrin", y, grades[i], NL)) if len(grades) == 2
+                    else (("lonely", y), ("notlonely", y)))
+            for total, part, b in ((base[0], lonely, L), (base[1], other, NL)):
+                rest = ("link_rest", pair, y, b)
+                r.model.label(rest, f"{y}: {b.lower()}, der ikke er med i «{pair}»")
+                r.relate(total, [part, rest], _where(t, pair, column))
 
 
 def _external(_r: _Reader, _t: Table, _years: set[str]) -> None:

@@ -160,12 +160,11 @@ def design_effect(y: Sequence[float], clusters: Sequence[Any], *, reps: int = 40
 
     yv = np.asarray(y, dtype="float64")
     codes = pd.factorize(pd.Series(list(clusters)))[0]
-    const = np.ones((len(yv), 1))
 
     def ratio(values: np.ndarray, groups: np.ndarray) -> float:
-        naive = sm.OLS(values, const[:len(values)]).fit()
-        robust = sm.OLS(values, const[:len(values)]).fit(cov_type="cluster",
-                                                         cov_kwds={"groups": groups})
+        const = np.ones((len(values), 1))  # a resample's size varies with its classes
+        naive = sm.OLS(values, const).fit()
+        robust = sm.OLS(values, const).fit(cov_type="cluster", cov_kwds={"groups": groups})
         return float(robust.bse[0] ** 2 / naive.bse[0] ** 2)
 
     estimate = ratio(yv, codes)

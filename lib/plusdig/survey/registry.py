@@ -222,6 +222,9 @@ def build_registry(frame: pd.DataFrame, k: int) -> Registry:
             reg.relate(("happiness", y, lv), parts)
         reg.relate(("item", "happiness", y, "answered"),
                    [("happiness", y, lv) for lv in HAPPINESS_LEVELS])
+    from plusdig.survey.pairs import add_link_cells
+
+    add_link_cells(reg, known)  # pupil_key / class_id: linked pupils, classes (issue 19)
     _publish_everything(reg, years, done_years)
     reg.protect()
     return reg

@@ -404,6 +404,9 @@ def tables_from_registry(reg: Registry, frame: pd.DataFrame, invited: pd.DataFra
     tables["trend"] = _trend_table(tables, k, syn)
     for table in tables.values():
         table.cells = reg
+    from plusdig.survey.design import design_tables
+
+    tables.update(design_tables(reg, frame, syn, TREND_INDICATORS))  # class_id / pupil_key
     from plusdig.survey.funnel import funnel_table
     from plusdig.survey.items import item_table
 
