@@ -148,6 +148,20 @@ def test_pseudonyms_are_stable_and_not_alphabetical():
     assert pseudonyms._letters(25) == "Z" and pseudonyms._letters(26) == "AA"
 
 
+def test_a_pseudonym_is_never_another_school_s_name():
+    """The synthetic schools are called »Skole A« …: their pseudonyms take another word, so no
+    school is published under another one's name."""
+    names = [f"Skole {c}" for c in "ABCDEFG"] + ["Specialskolen"]
+    mapping = pseudonyms.pseudonyms(names, KEY)
+    assert sorted(mapping.values()) == [f"Pseudonym {c}" for c in "ABCDEFGH"]
+    assert not set(mapping.values()) & set(names)
+    # one name of that form among others is enough
+    assert set(pseudonyms.pseudonyms(["Osted Skole", "Skole H"], KEY).values()) == {
+        "Skole A", "Skole B"}  # »Skole H« is no pseudonym of two schools
+    assert set(pseudonyms.pseudonyms(["Osted Skole", "Skole B"], KEY).values()) == {
+        "Pseudonym A", "Pseudonym B"}
+
+
 def test_a_short_key_is_refused_without_printing_it():
     with pytest.raises(DataValidationError) as err:
         pseudonyms.school_key({pseudonyms.KEY_ENV: "kort-nøgle"})

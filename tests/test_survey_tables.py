@@ -171,6 +171,19 @@ def test_trend_table_has_first_to_last_change(synthetic_tables):
     assert len(d) == len(survey_tables.TREND_INDICATORS)
 
 
+def test_each_joint_prevalence_stands_beside_its_share_within_the_group(synthetic_tables):
+    """A share of the lonely group is followed by the same children per 100 pupils, whose
+    count is the same and whose denominator is every pupil answering loneliness."""
+    v = synthetic_tables["trend"].values
+    keys = list(v["indicator"])
+    for key in ("lonely_sdq_normal", "lonely_teased_often"):
+        assert keys[keys.index(key) + 1] == f"{key}_per100"
+    series = survey_tables.indicator_counts(synthetic_tables)
+    pupils = synthetic_tables["prevalence_year"].values.set_index("year")["n"]
+    for y, (x, n) in series["lonely_sdq_normal_per100"].items():
+        assert x == series["lonely_sdq_normal"][y][0] and n == pupils[y]
+
+
 def test_published_check_flags_deviations(leak_tables):
     check = leak_tables["published_check"].values
     assert set(check["status"]) - {"stemmer", "afviger", "kan ikke genberegnes",

@@ -250,6 +250,10 @@ def test_the_appendix_says_what_weighting_would_show_on_synthetic_data(synthetic
     unweighted = weighting.weighting(tables, None)
     assert unweighted.table is None and unweighted.styler() is None
     assert "uvægtede" in unweighted.weighting_sentence
+    # the groups' missing finite-population correction: its reason follows the input
+    assert "bruges kun til vægtningen" in nums.groups_fpc_sentence
+    assert "ikke er kendt" in unweighted.groups_fpc_sentence
+    assert "bruges kun" not in unweighted.groups_fpc_sentence
 
 
 def test_the_unweighted_shares_are_the_chapter_s(synthetic_data) -> None:

@@ -1,7 +1,8 @@
 """Pseudonymous school names for the published book (issue 19: schools without a league table).
 
 With ``PLUSDIG_SCHOOL_KEY`` set, every school of the survey is published as »Skole A«,
-»Skole B« … instead of its name: in every table, figure, download and alt text of the survey
+»Skole B« … instead of its name (»Pseudonym A« … when the names themselves have that form, as
+the synthetic data's do, so that no pseudonym is another school's name): in every table, figure, download and alt text of the survey
 pages, since the names are replaced in the validated data before any table is made
 (:func:`plusdig.survey.tables.run_pipeline`). The letters follow the order of a keyed hash
 (HMAC-SHA256 with the key) of the names: the same key gives every edition the same letters,
@@ -60,11 +61,21 @@ def _letters(i: int) -> str:
     return out
 
 
+#: The pseudonyms' word, and the one used when a school's real name has the form of a
+#: pseudonym (»Skole A« in the synthetic data): a pseudonym must never read as another school.
+PREFIX, OTHER_PREFIX = "Skole", "Pseudonym"
+
+
 def pseudonyms(names: Iterable[str], key: str) -> dict[str, str]:
-    """Each distinct name -> »Skole A«, »Skole B« …, in the order of the names' keyed hashes."""
+    """Each distinct name -> »Skole A«, »Skole B« …, in the order of the names' keyed hashes;
+    »Pseudonym A« … instead when a name is itself of the form »Skole A« … (then a pseudonym
+    could be another school's name)."""
     distinct = sorted(set(names), key=lambda name: hmac.new(
         key.encode("utf-8"), name.encode("utf-8"), hashlib.sha256).hexdigest())
-    return {name: f"Skole {_letters(i)}" for i, name in enumerate(distinct)}
+    letters = [_letters(i) for i in range(len(distinct))]
+    taken = {f"{PREFIX} {x}" for x in letters} & set(distinct)
+    prefix = OTHER_PREFIX if taken else PREFIX
+    return {name: f"{prefix} {x}" for name, x in zip(distinct, letters, strict=True)}
 
 
 def pseudonymise(frame: pd.DataFrame, key: str | None = None) -> pd.DataFrame:

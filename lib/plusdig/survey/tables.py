@@ -221,16 +221,17 @@ def _happiness_table(reg: Registry, years: list[int], synthetic: bool) -> Survey
                        reg.k, *reg.counts(keys))
 
 
-#: Indicators followed over time: key -> Danish label. The first four are the pre-specified
-#: primary indicators (:data:`plusdig.survey.inference.PRIMARY`); the last two are the same
-#: lonely children per 100 pupils (a share of the lonely group changes with the group's size).
+#: Indicators followed over time: key -> Danish label. Four are the pre-specified primary
+#: indicators (:data:`plusdig.survey.inference.PRIMARY`); each share within the lonely group is
+#: followed by the same lonely children per 100 pupils (the joint prevalence: a share of the
+#: lonely group changes with the group's size), so the two stand side by side.
 TREND_INDICATORS: dict[str, str] = {
     "lonely": "Svarer ja til ensomhed",
     "lonely_sdq_normal": "Ensomme børn i SDQ's normalområde",
-    "lonely_teased_often": "Ensomme børn, der ofte bliver drillet",
-    "not_happy_at_all": "Svarer »slet ikke glad« for livet",
     "lonely_sdq_normal_per100": "Ensomme i SDQ's normalområde, pr. 100 elever",
+    "lonely_teased_often": "Ensomme børn, der ofte bliver drillet",
     "lonely_teased_often_per100": "Ensomme, der ofte bliver drillet, pr. 100 elever",
+    "not_happy_at_all": "Svarer »slet ikke glad« for livet",
 }
 
 

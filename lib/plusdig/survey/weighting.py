@@ -24,6 +24,9 @@ class Weighting:
     counts are not supplied or no year may be shown)."""
 
     weighting_sentence: str
+    #: Why the groups' intervals have no finite population correction (glued).
+    groups_fpc_sentence: str = ("Grupperne (klassetrin, køn, skole) korrigeres ikke, fordi "
+                                "antallet af inviterede i hver gruppe ikke er kendt.")
     table: Any = field(default=None, repr=False, compare=False, metadata={"glue": False})
 
     def styler(self) -> Any:
@@ -31,6 +34,10 @@ class Weighting:
         return None if self.table is None else self.table.styler()
 
 
+#: The groups' missing correction when the invited counts per grade × gender are known.
+_GROUPS_KNOWN = ("Grupperne (klassetrin, køn, skole) korrigeres ikke for den endelige "
+                 "population: antallet af inviterede pr. klassetrin og køn bruges kun til "
+                 "vægtningen nedenfor, og pr. skole er det ikke kendt.")
 #: What each primary indicator is a share of, as the table says it.
 _OF = {False: "alle, der svarer", True: "ensomme, der svarer"}
 
@@ -92,7 +99,7 @@ def weighting(tables: dict[str, SurveyTable], result: dict[str, list[Weighted]] 
     if not shown:
         return Weighting("Antallet af inviterede pr. klassetrin og køn er oplyst, men ingen "
                          "vægtet andel kan vises: enten mangler besvarelser i en gruppe, eller "
-                         "årets andel er skjult")
+                         "årets andel er skjult", _GROUPS_KNOWN)
     head = ("Antallet af inviterede pr. klassetrin og køn er oplyst, så de fire primære "
             "indikatorer er også beregnet med vægte (efterstratificering): hver besvarelse "
             "vejer antallet af inviterede i dens gruppe (år, klassetrin og køn) delt med antallet "
@@ -117,7 +124,7 @@ def weighting(tables: dict[str, SurveyTable], result: dict[str, list[Weighted]] 
                 f"procentpoint, og vægtenes designeffekt er højst "
                 f"{_num(max(w.deff for w, _x, _n in shown), 2)}. Vægtene retter kun for skævhed "
                 "efter klassetrin og køn, ikke for forskelle inden for en gruppe")
-    return Weighting(text, weighted_table(tables, result))
+    return Weighting(text, _GROUPS_KNOWN, weighted_table(tables, result))
 
 
 def survey_weighting() -> Weighting:
