@@ -31,6 +31,8 @@ import yaml
 from bs4 import BeautifulSoup
 from buildkit import REPO, build_env, make_copy
 
+from plusdig.publish import downloads as dl
+
 pytestmark = pytest.mark.build
 
 CHAPTERS = ["book/report/trivselsmaalingen", "book/report/trivsel-dybden",
@@ -165,12 +167,17 @@ def test_the_pseudonyms_are_on_the_page_and_in_its_downloads(optioned_site: Path
     mapping = _pseudonyms(_real_names())
     tables = _school_tables(optioned_site)
     assert len(tables) >= 2  # the wide school table and the funnel's pooled table
-    for header, cells, csv in tables:
-        assert set(cells) == set(mapping.values()), cells
-        assert cells == sorted(cells)  # listed A, B, … (never in the names' order)
-        download = pd.read_csv(csv, dtype=str, comment=None)
-        column = [c for c in download.columns if c.removeprefix("'") == "Skole"][0]
-        assert list(download[column]) == cells, csv  # the same pseudonyms, the same rows
+    for _header, cells, csv in tables:
+        schools = [c for c in cells if c != "I alt"]  # the wide table's total row
+        assert set(schools) == set(mapping.values()), cells
+        assert schools == sorted(schools)  # listed A, B, … (never in the names' order)
+        download = dl.read_csv(csv)
+        assert list(download["Skole"]) == cells, csv  # the same pseudonyms, the same rows
+    # the funnel figure's data file: every school under its pseudonym
+    figure = [p for p in (optioned_site / "downloads").glob("figur-*.csv")
+              if "Skole" in dl.read_csv(p).columns]
+    assert len(figure) == 1
+    assert sorted(dl.read_csv(figure[0])["Skole"]) == sorted(mapping.values())
     text = " ".join(_soup(optioned_site).find("main").get_text(" ").split())
     assert all(p in text for p in mapping.values())
 
