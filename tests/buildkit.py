@@ -8,12 +8,16 @@ loaders), so the tests exercise the real pipeline (``plusdig.sphinx.build`` insi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -143,33 +147,72 @@ def build_command(copy: Path, out: Path, *, strict: bool = True) -> list[str]:
 
 
 def build(copy: Path, out: Path, *, strict: bool = True,
-          env: dict[str, str] | None = None) -> str:
+          env: dict[str, str] | None = None, args: Sequence[str] = ()) -> str:
     """Build ``copy`` into ``out`` as ``make book`` does (``jupyter-book build -n -W
     --keep-going``, through ``python -m plusdig.sphinx.build jb``); return the log.
 
     ``strict=False`` drops ``-n -W``: a real chapter in a reduced book may cross-reference
     chapters the reduced book leaves out (the full book's warnings are ``make book``'s job).
-    ``env`` adds settings (``PLUSDIG_SURVEY`` ...) to :func:`build_env`.
+    ``env`` adds settings (``PLUSDIG_SURVEY`` ...) to :func:`build_env`; ``args`` are more
+    options (``--builder singlehtml``).
     """
-    cmd = build_command(copy, out, strict=strict)
-    full_env = {**build_env(copy), **(env or {})}
-    server = _build_server()
-    if server is None:
-        proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=600)
-        code, log = proc.returncode, proc.stdout + proc.stderr
-    else:  # the same command, forked from the build server (as make preview builds)
-        output = out.parent / f".{out.name}-build-output.log"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        child = server.run_module(cmd[2], cmd[3:], full_env, os.getcwd(), output)
-        try:
-            code = child.wait(600)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, 9)
-            raise
-        log = output.read_text(encoding="utf-8", errors="replace")
-        output.unlink(missing_ok=True)
+    code, log = run_build(copy, out, strict=strict, env=env, args=args)
     assert code == 0, log[-4000:]
     return log
+
+
+def run_build(copy: Path, out: Path, *, strict: bool = True, env: dict[str, str] | None = None,
+              args: Sequence[str] = (), timeout: float = 600) -> tuple[int, str]:
+    """:func:`build`, whatever its outcome: the exit code and the log (for builds that must
+    fail)."""
+    cmd = build_command(copy, out, strict=strict)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return run_module(cmd[2], [*cmd[3:], *args], {**build_env(copy), **(env or {})},
+                      output=out.parent / f".{out.name}-build-output.log", timeout=timeout)
+
+
+def run_module(module: str, argv: Sequence[str], env: dict[str, str], *,
+               cwd: Path | None = None, output: Path | None = None,
+               timeout: float = 600) -> tuple[int, str]:
+    """``python -m module argv`` with exactly ``env`` (in ``cwd``), to its end: the exit code
+    and what it printed (stdout and stderr)."""
+    if output is None:
+        handle, name = tempfile.mkstemp(prefix="buildkit-", suffix=".log")
+        os.close(handle)
+        output = Path(name)
+    child = start_module(module, argv, env, output, cwd=cwd)
+    try:
+        code = child.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        raise
+    log = output.read_text(encoding="utf-8", errors="replace")
+    output.unlink(missing_ok=True)
+    return code, log
+
+
+def start_module(module: str, argv: Sequence[str], env: dict[str, str], output: Path, *,
+                 cwd: Path | None = None) -> Any:
+    """Start ``python -m module argv`` with exactly ``env``, its output (stdout and stderr) to
+    ``output``, in a session of its own (a signal to its process group reaches it and what it
+    started; SIGINT is Python's KeyboardInterrupt there). Forked from the tests' build server
+    (:func:`_build_server`), or a new process with ``PLUSDIG_TEST_FORKED_BUILDS=0``; either
+    way the result has ``pid``, ``poll()`` and ``wait(timeout)``."""
+    where = str(cwd or os.getcwd())
+    server = _build_server()
+    if server is not None:  # the same command, forked from the build server
+        return server.run_module(module, list(argv), env, where, output)
+    with open(output, "w", encoding="utf-8") as log:
+        return subprocess.Popen([sys.executable, "-m", module, *argv], env=env, cwd=where,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    """In a new process: SIGINT as Python's default, even where the tests run with it ignored
+    (a background job of a shell without job control)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 _SERVER: list[Any] = []
@@ -183,7 +226,6 @@ def _build_server() -> Any:
         return None
     if not _SERVER:
         import atexit
-        import tempfile
 
         from plusdig.sphinx.forkserver import BUILD_PRELOAD, ForkServer
 

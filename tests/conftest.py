@@ -13,6 +13,7 @@ import functools
 import glob
 import http.server
 import os
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,12 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Tests interrupt builds and the preview with SIGINT, as Ctrl-C does. A test run started as a
+# background job of a shell without job control has SIGINT ignored, and every process it
+# starts would inherit that and never be interrupted: give them Python's default back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 #: What the book is built from; a build older than any of these is rebuilt.
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "package-lock.json", "book", "locales",

@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from buildkit import build_command, run_module
 from plusdig.sphinx import annex_context
 from plusdig.data.load import load_activities, load_first_year
 from plusdig.core.paths import REPO_ROOT
@@ -26,7 +25,6 @@ from test_annex import activity_fields  # the same field list the unit tests che
 
 pytestmark = pytest.mark.build
 
-VENV_BIN = Path(sys.executable).parent
 IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", "node_modules", ".pytest_cache",
                                 ".ruff_cache", "__pycache__", ".jupyter_cache", "generated",
                                 ".bench", "private")
@@ -83,12 +81,11 @@ class Book:
         self.env["PLUSDIG_DATA"] = str(self.data)
 
     def build(self) -> str:
-        proc = subprocess.run(
-            [str(VENV_BIN / "jupyter-book"), "build", str(self.repo), "-n", "-W", "--keep-going",
-             "--path-output", str(self.out)],
-            env=self.env, capture_output=True, text=True, timeout=900)
-        log = proc.stdout + proc.stderr
-        assert proc.returncode == 0, log[-5000:]
+        # make book's build (jupyter-book build -n -W --keep-going), forked from the tests'
+        # build server
+        cmd = build_command(self.repo, self.out)
+        code, log = run_module(cmd[2], cmd[3:], self.env, timeout=900)
+        assert code == 0, log[-5000:]
         warnings = [line for line in log.splitlines()
                     if "WARNING" in line and "[IPKernelApp]" not in line]
         assert not warnings, "\n".join(warnings)

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from buildkit import build, build_command, build_env, make_copy, normalise, page_text
+from buildkit import (build, build_command, build_env, make_copy, normalise, page_text,
+                      run_build, start_module)
 from fixtures import survey_fixtures as sf
 
 from plusdig.sphinx.execute import PAUSE_ENV
@@ -91,26 +92,25 @@ def interrupt(copy: Path, out: Path, env: dict[str, str], phase: str, logdir: Pa
     """
     marker = logdir / f"paused-{phase}-{time.monotonic_ns()}"
     log_path = marker.with_suffix(".log")
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            build_command(copy, out, strict=False),
-            env={**build_env(copy), **env, PAUSE_ENV: f"{phase}:{marker}"},
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + PAUSE_TIMEOUT
-            while not marker.exists():
-                if proc.poll() is not None:
-                    pytest.fail(f"the build ended before pausing at {phase!r}:\n"
-                                + log_path.read_text(encoding="utf-8")[-3000:])
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the build did not reach {phase!r} in {PAUSE_TIMEOUT} s")
-                time.sleep(0.05)
-            os.killpg(proc.pid, signal.SIGINT)
-            returncode = proc.wait(timeout=120)
-        finally:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    cmd = build_command(copy, out, strict=False)
+    proc = start_module(cmd[2], cmd[3:], {**build_env(copy), **env, PAUSE_ENV: f"{phase}:{marker}"},
+                        log_path)
+    try:
+        deadline = time.monotonic() + PAUSE_TIMEOUT
+        while not marker.exists():
+            if proc.poll() is not None:
+                pytest.fail(f"the build ended before pausing at {phase!r}:\n"
+                            + log_path.read_text(encoding="utf-8")[-3000:])
+            if time.monotonic() > deadline:
+                pytest.fail(f"the build did not reach {phase!r} in {PAUSE_TIMEOUT} s")
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        returncode = proc.wait(timeout=120)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
     text = log_path.read_text(encoding="utf-8")
     assert returncode != 0, f"the interrupted build reported success:\n{text[-3000:]}"
     return text
@@ -187,13 +187,10 @@ def test_a_failed_build_publishes_nothing(world: World) -> None:
     try:
         index.write_text(text + "\nNy sætning: se {ref}`et-maerke-der-ikke-findes`.\n",
                          encoding="utf-8")
-        proc = subprocess.run(build_command(world.copy, world.chain, strict=True),
-                              env={**build_env(world.copy), **world.sources["real"]},
-                              capture_output=True, text=True, timeout=600)
+        code, log = run_build(world.copy, world.chain, strict=True, env=world.sources["real"])
     finally:
         index.write_text(text, encoding="utf-8")
-    log = proc.stdout + proc.stderr
-    assert proc.returncode != 0, log[-3000:]
+    assert code != 0, log[-3000:]
     assert "et-maerke-der-ikke-findes" in log
     assert site(world.chain) == before
     assert (world.chain / "_build" / STAGING_DIR / "book" / "index.html").is_file()

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from buildkit import build_command, run_module
 
 from plusdig.authoring import chapter
 from plusdig.authoring import hooks
@@ -334,11 +335,9 @@ def test_make_chapter_builds_without_warnings_and_passes_nbval(tmp_path: Path) -
         else:
             vendor.mkdir(parents=True)
     out = tmp_path / "build"
-    build = subprocess.run([str(VENV_BIN / "jupyter-book"), "build", str(repo), "-n", "-W",
-                            "--keep-going", "--path-output", str(out)],
-                           env=env, capture_output=True, text=True)
-    log = build.stdout + build.stderr
-    assert build.returncode == 0, log[-4000:]
+    cmd = build_command(repo, out)  # jupyter-book build -n -W --keep-going, as make book runs it
+    code, log = run_module(cmd[2], cmd[3:], env)
+    assert code == 0, log[-4000:]
     assert "build succeeded" in log and not re.search(r"WARNING:|ERROR:", log), log[-4000:]
     page = (out / "_build" / "html" / "book" / "report" / f"{slug}.html").read_text(encoding="utf-8")
     assert f"Aktivitetskataloget beskriver {n} aktiviteter." in re.sub(r"<[^>]+>", "", page)

@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import nbformat
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from buildkit import KERNELSPEC, build, build_command, build_env, make_copy, page_text
+from buildkit import KERNELSPEC, build, build_env, make_copy, page_text, run_module
 
 from plusdig.publish import editions as ed
 from plusdig.sphinx import editions as eds
@@ -195,15 +194,11 @@ def _builder(copy: Path, out: Path, *, pdf: bool) -> Callable[[], None]:
     def run() -> None:
         build(copy, out)
         if pdf:
-            single = subprocess.run([*build_command(copy, out), "--builder", "singlehtml"],
-                                    env=build_env(copy), capture_output=True, text=True,
-                                    timeout=600)
-            assert single.returncode == 0, (single.stdout + single.stderr)[-4000:]
-            proc = subprocess.run(
-                [sys.executable, "-m", "plusdig.publish.pdf", "--html",
-                 str(out / "_build/singlehtml"), "--out", str(out / "_build/pdf/bog.pdf")],
-                env=build_env(copy), cwd=copy, capture_output=True, text=True, timeout=600)
-            assert proc.returncode == 0, proc.stdout + proc.stderr
+            build(copy, out, args=["--builder", "singlehtml"])
+            code, log = run_module("plusdig.publish.pdf", [
+                "--html", str(out / "_build/singlehtml"), "--out", str(out / "_build/pdf/bog.pdf")],
+                build_env(copy), cwd=copy)
+            assert code == 0, log
     return run
 
 

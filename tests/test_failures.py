@@ -10,12 +10,11 @@ good build in place.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
-from buildkit import PROBE_CODE, build, build_command, build_env, html, make_copy, page_text
+from buildkit import PROBE_CODE, build, html, make_copy, page_text, run_build
 
 from plusdig.sphinx import failures
 
@@ -108,10 +107,9 @@ def test_run_logged_keeps_the_traceback_off_the_terminal(tmp_path: Path,
 
 # --------------------------------------------------------------------------- real builds
 def _failing_build(copy: Path, out: Path) -> str:
-    proc = subprocess.run(build_command(copy, out), env=build_env(copy), capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode != 0
-    return proc.stdout + proc.stderr
+    code, log = run_build(copy, out)
+    assert code != 0
+    return log
 
 
 @pytest.mark.build

@@ -9,15 +9,13 @@ of one page (the PDF is older again: the notice shows), then the two chapters sw
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from buildkit import build, build_env, make_copy
+from buildkit import build, build_env, make_copy, run_module
 
 from plusdig.sphinx import pdfstatus
 
@@ -72,10 +70,9 @@ def test_toc_change_reaches_every_sidebar_and_pdf_notice_follows_the_pdf(tmp_pat
     pdf = out / "_build/pdf/plusdig-evaluering.pdf"
     pdf.parent.mkdir(parents=True)
     pdf.write_bytes(b"%PDF-1.7\n")
-    done = subprocess.run([sys.executable, "-m", "plusdig.sphinx.pdfstatus", "--site",
-                           str(out / "_build/html")], env=build_env(copy), capture_output=True,
-                          text=True, check=False)
-    assert done.returncode == 0, done.stderr
+    code, log = run_module("plusdig.sphinx.pdfstatus", ["--site", str(out / "_build/html")],
+                           build_env(copy))
+    assert code == 0, log
     assert not _notice_shown(out)
     build(copy, out)  # nothing changed: the PDF is still current
     assert not _notice_shown(out)

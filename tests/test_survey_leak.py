@@ -26,13 +26,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from buildkit import build_command, run_module
 from fixtures import disclosure_fixtures as dfx
 from fixtures import survey_fixtures as sf
 
@@ -41,7 +40,6 @@ from plusdig.present.style import SYNTHETIC_LABEL
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTER = "book/report/trivsel-dybden"
-JB = Path(sys.executable).with_name("jupyter-book")
 
 pytestmark = pytest.mark.build
 
@@ -80,11 +78,9 @@ def _build(tmp: Path, env_extra: dict[str, str]) -> tuple[Path, str]:
     env = {**os.environ, **env_extra}
     env.pop("PLUSDIG_SURVEY", None) if "PLUSDIG_SURVEY" not in env_extra else None
     env.pop("PLUSDIG_DISCLOSURE_K", None)
-    proc = subprocess.run([str(JB), "build", str(book), "-n", "-W", "--keep-going",
-                           "--path-output", str(out)], env=env, capture_output=True, text=True,
-                          timeout=900, check=False)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-4000:]
+    cmd = build_command(book, out)  # jupyter-book build -n -W --keep-going, as make book runs it
+    code, log = run_module(cmd[2], cmd[3:], env, timeout=900)
+    assert code == 0, log[-4000:]
     assert not re.search(r"(?i): warning:", log), log[-4000:]  # -W: Sphinx warnings are fatal
     return out, log
 
