@@ -161,3 +161,20 @@ def test_design_fixture_truth_is_recovered_across_seeds() -> None:
         estimates.append(change.estimate)
     assert covered_deff >= 16 and covered_change >= 16, (covered_deff, covered_change)
     assert abs(np.mean(estimates) - dfx.CHANGE) < 0.01
+
+
+def test_ordinal_odds_ratio_with_a_level_nobody_gave() -> None:
+    """A delivery where no pupil gives one of the levels (no SDQ score in the abnormal band,
+    say) still gets its odds ratio from the levels present; one level only gives none."""
+    rng = np.random.default_rng(6)
+    levels = ["a", "b", "c", "d"]
+    rows = []
+    for year, probs in ((2017, [0.6, 0.4, 0.0, 0.0]), (2019, [0.4, 0.6, 0.0, 0.0])):
+        rows.append(pd.DataFrame({"year": year, "grade": rng.integers(5, 9, 600),
+                                  "gender": rng.choice(["pige", "dreng"], 600),
+                                  "answer": rng.choice(levels, 600, p=probs)}))
+    data = pd.concat(rows).assign(later=lambda d: d["year"] == 2019)
+    interval, p = inf.ordinal_odds_ratio(data, "answer", levels, "later")
+    assert interval.low > 1 and p < 0.001
+    single = data.assign(answer="a")
+    assert not inf.ordinal_odds_ratio(single, "answer", levels, "later")[0].defined

@@ -87,7 +87,7 @@ def _deff_table(reg: Registry, known: pd.DataFrame, done: pd.DataFrame, labels: 
                            "low": est.low, "high": est.high})
             rows_d.append({"Nøgletal": labels[indicator], "År": str(y),
                            "Designeffekt [95 %-konfidensinterval]": _deff_text(est),
-                           "Interval gange bredere": (_num(inf.widening(est.estimate), 2)
+                           "Intervallets bredde i forhold til uafhængige": (_num(inf.widening(est.estimate), 2)
                                                       if est.defined and est.estimate > 0
                                                       else "–"),
                            "Klasser": _cell(reg, ("classes", y))})
@@ -267,11 +267,13 @@ def section_text(tables: dict[str, SurveyTable]) -> str:
     if v is not None and v["ratio"].notna().any():
         parts.append(
             "Ændringen står både som risikoforskel i procentpoint og som oddsratio. Ved siden af "
-            "står intervallet for den samme ændring, hvis besvarelserne var uafhængige "
-            "stikprøver, og forholdet mellem de to intervallers bredde: "
-            f"{_range(list(v['ratio']), 2)}. Et forhold under 1 betyder, at det klyngerobuste "
-            "interval er smallere, fordi den samme elevs svar hænger sammen fra år til år; et "
-            "forhold over 1, at klasserne gør det bredere.")
+            "står intervallet for den samme ændring uden justering, hvis besvarelserne var "
+            "uafhængige stikprøver, og forholdet mellem de to intervallers bredde: "
+            f"{_range(list(v['ratio']), 2)}. "
+            + ("Et forhold under 1 betyder, at det klyngerobuste interval er smallere, fordi den "
+               "samme elevs svar hænger sammen fra år til år; et forhold over 1, at klasserne "
+               "gør det bredere." if linked else
+               "Et forhold over 1 viser, hvor meget klasserne gør intervallet bredere."))
     if v is not None:
         cohort = [p.label for p in _pairs_of(v) if p.grades]
         if cohort:

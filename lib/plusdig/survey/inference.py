@@ -297,7 +297,11 @@ def ordinal_odds_ratio(frame: pd.DataFrame, outcome: str, levels: Sequence[str],
 
     data = frame.dropna(subset=[outcome])
     data = data[data[outcome].astype(str).isin(list(levels))]
-    y = pd.Categorical(data[outcome].astype(str), categories=list(levels), ordered=True)
+    # a level nobody gave has no threshold to estimate (statsmodels would refuse the shapes)
+    present = [lv for lv in levels if (data[outcome].astype(str) == lv).any()]
+    if len(present) < 2:
+        return NAN_INTERVAL, math.nan
+    y = pd.Categorical(data[outcome].astype(str), categories=present, ordered=True)
     exog = pd.get_dummies(pd.DataFrame({"grade": data["grade"].astype(str),
                                         "gender": data["gender"].astype(str)}),
                           drop_first=True, dtype="float64")

@@ -108,5 +108,5 @@ def check_links(raw: _Raw, codes: dict[str, np.ndarray], year: np.ndarray, grade
             if (spread > 1).any():
                 _fail(raw, "class_id", spread > 1, f"one class id in more than one {field} "
                       "in a year (the class ids are not shown)",
-                      f"each class id within one school and one grade per year (make ids "
-                      f"unique across schools, e.g. with the school's code)")
+                      "each class id within one school and one grade per year (make ids "
+                      "unique across schools, e.g. with the school's code)")
