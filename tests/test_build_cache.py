@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from buildkit import build, executed, html, make_copy, page_text, probe_notebook
 
-from plusdig.sphinx import execute
+from plusdig.sphinx import execute, inputs
 from plusdig.core.digest import tree_digest
 
 pytestmark = pytest.mark.build
@@ -51,8 +51,17 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     fingerprint = tree_digest(copy / "data")[:16]
     assert fingerprint in page_text(html(out, "book/appendix/byggeoplysninger"))
 
-    # 2. nothing changed: nothing executes, no page is read again (not even the colophon)
+    # 2. nothing changed: the build is skipped before Sphinx starts (plusdig.sphinx.inputs) ...
+    site = {p.relative_to(out): p.read_bytes() for p in (out / "_build/html").rglob("*")
+            if p.is_file()}
     log = build(copy, out)
+    assert "intet er ændret siden sidste bygning" in log
+    assert "Running Sphinx" not in log and "executed" not in log
+    assert {p.relative_to(out): p.read_bytes() for p in (out / "_build/html").rglob("*")
+            if p.is_file()} == site
+    # ... and without the stamp Sphinx runs, but nothing executes, no page is read again (not
+    # even the colophon)
+    log = sphinx_build(copy, out)
     assert executed(log) == []
     assert "0 executed" in log
     assert "0 added, 0 changed, 0 removed" in log
@@ -81,8 +90,17 @@ def test_rebuilds_execute_exactly_the_stale_notebooks(tmp_path: Path) -> None:
     # ... and every page is read again, the Markdown ones too: the library's transforms and
     # directives made them (a page read with the old code is never kept)
     assert f"0 added, {len(CHAPTERS) + 1} changed, 0 removed" in log  # + the root page
-    log = build(copy, out)
+    assert "intet er ændret" in build(copy, out)
+    log = sphinx_build(copy, out)
     assert "0 added, 0 changed, 0 removed" in log
+
+
+def sphinx_build(copy: Path, out: Path) -> str:
+    """:func:`buildkit.build` without the no-change fast path (its stamp removed first)."""
+    (out / "_build" / inputs.STAMP).unlink()
+    log = build(copy, out)
+    assert "Running Sphinx" in log
+    return log
 
 
 def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Path) -> None:

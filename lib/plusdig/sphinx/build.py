@@ -442,12 +442,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m plusdig.sphinx.build status|execute [--srcdir .] [--path-output DIR]``, or
     ``python -m plusdig.sphinx.build jb <jupyter-book arguments>`` (see :func:`jupyter_book`;
     a build keeps its full log in ``<output>/_build/plusdig-build.log`` and, if it fails, ends
-    with a Danish summary: :func:`plusdig.sphinx.failures.jupyter_book_logged`)."""
+    with a Danish summary: :func:`plusdig.sphinx.failures.jupyter_book_logged`; an HTML build
+    whose inputs did not change since the last successful one does nothing:
+    :func:`plusdig.sphinx.inputs.build_unless_unchanged`)."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["jb"]:
         from plusdig.sphinx.failures import jupyter_book_logged
+        from plusdig.sphinx.inputs import build_unless_unchanged
 
-        return jupyter_book_logged(args_in[1:], jupyter_book)
+        return build_unless_unchanged(
+            args_in[1:], lambda args: jupyter_book_logged(args, jupyter_book))
     ap = argparse.ArgumentParser(prog="python -m plusdig.sphinx.build", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=["status", "execute"])
     ap.add_argument("--srcdir", default=".")

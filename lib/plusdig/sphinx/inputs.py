@@ -1,0 +1,197 @@
+"""The no-change fast path: a book build whose inputs did not change is not run again.
+
+``make book`` and ``make preview`` build through ``python -m plusdig.sphinx.build jb build ...``.
+Before Jupyter Book and Sphinx start, :func:`build_unless_unchanged` takes a digest of every
+input of the HTML site (:func:`input_digest`): the content of every file of the book's folder
+(the book's sources, ``data/``, ``lib/``, ``_config.yml``, ``_toc.yml``, ``references.bib``,
+``requirements.txt``, the vendored files, the released editions by size and time ...; only
+environments, caches, ``.git`` and ``_build`` are left out), the git commit (the colophon
+names it), the site's PDF, the data folder and every file named by a ``PLUSDIG_*`` setting
+(the survey delivery) by content, the environment's settings that change the output, the
+Python and the installed distributions, and the build's own arguments.
+
+A successful build leaves a *stamp* next to the site (``<output>/_build/.plusdig-inputs.json``)
+with that digest, taken before it started (a file changed while it ran makes the next build
+run), and the state of what it left: the site's generation id, Sphinx's saved environment, and
+Jupyter Book's cache. The next build with the same digest and the same state does nothing and
+says so. Every other build removes the stamp before it starts, so an interrupted or failed
+build leaves none, and a build with arguments this module does not know (another builder,
+``--all``, ``--config`` ...) always runs. ``PLUSDIG_BUILD_PAUSE`` (the integrity tests'
+interrupts) always builds too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from plusdig.core.digest import file_digest
+
+__all__ = ["STAMP", "input_digest", "build_unless_unchanged"]
+
+#: The stamp of the last successful build, under ``<output>/_build``.
+STAMP = ".plusdig-inputs.json"
+#: Folders of the book's folder that are not inputs: environments, caches, build output, git.
+SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "_build", ".bench",
+                       ".pytest_cache", ".ruff_cache", ".mypy_cache", "__pycache__",
+                       ".ipynb_checkpoints", ".jupyter_cache"})
+#: Folders taken by file size and modification time, not content: the released editions'
+#: built sites (large, written only by ``make release``).
+STAT_DIRS = frozenset({"udgaver"})
+#: Settings besides ``PLUSDIG_*`` that can change what a build writes.
+ENV_NAMES = ("SOURCE_DATE_EPOCH", "PYTHONPATH", "PYTHONHASHSEED", "PATH", "LANG", "LC_ALL",
+             "LANGUAGE", "TZ", "HOME")
+ENV_PREFIXES = ("PLUSDIG_", "JUPYTER", "SPHINX", "JB_", "MPL", "IPYTHON")
+#: ``jupyter-book build`` flags the stamp covers (they are in the digest); any other
+#: argument means the build always runs.
+_FLAGS = frozenset({"-n", "-W", "--keep-going", "-q", "--quiet"})
+
+
+def _site_build(args: Sequence[str]) -> tuple[Path, Path, bool] | None:
+    """``(book folder, output folder, covered)`` of a ``jupyter-book build``; ``covered`` if it
+    is an HTML build with arguments the stamp can cover. None for other commands."""
+    if not args or args[0] != "build":
+        return None
+    src: str | None = None
+    out: str | None = None
+    covered = True
+    rest = list(args[1:])
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg in ("--path-output", "--builder") and i + 1 < len(rest):
+            if arg == "--builder" and rest[i + 1] != "html":
+                covered = False
+            if arg == "--path-output":
+                out = rest[i + 1]
+            i += 1
+        elif arg.startswith("--path-output="):
+            out = arg.split("=", 1)[1]
+        elif not arg.startswith("-") and src is None:
+            src = arg
+        elif arg not in _FLAGS:
+            covered = False
+        i += 1
+    if src is None or not Path(src).is_dir():
+        return None
+    return Path(src).resolve(), Path(out or src).resolve(), covered
+
+
+def _files(root: Path) -> Iterator[tuple[str, Path, bool]]:
+    """``(relative path, path, by content)`` of every input file under ``root``, sorted."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        rel_dir = Path(dirpath).relative_to(root)
+        by_content = not STAT_DIRS.intersection(rel_dir.parts)
+        for name in sorted(filenames):
+            yield (rel_dir / name).as_posix(), Path(dirpath) / name, by_content
+
+
+def _tree(h: hashlib._Hash, root: Path, label: str) -> None:
+    for rel, path, by_content in _files(root):
+        try:
+            if by_content:
+                mark = file_digest(path)
+            else:
+                st = path.stat()
+                mark = f"{st.st_size}:{st.st_mtime_ns}"
+        except OSError:  # vanished while hashed (an editor's temporary file)
+            mark = "unreadable"
+        h.update(f"{label}/{rel}\0{mark}\n".encode())
+
+
+def _git_head(src: Path) -> str:
+    try:
+        proc = subprocess.run(["git", "-C", str(src), "rev-parse", "--show-toplevel", "HEAD"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "no git"
+    return f"{proc.returncode}:{proc.stdout.strip()}"  # also a repository without a commit
+
+
+def input_digest(src: Path, out: Path, args: Sequence[str]) -> str:
+    """SHA-256 over every input of the HTML build of ``src`` into ``out`` (see module doc)."""
+    from plusdig.core.paths import data_dir
+    from plusdig.sphinx.execute import environment_fingerprint
+
+    h = hashlib.sha256()
+    env = {k: v for k, v in sorted(os.environ.items())
+           if k in ENV_NAMES or (k.startswith(ENV_PREFIXES) and k != "PLUSDIG_KERNEL_SERVER")}
+    h.update(json.dumps({
+        "args": [str(src), str(out), *args[2:]],
+        "python": [sys.executable, sys.version],
+        "cwd": os.getcwd(),
+        "env": env,
+        "environment": environment_fingerprint(src),  # distributions, survey file ...
+        "git": _git_head(src),
+    }, sort_keys=True).encode())
+    _tree(h, src, "book")
+    data = data_dir()
+    if data.is_dir() and not data.resolve().is_relative_to(src):
+        _tree(h, data.resolve(), "data")
+    for key, value in env.items():  # a folder named by a setting (a file is in the fingerprint)
+        if key.startswith("PLUSDIG_") and value and Path(value).is_dir():
+            _tree(h, Path(value).resolve(), key)
+    pdf_dir = out / "_build" / "pdf"  # the site's PDF (copied into the site, or noticed as old)
+    if pdf_dir.is_dir():
+        for rel, path, _ in _files(pdf_dir):
+            st = path.stat()
+            h.update(f"pdf/{rel}\0{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _state(src: Path, out: Path) -> dict[str, str] | None:
+    """What a build left that the next must find unchanged (None: no published site)."""
+    from plusdig.sphinx.build import _cache_path
+
+    build = out / "_build"
+    generation = build / "html" / ".plusdig-generation"
+    if not generation.is_file() or not (build / "html" / "index.html").is_file():
+        return None
+    cache = _cache_path(src, str(out))
+    state = {"generation": generation.read_text(encoding="utf-8")}
+    for key, path in (("environment", build / ".doctrees" / "environment.pickle"),
+                      ("cache", cache / "global.db"), ("deps", cache / "plusdig-deps.json")):
+        try:
+            st = path.stat()
+            state[key] = f"{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            state[key] = "missing"
+    return state
+
+
+def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int]) -> int:
+    """Run ``build(args)`` (``jupyter-book`` arguments) unless it is an HTML build whose
+    inputs and output are as the last successful build left them; return its exit code."""
+    site = _site_build(args)
+    if site is None:
+        return build(list(args))
+    src, out, covered = site
+    stamp = out / "_build" / STAMP
+    if not covered or os.environ.get("PLUSDIG_BUILD_PAUSE"):
+        stamp.unlink(missing_ok=True)
+        return build(list(args))
+    digest = input_digest(src, out, args)
+    try:
+        last = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = None
+    state = _state(src, out)
+    if isinstance(last, dict) and last.get("inputs") == digest and state is not None \
+            and last.get("state") == state:
+        print(f"plusdig.sphinx.build: intet er ændret siden sidste bygning; "
+              f"{out / '_build' / 'html'} er uændret.")
+        return 0
+    stamp.unlink(missing_ok=True)
+    code = build(list(args))
+    state = _state(src, out) if code == 0 else None
+    if state is not None:
+        tmp = stamp.with_name(stamp.name + ".tmp")
+        tmp.write_text(json.dumps({"inputs": digest, "state": state}), encoding="utf-8")
+        tmp.replace(stamp)
+    return code
