@@ -192,7 +192,15 @@ def test_publish_replaces_the_whole_site_and_leaves_nothing_behind(
         plusdig_build.publish(staging, site)
         assert [p.relative_to(site).as_posix() for p in site.rglob("*")] == ["index.html"]
         assert (site / "index.html").read_text(encoding="utf-8") == "new"
+        # the replaced site is retired under a name of its own; the next build removes it
+        # (in the background, while it starts) with an unfinished staging folder
+        retired = [p for p in root.iterdir() if p.name != "html"]
+        assert [p.name.startswith(plusdig_build.RETIRED_DIR + "-") for p in retired] == [True]
+        assert (retired[0] / "_images" / "real-data-figure.png").is_file()
+        (staging / "book").mkdir(parents=True)  # what a failed build leaves
+        plusdig_build.clear_leftovers(site).join()
         assert [p.name for p in root.iterdir()] == ["html"]
+        assert plusdig_build.clear_leftovers(site) is None
 
 
 def test_parallel_kernels_use_private_ipc_sockets(tmp_path: Path) -> None:

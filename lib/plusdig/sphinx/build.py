@@ -246,8 +246,39 @@ def _on_builder_inited(app: Sphinx) -> None:
         return
     site = Path(app.outdir)
     app.plusdig_site = site  # type: ignore[attr-defined]
-    for leftover in (site.parent / STAGING_DIR, site.parent / RETIRED_DIR):
-        shutil.rmtree(leftover, ignore_errors=True)
+    clear_leftovers(site)
+
+
+def _retire(folder: Path) -> None:
+    """Move ``folder`` out of the way under a name of its own (``.html-retired-<id>``)."""
+    try:
+        os.replace(folder, folder.parent / f"{RETIRED_DIR}-{uuid.uuid4().hex}")
+    except FileNotFoundError:
+        pass
+
+
+def clear_leftovers(site: Path) -> Any:
+    """Remove what earlier builds left next to ``site``: an unfinished staging folder (kept
+    for its error reports until now) and the sites replaced by :func:`publish`.
+
+    They are renamed first (one step each), then deleted in a background thread while the
+    build sets itself up, so the replaced site of the last build costs no build any waiting
+    (deleting a site's 500 files takes about a second). Returns the thread (or None).
+    """
+    import threading
+
+    _retire(site.parent / STAGING_DIR)
+    old = sorted(site.parent.glob(f"{RETIRED_DIR}*"))
+    if not old:
+        return None
+
+    def remove() -> None:
+        for folder in old:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    thread = threading.Thread(target=remove, name="plusdig-clear", daemon=True)
+    thread.start()
+    return thread
 
 
 def _site_is_current(app: Sphinx, env: BuildEnvironment, site: Path) -> bool:
@@ -315,23 +346,21 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def publish(staging: Path, site: Path) -> None:
-    """Make ``staging`` the site folder ``site`` and remove the folder it replaces.
+    """Make ``staging`` the site folder ``site`` and retire the folder it replaces.
 
     The two folders are exchanged in one step where the system allows; otherwise the old
     site is renamed away first (an interrupt between the two renames leaves no site, never a
-    mixed one). The replaced folder is removed afterwards.
+    mixed one). The replaced folder is renamed ``.html-retired-<id>``; the next build deletes
+    it while it starts (:func:`clear_leftovers`), so this build ends without waiting for it.
     """
     if not site.exists():
         os.replace(staging, site)
         return
     if _exchange(staging, site):
-        retired = staging
+        _retire(staging)
     else:
-        retired = site.parent / RETIRED_DIR
-        shutil.rmtree(retired, ignore_errors=True)
-        os.replace(site, retired)
+        os.replace(site, site.parent / f"{RETIRED_DIR}-{uuid.uuid4().hex}")
         os.replace(staging, site)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _build_failed(app: Sphinx, exception: BaseException | None) -> bool:

@@ -350,7 +350,9 @@ def _finished(app: Any, exception: BaseException | None) -> None:
     root = Path(app.confdir)
     st = ed.state(root)
     out = Path(app.outdir)
-    if app.builder.name == "html":
+    if st.base_snapshot is None:  # no released edition to compare with: no notice, no
+        snap: dict[str, Any] = {"chapters": {}}  # errata entry, so no page needs reading
+    elif app.builder.name == "html":
         snap = ed.site_snapshot(out, sorted(app.env.found_docs))
     else:
         snap = ed.singlehtml_snapshot(out / f"{app.config.root_doc}.html")
