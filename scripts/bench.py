@@ -179,6 +179,8 @@ def measure(m: Measure, n: int, cmd: Sequence[str], *, env: dict[str, str],
         if executed:
             fresh, ran = executed[-1]
             m.note = f"{ran} notebook(s) executed, {fresh} cached"
+        if "intet er ændret siden sidste bygning" in out:  # plusdig.sphinx.inputs
+            m.note = "skipped: no input changed"
         used = f" (CPU {m.cpu[-1]:.1f} s)" if cpu else ""
         print(f"  {m.label}: run {i + 1}/{n}: {seconds:.1f} s{used}  {m.note}", flush=True)
     return m
