@@ -199,20 +199,3 @@ def test_the_stamp_holds_no_path_or_setting(book: Book, monkeypatch: pytest.Monk
     assert set(stamp) == {"inputs", "state"}
     assert str(book.survey) not in book.stamp.read_text(encoding="utf-8")
 
-
-def test_the_xlsx_memo_gives_the_bytes_xlsx_bytes_gives(tmp_path: Path) -> None:
-    """A page's tables' workbooks are taken from the memo only for the very same table."""
-    from plusdig.publish import downloads
-    from plusdig.sphinx import sitedownloads
-
-    memo = tmp_path / "memo"
-    sheet = downloads.sheet_from_cells("Tabel 1", "Prøve", ["A", "B"], [["x", "1,5"], ["y", "2"]])
-    first = sitedownloads._xlsx(sheet, memo)
-    assert first == downloads.xlsx_bytes(sheet)
-    assert len(list(memo.iterdir())) == 1
-    assert sitedownloads._xlsx(sheet, memo) == first  # from the memo
-    other = downloads.sheet_from_cells("Tabel 1", "Prøve", ["A", "B"], [["x", "1,5"], ["y", "3"]])
-    assert sitedownloads._xlsx(other, memo) == downloads.xlsx_bytes(other) != first
-    assert len(list(memo.iterdir())) == 2
-    renamed = downloads.sheet_from_cells("Tabel 2", "Prøve", ["A", "B"], [["x", "1,5"], ["y", "2"]])
-    assert sitedownloads._xlsx(renamed, memo) == downloads.xlsx_bytes(renamed) != first

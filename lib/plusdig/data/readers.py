@@ -159,12 +159,25 @@ def read_text(path: Path, kind: str) -> str:
                                   expected=f"{kind} in UTF-8") from None
 
 
+#: Parsed YAML by (text_only, text), pickled: a chapter loads the same few files many times,
+#: and the pure-Python parser is the slow part. A copy is returned each time (unpickled), so
+#: no caller sees another's changes; a file whose text changed is parsed anew.
+_PARSED: dict[tuple[bool, str], bytes] = {}
+_PARSED_MAX = 64
+
+
 def read_yaml(path: Path, *, text_only: bool = False) -> Any:
     """Parse a YAML file; syntax errors, duplicate keys and ambiguous scalars name the file,
     line and column. ``text_only`` reads every plain scalar as text."""
-    text = read_text(path, "a YAML file")
+    import pickle
+
+    text = read_text(path, "a YAML file")  # read (and logged) every time
+    key = (text_only, text)
+    parsed = _PARSED.get(key)
+    if parsed is not None:
+        return pickle.loads(parsed)  # noqa: S301 - our own pickle of our own parse
     try:
-        return yaml.load(text, Loader=_TextLoader if text_only else _Loader)  # noqa: S506 - safe
+        data = yaml.load(text, Loader=_TextLoader if text_only else _Loader)  # noqa: S506 - safe
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -174,6 +187,14 @@ def read_yaml(path: Path, *, text_only: bool = False) -> Any:
         problem = getattr(exc, "problem", None) or str(exc)
         raise DataValidationError(path, f"malformed YAML: {problem}", record=where,
                                   expected="valid YAML") from None
+    try:
+        pickled = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return data
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = pickled
+    return data
 
 
 def read_csv_rows(path: Path, required: Sequence[str], optional: Sequence[str] = (),
