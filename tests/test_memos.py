@@ -1,5 +1,5 @@
 """Memos that make rebuilds faster give exactly what they stand for: the parsed YAML of
-plusdig.data.readers and the site's XLSX downloads (plusdig.sphinx.sitedownloads)."""
+plusdig.data.readers and the site's XLSX downloads (plusdig.publish.downloads)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def test_the_yaml_memo_returns_a_fresh_copy_and_follows_the_text(tmp_path: Path)
             readers.read_yaml(path)
 
 
-def test_the_yaml_memo_still_logs_every_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_yaml_memo_still_logs_every_read(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "reads.log"
     monkeypatch.setenv("PLUSDIG_READ_LOG", str(log))
     path = tmp_path / "a.yaml"
@@ -42,16 +43,15 @@ def test_the_yaml_memo_still_logs_every_read(tmp_path: Path, monkeypatch: pytest
 def test_the_xlsx_memo_gives_the_bytes_xlsx_bytes_gives(tmp_path: Path) -> None:
     """A page's tables' workbooks are taken from the memo only for the very same table."""
     from plusdig.publish import downloads
-    from plusdig.sphinx import sitedownloads
 
     memo = tmp_path / "memo"
     sheet = downloads.sheet_from_cells("Tabel 1", "Prøve", ["A", "B"], [["x", "1,5"], ["y", "2"]])
-    first = sitedownloads._xlsx(sheet, memo)
+    first = downloads.xlsx_bytes_memo(sheet, memo)
     assert first == downloads.xlsx_bytes(sheet)
     assert len(list(memo.iterdir())) == 1
-    assert sitedownloads._xlsx(sheet, memo) == first  # from the memo
+    assert downloads.xlsx_bytes_memo(sheet, memo) == first  # from the memo
     other = downloads.sheet_from_cells("Tabel 1", "Prøve", ["A", "B"], [["x", "1,5"], ["y", "3"]])
-    assert sitedownloads._xlsx(other, memo) == downloads.xlsx_bytes(other) != first
+    assert downloads.xlsx_bytes_memo(other, memo) == downloads.xlsx_bytes(other) != first
     assert len(list(memo.iterdir())) == 2
     renamed = downloads.sheet_from_cells("Tabel 2", "Prøve", ["A", "B"], [["x", "1,5"], ["y", "2"]])
-    assert sitedownloads._xlsx(renamed, memo) == downloads.xlsx_bytes(renamed) != first
+    assert downloads.xlsx_bytes_memo(renamed, memo) == downloads.xlsx_bytes(renamed) != first

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Sheet", "neutralise", "cell_value", "sheet_from_cells", "sheet_from_figure_data",
            "write_csv", "write_xlsx", "read_csv", "read_xlsx", "slug", "split_source",
-           "csv_bytes", "xlsx_bytes", "SYNTHETIC_NOTE"]
+           "csv_bytes", "xlsx_bytes", "xlsx_bytes_memo", "XLSX_MEMO", "SYNTHETIC_NOTE"]
 
 #: Characters a spreadsheet reads as the start of a formula (OWASP: CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -242,6 +242,52 @@ def xlsx_bytes(sheet: Sheet) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return _reproducible_zip(buf.getvalue())
+
+
+#: A build's memo folder (``_build/.plusdig-xlsx``): the XLSX files already made, by a digest
+#: of their table and the code that writes them (an XLSX is the slow part of the downloads).
+XLSX_MEMO = ".plusdig-xlsx"
+_XLSX_KEEP_S = 7 * 24 * 3600  # a memo entry no build used for a week is removed
+_xlsx_code: list[bytes] = []
+
+
+def xlsx_bytes_memo(sheet: Sheet, memo: Path) -> bytes:
+    """:func:`xlsx_bytes` of ``sheet``, taken from ``memo`` when the same table (every field
+    of the sheet, pickled) was written by the same library code and openpyxl before.
+
+    The XLSX is reproducible (fixed timestamps, no creation date), so the file is the same
+    byte for byte either way; a page edit no longer rewrites every table's workbook.
+    """
+    import hashlib
+    import os
+    import pickle
+    import time
+
+    if not _xlsx_code:
+        import openpyxl
+
+        from plusdig.core.digest import library_digest
+
+        _xlsx_code.append(f"{library_digest()}:{openpyxl.__version__}".encode())
+        if memo.is_dir():  # forget what no build used for a week
+            cutoff = time.time() - _XLSX_KEEP_S
+            for old in memo.iterdir():
+                if old.stat().st_mtime < cutoff:
+                    old.unlink(missing_ok=True)
+    key = hashlib.sha256(_xlsx_code[0] + pickle.dumps(sheet, protocol=4)).hexdigest()
+    path = memo / f"{key}.xlsx"
+    try:
+        data = path.read_bytes()
+        os.utime(path)
+        return data
+    except OSError:
+        pass
+    data = xlsx_bytes(sheet)
+    memo.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{key}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return data
 
 
 def _reproducible_zip(data: bytes) -> bytes:

@@ -60,6 +60,7 @@ from plusdig.sphinx.execute import (
     prepare,
     run_ids,
 )
+from plusdig.sphinx.inputs import book_cache_path
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -258,12 +259,9 @@ def _retire(folder: Path) -> None:
 
 
 def clear_leftovers(site: Path) -> Any:
-    """Remove what earlier builds left next to ``site``: an unfinished staging folder (kept
-    for its error reports until now) and the sites replaced by :func:`publish`.
-
-    They are renamed first (one step each), then deleted in a background thread while the
-    build sets itself up, so the replaced site of the last build costs no build any waiting
-    (deleting a site's 500 files takes about a second). Returns the thread (or None).
+    """Remove what earlier builds left next to ``site`` (an unfinished staging folder, the
+    sites :func:`publish` replaced): renamed first, then deleted in a background thread while
+    the build sets itself up (a site's 500 files take a second). Returns the thread or None.
     """
     import threading
 
@@ -437,17 +435,6 @@ def toc_notebooks(srcdir: str | Path = ".") -> list[Path]:
     return sorted(out)
 
 
-def _cache_path(srcdir: Path, path_output: str | None) -> Path:
-    import yaml
-
-    cfg = yaml.safe_load((srcdir / "_config.yml").read_text(encoding="utf-8")) or {}
-    configured = (cfg.get("execute") or {}).get("cache")
-    if configured:
-        return (srcdir / configured).resolve()
-    base = Path(path_output).resolve() if path_output else srcdir
-    return base / "_build" / ".jupyter_cache"
-
-
 def jupyter_book(argv: Sequence[str]) -> int:
     """Run the ``jupyter-book`` command line in this process, minus one slow optional import.
 
@@ -489,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=None)
     args = ap.parse_args(args_in)
     src = Path(args.srcdir).resolve()
-    cache_path = _cache_path(src, args.path_output)
+    cache_path = book_cache_path(src, args.path_output)
     notebooks = toc_notebooks(src)
     if args.command == "status":
         from jupyter_cache import get_cache

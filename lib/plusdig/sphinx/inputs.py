@@ -32,7 +32,7 @@ from pathlib import Path
 
 from plusdig.core.digest import file_digest
 
-__all__ = ["STAMP", "input_digest", "build_unless_unchanged"]
+__all__ = ["STAMP", "book_cache_path", "input_digest", "build_unless_unchanged"]
 
 #: The stamp of the last successful build, under ``<output>/_build``.
 STAMP = ".plusdig-inputs.json"
@@ -145,15 +145,26 @@ def input_digest(src: Path, out: Path, args: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+def book_cache_path(srcdir: Path, path_output: str | None) -> Path:
+    """Jupyter Book's cache folder for a build of ``srcdir`` (``execute.cache`` in
+    ``_config.yml``, else ``<output>/_build/.jupyter_cache``)."""
+    import yaml
+
+    cfg = yaml.safe_load((srcdir / "_config.yml").read_text(encoding="utf-8")) or {}
+    configured = (cfg.get("execute") or {}).get("cache")
+    if configured:
+        return (srcdir / configured).resolve()
+    base = Path(path_output).resolve() if path_output else srcdir
+    return base / "_build" / ".jupyter_cache"
+
+
 def _state(src: Path, out: Path) -> dict[str, str] | None:
     """What a build left that the next must find unchanged (None: no published site)."""
-    from plusdig.sphinx.build import _cache_path
-
     build = out / "_build"
     generation = build / "html" / ".plusdig-generation"
     if not generation.is_file() or not (build / "html" / "index.html").is_file():
         return None
-    cache = _cache_path(src, str(out))
+    cache = book_cache_path(src, str(out))
     state = {"generation": generation.read_text(encoding="utf-8")}
     for key, path in (("environment", build / ".doctrees" / "environment.pickle"),
                       ("cache", cache / "global.db"), ("deps", cache / "plusdig-deps.json")):

@@ -380,61 +380,14 @@ def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> 
         name, label = name_and_label(app.env, docname, d)
         sheet = _sheet(d, label)
         (out / f"{name}.csv").write_bytes(downloads.csv_bytes(sheet))
-        (out / f"{name}.xlsx").write_bytes(_xlsx(sheet, Path(app.outdir).parent / XLSX_MEMO))
+        memo = Path(app.outdir).parent / downloads.XLSX_MEMO  # next to the site folder
+        (out / f"{name}.xlsx").write_bytes(downloads.xlsx_bytes_memo(sheet, memo))
         if d.payload is not None:
             (out / f"{name}.png").write_bytes(d.payload["png"])
             (out / f"{name}.svg").write_text(d.payload["svg"], encoding="utf-8")
         control = nodes.raw("", _control(label, name, d.kind, prefix), format="html")
         parent = d.node.parent
         parent.insert(parent.index(d.node) + 1, control)
-
-
-#: Next to the site folder: the XLSX files already made, by a digest of their table and the
-#: code that writes them (writing an XLSX is the slow part of a page's downloads).
-XLSX_MEMO = ".plusdig-xlsx"
-_XLSX_KEEP_S = 7 * 24 * 3600  # a memo entry no build used for a week is removed
-_xlsx_code: list[bytes] = []
-
-
-def _xlsx(sheet: Any, memo: Path) -> bytes:
-    """``downloads.xlsx_bytes(sheet)``, taken from ``memo`` when the same table (every field
-    of the sheet, pickled) was written by the same library code and openpyxl before.
-
-    The XLSX is reproducible (fixed timestamps, no creation date), so the file is the same
-    byte for byte either way; a page edit no longer rewrites every table's workbook.
-    """
-    import hashlib
-    import os
-    import pickle
-    import time
-
-    from plusdig.publish import downloads
-
-    if not _xlsx_code:
-        import openpyxl
-
-        from plusdig.core.digest import library_digest
-
-        _xlsx_code.append(f"{library_digest()}:{openpyxl.__version__}".encode())
-        if memo.is_dir():  # forget what no build used for a week
-            cutoff = time.time() - _XLSX_KEEP_S
-            for old in memo.iterdir():
-                if old.stat().st_mtime < cutoff:
-                    old.unlink(missing_ok=True)
-    key = hashlib.sha256(_xlsx_code[0] + pickle.dumps(sheet, protocol=4)).hexdigest()
-    path = memo / f"{key}.xlsx"
-    try:
-        data = path.read_bytes()
-        os.utime(path)
-        return data
-    except OSError:
-        pass
-    data = downloads.xlsx_bytes(sheet)
-    memo.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{key}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return data
 
 
 def index_entries(env: BuildEnvironment) -> list[dict[str, Any]]:
