@@ -76,6 +76,22 @@ def test_secondary_contrasts_are_one_per_question_under_fdr(synthetic) -> None:
     assert sec.discoveries <= sec.nominal <= sec.tested
 
 
+def test_the_secondary_verdicts_are_stated_only_on_delivered_data(synthetic) -> None:
+    """Issue 19's guardrail: on synthetic data the table states no finding (the differences are
+    built into the data set); on a delivery each row says whether it holds under FDR control."""
+    data, tables = synthetic
+    verdicts = survey_methods.secondary_table(tables, data.frame).display["Fund ved FDR 5 %"]
+    assert set(verdicts) == {survey_methods.NOT_JUDGED}
+    delivered = validation.load_survey(contract.SurveySource(
+        paths.data_dir() / contract.SYNTHETIC_FILE, False, None,
+        paths.data_dir() / contract.SYNTHETIC_INVITED))  # the same rows, read as a delivery
+    tables = survey_tables.run_pipeline(delivered, k=5)
+    sec = survey_methods.secondary_results(tables, delivered.frame)
+    verdicts = survey_methods.secondary_table(tables, delivered.frame).display["Fund ved FDR 5 %"]
+    assert len(sec.rows) == 7
+    assert list(verdicts) == ["ja" if r["discovery"] else "nej" for r in sec.rows]
+
+
 def test_the_appendix_and_the_chapter_together_leak_nothing(small) -> None:
     typed, tables = small
     nums = banner.chapter_numbers(tables)

@@ -135,7 +135,7 @@ def figure_funnel(table: SurveyTable) -> Figure:
     danish_axis(ax, "y", percent=True)
     danish_axis(ax, "x")
     ax.set_ylim(bottom=0, top=max(40.0, float(v["share"].max() * 100) + 8 if len(v) else 40.0))
-    ax.set_xlabel("Gennemførte besvarelser på skolen, alle målinger")
+    ax.set_xlabel("Besvarelser af spørgsmålet om ensomhed på skolen, alle målinger")
     ax.set_ylabel("Svarer ja til ensomhed")
     ax.set_title("Skolerne mod kommunens andel (tragtdiagram)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)

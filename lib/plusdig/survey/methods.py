@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from plusdig.survey.result import SurveyTable
 
-__all__ = ["MethodsNumbers", "methods_numbers", "survey_method_numbers", "secondary_table", "Sensitivity", "published_sensitivity",
-           "SENSITIVITY_N"]
+__all__ = ["MethodsNumbers", "methods_numbers", "survey_method_numbers", "secondary_table",
+           "Sensitivity", "published_sensitivity", "SENSITIVITY_N", "NOT_JUDGED"]
 
 #: A record field kept for the page but not glued (:func:`plusdig.glue_all` skips it).
 _NOT_GLUED: dict[str, Any] = {"repr": False, "compare": False, "metadata": {"glue": False}}
@@ -156,8 +156,8 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
     ``activities`` (:func:`plusdig.activities_table`) dates the activities of the first
     measurement's year; ``published`` (:func:`plusdig.load_published`) gives the design facts
     the annex states (questions, grades)."""
-    from plusdig.survey.contract import SDQ_BANDS
     from plusdig.core.fmt import percent
+    from plusdig.survey.contract import SDQ_BANDS
 
     resp = tables["response"].values.set_index("year")
     prev = tables["prevalence_year"].values.set_index("year")
@@ -383,6 +383,11 @@ def _table(tables: dict[str, SurveyTable], name: str, title: str, frame: pd.Data
     return SurveyTable(name, title, frame, frame, ref.synthetic, ref.k, cells=ref.cells)
 
 
+#: What the secondary table's verdict column says on synthetic data: the differences are built
+#: into the data set, so no finding is stated (issue 19's synthetic-mode guardrail).
+NOT_JUDGED = "vurderes ikke (syntetiske data)"
+
+
 def secondary_table(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
                     ) -> SurveyTable:
     """The secondary contrasts of the last year with raw and FDR-adjusted p-values."""
@@ -395,7 +400,8 @@ def secondary_table(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
         "Mål (ensomme mod ikke-ensomme)": r["label"], "Effektmål": r["kind"],
         "Estimat [95 %-KI]": r["effect"],
         "p": _pvalue(r["p"]), "q (FDR)": _pvalue(r["q"]),
-        "Fund ved FDR 5 %": "ja" if r["discovery"] else "nej",
+        "Fund ved FDR 5 %": (NOT_JUDGED if tables["response"].synthetic
+                             else "ja" if r["discovery"] else "nej"),
     } for r in sec.rows]))
 
 
