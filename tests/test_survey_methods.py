@@ -16,6 +16,7 @@ from plusdig.core import paths
 from plusdig.sphinx import audit
 from plusdig.survey import banner, contract, readers, validation
 from plusdig.survey import methods as survey_methods
+from plusdig.survey import sensitivity as survey_sensitivity
 from plusdig.survey import tables as survey_tables
 
 
@@ -119,9 +120,9 @@ def test_synthetic_alt_texts_are_marked_once() -> None:
 
 
 def test_chapter_6_sensitivity_matches_the_issue() -> None:
-    sens = survey_methods.published_sensitivity(plusdig.load_published())
+    sens = survey_sensitivity.published_sensitivity(plusdig.load_published())
     assert sens.sens_not_happy == "udelukker nul for alle de antagne nævnere"
     assert sens.sens_sdq == "omfatter nul for alle de antagne nævnere"
     assert sens.sens_teased.startswith("omfatter nul, hvis nævneren er 200 eller mindre")
     assert "kun én" in sens.sens_summary and sens.sens_n_questions == "69"
-    assert len(sens.table) == sum(len(v) for v in survey_methods.SENSITIVITY_N.values())
+    assert len(sens.table) == sum(len(v) for v in survey_sensitivity.SENSITIVITY_N.values())

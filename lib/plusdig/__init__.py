@@ -82,7 +82,7 @@ _API: dict[str, str] = {
     "benchmark_section": "plusdig.survey.benchmark",
     "design_section": "plusdig.survey.design",
     "survey_design_status": "plusdig.survey.design",
-    "published_sensitivity": "plusdig.survey.methods",
+    "published_sensitivity": "plusdig.survey.sensitivity",
     "survey_method_numbers": "plusdig.survey.methods",
     "survey_weighting": "plusdig.survey.weighting",
     # Part II's overview chapter
