@@ -84,8 +84,8 @@ def test_the_counts_are_the_linked_pupils(delivery, tables):
         assert shown.loc[label, "Samme elever"] == f"{len(both)}"
         first = int(lonely[a.index[a["pupil_key"].isin(both)]].sum())
         second = int(lonely[b.index[b["pupil_key"].isin(both)]].sum())
-        assert shown.loc[label, "Heraf ensomme i første måling"] == f"{first}"
-        assert shown.loc[label, "Heraf ensomme i anden måling"] == f"{second}"
+        assert shown.loc[label, "Ensomme, første måling"] == f"{first}"
+        assert shown.loc[label, "Ensomme, anden måling"] == f"{second}"
 
 
 def test_the_width_ratio_is_the_two_intervals(tables):

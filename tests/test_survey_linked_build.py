@@ -104,21 +104,20 @@ def test_the_section_shows_and_recovers_the_truth(linked):
     assert SECTION in text
     deff = _table(html, DEFF_CAPTION)
     row = next(r for r in deff.rows if r["År"] == "2017" and "ensomhed" in r["Nøgletal"])
-    est, low, high = _interval(row["Designeffekt [95 %-konfidensinterval]"])
+    est, low, high = _interval(row["Designeffekt [95 %-KI]"])
     assert low < dfx.deff(ATTRITION) < high, row
     assert row["Klasser"] == "32"
     change = _table(html, CHANGE_CAPTION)
     by_pair = {r["Sammenligning"]: r for r in change.rows}
     assert set(by_pair) == {"2017 → 2018", "2018 → 2019", "5. klasse 2017 → 7. klasse 2019"}
-    column = "Ændring, procentpoint [95 %-konfidensinterval]"
+    column = "Ændring, procentpoint [95 %-KI]"
     for pair, truth in (("2017 → 2018", dfx.CHANGE), ("5. klasse 2017 → 7. klasse 2019",
                                                       dfx.change(2))):
         est, low, high = _interval(by_pair[pair][column])
         assert low < 100 * truth < high, (pair, by_pair[pair][column], truth)
-        odds = _interval(by_pair[pair]["Oddsratio [95 %-konfidensinterval]"])
+        odds = _interval(by_pair[pair]["Oddsratio [95 %-KI]"])
         assert odds[0] < 1
-        naive = _interval(by_pair[pair]["Uafhængige stikprøver, procentpoint "
-                                        "[95 %-konfidensinterval]"])
+        naive = _interval(by_pair[pair]["Uafhængige stikprøver, procentpoint [95 %-KI]"])
         ratio = float(by_pair[pair]["Bredde i forhold til uafhængige"].replace(",", "."))
         assert ratio == pytest.approx((high - low) / (naive[2] - naive[1]), abs=0.02)
     for r in by_pair.values():

@@ -439,8 +439,8 @@ def _design_change(r: _Reader, t: Table, _years: set[str]) -> None:
         grades = re.findall(r"(\d+)\. klasse", pair)
         n_key = ("link", pair, "n")
         r.count(n_key, row["Samme elever"], _where(t, pair, "Samme elever"))
-        for i, (y, column) in enumerate(zip(years, ("Heraf ensomme i første måling",
-                                                     "Heraf ensomme i anden måling"),
+        for i, (y, column) in enumerate(zip(years, ("Ensomme, første måling",
+                                                     "Ensomme, anden måling"),
                                              strict=False)):
             lonely, other = ("link", pair, y, L), ("link", pair, y, NL)
             r.count(lonely, row.get(column, ""), _where(t, pair, column))

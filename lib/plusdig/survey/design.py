@@ -86,13 +86,13 @@ def _deff_table(reg: Registry, known: pd.DataFrame, done: pd.DataFrame, labels: 
             rows_v.append({"indicator": indicator, "year": y, "deff": est.estimate,
                            "low": est.low, "high": est.high})
             rows_d.append({"Nøgletal": labels[indicator], "År": str(y),
-                           "Designeffekt [95 %-konfidensinterval]": _deff_text(est),
+                           "Designeffekt [95 %-KI]": _deff_text(est),
                            "Intervallets bredde i forhold til uafhængige": (_num(inf.widening(est.estimate), 2)
                                                       if est.defined and est.estimate > 0
                                                       else "–"),
                            "Klasser": _cell(reg, ("classes", y))})
     title = (f"{DEFF_CAPTION}: den klyngerobuste varians i forhold til den simple, pr. år, med "
-             "95 %-konfidensinterval fra genudtræk af hele klasser")
+             "95 %-konfidensinterval (KI) fra genudtræk af hele klasser")
     keys = [("classes", y) for y in years]
     return SurveyTable("design_effect", title, pd.DataFrame(rows_v), pd.DataFrame(rows_d), syn,
                        reg.k, *reg.counts(keys))
@@ -179,19 +179,20 @@ def _change_table(reg: Registry, known: pd.DataFrame, syn: bool) -> SurveyTable:
             k = pair.key
             keys += [("link", k, "n"), ("link", k, pair.year0, L), ("link", k, pair.year1, L)]
             row.update({"Samme elever": _cell(reg, ("link", k, "n")),
-                        "Heraf ensomme i første måling": _cell(reg, ("link", k, pair.year0, L)),
-                        "Heraf ensomme i anden måling": _cell(reg, ("link", k, pair.year1, L))})
+                        "Ensomme, første måling": _cell(reg, ("link", k, pair.year0, L)),
+                        "Ensomme, anden måling": _cell(reg, ("link", k, pair.year1, L))})
         row.update({
-            "Ændring, procentpoint [95 %-konfidensinterval]": _pp_text(rd),
-            "Oddsratio [95 %-konfidensinterval]": _or_text(model.odds_ratio if model
+            "Ændring, procentpoint [95 %-KI]": _pp_text(rd),
+            "Oddsratio [95 %-KI]": _or_text(model.odds_ratio if model
                                                             else inf.NAN_INTERVAL),
-            "Uafhængige stikprøver, procentpoint [95 %-konfidensinterval]": _pp_text(naive),
+            "Uafhængige stikprøver, procentpoint [95 %-KI]": _pp_text(naive),
             "Bredde i forhold til uafhængige": _num(ratio, 2) if not math.isnan(ratio) else "–"})
         rows_d.append(row)
     who = ("de samme elever (svar om ensomhed i begge målinger)" if linked
            else "alle besvarelser, klynge: klassen")
     title = (f"{CHANGE_CAPTION}: andelen, der svarer ja til ensomhed, på {who}; GEE-model med "
-             "år, " + ("årgang" if linked else "klassetrin") + " og køn")
+             "år, " + ("årgang" if linked else "klassetrin") + " og køn; 95 %-konfidensinterval "
+             "(KI) i klammer")
     return SurveyTable("design_change", title, pd.DataFrame(rows_v), pd.DataFrame(rows_d), syn,
                        reg.k, *reg.counts(keys))
 
@@ -230,6 +231,7 @@ def section_text(tables: dict[str, SurveyTable]) -> str:
     deff, change = tables.get("design_effect"), tables.get("design_change")
     reg = (deff or change).cells
     parts = ["**Klasser og de samme elever.**"]
+    breaks = []  # paragraph breaks before these parts
     if deff is not None:
         years = sorted(int(y) for y in deff.values["year"].unique())
         classes = [float(reg.value(("classes", y))) for y in years if reg.shown(("classes", y))]
@@ -245,10 +247,15 @@ def section_text(tables: dict[str, SurveyTable]) -> str:
         if lonely["deff"].notna().any():
             parts.append("For andelen, der svarer ja til ensomhed, er designeffekten "
                          f"{_range(list(lonely['deff']), 2)} i målingerne.")
+        if (deff.display["Designeffekt [95 %-KI]"] == "–").any():
+            parts.append("Hvor tabellen viser »–«, kan nøgletallet ikke vises det år (se "
+                         "diskretioneringen nedenfor), eller det varierer ikke, og så beregnes "
+                         "ingen designeffekt.")
     else:
         parts.append("Leverancen oplyser ikke elevernes klasse, så designeffekten kan ikke "
                      "beregnes.")
     linked = change is not None and "Samme elever" in change.display.columns
+    breaks.append(len(parts))
     v = change.values if change is not None else None
     if linked:
         both = deff is not None
@@ -281,10 +288,15 @@ def section_text(tables: dict[str, SurveyTable]) -> str:
                          "hvordan de samme børn udvikler sig med alderen, ikke om kommunen som "
                          "helhed har ændret sig.")
         parts.append(_verdict(change))
+    breaks.append(len(parts))
     parts.append("Antallene går gennem den samme diskretionering som kapitlets øvrige tal, og en "
                  "model beregnes kun, når de antal, den sammenligner, kan vises. Ingen klasse og "
                  "ingen elevnøgle vises, og intet tal vises pr. klasse.")
-    return " ".join(p for p in parts if p)
+    paragraphs, start = [], 0
+    for end in [*breaks, len(parts)]:
+        paragraphs.append(" ".join(p for p in parts[start:end] if p))
+        start = end
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def _pairs_of(values: pd.DataFrame) -> list[Pair]:
