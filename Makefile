@@ -85,8 +85,11 @@ pdf: venv system-deps validate vendor
 	@echo "PDF: $(CURDIR)/_build/pdf/plusdig-evaluering.pdf"
 
 # Tests of the published book build it first if it is missing or stale (tests/conftest.py).
+# In parallel processes, one per core (pytest-xdist); a file's tests stay in one process, in
+# order (nbval's cells of a notebook, a module's shared build). TESTFLAGS= runs them in one.
+TESTFLAGS ?= -n auto --dist loadfile
 test: venv system-deps vendor
-	$(PY) -m pytest --nbval-lax tests book
+	$(PY) -m pytest $(TESTFLAGS) --nbval-lax tests book
 
 clean:
 	rm -rf _build .pytest_cache

@@ -628,8 +628,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             measures.append(measure(Measure("make_test", "make test (pytest tests book)",
                                             target_s=TARGETS["make_test"]),
                                     args.test_runs or n,
-                                    [sys.executable, "-m", "pytest", "-q", "--nbval-lax", "tests",
-                                     "book"], env=env, cwd=copy, check=False))
+                                    [sys.executable, "-m", "pytest", "-q", "-n", "auto", "--dist",
+                                     "loadfile", "--nbval-lax", "tests", "book"],
+                                    env=env, cwd=copy, check=False))
         if "survey" not in skip:
             s = scale_survey(copy, tmp, env, n)
             measures.extend(s)

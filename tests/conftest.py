@@ -9,6 +9,7 @@ personal ``--path-output`` build), which is then used as it is.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import http.server
@@ -78,6 +79,22 @@ def _make(target: str) -> None:
         pytest.fail(f"`make {target}` failed (log: {log}):\n{tail}", pytrace=False)
 
 
+@contextlib.contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    """Held while a test process builds or changes ``root`` (``make test`` runs the tests in
+    parallel processes, pytest-xdist: one of them builds, the others wait and then find the
+    build current)."""
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".tests-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _build_root() -> tuple[Path, bool]:
     """The ``_build`` folder and whether the tests may (re)build it."""
     env = os.environ.get("PLUSDIG_BUILD")
@@ -92,7 +109,9 @@ def built_pdf() -> Path:
     root, may_build = _build_root()
     outdir = root / "pdf"
     if may_build and not _fresh(outdir):
-        _make("pdf")
+        with _build_lock(root):
+            if not _fresh(outdir):  # another test process may have built it meanwhile
+                _make("pdf")
     pdf = outdir / PDF_NAME
     assert pdf.is_file(), f"no PDF at {pdf}"
     return pdf
@@ -106,11 +125,15 @@ def built_site(built_pdf: Path) -> Path:
     root, may_build = _build_root()
     outdir = root / "html"
     if may_build and not _fresh(outdir):
-        _make("book")
+        with _build_lock(root):
+            if not _fresh(outdir):
+                _make("book")
     assert (outdir / "index.html").is_file(), f"no site at {outdir}"
     target = outdir / built_pdf.name
     if not target.is_file() or target.stat().st_mtime < built_pdf.stat().st_mtime:
-        shutil.copy2(built_pdf, target)
+        with _build_lock(root):  # never a half-copied PDF for another test process
+            if not target.is_file() or target.stat().st_mtime < built_pdf.stat().st_mtime:
+                shutil.copy2(built_pdf, target)
     return outdir
 
 
