@@ -244,8 +244,8 @@ class OfflinePage:
         return self.page
 
 
-@pytest.fixture
-def offline_page(browser: Any, site_url: str) -> Iterator[OfflinePage]:
+@contextlib.contextmanager
+def _offline_page(browser: Any, site_url: str) -> Iterator[OfflinePage]:
     """A fresh browser context whose requests to any other host are blocked and recorded."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK",
                                   service_workers="block")
@@ -270,3 +270,18 @@ def offline_page(browser: Any, site_url: str) -> Iterator[OfflinePage]:
         yield result
     finally:
         context.close()
+
+
+@pytest.fixture
+def offline_page(browser: Any, site_url: str) -> Iterator[OfflinePage]:
+    """A fresh browser context whose requests to any other host are blocked and recorded."""
+    with _offline_page(browser, site_url) as result:
+        yield result
+
+
+@pytest.fixture(scope="module")
+def module_offline_page(browser: Any, site_url: str) -> Iterator[OfflinePage]:
+    """:func:`offline_page` for a module-scoped fixture that opens every page once for
+    several tests."""
+    with _offline_page(browser, site_url) as result:
+        yield result

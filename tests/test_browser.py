@@ -62,15 +62,46 @@ def _assert_clean(offline: Any, where: str) -> None:
 
 
 # ----------------------------------------------------------------------------- pages
-def test_every_chapter_page_renders_offline(offline_page: Any, built_site: Path,
-                                            book_config: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def visited(module_offline_page: Any, built_site: Path,
+            book_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every chapter page and the search page, each opened once: whether its title shows (a
+    screenshot of each chapter page saved in ``_build/screenshots/``), the outside requests
+    and console errors while it loaded, then axe-core's serious or critical violations and
+    what running axe added to those. Read by the rendering and the accessibility tests."""
+    assert AXE.is_file(), "axe-core missing: npm ci"
+    offline = module_offline_page
     shots = built_site.parent / "screenshots"
     shots.mkdir(exist_ok=True)
+    seen: dict[str, dict[str, Any]] = {}
+    for doc in [*_pages(book_config), "search"]:
+        n_req, n_err = len(offline.external_requests), len(offline.console_errors)
+        page = offline.open(f"{doc}.html")
+        record: dict[str, Any] = {}
+        if doc != "search":
+            record["title_shown"] = page.locator("main article h1").first.is_visible()
+            page.screenshot(path=str(shots / f"{doc.replace('/', '__')}.png"), full_page=True)
+        record["requests"] = offline.external_requests[n_req:]
+        record["errors"] = offline.console_errors[n_err:]
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate(
+            "async () => await axe.run(document, {resultTypes: ['violations']})")
+        record["violations"] = [
+            f"{v['id']} ({v['impact']}): {len(v['nodes'])} x {v['nodes'][0]['target']}"
+            for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+        record["axe_requests"] = offline.external_requests[n_req + len(record["requests"]):]
+        record["axe_errors"] = offline.console_errors[n_err + len(record["errors"]):]
+        seen[doc] = record
+    return seen
+
+
+def test_every_chapter_page_renders_offline(visited: dict[str, dict[str, Any]], built_site: Path,
+                                            book_config: dict[str, Any]) -> None:
+    shots = built_site.parent / "screenshots"
     for doc in _pages(book_config):
-        page = offline_page.open(f"{doc}.html")
-        assert page.locator("main article h1").first.is_visible(), doc
-        page.screenshot(path=str(shots / f"{doc.replace('/', '__')}.png"), full_page=True)
-        _assert_clean(offline_page, doc)
+        assert visited[doc]["title_shown"], doc
+        assert visited[doc]["requests"] == [], f"{doc}: requests to other hosts"
+        assert visited[doc]["errors"] == [], f"{doc}: console errors"
     assert len(list(shots.glob("*.png"))) >= len(_pages(book_config))
 
 
@@ -178,18 +209,12 @@ def test_search_finds_the_activity_page(offline_page: Any, book_config: dict[str
 
 
 # ----------------------------------------------------------------------------- a11y
-def test_no_serious_accessibility_violations(offline_page: Any,
+def test_no_serious_accessibility_violations(visited: dict[str, dict[str, Any]],
                                              book_config: dict[str, Any]) -> None:
     assert AXE.is_file(), "axe-core missing: npm ci"
-    problems = {}
-    for doc in [*_pages(book_config), "search"]:
-        page = offline_page.open(f"{doc}.html")
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})")
-        bad = [f"{v['id']} ({v['impact']}): {len(v['nodes'])} x {v['nodes'][0]['target']}"
-               for v in result["violations"] if v.get("impact") in ("serious", "critical")]
-        if bad:
-            problems[doc] = bad
+    assert list(visited) == [*_pages(book_config), "search"]
+    problems = {doc: r["violations"] for doc, r in visited.items() if r["violations"]}
     assert problems == {}
-    _assert_clean(offline_page, "axe")
+    for doc, r in visited.items():  # the search page's load, and axe's own runs, clean too
+        assert r["requests"] + r["axe_requests"] == [], f"{doc} (axe): requests to other hosts"
+        assert r["errors"] + r["axe_errors"] == [], f"{doc} (axe): console errors"
