@@ -114,15 +114,20 @@ def test_difference_interval_and_pvalue_agree() -> None:
     assert not interval.excludes_zero and p > 0.05
 
 
+def _ordinal(seed: int, levels: list[str], before: list[float], after: list[float],
+             n: int) -> pd.DataFrame:
+    """Ordinal answers in 2017 (``before``) and 2019 (``after``), ``later`` marking 2019."""
+    rng = np.random.default_rng(seed)
+    rows = [pd.DataFrame({"year": year, "grade": rng.integers(5, 9, n),
+                          "gender": rng.choice(["pige", "dreng"], n),
+                          "answer": rng.choice(levels, n, p=probs)})
+            for year, probs in ((2017, before), (2019, after))]
+    return pd.concat(rows).assign(later=lambda d: d["year"] == 2019)
+
+
 def test_ordinal_odds_ratio_detects_a_shift() -> None:
-    rng = np.random.default_rng(4)
     levels = ["a", "b", "c"]
-    rows = []
-    for year, probs in ((2017, [0.5, 0.3, 0.2]), (2019, [0.3, 0.3, 0.4])):
-        rows.append(pd.DataFrame({"year": year, "grade": rng.integers(5, 9, 800),
-                                  "gender": rng.choice(["pige", "dreng"], 800),
-                                  "answer": rng.choice(levels, 800, p=probs)}))
-    data = pd.concat(rows).assign(later=lambda d: d["year"] == 2019)
+    data = _ordinal(4, levels, [0.5, 0.3, 0.2], [0.3, 0.3, 0.4], 800)
     interval, p = inf.ordinal_odds_ratio(data, "answer", levels, "later")
     assert interval.low > 1 and p < 0.001
 
@@ -166,14 +171,8 @@ def test_design_fixture_truth_is_recovered_across_seeds() -> None:
 def test_ordinal_odds_ratio_with_a_level_nobody_gave() -> None:
     """A delivery where no pupil gives one of the levels (no SDQ score in the abnormal band,
     say) still gets its odds ratio from the levels present; one level only gives none."""
-    rng = np.random.default_rng(6)
     levels = ["a", "b", "c", "d"]
-    rows = []
-    for year, probs in ((2017, [0.6, 0.4, 0.0, 0.0]), (2019, [0.4, 0.6, 0.0, 0.0])):
-        rows.append(pd.DataFrame({"year": year, "grade": rng.integers(5, 9, 600),
-                                  "gender": rng.choice(["pige", "dreng"], 600),
-                                  "answer": rng.choice(levels, 600, p=probs)}))
-    data = pd.concat(rows).assign(later=lambda d: d["year"] == 2019)
+    data = _ordinal(6, levels, [0.6, 0.4, 0.0, 0.0], [0.4, 0.6, 0.0, 0.0], 600)
     interval, p = inf.ordinal_odds_ratio(data, "answer", levels, "later")
     assert interval.low > 1 and p < 0.001
     single = data.assign(answer="a")

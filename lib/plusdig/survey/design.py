@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from plusdig.survey import inference as inf
 from plusdig.survey.contract import _LONELY_BIN
 from plusdig.survey.pairs import Pair, linked_rows, pairs
-from plusdig.survey.result import SurveyTable, _cell, _ci, _num, _signed
+from plusdig.survey.result import SurveyTable, _cell, _num, pp_interval, ratio_interval
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,12 +64,6 @@ def _shown_keys(indicator: str, y: int) -> tuple[Any, ...]:
                                  ("item", "happiness", y, "answered"))}[indicator]
 
 
-def _deff_text(i: inf.Interval) -> str:
-    if not i.defined:
-        return "–"
-    return f"{_num(i.estimate, 2)} [{_num(i.low, 2)}; {_num(i.high, 2)}]"
-
-
 def _deff_table(reg: Registry, known: pd.DataFrame, done: pd.DataFrame, labels: dict[str, str],
                 syn: bool) -> SurveyTable:
     import pandas as pd
@@ -86,28 +80,16 @@ def _deff_table(reg: Registry, known: pd.DataFrame, done: pd.DataFrame, labels: 
             rows_v.append({"indicator": indicator, "year": y, "deff": est.estimate,
                            "low": est.low, "high": est.high})
             rows_d.append({"Nøgletal": labels[indicator], "År": str(y),
-                           "Designeffekt [95 %-KI]": _deff_text(est),
-                           "Intervallets bredde i forhold til uafhængige": (_num(inf.widening(est.estimate), 2)
-                                                      if est.defined and est.estimate > 0
-                                                      else "–"),
+                           "Designeffekt [95 %-KI]": ratio_interval(est),
+                           "Intervallets bredde i forhold til uafhængige":
+                               _num(inf.widening(est.estimate), 2)
+                               if est.defined and est.estimate > 0 else "–",
                            "Klasser": _cell(reg, ("classes", y))})
     title = (f"{DEFF_CAPTION}: den klyngerobuste varians i forhold til den simple, pr. år, med "
              "95 %-konfidensinterval (KI) fra genudtræk af hele klasser")
     keys = [("classes", y) for y in years]
     return SurveyTable("design_effect", title, pd.DataFrame(rows_v), pd.DataFrame(rows_d), syn,
                        reg.k, *reg.counts(keys))
-
-
-def _or_text(i: inf.Interval) -> str:
-    if not i.defined:
-        return "–"
-    return f"{_num(i.estimate, 2)} [{_num(i.low, 2)}; {_num(i.high, 2)}]"
-
-
-def _pp_text(i: inf.Interval) -> str:
-    if not i.defined:
-        return "–"
-    return f"{_signed(i.estimate * 100)} [{_ci(i.low, i.high)}]"
 
 
 def _change_rows(reg: Registry, known: pd.DataFrame, pair: Pair, linked: bool
@@ -182,10 +164,10 @@ def _change_table(reg: Registry, known: pd.DataFrame, syn: bool) -> SurveyTable:
                         "Ensomme, første måling": _cell(reg, ("link", k, pair.year0, L)),
                         "Ensomme, anden måling": _cell(reg, ("link", k, pair.year1, L))})
         row.update({
-            "Ændring, procentpoint [95 %-KI]": _pp_text(rd),
-            "Oddsratio [95 %-KI]": _or_text(model.odds_ratio if model
+            "Ændring, procentpoint [95 %-KI]": pp_interval(rd),
+            "Oddsratio [95 %-KI]": ratio_interval(model.odds_ratio if model
                                                             else inf.NAN_INTERVAL),
-            "Uafhængige stikprøver, procentpoint [95 %-KI]": _pp_text(naive),
+            "Uafhængige stikprøver, procentpoint [95 %-KI]": pp_interval(naive),
             "Bredde i forhold til uafhængige": _num(ratio, 2) if not math.isnan(ratio) else "–"})
         rows_d.append(row)
     who = ("de samme elever (svar om ensomhed i begge målinger)" if linked

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from plusdig.survey import inference as inf
 from plusdig.survey.items import item_missing_rates
+from plusdig.survey.result import pp_interval as _pp_interval
+from plusdig.survey.result import ratio_interval as _ratio_interval
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,23 +42,10 @@ def _num(x: float, decimals: int = 0) -> str:
     return "–" if x is None or math.isnan(x) else number(x, decimals).replace("-", "\u2212")
 
 
-def _pp_interval(i: inf.Interval) -> str:
-    """"−2,9 [−6,2; 0,4]" (percentage points)."""
-    if not i.defined:
-        return "–"
-    return f"{_num(i.estimate * 100, 1)} [{_num(i.low * 100, 1)}; {_num(i.high * 100, 1)}]"
-
-
 def _share_interval(i: inf.Interval) -> str:
     if not i.defined:
         return "–"
     return f"{_pct(i.estimate)} [{_num(i.low * 100, 1)}; {_num(i.high * 100, 1)}]"
-
-
-def _ratio_interval(i: inf.Interval) -> str:
-    if not i.defined:
-        return "–"
-    return f"{_num(i.estimate, 2)} [{_num(i.low, 2)}; {_num(i.high, 2)}]"
 
 
 def _pvalue(p: float) -> str:

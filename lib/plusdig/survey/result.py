@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
 
     from plusdig.survey.disclosure import Registry
+    from plusdig.survey.inference import Interval
 
 __all__ = ["SurveyTable"]
 
@@ -97,3 +98,17 @@ def _signed(value: float, decimals: int = 1) -> str:
     from plusdig.core import fmt
 
     return fmt.number(value, decimals).replace("-", "\u2212")
+
+
+def pp_interval(i: Interval) -> str:
+    """A change in percentage points with its interval: "−2,9 [−6,2; 0,4]" (or »–«)."""
+    if not i.defined:
+        return "–"
+    return f"{_signed(i.estimate * 100)} [{_ci(i.low, i.high)}]"
+
+
+def ratio_interval(i: Interval) -> str:
+    """A ratio (odds ratio, design effect) with its interval: "0,69 [0,55; 0,87]" (or »–«)."""
+    if not i.defined:
+        return "–"
+    return f"{_num(i.estimate, 2)} [{_num(i.low, 2)}; {_num(i.high, 2)}]"
