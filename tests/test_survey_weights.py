@@ -334,3 +334,36 @@ def test_the_source_names_the_group_file(monkeypatch) -> None:
     monkeypatch.setenv(contract.INVITED_GROUPS_ENV, "x.csv")
     with pytest.raises(DataValidationError, match=contract.INVITED_GROUPS_ENV):
         contract.check_environment()
+
+
+def test_the_response_per_grade_is_the_rows_and_hides_what_the_chapter_hides(
+        synthetic_data) -> None:
+    """Issue 19: where the invited counts per group are known, the appendix gives the response
+    to the loneliness question per grade and year (recomputed here from the rows); a grade whose
+    number of answers the chapter hides is left out, and without group counts it says why no
+    rate per grade or school is given."""
+    data, tables = synthetic_data
+    text = weighting.response_by_grade(tables, data.invited_groups)
+    done = data.frame[data.frame["completed"] & data.frame["lonely"].notna()]
+    answered = done.groupby(["year", "grade"]).size()
+    invited = data.invited_groups.groupby(["year", "grade"])["invited"].sum()
+    rates = (answered / invited).dropna()
+    low, high = rates.idxmin(), rates.idxmax()
+    pct = lambda v: f"{v * 100:.1f}".replace(".", ",")  # noqa: E731
+    assert f"har {pct(rates.min())}–{pct(rates.max())} % af de inviterede" in text
+    assert f"lavest på {low[1]}. klassetrin i {low[0]} og højest på {high[1]}. klassetrin i " \
+           f"{high[0]}" in text
+    assert "syntetiske data" in text and "pr. skole kan ikke beregnes" in text
+    # hide the lowest grade's count: it no longer enters the range
+    reg = tables["response"].cells
+    key = ("group", "grade", int(low[0]), int(low[1]), "n")
+    saved = reg.cells[key].status
+    reg.cells[key].status = -1
+    try:
+        hidden = weighting.response_by_grade(tables, data.invited_groups)
+    finally:
+        reg.cells[key].status = saved
+    assert f"lavest på {low[1]}. klassetrin i {low[0]}" not in hidden
+    assert pct(rates.drop(low).min()) + "–" in hidden
+    plain = weighting.weighting(tables, None)
+    assert "kun beregnes for hver måling som helhed" in plain.response_groups_sentence

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 from plusdig.survey import inference as inf
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from plusdig.survey.result import SurveyTable
     from plusdig.survey.weights import Weighted
 
-__all__ = ["Weighting", "weighting", "weighted_table", "survey_weighting"]
+__all__ = ["Weighting", "weighting", "weighted_table", "survey_weighting", "response_by_grade"]
 
 @dataclass(frozen=True)
 class Weighting:
@@ -27,6 +29,10 @@ class Weighting:
     #: Why the groups' intervals have no finite population correction (glued).
     groups_fpc_sentence: str = ("Grupperne (klassetrin, køn, skole) korrigeres ikke, fordi "
                                 "antallet af inviterede i hver gruppe ikke er kendt.")
+    #: The response to the loneliness question per grade, or why it cannot be given (glued).
+    response_groups_sentence: str = (
+        "Antallet af inviterede pr. klassetrin og pr. skole indgår ikke i leverancen, så "
+        "svarprocenten kan kun beregnes for hver måling som helhed.")
     table: Any = field(default=None, repr=False, compare=False, metadata={"glue": False})
 
     def styler(self) -> Any:
@@ -83,23 +89,51 @@ def weighted_table(tables: dict[str, SurveyTable], result: dict[str, list[Weight
     } for w, x, n in shown]))
 
 
-def weighting(tables: dict[str, SurveyTable], result: dict[str, list[Weighted]] | None
-              ) -> Weighting:
+def response_by_grade(tables: dict[str, SurveyTable], groups: pd.DataFrame) -> str:
+    """The share of the invited pupils who answered the loneliness question, per grade and
+    year, as a range with its lowest and highest group (Danish). A grade enters only where the
+    chapter shows its number of answers, so the sentence reveals nothing the page does not."""
+    from plusdig.survey.methods import _num, _pct
+
+    reg = tables["response"].cells
+    invited = groups.groupby(["year", "grade"])["invited"].sum()
+    rates = []
+    for (year, grade), n_invited in invited.items():
+        key = ("group", "grade", int(year), int(grade), "n")
+        if reg is not None and key in reg.cells and reg.shown(key) and n_invited:
+            rates.append((reg.value(key) / float(n_invited), int(year), int(grade)))
+    school = ("Antallet af inviterede pr. skole indgår ikke i leverancen, så svarprocenten "
+              "pr. skole kan ikke beregnes.")
+    if not rates:
+        return ("Antallet af inviterede pr. klassetrin er oplyst, men ingen svarprocent pr. "
+                "klassetrin kan vises, fordi antallet af besvarelser er skjult. " + school)
+    (lo, ly, lg), (hi, hy, hg) = min(rates), max(rates)
+    assumed = (" (på syntetiske data er antallet af inviterede pr. gruppe antaget)"
+               if tables["response"].synthetic else "")
+    return (f"Pr. klassetrin og måling har {_num(lo * 100, 1)}–{_pct(hi)} af de inviterede svaret på "
+            f"spørgsmålet om ensomhed{assumed}, lavest på {lg}. klassetrin i {ly} og højest på "
+            f"{hg}. klassetrin i {hy}. " + school)
+
+
+def weighting(tables: dict[str, SurveyTable], result: dict[str, list[Weighted]] | None,
+              groups: pd.DataFrame | None = None) -> Weighting:
     """What the weighting does, or why there is none (Danish); no verdict on synthetic data.
     ``result``: :func:`plusdig.survey.weights.weighted_indicators`'s, None without group
-    counts."""
+    counts; ``groups`` the invited counts per group (the response per grade)."""
     from plusdig.survey.methods import _num
 
+    response = (Weighting.response_groups_sentence if groups is None
+                else response_by_grade(tables, groups))
     if result is None:
         return Weighting("Vægte efter klassetrin og køn kræver antallet af inviterede i hver "
                          "gruppe, og det indgår ikke i leverancen, så andelene er uvægtede: de "
                          "forudsætter, at de, der svarede, ligner dem, der ikke svarede, uanset "
-                         "klassetrin og køn")
+                         "klassetrin og køn", response_groups_sentence=response)
     shown = _shown(tables, result)
     if not shown:
         return Weighting("Antallet af inviterede pr. klassetrin og køn er oplyst, men ingen "
                          "vægtet andel kan vises: enten mangler besvarelser i en gruppe, eller "
-                         "årets andel er skjult", _GROUPS_KNOWN)
+                         "årets andel er skjult", _GROUPS_KNOWN, response)
     head = ("Antallet af inviterede pr. klassetrin og køn er oplyst, så de fire primære "
             "indikatorer er også beregnet med vægte (efterstratificering): hver besvarelse "
             "vejer antallet af inviterede i dens gruppe (år, klassetrin og køn) delt med antallet "
@@ -124,7 +158,7 @@ def weighting(tables: dict[str, SurveyTable], result: dict[str, list[Weighted]] 
                 f"procentpoint, og vægtenes designeffekt er højst "
                 f"{_num(max(w.deff for w, _x, _n in shown), 2)}. Vægtene retter kun for skævhed "
                 "efter klassetrin og køn, ikke for forskelle inden for en gruppe")
-    return Weighting(text, _GROUPS_KNOWN, weighted_table(tables, result))
+    return Weighting(text, _GROUPS_KNOWN, response, weighted_table(tables, result))
 
 
 def survey_weighting() -> Weighting:
@@ -138,4 +172,5 @@ def survey_weighting() -> Weighting:
     data = load_survey()
     tables = run_pipeline(data, k=threshold())
     groups = data.invited_groups
-    return weighting(tables, None if groups is None else weighted_indicators(data.frame, groups))
+    return weighting(tables, None if groups is None else weighted_indicators(data.frame, groups),
+                     groups)
