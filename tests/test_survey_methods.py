@@ -126,3 +126,14 @@ def test_chapter_6_sensitivity_matches_the_issue() -> None:
     assert sens.sens_teased.startswith("omfatter nul, hvis nævneren er 200 eller mindre")
     assert "kun én" in sens.sens_summary and sens.sens_n_questions == "69"
     assert len(sens.table) == sum(len(v) for v in survey_sensitivity.SENSITIVITY_N.values())
+
+
+def test_p_values_below_the_floor_stay_on_one_line(synthetic) -> None:
+    """»< 0,001« broke after »<« in a narrow column: the tables print it with a no-break space,
+    in the methods appendix's secondary table and in the chapter's trend table alike."""
+    data, tables = synthetic
+    shown = survey_methods.secondary_table(tables, data.frame).display
+    cells = list(shown["p"]) + list(shown["q (FDR)"]) + list(tables["trend"].display["p (trend)"])
+    assert "<\u00a00,001" in cells
+    assert not [c for c in cells if "< " in c]
+    assert survey_methods._pvalue(0.0421) == "0,042" and survey_methods._pvalue(float("nan")) == "–"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from plusdig.survey import inference as inf
 from plusdig.survey.items import item_missing_rates
 from plusdig.survey.result import pp_interval as _pp_interval
+from plusdig.survey.result import pvalue as _pvalue
 from plusdig.survey.result import ratio_interval as _ratio_interval
 
 if TYPE_CHECKING:
@@ -46,12 +47,6 @@ def _share_interval(i: inf.Interval) -> str:
     if not i.defined:
         return "–"
     return f"{_pct(i.estimate)} [{_num(i.low * 100, 1)}; {_num(i.high * 100, 1)}]"
-
-
-def _pvalue(p: float) -> str:
-    if p is None or math.isnan(p):
-        return "–"
-    return "< 0,001" if p < 0.001 else _num(p, 3)
 
 
 @dataclass(frozen=True)

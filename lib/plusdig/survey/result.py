@@ -112,3 +112,10 @@ def ratio_interval(i: Interval) -> str:
     if not i.defined:
         return "–"
     return f"{_num(i.estimate, 2)} [{_num(i.low, 2)}; {_num(i.high, 2)}]"
+
+
+def pvalue(p: float) -> str:
+    """A p-value as the tables print it: "0,042", "< 0,001" (kept on one line) or »–«."""
+    if p is None or math.isnan(p):
+        return "–"
+    return "<\u00a00,001" if p < 0.001 else _num(p, 3)

@@ -21,7 +21,7 @@ from plusdig.survey.registry import (
     newcombe,
     wilson,
 )
-from plusdig.survey.result import SurveyTable, _cell, _ci, _num, _pct, _signed
+from plusdig.survey.result import SurveyTable, _cell, _ci, _num, _pct, _signed, pvalue
 from plusdig.survey.validation import Survey, load_survey, validate
 
 if TYPE_CHECKING:
@@ -293,8 +293,7 @@ def _trend_table(tables: dict[str, SurveyTable], k: int, synthetic: bool) -> Sur
         rd["Trend: oddsratio pr. år"] = ("–" if not odds.defined else
                                          f"{_num(odds.estimate, 2)} [{_num(odds.low, 2)}; "
                                          f"{_num(odds.high, 2)}]")
-        rd["p (trend)"] = ("–" if math.isnan(trend.pvalue) else "< 0,001"
-                           if trend.pvalue < 0.001 else _num(trend.pvalue, 3))
+        rd["p (trend)"] = pvalue(trend.pvalue)
         rows_v.append(rv)
         rows_d.append(rd)
     return SurveyTable("trend", "Udvikling i nøgletal pr. år (andele); ændring fra første til "
