@@ -103,6 +103,14 @@ _CUT_JS = """
 """
 
 
+#: Glued values ({glue:text}) whose weight differs from their paragraph's (myst-nb sets them bold).
+_GLUE_WEIGHT_JS = """
+() => Array.from(document.querySelectorAll('main article span.pasted-text'))
+  .filter((s) => getComputedStyle(s).fontWeight !== getComputedStyle(s.parentElement).fontWeight)
+  .map((s) => s.innerText.trim().slice(0, 60))
+"""
+
+
 @pytest.fixture(scope="module")
 def looked_at(browser: Any, site_url: str, built_site: Path,
               book_config: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -125,10 +133,20 @@ def looked_at(browser: Any, site_url: str, built_site: Path,
                 "tables": page.evaluate(_TABLES_JS),
                 "search": page.evaluate(_SEARCH_JS),
                 "cut": page.evaluate(_CUT_JS),
+                "glue_weight": page.evaluate(_GLUE_WEIGHT_JS),
+                "glued": page.locator("main article span.pasted-text").count(),
             }
             page.screenshot(path=str(shots / f"{doc.replace('/', '__')}-{width}.png"), full_page=True)
         context.close()
     return seen
+
+
+def test_glued_text_reads_as_the_sentence_around_it(looked_at: dict) -> None:
+    """A value or sentence glued from data has the weight of its paragraph, as in the PDF (bold
+    glued sentences made the methods appendix a wall of bold text)."""
+    assert sum(seen["glued"] for seen in looked_at.values()) > 100  # the probe sees the glue
+    bold = {doc: seen["glue_weight"] for (doc, _w), seen in looked_at.items() if seen["glue_weight"]}
+    assert not bold, bold
 
 
 def test_no_page_scrolls_sideways_on_a_phone(looked_at: dict) -> None:
