@@ -13,11 +13,10 @@ from plusdig.core.errors import DataValidationError, describe
 from plusdig.core.paths import data_dir
 
 if TYPE_CHECKING:
-
-    pass
+    import pandas as pd
 
 __all__ = [
-    "CONTRACT", "COLUMNS", "LONELY_LEVELS", "HAPPINESS_LEVELS", "TEASED_LEVELS",
+    "CONTRACT", "COLUMNS", "LONELY_LEVELS", "LONELY_YES", "lonely_mask", "HAPPINESS_LEVELS", "TEASED_LEVELS",
     "GENDER_LEVELS", "SDQ_BANDS", "ANSWER_COLUMNS", "ITEM_LABELS", "SURVEY_ENV", "MAPPING_ENV", "INVITED_ENV", "INVITED_GROUPS_ENV", "SYNTHETIC_FILE",
     "SYNTHETIC_INVITED", "SYNTHETIC_INVITED_GROUPS", "SurveySource", "current_source", "check_environment",
     "OPTIONAL_CONTRACT", "KEY_COLUMNS", "KEY_PATTERNS", "CPR_PATTERN",
@@ -113,6 +112,14 @@ ITEM_LABELS: dict[str, str] = {
 APPROX_TOLERANCE = 0.05
 
 _LONELY_BIN = ["Ensomme", "Ikke ensomme"]
+#: The answers that count as lonely: »ofte« and »nogle gange« (the book's definition, stated in
+#: the chapter and the methods appendix).
+LONELY_YES = ("ofte", "nogle gange")
+
+
+def lonely_mask(frame: pd.DataFrame) -> pd.Series:
+    """True for each row whose loneliness answer counts as lonely (:data:`LONELY_YES`)."""
+    return frame["lonely"].isin(LONELY_YES)
 
 
 # --------------------------------------------------------------------------- source

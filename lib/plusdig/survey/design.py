@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from plusdig.survey import inference as inf
-from plusdig.survey.contract import _LONELY_BIN
+from plusdig.survey.contract import _LONELY_BIN, lonely_mask
 from plusdig.survey.pairs import Pair, linked_rows, pairs
 from plusdig.survey.result import SurveyTable, _cell, _num, pp_interval, ratio_interval
 
@@ -43,11 +43,11 @@ REPS = 300
 
 def _indicator_rows(known: pd.DataFrame, done: pd.DataFrame) -> dict[str, Any]:
     """Per primary indicator: (the forms it is a share of, its 0/1 outcome per form)."""
-    lonely = known[known["lonely"].isin(["ofte", "nogle gange"])]
+    lonely = known[lonely_mask(known)]
     sdq = lonely[lonely["sdq_band"] != "missing"]
     teased = lonely[lonely["teased"].notna()]
     happy = done[done["happiness"].notna()]
-    return {"lonely": (known, known["lonely"].isin(["ofte", "nogle gange"])),
+    return {"lonely": (known, lonely_mask(known)),
             "lonely_sdq_normal": (sdq, sdq["sdq_band"] == "normal"),
             "lonely_teased_often": (teased, teased["teased"] == "ofte"),
             "not_happy_at_all": (happy, happy["happiness"] == "slet ikke glad")}
@@ -121,13 +121,9 @@ def _change_rows(reg: Registry, known: pd.DataFrame, pair: Pair, linked: bool
         need = tuple(key for y in (pair.year0, pair.year1)
                      for key in (("bin", y, L), ("item", "lonely", y, "answered")))
     rows = known.loc[np.concatenate([a.index.to_numpy(), b.index.to_numpy()])]
-    x0, n0 = float(_lonely(a).sum()), float(len(a))
-    x1, n1 = float(_lonely(b).sum()), float(len(b))
+    x0, n0 = float(lonely_mask(a).sum()), float(len(a))
+    x1, n1 = float(lonely_mask(b).sum()), float(len(b))
     return rows.assign(cluster=rows["class"].to_numpy()), "cluster", need, (x0, n0, x1, n1)
-
-
-def _lonely(frame: pd.DataFrame) -> Any:
-    return frame["lonely"].isin(["ofte", "nogle gange"]).to_numpy()
 
 
 def _change_table(reg: Registry, known: pd.DataFrame, syn: bool) -> SurveyTable:
@@ -140,7 +136,7 @@ def _change_table(reg: Registry, known: pd.DataFrame, syn: bool) -> SurveyTable:
         rows, cluster, need, (x0, n0, x1, n1) = _change_rows(reg, known, pair, linked)
         model = None
         if need and reg.shown(*need) and x0 >= reg.k and x1 >= reg.k:
-            data = rows.assign(y=_lonely(rows).astype(float),
+            data = rows.assign(y=lonely_mask(rows).to_numpy().astype(float),
                                year=rows["year"].astype(int), grade=rows["grade"].astype(int),
                                gender=rows["gender"].astype(str))
             model = inf.gee_change(data, "y", pair.year0, pair.year1, cluster=cluster,

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plusdig.survey import inference as inf
+from plusdig.survey.contract import lonely_mask
 from plusdig.survey.items import item_missing_rates
+from plusdig.survey.result import _pct
 from plusdig.survey.result import pp_interval as _pp_interval
 from plusdig.survey.result import pvalue as _pvalue
 from plusdig.survey.result import ratio_interval as _ratio_interval
@@ -29,12 +31,6 @@ __all__ = ["MethodsNumbers", "methods_numbers", "survey_method_numbers", "second
 
 #: A record field kept for the page but not glued (:func:`plusdig.glue_all` skips it).
 _NOT_GLUED: dict[str, Any] = {"repr": False, "compare": False, "metadata": {"glue": False}}
-
-
-def _pct(p: float, decimals: int = 1) -> str:
-    from plusdig.core.fmt import percent
-
-    return "–" if p is None or math.isnan(p) else percent(p * 100, decimals)
 
 
 def _num(x: float, decimals: int = 0) -> str:
@@ -335,7 +331,7 @@ def secondary_results(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
     done = None
     if frame is not None:
         done = frame[frame["completed"] & (frame["year"] == last)]
-        done = done.assign(lonely_yes=done["lonely"].isin(["ofte", "nogle gange"]))
+        done = done.assign(lonely_yes=lonely_mask(done))
     for column, (label, levels, measure) in SECONDARY.items():
         if levels is None:
             r = comp[(comp["measure"] == measure) & (comp["year"] == last)].iloc[0]

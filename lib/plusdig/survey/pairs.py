@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from plusdig.survey.contract import _LONELY_BIN
+from plusdig.survey.contract import _LONELY_BIN, lonely_mask
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,10 +90,6 @@ def linked_rows(known: pd.DataFrame, pair: Pair) -> pd.DataFrame:
     return pd.concat([a[a["pupil"].isin(both)], b[b["pupil"].isin(both)]])
 
 
-def _lonely(frame: pd.DataFrame) -> Any:
-    return frame["lonely"].isin(["ofte", "nogle gange"]).to_numpy()
-
-
 def _base_cells(reg: Registry, pair: Pair) -> dict[int, tuple[Any, Any]] | None:
     """Per year of ``pair``: the registry's (lonely, not lonely) cells the linked pupils are
     part of (the year's bins; a cohort's grade group), or None when a grade has no cell."""
@@ -135,7 +131,7 @@ def add_link_cells(reg: Registry, known: pd.DataFrame) -> list[Pair]:
         found.append(pair)
         reg.add(("link", pair.key, "n"), n, f"{pair.label}: koblede elever")
         for y, (l_key, nl_key) in base.items():
-            lonely = int(np.sum(_lonely(rows[rows["year"] == y])))
+            lonely = int(np.sum(lonely_mask(rows[rows["year"] == y])))
             for b, count, total in ((L, lonely, l_key), (NL, n - lonely, nl_key)):
                 key = ("link", pair.key, y, b)
                 reg.add(key, count, f"{pair.label}: koblede elever, {b.lower()} i {y}")

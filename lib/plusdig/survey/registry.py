@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from plusdig.survey.contract import (
     _LONELY_BIN,
-    ITEM_LABELS,
     HAPPINESS_LEVELS,
+    ITEM_LABELS,
+    LONELY_YES,
     SDQ_BANDS,
     SDQ_MISSING,
     TEASED_LEVELS,
+    lonely_mask,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +86,7 @@ def _lonely_bin(frame: pd.DataFrame) -> pd.Categorical:
     import numpy as np
     import pandas as pd
 
-    yes = frame["lonely"].isin(["ofte", "nogle gange"]).to_numpy()
+    yes = lonely_mask(frame).to_numpy()
     return pd.Categorical.from_codes(np.where(yes, 0, 1), categories=_LONELY_BIN)
 
 
@@ -175,7 +177,7 @@ def build_registry(frame: pd.DataFrame, k: int) -> Registry:
 
     known = done[~missing["lonely"]]  # the forms that answered the loneliness question
     base = pd.DataFrame({"year": known["year"].to_numpy(), "lonely": _lonely_bin(known)})
-    levels = _year_grid(known, done_years, "lonely", ["ofte", "nogle gange"])
+    levels = _year_grid(known, done_years, "lonely", list(LONELY_YES))
     bins = _year_grid(base, done_years, "lonely", list(_LONELY_BIN))
     for y in done_years:
         for b in _LONELY_BIN:

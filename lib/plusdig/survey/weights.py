@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from plusdig.core.errors import DataValidationError, describe
 from plusdig.survey import inference as inf
-from plusdig.survey.contract import CONTRACT, GENDER_LEVELS, GRADE_RANGE, YEAR_RANGE
+from plusdig.survey.contract import CONTRACT, GENDER_LEVELS, GRADE_RANGE, YEAR_RANGE, lonely_mask
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,8 +37,6 @@ __all__ = ["GROUP_COLUMNS", "INDICATORS", "Indicator", "load_invited_groups",
 
 #: The columns of the invited-by-group file, in order.
 GROUP_COLUMNS = ["year", "grade", "gender", "invited"]
-#: The answers that count as lonely (the book's definition, as in the chapter).
-LONELY_YES = ("ofte", "nogle gange")
 
 
 def load_invited_groups(path: str | Path) -> pd.DataFrame:
@@ -162,15 +160,11 @@ def _answered(frame: pd.DataFrame, question: str) -> pd.Series:
     return column.notna() & (column.astype(object) != SDQ_MISSING)
 
 
-def _lonely(frame: pd.DataFrame) -> pd.Series:
-    return frame["lonely"].isin(LONELY_YES)
-
-
 #: The four pre-specified primary indicators (:data:`plusdig.survey.inference.PRIMARY`) as the
 #: chapter's trend table counts them: two shares of all pupils who answer, two shares within the
 #: lonely group (weighted with the same cell weights, restricted to the lonely pupils).
 INDICATORS: dict[str, Indicator] = {
-    "lonely": Indicator(("lonely",), _lonely),
+    "lonely": Indicator(("lonely",), lonely_mask),
     "lonely_sdq_normal": Indicator(("lonely", "sdq_band"),
                                    lambda f: f["sdq_band"].astype(object) == "normal", True),
     "lonely_teased_often": Indicator(("lonely", "teased"),
@@ -221,7 +215,7 @@ def weighted_share(frame: pd.DataFrame, groups: pd.DataFrame, key: str = "lonely
     base = ind.base(frame)
     w = cell_weights(frame, groups, base)
     yes = ind.answer(frame).astype("float64")
-    within = _lonely(frame) if ind.within_lonely else base
+    within = lonely_mask(frame) if ind.within_lonely else base
     out: list[Weighted] = []
     for year in sorted(int(y) for y in frame["year"].unique()):
         in_year = frame["year"] == year
