@@ -88,7 +88,7 @@ def audit_html(html: str | list[str], k: int, *, integral: bool = False) -> Audi
     cells, groups = ranges(model, integral=integral)
     leaks = [Leak(where if "ukendt tabel" in where else f"{where}: skjult her, men vist et andet "
                   "sted") for where in conflicts]
-    leaks += find_leaks(model, k, integral=integral)
+    leaks += find_leaks(model, k, solved=(cells, groups))
     widths = [hi - lo for key, (lo, hi) in cells.items()
               if math.ceil(lo - EPS) < k and not model.exempt(key, cells)]
     return AuditReport(len(cells), len(groups), min(widths, default=float("inf")),

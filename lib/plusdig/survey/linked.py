@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -134,9 +135,10 @@ def ranges(model: LinearModel, *, integral: bool = False, targets: list[Any] | N
     """The smallest and largest value of every unknown, and of every group's sum.
 
     Each connected block of unknowns is one linear programme solved with HiGHS
-    (``scipy.optimize.linprog``), once per bound. ``integral=False`` relaxes integrality: the
-    relaxed range contains the integer range, so it can only be wider (more generous to the
-    book); ``integral=True`` solves the exact integer programmes (``scipy.optimize.milp``).
+    (:class:`_Block`: one model per block, re-solved per bound, memoised per process).
+    ``integral=False`` relaxes integrality: the relaxed range contains the integer range, so
+    it can only be wider (more generous to the book); ``integral=True`` gives the exact
+    integer programmes' bounds.
     ``targets`` limits the work to these unknowns (and their blocks).
     Raises :class:`DisclosureError` when the relations contradict each other.
     """
@@ -181,8 +183,9 @@ def ranges(model: LinearModel, *, integral: bool = False, targets: list[Any] | N
                 row[local[index[key]]] += coef
             (a_eq if is_eq else a_ub).append(row)
             (b_eq if is_eq else b_ub).append(rhs)
-        solve = _solver(np.array(a_eq).reshape(-1, len(members)), np.array(b_eq),
-                        np.array(a_ub).reshape(-1, len(members)), np.array(b_ub), integral)
+        solve = _block(np.array(a_eq).reshape(-1, len(members)), np.array(b_eq, dtype=float),
+                       np.array(a_ub).reshape(-1, len(members)), np.array(b_ub, dtype=float),
+                       integral)
         for i in members:
             if targets is not None and keys[i] not in targets:
                 continue
@@ -250,38 +253,119 @@ def _propagate(model: LinearModel) -> tuple[dict[Any, float], list[tuple[dict[An
     return (derived, substitute(model.equations, True), substitute(model.inequalities, False))
 
 
-def _solver(a_eq: np.ndarray, b_eq: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray,
-            integral: bool) -> Callable[[np.ndarray], float]:
-    """min c·x subject to the block's relations, 0 <= x <= CAP (HiGHS)."""
-    import numpy as np
-    from scipy.optimize import LinearConstraint, linprog, milp
-
-    n = a_eq.shape[1]
-
-    def solve(c: np.ndarray) -> float:
-        if integral:
-            cons = []
-            if len(b_eq):
-                cons.append(LinearConstraint(a_eq, b_eq - EPS, b_eq + EPS))
-            if len(b_ub):
-                cons.append(LinearConstraint(a_ub, -np.inf, b_ub + EPS))
-            res = milp(c, constraints=cons, integrality=np.ones(n),
-                       bounds=(np.zeros(n), np.full(n, CAP)))
-        else:
-            res = linprog(c, A_ub=a_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
-                          A_eq=a_eq if len(b_eq) else None, b_eq=b_eq if len(b_eq) else None,
-                          bounds=(0, CAP), method="highs")
-        if res.status != 0 or res.fun is None:
-            raise DisclosureError(f"the published numbers contradict each other "
-                                  f"(solver status {res.status}: {res.message})")
-        return float(res.fun)
-
-    return solve
+#: Blocks solved in this process (:func:`_block`), most recently used last: the same block
+#: (the same relations and numbers) recurs across the audit's pages, the registry's rounds of
+#: secondary suppression and the tests, and its bounds are the same every time.
+_BLOCKS: OrderedDict[tuple[Any, ...], _Block] = OrderedDict()
+_MAX_BLOCKS = 256
 
 
-def find_leaks(model: LinearModel, k: int, *, integral: bool = False) -> list[Leak]:
-    """Every unknown and every group of the model that :func:`is_protected` rejects."""
-    return _leaks(model, *ranges(model, integral=integral), k)
+def _block(a_eq: np.ndarray, b_eq: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray,
+           integral: bool) -> _Block:
+    """The solver of one block (memoised on its relations' exact numbers)."""
+    key = (integral, a_eq.shape, a_ub.shape, a_eq.tobytes(), b_eq.tobytes(), a_ub.tobytes(),
+           b_ub.tobytes())
+    block = _BLOCKS.pop(key, None) or _Block(a_eq, b_eq, a_ub, b_ub, integral)
+    _BLOCKS[key] = block
+    while len(_BLOCKS) > _MAX_BLOCKS:
+        _BLOCKS.popitem(last=False)
+    return block
+
+
+class _Block:
+    """min c·x subject to one block's relations, 0 <= x <= CAP, for many objectives c.
+
+    One HiGHS model per block, kept across objectives: changing the objective keeps the last
+    optimal basis, so each further bound is a few simplex steps (scipy's bundled HiGHS
+    bindings, ``scipy.optimize._highspy``: scipy is pinned in requirements.txt, and
+    tests/test_linked_fast.py compares every bound with ``scipy.optimize.linprog``/``milp``).
+
+    ``integral=False``: the linear programme with the relations as written (what ``linprog``
+    solves). ``integral=True``: the integer programme, the equations within ``EPS`` as
+    ``milp`` is given them. Its optimum is found without the integer programme where it can
+    be: the linear relaxation (same rows) bounds it by ``ceil(relaxed optimum)``, and when an
+    integer solution found for an earlier objective reaches that bound, it is the optimum.
+    Otherwise the integer programme is solved (and its solution kept for the next ones).
+    """
+
+    def __init__(self, a_eq: np.ndarray, b_eq: np.ndarray, a_ub: np.ndarray,
+                 b_ub: np.ndarray, integral: bool) -> None:
+        import numpy as np
+
+        self.n = a_eq.shape[1]
+        self.integral = integral
+        slack = EPS if integral else 0.0
+        self.rows = (np.vstack([a_eq, a_ub]),
+                     np.concatenate([b_eq - slack, np.full(len(b_ub), -np.inf)]),
+                     np.concatenate([b_eq + slack, b_ub + slack]))
+        self.lp = self._highs(False)
+        self.mip: Any = None  # made when first needed
+        self.pool: list[np.ndarray] = []  # integer solutions found
+        self.known: dict[bytes, float] = {}
+
+    def _highs(self, integer: bool) -> Any:
+        import numpy as np
+        from scipy.optimize._highspy import _core
+        from scipy.sparse import csc_matrix
+
+        a, lower, upper = self.rows
+        matrix = csc_matrix(a)
+        lp = _core.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, a.shape[0]
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = self.n, a.shape[0]
+        lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = matrix.indptr, matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_, lp.col_upper_ = np.zeros(self.n), np.full(self.n, CAP)
+        lp.row_lower_, lp.row_upper_ = lower, upper
+        if integer:
+            lp.integrality_ = [_core.HighsVarType.kInteger] * self.n
+        highs = _core._Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.passModel(lp)
+        return highs
+
+    def _run(self, highs: Any, c: np.ndarray) -> tuple[float, np.ndarray]:
+        import numpy as np
+        from scipy.optimize._highspy import _core
+
+        highs.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), c)
+        highs.run()
+        status = highs.getModelStatus()
+        if status != _core.HighsModelStatus.kOptimal:
+            raise DisclosureError("the published numbers contradict each other "
+                                  f"(solver: {highs.modelStatusToString(status)})")
+        return (float(highs.getInfo().objective_function_value),
+                np.asarray(highs.getSolution().col_value))
+
+    def __call__(self, c: np.ndarray) -> float:
+        import numpy as np
+
+        key = c.tobytes()
+        if key not in self.known:
+            value, _ = self._run(self.lp, c)
+            if self.integral:
+                bound = math.ceil(value - EPS)  # the integer optimum is at least this
+                reached = bool(self.pool) and np.all(c == np.round(c)) and bool(
+                    np.any(np.abs(np.array(self.pool) @ c - bound) <= EPS))
+                if reached:
+                    value = float(bound)
+                else:
+                    if self.mip is None:
+                        self.mip = self._highs(True)
+                    value, x = self._run(self.mip, c)
+                    self.pool.append(np.round(x))
+            self.known[key] = value
+        return self.known[key]
+
+
+def find_leaks(model: LinearModel, k: int, *, integral: bool = False,
+               solved: tuple[dict[Any, tuple[float, float]], list[tuple[float, float]]]
+               | None = None) -> list[Leak]:
+    """Every unknown and every group of the model that :func:`is_protected` rejects
+    (``solved``: the model's :func:`ranges`, when they are known already)."""
+    return _leaks(model, *(solved or ranges(model, integral=integral)), k)
 
 
 def _leaks(model: LinearModel, cells: dict[Any, tuple[float, float]],
