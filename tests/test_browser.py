@@ -1,12 +1,13 @@
 """The built site in a real browser: Debian's Chromium driven by Playwright, served on
 127.0.0.1, every request to another host blocked and recorded (fixtures in conftest.py).
 
-- every chapter page renders without console errors or outside requests; a screenshot of
-  each is saved in ``_build/screenshots/`` (test artefacts);
 - every interactive widget renders from its saved state, and choosing another option
   changes the visible view;
-- the site search finds the activity page for "Læseheste";
-- axe-core (vendored from npm) finds no serious or critical accessibility violations.
+- the site search finds the activity page for "Læseheste".
+
+Every page's own checks (it renders offline, its title shows, a screenshot of it is saved in
+``_build/screenshots/``, axe-core finds no serious or critical violation) are in
+test_browser_layout.py, which opens every page once per width for all of them.
 """
 
 from __future__ import annotations
@@ -20,13 +21,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
-
-
-def _pages(book_config: dict[str, Any]) -> list[str]:
-    return [book_config["root"], *book_config["chapters"]]
 
 
 def _widget_pages(built_site: Path) -> dict[str, int]:
@@ -59,50 +55,6 @@ def _notebooks_with_widgets(book_config: dict[str, Any]) -> list[str]:
 def _assert_clean(offline: Any, where: str) -> None:
     assert offline.external_requests == [], f"{where}: requests to other hosts"
     assert offline.console_errors == [], f"{where}: console errors"
-
-
-# ----------------------------------------------------------------------------- pages
-@pytest.fixture(scope="module")
-def visited(module_offline_page: Any, built_site: Path,
-            book_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every chapter page and the search page, each opened once: whether its title shows (a
-    screenshot of each chapter page saved in ``_build/screenshots/``), the outside requests
-    and console errors while it loaded, then axe-core's serious or critical violations and
-    what running axe added to those. Read by the rendering and the accessibility tests."""
-    assert AXE.is_file(), "axe-core missing: npm ci"
-    offline = module_offline_page
-    shots = built_site.parent / "screenshots"
-    shots.mkdir(exist_ok=True)
-    seen: dict[str, dict[str, Any]] = {}
-    for doc in [*_pages(book_config), "search"]:
-        n_req, n_err = len(offline.external_requests), len(offline.console_errors)
-        page = offline.open(f"{doc}.html")
-        record: dict[str, Any] = {}
-        if doc != "search":
-            record["title_shown"] = page.locator("main article h1").first.is_visible()
-            page.screenshot(path=str(shots / f"{doc.replace('/', '__')}.png"), full_page=True)
-        record["requests"] = offline.external_requests[n_req:]
-        record["errors"] = offline.console_errors[n_err:]
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})")
-        record["violations"] = [
-            f"{v['id']} ({v['impact']}): {len(v['nodes'])} x {v['nodes'][0]['target']}"
-            for v in result["violations"] if v.get("impact") in ("serious", "critical")]
-        record["axe_requests"] = offline.external_requests[n_req + len(record["requests"]):]
-        record["axe_errors"] = offline.console_errors[n_err + len(record["errors"]):]
-        seen[doc] = record
-    return seen
-
-
-def test_every_chapter_page_renders_offline(visited: dict[str, dict[str, Any]], built_site: Path,
-                                            book_config: dict[str, Any]) -> None:
-    shots = built_site.parent / "screenshots"
-    for doc in _pages(book_config):
-        assert visited[doc]["title_shown"], doc
-        assert visited[doc]["requests"] == [], f"{doc}: requests to other hosts"
-        assert visited[doc]["errors"] == [], f"{doc}: console errors"
-    assert len(list(shots.glob("*.png"))) >= len(_pages(book_config))
 
 
 # ----------------------------------------------------------------------------- widgets
@@ -206,15 +158,3 @@ def test_search_finds_the_activity_page(offline_page: Any, book_config: dict[str
         "links => links.map(a => a.href)")
     assert any(h.split("?")[0].split("#")[0].endswith(f"{expected[0]}.html") for h in hrefs), hrefs
     _assert_clean(offline_page, "search")
-
-
-# ----------------------------------------------------------------------------- a11y
-def test_no_serious_accessibility_violations(visited: dict[str, dict[str, Any]],
-                                             book_config: dict[str, Any]) -> None:
-    assert AXE.is_file(), "axe-core missing: npm ci"
-    assert list(visited) == [*_pages(book_config), "search"]
-    problems = {doc: r["violations"] for doc, r in visited.items() if r["violations"]}
-    assert problems == {}
-    for doc, r in visited.items():  # the search page's load, and axe's own runs, clean too
-        assert r["requests"] + r["axe_requests"] == [], f"{doc} (axe): requests to other hosts"
-        assert r["errors"] + r["axe_errors"] == [], f"{doc} (axe): console errors"

@@ -9,12 +9,20 @@ Debian's Chromium driven by Playwright (fixtures in conftest.py).
   »Forrige«/»Næste« links are not cut off;
 - every table with a caption is numbered ("Tabel 7.2"), its columns do not touch (the text
   of two neighbouring cells is apart), and a number is never broken from its unit;
-- screenshots of every page at both widths are saved in ``_build/screenshots/layout/``.
+- screenshots of every page at both widths are saved in ``_build/screenshots/layout/``;
+- every page loads without console errors or requests to another host (at both widths),
+  shows its title, and axe-core (vendored from npm) finds no serious or critical
+  accessibility violations on it (at 1400 px; the page tests of test_browser.py, read from
+  the same load so that every page is opened once per width).
+
+The pages are served on 127.0.0.1 with every request to another host blocked and recorded
+(``module_offline_page``).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +31,18 @@ import pytest
 pytestmark = pytest.mark.browser
 
 MIN_PT = 9.0
-WIDTHS = (1400, 390)
+LAPTOP = 1400
+WIDTHS = (LAPTOP, 390)
+REPO = Path(__file__).resolve().parents[1]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _chapter_pages(book_config: dict[str, Any]) -> list[str]:
+    return [book_config["root"], *book_config["chapters"]]
 
 
 def _pages(book_config: dict[str, Any]) -> list[str]:
-    return [book_config["root"], *book_config["chapters"], "search"]
+    return [*_chapter_pages(book_config), "search"]
 
 
 _FIGURES_JS = """
@@ -112,21 +127,28 @@ _GLUE_WEIGHT_JS = """
 
 
 @pytest.fixture(scope="module")
-def looked_at(browser: Any, site_url: str, built_site: Path,
+def looked_at(module_offline_page: Any, built_site: Path,
               book_config: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
-    """Every page at both widths: its scroll width, figures and tables (screenshots saved)."""
-    shots = built_site.parent / "screenshots" / "layout"
-    shots.mkdir(parents=True, exist_ok=True)
+    """Every page at both widths, each opened once per width: its scroll width, figures and
+    tables, the outside requests and console errors while it loaded (screenshots saved in
+    ``_build/screenshots/layout/``). At 1400 px also what test_browser.py's page tests read
+    from the same load: whether the title shows (a screenshot of each chapter page in
+    ``_build/screenshots/``), then axe-core's serious or critical violations and what running
+    axe added to the requests and errors."""
+    assert AXE.is_file(), "axe-core missing: npm ci"
+    offline = module_offline_page
+    page = offline.page
+    shots = built_site.parent / "screenshots"
+    (shots / "layout").mkdir(parents=True, exist_ok=True)
     seen: dict[tuple[str, int], dict[str, Any]] = {}
     for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale="da-DK",
-                                      service_workers="block")
-        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
         for doc in _pages(book_config):
-            page.goto(f"{site_url}/{doc}.html", wait_until="networkidle")
+            n_req, n_err = len(offline.external_requests), len(offline.console_errors)
+            offline.open(f"{doc}.html")
             if page.locator(".widget-subarea").count() == 0 and "widget-view" in page.content():
                 page.wait_for_selector(".widget-subarea", timeout=30_000)
-            seen[(doc, width)] = {
+            record: dict[str, Any] = {
                 "scroll": page.evaluate("document.documentElement.scrollWidth"),
                 "viewport": page.evaluate("window.innerWidth"),
                 "figures": page.evaluate(_FIGURES_JS),
@@ -136,9 +158,59 @@ def looked_at(browser: Any, site_url: str, built_site: Path,
                 "glue_weight": page.evaluate(_GLUE_WEIGHT_JS),
                 "glued": page.locator("main article span.pasted-text").count(),
             }
-            page.screenshot(path=str(shots / f"{doc.replace('/', '__')}-{width}.png"), full_page=True)
-        context.close()
+            shot = shots / "layout" / f"{doc.replace('/', '__')}-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            if width == LAPTOP:
+                if doc != "search":
+                    record["title_shown"] = page.locator("main article h1").first.is_visible()
+                    shutil.copyfile(shot, shots / f"{doc.replace('/', '__')}.png")
+            record["requests"] = offline.external_requests[n_req:]
+            record["errors"] = offline.console_errors[n_err:]
+            if width == LAPTOP:
+                page.add_script_tag(path=str(AXE))
+                result = page.evaluate(
+                    "async () => await axe.run(document, {resultTypes: ['violations']})")
+                record["violations"] = [
+                    f"{v['id']} ({v['impact']}): {len(v['nodes'])} x {v['nodes'][0]['target']}"
+                    for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+                record["axe_requests"] = offline.external_requests[n_req + len(record["requests"]):]
+                record["axe_errors"] = offline.console_errors[n_err + len(record["errors"]):]
+            seen[(doc, width)] = record
     return seen
+
+
+@pytest.fixture(scope="module")
+def visited(looked_at: dict[tuple[str, int], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The pages as loaded at 1400 px (title, requests, errors, axe), by docname."""
+    return {doc: v for (doc, width), v in looked_at.items() if width == LAPTOP}
+
+
+def test_every_chapter_page_renders_offline(visited: dict[str, dict[str, Any]], built_site: Path,
+                                            book_config: dict[str, Any]) -> None:
+    shots = built_site.parent / "screenshots"
+    for doc in _chapter_pages(book_config):
+        assert visited[doc]["title_shown"], doc
+        assert visited[doc]["requests"] == [], f"{doc}: requests to other hosts"
+        assert visited[doc]["errors"] == [], f"{doc}: console errors"
+    assert len(list(shots.glob("*.png"))) >= len(_chapter_pages(book_config))
+
+
+def test_no_serious_accessibility_violations(visited: dict[str, dict[str, Any]],
+                                             book_config: dict[str, Any]) -> None:
+    assert AXE.is_file(), "axe-core missing: npm ci"
+    assert list(visited) == [*_chapter_pages(book_config), "search"]
+    problems = {doc: r["violations"] for doc, r in visited.items() if r["violations"]}
+    assert problems == {}
+    for doc, r in visited.items():  # the search page's load, and axe's own runs, clean too
+        assert r["requests"] + r["axe_requests"] == [], f"{doc} (axe): requests to other hosts"
+        assert r["errors"] + r["axe_errors"] == [], f"{doc} (axe): console errors"
+
+
+def test_every_page_loads_offline_on_a_phone_too(looked_at: dict) -> None:
+    """The 390 px loads ask no other host and log no console error either."""
+    dirty = {doc: v["requests"] + v["errors"] for (doc, width), v in looked_at.items()
+             if width != LAPTOP and v["requests"] + v["errors"]}
+    assert dirty == {}
 
 
 def test_glued_text_reads_as_the_sentence_around_it(looked_at: dict) -> None:
