@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from buildkit import build_command, run_module
+from buildkit import build_command, kernel_server_env, run_module
 from fixtures import disclosure_fixtures as dfx
 from fixtures import survey_fixtures as sf
 
@@ -75,7 +75,7 @@ def _book(tmp: Path) -> Path:
 def _build(tmp: Path, env_extra: dict[str, str]) -> tuple[Path, str]:
     book = _book(tmp)
     out = tmp / "build-out"
-    env = {**os.environ, **env_extra}
+    env = {**os.environ, **kernel_server_env(), **env_extra}
     env.pop("PLUSDIG_SURVEY", None) if "PLUSDIG_SURVEY" not in env_extra else None
     env.pop("PLUSDIG_DISCLOSURE_K", None)
     cmd = build_command(book, out)  # jupyter-book build -n -W --keep-going, as make book runs it

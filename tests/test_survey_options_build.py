@@ -20,8 +20,6 @@ import hashlib
 import hmac
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import pandas as pd
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from buildkit import REPO, build_env, make_copy
+from buildkit import REPO, make_copy, run_build
 
 from plusdig.publish import downloads as dl
 
@@ -72,12 +70,8 @@ def _build(tmp: Path, env_extra: dict[str, str], chapters: list[str]) -> Path:
                                       encoding="utf-8")
     out = tmp / "out"
     # without -n -W: the chapters cross-reference chapters this reduced book leaves out
-    proc = subprocess.run([sys.executable, "-m", "plusdig.sphinx.build", "jb", "build",
-                           str(copy), "--keep-going", "--path-output", str(out)],
-                          env={**build_env(copy), **env_extra}, capture_output=True, text=True,
-                          timeout=1500)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-5000:]
+    code, log = run_build(copy, out, strict=False, env=env_extra, timeout=1500)
+    assert code == 0, log[-5000:]
     assert "Traceback" not in log, log[-5000:]
     assert "0 kan regnes ud" in log, log[-3000:]  # the audit ran on the pages and found no leak
     return out / "_build" / "html"
