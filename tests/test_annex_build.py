@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from buildkit import build_command, run_module
+from buildkit import build_command, kernel_server_env, run_module
 from plusdig.sphinx import annex_context
 from plusdig.data.load import load_activities, load_first_year
 from plusdig.core.paths import REPO_ROOT
@@ -84,7 +84,8 @@ class Book:
         # make book's build (jupyter-book build -n -W --keep-going), forked from the tests'
         # build server
         cmd = build_command(self.repo, self.out)
-        code, log = run_module(cmd[2], cmd[3:], self.env, timeout=900)
+        code, log = run_module(cmd[2], cmd[3:], {**self.env, **kernel_server_env()},
+                               timeout=900)
         assert code == 0, log[-5000:]
         warnings = [line for line in log.splitlines()
                     if "WARNING" in line and "[IPKernelApp]" not in line]

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from buildkit import build_command, run_module
+from buildkit import build_command, kernel_server_env, run_module
 
 from plusdig.authoring import chapter
 from plusdig.authoring import hooks
@@ -336,7 +336,7 @@ def test_make_chapter_builds_without_warnings_and_passes_nbval(tmp_path: Path) -
             vendor.mkdir(parents=True)
     out = tmp_path / "build"
     cmd = build_command(repo, out)  # jupyter-book build -n -W --keep-going, as make book runs it
-    code, log = run_module(cmd[2], cmd[3:], env)
+    code, log = run_module(cmd[2], cmd[3:], {**env, **kernel_server_env()})
     assert code == 0, log[-4000:]
     assert "build succeeded" in log and not re.search(r"WARNING:|ERROR:", log), log[-4000:]
     page = (out / "_build" / "html" / "book" / "report" / f"{slug}.html").read_text(encoding="utf-8")

@@ -78,7 +78,11 @@ def _role(el: Any) -> str:
 
 
 def _text_of_pages(pdf: Path, n: int) -> list[str]:
-    return [_pdftotext(pdf, "-f", str(i), "-l", str(i)) for i in range(1, n + 1)]
+    """Each page's text as ``pdftotext -f i -l i`` gives it (ending in a form feed), from one
+    run over the whole document: pdftotext ends every page with a form feed."""
+    pages = _pdftotext(pdf).split("\f")
+    assert len(pages) == n + 1 and pages[-1] == "", (len(pages), n)  # no form feed in a page
+    return [page + "\f" for page in pages[:-1]]
 
 
 def _site_soup(built_site: Path, chapter: str) -> Any:
@@ -107,7 +111,10 @@ def elements(doc: pikepdf.Pdf) -> list[tuple[Any, tuple[Any, ...]]]:
 
 @pytest.fixture(scope="module")
 def pages_text(built_pdf: Path, doc: pikepdf.Pdf) -> list[str]:
-    return _text_of_pages(built_pdf, len(doc.pages))
+    pages = _text_of_pages(built_pdf, len(doc.pages))
+    for i in (1, len(pages) // 2, len(pages)):  # what pdftotext gives for the page alone
+        assert pages[i - 1] == _pdftotext(built_pdf, "-f", str(i), "-l", str(i)), i
+    return pages
 
 
 @pytest.fixture(scope="module")
