@@ -248,18 +248,26 @@ def kernel_server_env() -> dict[str, str]:
     (``plusdig.sphinx.forkserver``): the same preloaded modules, each kernel with the build's
     environment, ``PYTHONPATH`` and working folder. Builds that are interrupted on purpose
     (``start_module``) keep their own server, which ends with them."""
+    from plusdig.sphinx.forkserver import SERVER_ENV
+
+    server = kernel_server()
+    return {} if server is None else {SERVER_ENV: server.path}
+
+
+def kernel_server() -> Any:
+    """The session's kernel server (:mod:`plusdig.sphinx.forkserver`, started when first
+    asked for), or None with ``PLUSDIG_TEST_FORKED_BUILDS=0``."""
     if os.environ.get("PLUSDIG_TEST_FORKED_BUILDS") == "0":
-        return {}
+        return None
     if not _KERNELS:
         import atexit
 
-        from plusdig.sphinx.forkserver import SERVER_ENV, ForkServer
+        from plusdig.sphinx.forkserver import ForkServer
 
         server = ForkServer.start(tempfile.mkdtemp(prefix="ptk-"))
         atexit.register(server.stop)
-        _KERNELS.append((SERVER_ENV, server))
-    name, server = _KERNELS[0]
-    return {name: server.path}
+        _KERNELS.append(server)
+    return _KERNELS[0]
 
 
 def executed(log: str) -> list[str]:

@@ -32,6 +32,47 @@ REPO = Path(__file__).resolve().parents[1]
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """nbval's kernels (``--nbval-lax``: every notebook of the book, one kernel each) are
+    forked from the session's kernel server (``buildkit.kernel_server``), as the book's build
+    forks them, instead of starting a Python and importing pandas, matplotlib and seaborn per
+    notebook: each is still a new kernel, used for one notebook, with this process's
+    environment and the notebook's folder. tests/test_warm_kernels.py shows that forked and
+    cold kernels give the same outputs; ``PLUSDIG_TEST_FORKED_BUILDS=0`` gives nbval its own
+    cold kernels."""
+    if not config.pluginmanager.hasplugin("nbval") or \
+            os.environ.get("PLUSDIG_TEST_FORKED_BUILDS") == "0":
+        return
+    import nbval.kernel
+
+    cold = nbval.kernel.start_new_kernel
+
+    def start_new_kernel(startup_timeout: float = 60, kernel_name: str = "python",
+                         **kwargs: Any) -> tuple[Any, Any]:
+        from buildkit import kernel_server
+        from traitlets.config import Config
+
+        from plusdig.sphinx.forkserver import kernel_manager
+
+        server = kernel_server()
+        if server is None or kernel_name != "python3":
+            return cold(startup_timeout=startup_timeout, kernel_name=kernel_name, **kwargs)
+        km = kernel_manager(server, kernel_name, Config())
+        km.start_kernel(**kwargs)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError:
+            kc.stop_channels()
+            km.shutdown_kernel()
+            raise
+        return km, kc
+
+    nbval.kernel.start_new_kernel = start_new_kernel
+
+
 #: What the book is built from; a build older than any of these is rebuilt.
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "references.bib", "package-lock.json", "book", "locales",
                 "lib/plusdig", "data")
