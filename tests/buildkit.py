@@ -264,7 +264,9 @@ def kernel_server() -> Any:
 
         from plusdig.sphinx.forkserver import ForkServer
 
-        server = ForkServer.start(tempfile.mkdtemp(prefix="ptk-"))
+        sockets = tempfile.mkdtemp(prefix="ptk-")
+        server = ForkServer.start(sockets)
+        atexit.register(shutil.rmtree, sockets, ignore_errors=True)  # runs after the stop
         atexit.register(server.stop)
         _KERNELS.append(server)
     return _KERNELS[0]
