@@ -14,7 +14,6 @@ PNG at print resolution, an SVG and the table as JSON. The Sphinx side
 from __future__ import annotations
 
 import base64
-import io
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -90,12 +89,12 @@ def data_of(fig: Figure) -> FigureData | None:
 
 
 def _render(fig: Figure, fmt: str, dpi: int) -> bytes:
-    buf = io.BytesIO()
+    from plusdig.present.figmemo import render
+
     metadata: dict[str, Any] = {"Software": None}
     if fmt == "svg":
         metadata = {"Date": None, "Creator": None}
-    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
-    return buf.getvalue()
+    return render(fig, fmt, dpi, metadata)
 
 
 def figure_payload(fig: Figure, view: tuple[str, Any] | None = None) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ hash salt) so two builds of the same commit give identical images.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -153,6 +153,15 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    from plusdig.present import figmemo
+
+    key = figmemo.layout_key(fig, width_in=width_in, top_in=top_in, bottom_in=bottom_in)
+    known = figmemo.load_layout(key)
+    if known is not None:  # laid out before, exactly as it is now: apply what was found
+        _apply_layout(fig, known)
+        plt.close(fig)
+        figmemo.remember(fig, key)
+        return fig
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     pad = 2 * float(__import__("matplotlib").rcParams["savefig.pad_inches"])
 
@@ -185,4 +194,19 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
     if best is not None and abs(fig.get_figwidth() - best) > 1e-9:
         saved_width(best)
     plt.close(fig)
+    figmemo.store_layout(key, fig)
+    figmemo.remember(fig, key)
     return fig
+
+
+def _apply_layout(fig: Figure, layout: dict[str, Any]) -> None:
+    """Give ``fig`` the layout :func:`finish` found for it before (from the figure memo): its
+    width, its subplot parameters and, as ``tight_layout`` leaves it, a placeholder engine."""
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    fig.set_size_inches(layout["width"], fig.get_figheight())
+    if fig.get_layout_engine() is None:
+        fig.subplots_adjust(**layout["subplotpars"])
+        if layout.get("placeholder"):
+            fig.set_layout_engine(TightLayoutEngine())
+            fig.set_layout_engine("none")

@@ -10,7 +10,6 @@ builds that cannot render widgets (the PDF) use the image instead of the widget'
 from __future__ import annotations
 
 import base64
-import io
 from typing import TYPE_CHECKING, Any
 
 from plusdig.present.tables import html_text
@@ -28,16 +27,16 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 def figure_png(fig: Figure, dpi: int = 200) -> bytes:
     """Render a matplotlib Figure to PNG bytes (no metadata, so the bytes are reproducible)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    return buf.getvalue()
+    from plusdig.present.figmemo import render
+
+    return render(fig, "png", dpi, {"Software": None})
 
 
 def figure_svg(fig: Figure) -> bytes:
     """Render a matplotlib Figure to SVG bytes (no date, fixed ids: the same in every build)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return buf.getvalue()
+    from plusdig.present.figmemo import render
+
+    return render(fig, "svg", None, {"Date": None})
 
 
 def _img(svg: bytes, alt: str) -> str:

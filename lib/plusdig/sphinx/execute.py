@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plusdig.core.digest import file_digest, memoised
+from plusdig.present.figmemo import FIGURE_MEMO, MEMO_ENV
 
 if TYPE_CHECKING:
     pass
@@ -38,7 +39,7 @@ FINGERPRINT_VERSION = "2"
 PAUSE_ENV = "PLUSDIG_BUILD_PAUSE"
 #: ``PLUSDIG_*`` variables that are not settings of the book (kept out of the fingerprints).
 _NOT_SETTINGS = frozenset({"PLUSDIG_READ_LOG", PAUSE_ENV, "PLUSDIG_KERNEL_SERVER",
-                           "PLUSDIG_COLD_KERNELS"})
+                           "PLUSDIG_COLD_KERNELS", MEMO_ENV})
 
 
 def _installed_distributions() -> list[str]:
@@ -428,6 +429,9 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         pass_env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")}
         for name in _NOT_SETTINGS:
             pass_env.pop(name, None)
+        # figures laid out and rendered before are taken from the build's figure memo
+        # (plusdig.present.figmemo: the same bytes; not a setting, so in no fingerprint)
+        pass_env[MEMO_ENV] = str(cache_path.parent / FIGURE_MEMO)
         def cwd(p: str) -> str | None:
             return None if in_temp else str(Path(p).parent)
 

@@ -45,7 +45,11 @@ from typing import Any
 #: Third-party modules a kernel server imports before it forks (what the book's kernels load).
 KERNEL_PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "numpy",
            "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "myst_nb", "pydantic",
-           "yaml", "ipywidgets", "IPython.display")
+           "yaml", "ipywidgets", "IPython.display",
+           # glue (nbformat, jsonschema), styled tables, the network and the survey's models:
+           # 0.05-0.3 s each in every notebook that used them
+           "myst_nb.ext.glue", "pandas.io.formats.style", "networkx", "statsmodels.api",
+           "statsmodels.formula.api")
 #: ... and a build server (what ``python -m plusdig.sphinx.build jb build`` loads).
 BUILD_PRELOAD = ("jupyter_book.cli.main", "jupyter_book.sphinx", "sphinx.application",
                  "sphinx.builders.html", "myst_parser", "myst_nb", "myst_nb.sphinx_ext",

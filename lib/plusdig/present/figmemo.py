@@ -1,0 +1,297 @@
+"""A content-addressed memo of figure layouts and renders (issue 17: the code-edit loop).
+
+Laying a figure out for the text column (:func:`plusdig.present.style.finish`: several trial
+layouts) and rendering it (the page's SVG, the downloads' SVG and 300 dpi PNG) is most of a
+figure chapter's run time, and a code edit re-runs the whole notebook although most of its
+figures did not change. With a memo folder set (``$PLUSDIG_FIGURE_MEMO``; the build passes
+``_build/.plusdig-figures`` to the kernels it starts, outside every fingerprint), a figure is
+laid out and rendered once per content:
+
+- **Layout**: the key is a digest of the figure as it is before ``finish`` (pickled: every
+  artist, text, colour, datum and transform), the requested width and bands, the rcParams,
+  the versions of Python, matplotlib, NumPy and Pillow, the font files matplotlib knows and the
+  library's code. The value is the width found and the subplot parameters the layout set; a
+  hit applies them instead of searching.
+- **Renders**: a figure finished through the memo keeps its layout key while it is unchanged
+  (any change to one of its artists marks a matplotlib figure stale, which drops the key); a
+  render's key is the layout key, the format, the resolution, the ``savefig`` arguments and the
+  rcParams at render time. The value is the file's bytes, the same as a fresh render's.
+
+A figure that cannot be pickled, or is changed after ``finish``, is laid out and rendered as
+without a memo. Entries are written to a temporary file and renamed, and each carries the
+SHA-256 of its content, checked on reading: a corrupt or partial entry is never used. An
+entry no run used for a week is removed. Without the setting (nbval, the tests' cold runs,
+scripts) nothing is read or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import sys
+import time
+import types
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["MEMO_ENV", "FIGURE_MEMO", "memo_dir", "layout_key", "load_layout", "store_layout",
+           "remember", "render"]
+
+#: The setting that names the memo folder (not a setting of the book: kept out of fingerprints).
+MEMO_ENV = "PLUSDIG_FIGURE_MEMO"
+#: The memo folder's name in a build folder (``_build/.plusdig-figures``; ``make clean``
+#: removes it with the rest of ``_build``).
+FIGURE_MEMO = ".plusdig-figures"
+_KEEP_S = 7 * 24 * 3600  # an entry no run used for a week is removed
+_ATTR = "_plusdig_memo_key"  # a finished figure's layout key, while it is unchanged
+_process: list[bytes] = []  # the part of every key that is fixed for this process
+
+
+def memo_dir() -> Path | None:
+    """The memo folder named by ``$PLUSDIG_FIGURE_MEMO``, or None (no memo)."""
+    value = os.environ.get(MEMO_ENV, "")
+    return Path(value) if value else None
+
+
+# --------------------------------------------------------------------------- keys
+def _function(qualname: str, code: str, *parts: Any) -> None:  # pragma: no cover - never run
+    """Stands for a function in a key's pickle (a key is hashed, never unpickled)."""
+
+
+def _module(name: str) -> None:  # pragma: no cover - never run
+    """Stands for a module in a key's pickle (by name: its code is in the key)."""
+
+
+def _code_digest(code: types.CodeType) -> str:
+    """A digest of a code object's behaviour (bytecode, constants, names), stable across
+    processes (``marshal`` output is not: it depends on reference counts)."""
+    h = hashlib.sha256()
+    for part in (code.co_qualname, code.co_code, code.co_names, code.co_varnames,
+                 code.co_freevars, code.co_cellvars):
+        h.update(repr(part).encode())
+    for const in code.co_consts:
+        h.update(_code_digest(const).encode() if isinstance(const, types.CodeType)
+                 else repr(const).encode())
+    return h.hexdigest()
+
+
+class _KeyPickler(pickle.Pickler):
+    """Pickles a figure for its key: canonical where matplotlib's pickle is not.
+
+    - a transform's ``_parents`` is keyed by ``id()``: only its values (in order) count;
+    - a figure's ``number`` (its place among the notebook's figures) does not count;
+    - a function that pickle cannot name (a closure such as a tick formatter's) counts by its
+      code, defaults and closure values, a module (a closure's import) by its name.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        from matplotlib.figure import Figure
+        from matplotlib.transforms import TransformNode
+
+        if isinstance(obj, types.FunctionType):
+            module = sys.modules.get(obj.__module__ or "")
+            target: Any = module
+            for name in obj.__qualname__.split("."):
+                target = getattr(target, name, None)
+            if target is obj:
+                return NotImplemented  # pickled by name (its module's code is in the key)
+            cells = tuple(c.cell_contents for c in obj.__closure__ or ())
+            return _function, (obj.__qualname__, _code_digest(obj.__code__), obj.__defaults__,
+                               obj.__kwdefaults__, cells)
+        if isinstance(obj, types.ModuleType):
+            return _module, (obj.__name__,)
+        if isinstance(obj, (TransformNode, Figure)):
+            rv = obj.__reduce_ex__(5)
+            if len(rv) > 2 and isinstance(rv[2], dict):
+                state = dict(rv[2])
+                if isinstance(state.get("_parents"), dict):
+                    state["_parents"] = list(state["_parents"].values())
+                if isinstance(obj, Figure):
+                    state.pop("number", None)
+                    state.pop("_number", None)
+                return (*rv[:2], state, *rv[3:])
+        return NotImplemented
+
+
+class _HashWriter:
+    def __init__(self) -> None:
+        self.h = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.h.update(data)
+        return len(data)
+
+
+def _process_key() -> bytes:
+    """Python, matplotlib, NumPy, Pillow, the font files matplotlib knows, the library's code."""
+    if not _process:
+        import matplotlib
+        import numpy
+        import PIL
+        from matplotlib import font_manager
+
+        from plusdig.core.digest import library_digest
+
+        fonts = []
+        for entry in sorted(font_manager.fontManager.ttflist, key=lambda f: (f.fname, f.name)):
+            try:
+                st = os.stat(entry.fname)
+                fonts.append(f"{entry.fname}:{st.st_size}:{st.st_mtime_ns}:{entry.name}:"
+                             f"{entry.style}:{entry.weight}")
+            except OSError:
+                fonts.append(f"{entry.fname}:missing")
+        _process.append("\n".join([sys.version, matplotlib.__version__, numpy.__version__,
+                                   PIL.__version__, library_digest(), *fonts]).encode())
+    return _process[0]
+
+
+def _rc_key() -> bytes:
+    import matplotlib
+
+    return repr(sorted(matplotlib.rcParams.items())).encode()
+
+
+def _key(*parts: bytes) -> str:
+    h = hashlib.sha256(_process_key())
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def layout_key(fig: Figure, **request: float) -> str | None:
+    """The key of ``fig``'s layout for ``request`` (width and bands asked of ``finish``), or
+    None: no memo folder set, or a figure that cannot be pickled (then it is laid out anew)."""
+    if memo_dir() is None:
+        return None
+    writer = _HashWriter()
+    try:
+        _KeyPickler(writer, protocol=5).dump(fig)
+    except Exception:  # noqa: BLE001 - anything unpicklable: no memo for this figure
+        return None
+    return _key(b"layout", writer.h.digest(), _rc_key(),
+                json.dumps(request, sort_keys=True).encode())
+
+
+# --------------------------------------------------------------------------- entries
+def _path(key: str, kind: str) -> Path | None:
+    folder = memo_dir()
+    return None if folder is None else folder / f"{key}.{kind}"
+
+
+def _read(path: Path) -> bytes | None:
+    """An entry's content, or None if it is missing or does not match its own digest."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    content = raw[32:]
+    if len(raw) < 32 or hashlib.sha256(content).digest() != raw[:32]:
+        return None
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+    return content
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Write an entry in one rename (its digest first), and forget old entries once a run."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not getattr(_write, "pruned", False):
+            _write.pruned = True  # type: ignore[attr-defined]
+            cutoff = time.time() - _KEEP_S
+            for old in path.parent.iterdir():
+                if old.stat().st_mtime < cutoff:
+                    old.unlink(missing_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(hashlib.sha256(content).digest() + content)
+        tmp.replace(path)
+    except OSError:
+        pass  # a memo that cannot be written is a memo that is not used
+
+
+def load_layout(key: str | None) -> dict[str, Any] | None:
+    """The layout stored under ``key`` (``width``, ``subplotpars``, ``placeholder``), or None."""
+    path = None if key is None else _path(key, "layout")
+    content = None if path is None else _read(path)
+    if content is None:
+        return None
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and isinstance(value.get("width"), float) else None
+
+
+def store_layout(key: str | None, fig: Figure) -> None:
+    """Store ``fig``'s layout (just finished) under ``key``."""
+    path = None if key is None else _path(key, "layout")
+    if path is None:
+        return
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    sp = fig.subplotpars
+    engine = fig.get_layout_engine()
+    value = {"width": float(fig.get_figwidth()),
+             "subplotpars": {k: float(getattr(sp, k))
+                             for k in ("left", "right", "bottom", "top", "wspace", "hspace")},
+             "placeholder": isinstance(engine, PlaceHolderLayoutEngine)}
+    _write(path, json.dumps(value, sort_keys=True).encode())
+
+
+def remember(fig: Figure, key: str | None) -> None:
+    """Keep ``key`` on the finished ``fig`` until one of its artists changes."""
+    if key is None:
+        return
+    setattr(fig, _ATTR, key)
+    fig.stale = False  # from here on, a change to any artist reaches the figure's callback
+    previous = fig.stale_callback
+
+    def forget(artist: Any, value: bool) -> None:
+        if value and not getattr(fig, "_plusdig_rendering", False):
+            fig.__dict__.pop(_ATTR, None)
+        if previous is not None:
+            previous(artist, value)
+
+    fig.stale_callback = forget
+
+
+def _savefig(fig: Figure, fmt: str, dpi: float | None, metadata: dict[str, Any]) -> bytes:
+    buf = io.BytesIO()
+    kwargs: dict[str, Any] = {"format": fmt, "bbox_inches": "tight", "metadata": metadata}
+    if dpi is not None:
+        kwargs["dpi"] = dpi
+    fig.savefig(buf, **kwargs)
+    return buf.getvalue()
+
+
+def render(fig: Figure, fmt: str, dpi: float | None = None,
+           metadata: dict[str, Any] | None = None) -> bytes:
+    """``fig`` saved as ``fmt`` (``bbox_inches="tight"``, ``metadata``) at ``dpi`` (default:
+    ``savefig.dpi``): from the memo when the same finished figure was rendered so before."""
+    metadata = dict(metadata or {})
+    key = getattr(fig, _ATTR, None)
+    path = None
+    if key is not None:
+        rkey = _key(b"render", key.encode(), _rc_key(), json.dumps(
+            [fmt, dpi, sorted((k, repr(v)) for k, v in metadata.items())]).encode())
+        path = _path(rkey, fmt)
+        content = None if path is None else _read(path)
+        if content is not None:
+            return content
+    fig._plusdig_rendering = True  # type: ignore[attr-defined]  # drawing is no change
+    try:
+        content = _savefig(fig, fmt, dpi, metadata)
+    finally:
+        fig._plusdig_rendering = False  # type: ignore[attr-defined]
+    if path is not None and getattr(fig, _ATTR, None) == key:
+        _write(path, content)
+    return content
