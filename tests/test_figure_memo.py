@@ -1,0 +1,279 @@
+"""The figure memo (:mod:`plusdig.present.figmemo`): a figure laid out and rendered before is
+taken from the memo, byte for byte what a fresh layout and render give; any change to the
+figure, the rcParams, the request or the code is a miss; a corrupt entry is never used; the
+kernels of a build give the same notebook outputs with and without it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import plusdig  # noqa: E402
+from plusdig.present import figmemo  # noqa: E402
+from plusdig.present.figdata import figure_payload  # noqa: E402
+from plusdig.present.widgets import figure_png, figure_svg  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _house_style() -> Iterator[None]:
+    with matplotlib.rc_context():
+        plusdig.use_house_style()
+        yield
+
+
+@pytest.fixture()
+def memo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "memo"
+    monkeypatch.setenv(figmemo.MEMO_ENV, str(folder))
+    return folder
+
+
+def _reach() -> Figure:
+    return plusdig.reach_chart(plusdig.reach_counts(plusdig.counts_table()))
+
+
+def _partners() -> Figure:
+    labels = {a.id: a.title for a in plusdig.load_activities()}
+    return plusdig.partners_by_sector(plusdig.partners_table(), labels,
+                                      plusdig.vocab_labels("sectors"))
+
+
+def _network() -> Figure:
+    return plusdig.network_figure(plusdig.build_network(plusdig.partners_table()))
+
+
+def _sector() -> Figure:
+    from plusdig.present.figures import sector_activities
+
+    labels = {a.id: a.title for a in plusdig.load_activities()}
+    return sector_activities(plusdig.partners_table(), "civil_society", labels, "Civilsamfund")
+
+
+#: Figures of the book's slowest chapter: a closure tick formatter (reach), a legend below the
+#: axes (partners), a network layout, a sector view (no attached data: rendered by widgets).
+FIGURES: dict[str, Callable[[], Figure]] = {
+    "reach": _reach, "partners": _partners, "network": _network, "sector": _sector}
+
+
+def _files(fig: Figure) -> dict[str, bytes]:
+    """Every file the book makes of a figure, and two the memo never holds (fresh renders of
+    the laid-out figure: a hit must leave it as a fresh layout does)."""
+    out = {"svg": figure_svg(fig), "png": figure_png(fig)}
+    payload = figure_payload(fig)
+    if payload is not None:
+        out.update(payload_svg=payload["svg"].encode(), payload_png=payload["png"].encode())
+    for fmt, dpi in (("png", 72), ("pdf", 72)):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight",
+                    metadata={"Software": None} if fmt == "png" else {"CreationDate": None})
+        out[f"fresh_{fmt}"] = buf.getvalue()
+    out["width"] = repr(fig.get_figwidth()).encode()
+    return out
+
+
+def _cold(make: Callable[[], Figure], monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    with monkeypatch.context() as m:
+        m.delenv(figmemo.MEMO_ENV, raising=False)
+        return _files(make())
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_hit_gives_the_bytes_of_a_fresh_layout_and_render(
+        name: str, memo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make = FIGURES[name]
+    cold = _cold(make, monkeypatch)
+    assert not memo.exists()  # no memo set: nothing written
+    miss = _files(make())
+    entries = sorted(p.name for p in memo.iterdir())
+    assert any(e.endswith(".layout") for e in entries) and any(e.endswith(".svg") for e in entries)
+    calls: list[object] = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (calls.append(k.get("format")),
+                                                                   real(self, *a, **k))[1])
+    hit = _files(make())
+    assert calls == ["png", "pdf"]  # only the two fresh renders drew: the rest came from the memo
+    assert miss == cold
+    assert hit == cold
+    assert sorted(p.name for p in memo.iterdir()) == entries  # a hit writes nothing
+
+
+def _key(make: Callable[[], Figure], monkeypatch: pytest.MonkeyPatch,
+         change: Callable[[Figure], None] = lambda fig: None, **request: float) -> str | None:
+    """The layout key of ``make()``'s figure as ``finish`` sees it, after ``change``."""
+    from plusdig.present import style
+
+    seen: list[str | None] = []
+    real = style.finish
+
+    def finish(fig: Figure, width_in: float = style.FIGURE_WIDTH_IN, *, top_in: float = 0.0,
+               bottom_in: float = 0.0) -> Figure:
+        change(fig)
+        req = {"width_in": width_in, "top_in": top_in, "bottom_in": bottom_in, **request}
+        seen.append(figmemo.layout_key(fig, **req))
+        return real(fig, width_in, top_in=top_in, bottom_in=bottom_in)
+
+    with monkeypatch.context() as m:
+        m.setattr("plusdig.present.figures.finish", finish)
+        make()
+    assert len(seen) == 1
+    return seen[0]
+
+
+CHANGES: dict[str, Callable[[Figure], None]] = {
+    "label": lambda fig: fig.axes[0].set_title("Rækkevidde (rettet)"),
+    "colour": lambda fig: fig.axes[0].patches[0].set_facecolor("#B03A2E"),
+    "datum": lambda fig: fig.axes[0].patches[0].set_width(fig.axes[0].patches[0].get_width() + 1),
+    "font size": lambda fig: fig.axes[0].title.set_fontsize(12),
+    "rcParam": lambda fig: matplotlib.rcParams.update({"savefig.pad_inches": 0.2}),
+}
+
+
+@pytest.mark.parametrize("what", sorted(CHANGES))
+def test_every_change_to_the_figure_is_a_miss(what: str, memo: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    base = _key(_reach, monkeypatch)
+    assert base is not None and base == _key(_reach, monkeypatch)  # the same figure, the same key
+    assert _key(_reach, monkeypatch, CHANGES[what]) != base
+
+
+def test_request_code_and_versions_are_in_the_key(memo: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    base = _key(_reach, monkeypatch)
+    assert _key(_reach, monkeypatch, width_in=6.0) != base
+    assert _key(_reach, monkeypatch, top_in=0.3) != base
+    with monkeypatch.context() as m:  # other library code
+        m.setattr(figmemo, "_process", [])
+        m.setattr("plusdig.core.digest.library_digest", lambda: "other code")
+        assert _key(_reach, monkeypatch) != base
+    with monkeypatch.context() as m:  # another matplotlib
+        m.setattr(figmemo, "_process", [])
+        m.setattr(matplotlib, "__version__", "0.0")
+        assert _key(_reach, monkeypatch) != base
+    monkeypatch.setattr(figmemo, "_process", [])
+    assert _key(_reach, monkeypatch) == base
+    other = plt.figure()  # a figure made before it (its number is no part of the key)
+    try:
+        assert _key(_reach, monkeypatch) == base
+    finally:
+        plt.close(other)
+
+
+def test_changed_after_finish_renders_anew(memo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _files(_reach())  # fills the memo
+
+    def changed() -> Figure:
+        fig = _reach()
+        fig.axes[0].set_title("Ændret efter finish")
+        return fig
+
+    cold = _cold(changed, monkeypatch)
+    assert _files(changed()) == cold
+    assert _files(changed()) == cold
+
+
+def test_corrupt_or_partial_entries_are_never_used(memo: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = _cold(_reach, monkeypatch)
+    _files(_reach())
+    entries = sorted(memo.iterdir())
+    for i, path in enumerate(entries):  # flip a byte, truncate, empty, in turn
+        data = path.read_bytes()
+        path.write_bytes([data[:-1] + bytes([data[-1] ^ 1]), data[: len(data) // 2], b""][i % 3])
+    assert _files(_reach()) == cold
+    for path in entries:  # each bad entry was made anew, whole
+        data = path.read_bytes()
+        assert figmemo._read(path) is not None and len(data) > 32
+    layout = next(p for p in entries if p.suffix == ".layout")
+    layout.write_bytes(b"\0" * 40)
+    assert figmemo.load_layout(layout.stem) is None
+
+
+def test_unpicklable_figure_is_laid_out_without_the_memo(memo: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from plusdig.present.style import finish
+
+    def with_lock() -> Figure:
+        fig, ax = plt.subplots()
+        ax.bar(["a", "b"], [1, 2])
+        fig.lock = threading.Lock()  # type: ignore[attr-defined]
+        return finish(fig)
+
+    assert _files(with_lock()) == _cold(with_lock, monkeypatch)
+    assert not memo.exists() or not any(p.suffix == ".layout" for p in memo.iterdir())
+
+
+_KEY_SCRIPT = """
+import matplotlib; matplotlib.use("Agg")
+import plusdig
+from plusdig.present import figmemo, style
+plusdig.use_house_style()
+keys = []
+real = style.finish
+def finish(fig, *a, **k):
+    keys.append(figmemo.layout_key(fig, width_in=6.5))
+    return real(fig, *a, **k)
+import plusdig.present.figures as F, plusdig.present.network as N
+F.finish = N.finish = finish
+plusdig.reach_chart(plusdig.reach_counts(plusdig.counts_table()))
+plusdig.network_figure(plusdig.build_network(plusdig.partners_table()))
+print(keys)
+"""
+
+
+def test_keys_are_the_same_in_every_process(tmp_path: Path) -> None:
+    """Two kernels (other hash seeds, other object addresses) compute the same keys."""
+    keys = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, figmemo.MEMO_ENV: str(tmp_path)}
+        out = subprocess.run([sys.executable, "-c", _KEY_SCRIPT], env=env, capture_output=True,
+                             text=True, check=True, cwd=REPO)
+        keys.append(out.stdout.strip().splitlines()[-1])
+    assert keys[0] == keys[1] and "None" not in keys[0]
+
+
+@pytest.mark.build
+def test_kernel_outputs_same_with_and_without_memo(tmp_path: Path) -> None:
+    """The slowest chapter in a forked kernel without the memo, with an empty one (filling
+    it) and with the full one: the same outputs cell for cell; the full memo's run is faster."""
+    from test_warm_kernels import _outputs
+
+    from plusdig.sphinx.execute import _execute_one
+    from plusdig.sphinx.forkserver import ForkServer
+
+    nb = str(REPO / "book" / "report" / "aktiviteterne.ipynb")
+    memo = tmp_path / "memo"
+    server = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
+    try:
+        runs = [_execute_one(nb, str(Path(nb).parent), 300, False, env, server)
+                for env in ({}, {figmemo.MEMO_ENV: str(memo)}, {figmemo.MEMO_ENV: str(memo)})]
+    finally:
+        server.stop()
+    for _path, _nb_json, _seconds, err, _reads, _started in runs:
+        assert err is None
+    plain, filling, full = (_outputs(r[1]) for r in runs)
+    assert plain == filling == full
+    # the same files read; the memo's key adds the library's digest module
+    digest = str((REPO / "lib" / "plusdig" / "core" / "digest.py").resolve())
+    assert set(runs[0][4]) <= set(runs[2][4]) <= set(runs[0][4]) | {digest}
+    assert len([p for p in memo.iterdir() if p.suffix == ".layout"]) >= 15
+    assert runs[2][2] < runs[0][2]
+    json.loads(runs[2][1])  # a whole notebook
