@@ -177,10 +177,13 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
             fig.draw(renderer)
         return fig.get_tightbbox(renderer).width + pad
 
-    # Secant steps kept inside a bracket (a legend placed below the axes moves as they
-    # resize, so one step rarely lands): the widest layout that is not too wide wins.
+    # Secant steps kept inside a bracket, aimed at the middle of the accepted band. The saved
+    # width grows less than one for one with the figure's (labels, legends and titles keep
+    # their size, a legend placed below the axes moves as they resize), so each step divides
+    # the shortfall by the slope of the last two layouts: two or three layouts, not twelve.
+    # The widest layout that is not too wide wins.
     lo, hi, best = 1.0, None, None
-    width = fig.get_figwidth()
+    width, last = fig.get_figwidth(), None
     for _ in range(12):
         saved = saved_width(width)
         if saved <= width_in + 0.005:
@@ -189,7 +192,11 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
                 break
         else:
             hi = width
-        step = width + width_in - saved
+        slope = 1.0
+        if last is not None and abs(width - last[0]) > 1e-6:
+            slope = min(max((saved - last[1]) / (width - last[0]), 0.05), 2.0)
+        last = (width, saved)
+        step = width + (width_in - 0.0075 - saved) / slope
         width = step if lo < step and (hi is None or step < hi) else (lo + (hi or 2 * lo)) / 2
     if best is not None and abs(fig.get_figwidth() - best) > 1e-9:
         saved_width(best)
