@@ -37,6 +37,10 @@ import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# imported here, not where the key needs it: a notebook's modules (its dependency record) are
+# the same with and without a memo folder
+from plusdig.core.digest import library_digest
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -135,8 +139,6 @@ def _process_key() -> bytes:
         import numpy
         import PIL
         from matplotlib import font_manager
-
-        from plusdig.core.digest import library_digest
 
         fonts = []
         for entry in sorted(font_manager.fontManager.ttflist, key=lambda f: (f.fname, f.name)):
