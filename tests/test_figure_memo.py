@@ -188,6 +188,19 @@ def test_changed_after_finish_renders_anew(memo: Path, monkeypatch: pytest.Monke
     assert _files(changed()) == cold
 
 
+def test_a_copy_of_a_finished_figure_renders_anew(memo: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+
+    _files(_reach())  # fills the memo
+    fig = copy.deepcopy(_reach())  # no stale callback of its own: its changes go unseen
+    fig.axes[0].set_title("Ændret kopi")
+    with monkeypatch.context() as m:
+        m.delenv(figmemo.MEMO_ENV)
+        expected = figure_png(fig)
+    assert figure_png(fig) == expected
+
+
 def test_corrupt_or_partial_entries_are_never_used(memo: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     cold = _cold(_reach, monkeypatch)

@@ -253,7 +253,7 @@ def remember(fig: Figure, key: str | None) -> None:
     """Keep ``key`` on the finished ``fig`` until one of its artists changes."""
     if key is None:
         return
-    setattr(fig, _ATTR, key)
+    setattr(fig, _ATTR, (key, id(fig)))  # a copy (pickled, deep-copied) is another figure
     fig.stale = False  # from here on, a change to any artist reaches the figure's callback
     previous = fig.stale_callback
 
@@ -280,7 +280,8 @@ def render(fig: Figure, fmt: str, dpi: float | None = None,
     """``fig`` saved as ``fmt`` (``bbox_inches="tight"``, ``metadata``) at ``dpi`` (default:
     ``savefig.dpi``): from the memo when the same finished figure was rendered so before."""
     metadata = dict(metadata or {})
-    key = getattr(fig, _ATTR, None)
+    mark = getattr(fig, _ATTR, None)
+    key = mark[0] if isinstance(mark, tuple) and mark[1] == id(fig) else None
     path = None
     if key is not None:
         rkey = _key(b"render", key.encode(), _rc_key(), json.dumps(
@@ -294,6 +295,6 @@ def render(fig: Figure, fmt: str, dpi: float | None = None,
         content = _savefig(fig, fmt, dpi, metadata)
     finally:
         fig._plusdig_rendering = False  # type: ignore[attr-defined]
-    if path is not None and getattr(fig, _ATTR, None) == key:
+    if path is not None and getattr(fig, _ATTR, None) == mark:
         _write(path, content)
     return content
