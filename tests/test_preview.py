@@ -1,7 +1,7 @@
 """``make preview``: serve, watch, rebuild, reload, show failures, stop cleanly.
 
-Starts the preview's entry point (``python -m plusdig.authoring.preview``) on a reduced copy of the book
-and edits, in turn, a Markdown cell, a code cell and a data value, polling the served page
+Starts the preview's entry point (``python -m plusdig.authoring.preview``) on a reduced copy of
+the book and edits, in turn, a Markdown cell, a code cell and a data value, polling the served page
 over HTTP until each change shows; then a cell that raises (the page keeps the last good
 content with the error box, naming the notebook, the cell and the error) and the fix (the box
 goes). Stops it with SIGINT and checks that no process it started is left, kernels included.
@@ -10,11 +10,13 @@ Unit tests of the page injection and the watcher need no build.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -24,8 +26,8 @@ import psutil
 import pytest
 from buildkit import build_env, make_copy, page_text
 
-from plusdig.sphinx import failures
 from plusdig.authoring import preview
+from plusdig.sphinx import failures
 
 CHAPTERS = ["book/probe/data", "book/probe/code"]
 
@@ -43,6 +45,25 @@ def test_inject_adds_script_and_escaped_error_box() -> None:
     good = preview.inject("<html><head></head><body><p>Tekst</p></body></html>",
                           preview.State(generation=8))
     assert 'id="plusdig-preview-fejl"' not in good and "var generation = 8;" in good
+
+
+def test_wait_answers_when_the_build_state_changes() -> None:
+    """The page's open request (``/__preview__/wait``) is answered as soon as a build starts
+    or ends, not at the next poll; unchanged, only after its timeout."""
+    state = preview.State(generation=3)
+    t0 = time.monotonic()
+    assert json.loads(state.wait_change(3, False, timeout=0.2))["generation"] == 3
+    assert time.monotonic() - t0 >= 0.2
+    timer = threading.Timer(0.3, lambda: state.update(building=True))
+    timer.start()
+    t0 = time.monotonic()
+    answer = json.loads(state.wait_change(3, False, timeout=10))
+    assert answer["building"] is True and time.monotonic() - t0 < 5
+    timer = threading.Timer(0.3, lambda: state.update(building=False, generation=4))
+    timer.start()
+    answer = json.loads(state.wait_change(3, True, timeout=10))
+    assert answer == {"generation": 4, "building": False, "failed": False, "problems": []}
+    assert json.loads(state.wait_change(2, False, timeout=10))["generation"] == 4  # at once
 
 
 def test_watcher_sees_sources_not_build_output(tmp_path: Path) -> None:
@@ -143,10 +164,17 @@ def test_preview_rebuilds_reloads_shows_failures_and_stops(tmp_path: Path) -> No
         state = _get(base + "__preview__/state")
         assert '"failed": false' in state
 
-        # a Markdown cell
+        # a Markdown cell; the page's open request is answered when the build starts
+        generation = json.loads(state)["generation"]
+        answers: list[dict[str, object]] = []
+        waiter = threading.Thread(target=lambda: answers.append(json.loads(_get(
+            f"{base}__preview__/wait?generation={generation}&building=0"))))
+        waiter.start()
         _edit_cell(code_nb, 2, "Værdien er", "Det formaterede tal er")
         _, md_s = _wait_for(code_page, lambda p: "Det formaterede tal er" in page_text(p),
                             "Markdown edit")
+        waiter.join(10)
+        assert answers and (answers[0]["building"] or answers[0]["generation"] != generation)
         # a code cell
         _edit_cell(code_nb, 1, "fmt.number(1234567)", "fmt.number(7654321)")
         _, code_s = _wait_for(code_page, lambda p: "7.654.321" in page_text(p), "code edit")

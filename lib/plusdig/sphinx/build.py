@@ -24,10 +24,10 @@ by ``PLUSDIG_SURVEY``. Before Sphinx reads the sources:
    their page was read from (their ``.ipynb`` files did not change, so Sphinx would otherwise
    keep the old page), and the documents an interrupted build was reading.
 
-After reading, an HTML build that changed anything writes the *whole* site into a staging
-folder (``_build/.html-staging``) and, if it succeeded, swaps it for ``_build/html`` in one
-step: no page, figure or download of an earlier build survives that this build did not write,
-and a failed or interrupted build publishes nothing (see :func:`_on_env_updated`).
+After reading, an HTML build that changed anything writes the site into a staging folder
+(``_build/.html-staging``) and, if it succeeded, swaps it for ``_build/html`` in one step: a
+failed or interrupted build publishes nothing (see :func:`_on_env_updated`); only the changed
+pages when nothing another page shows changed (:mod:`plusdig.sphinx.partial`), else all.
 
 Notebooks nothing changed for stay cached and do not run. The module is a Sphinx extension
 (listed in ``_config.yml`` under ``sphinx.extra_extensions``), so a plain ``jupyter-book build``
@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plusdig.core.digest import library_digest
+from plusdig.sphinx import partial
 from plusdig.sphinx.execute import (
     PAUSE_ENV,
     Report,
@@ -188,6 +189,7 @@ def _json_list(path: Path) -> list[str]:
 
 def _on_before_read(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     app.plusdig_reading = list(docnames)  # type: ignore[attr-defined]
+    app.plusdig_loaded_generation = getattr(env, "plusdig_generation", None)  # type: ignore
     marker = Path(app.doctreedir) / READING_FILE
     if docnames:
         # the environment changes: no site written before (by any builder) is its site any
@@ -292,11 +294,11 @@ def _site_is_current(app: Sphinx, env: BuildEnvironment, site: Path) -> bool:
 
 
 def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Write the whole site into a staging folder, unless the current site is this build's.
-
-    Called after reading: if anything was read or removed, or the site in ``_build/html``
+    """Write the site into a staging folder, unless the current site is this build's. After
+    reading: if anything was read or removed, or the site in ``_build/html``
     was not written from this environment (an earlier build was interrupted or failed), the
-    builder's output folder becomes ``_build/.html-staging`` and every page is written there;
+    builder's output folder becomes ``_build/.html-staging`` and the site is written there,
+    every page or (seeded with the current site) the changed ones (:mod:`.partial`);
     ``build-finished`` publishes it (:func:`_on_build_finished`). Only a build that changes
     nothing leaves the site alone.
     """
@@ -309,17 +311,14 @@ def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     app.outdir = app.builder.outdir = type(app.outdir)(staging)  # type: ignore[misc]
     app.plusdig_staging = staging  # type: ignore[attr-defined]
     env.plusdig_generation = uuid.uuid4().hex
-    return sorted(env.found_docs)
+    return []  # which pages: partial.plan, once the numbers are assigned (env-get-updated)
 
 
 def writes_site(app: Sphinx) -> bool:
     """Whether this build writes the site (False: an HTML build that changed nothing and left
     ``_build/html`` as the last successful build wrote it, see :func:`_site_is_current`).
-
-    ``build-finished`` handlers that check or post-process the written pages (the disclosure
-    audit, the editions' notices) skip a build that wrote none: the site went through them
-    when it was written, from the same environment.
-    """
+    ``build-finished`` handlers that check or post-process the written pages (the audit, the
+    editions' notices) skip a build that wrote none: the site went through them already."""
     return getattr(app, "plusdig_site", None) is None \
         or getattr(app, "plusdig_staging", None) is not None
 
@@ -330,8 +329,7 @@ def _on_page_context(app: Sphinx, pagename: str, *args: Any) -> None:
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False if the
-    system or file system cannot."""
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False if not."""
     import ctypes
 
     try:
@@ -390,6 +388,7 @@ def _on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
 
             (Path(app.doctreedir) / ENV_PICKLE_FILENAME).unlink(missing_ok=True)
             return
+        partial.finish(app, staging)
         (staging / GENERATION_FILE).write_text(app.env.plusdig_generation + "\n",
                                                encoding="utf-8")
         publish(staging, site)
@@ -411,6 +410,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-before-read-docs", _on_before_read)
     app.connect("doctree-read", _on_doctree_read)
     app.connect("env-updated", _on_env_updated, priority=900)
+    app.connect("env-get-updated", partial.plan, priority=900)  # after the numbering (500)
     app.connect("env-check-consistency", _on_env_saved)
     app.connect("html-page-context", _on_page_context)
     app.connect("env-purge-doc", _purge_doc)

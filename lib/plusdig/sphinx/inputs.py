@@ -32,7 +32,7 @@ from pathlib import Path
 
 from plusdig.core.digest import file_digest
 
-__all__ = ["STAMP", "book_cache_path", "input_digest", "build_unless_unchanged"]
+__all__ = ["STAMP", "book_cache_path", "input_digest", "build_unless_unchanged", "surroundings"]
 
 #: The stamp of the last successful build, under ``<output>/_build``.
 STAMP = ".plusdig-inputs.json"
@@ -50,6 +50,10 @@ ENV_PREFIXES = ("PLUSDIG_", "JUPYTER", "SPHINX", "JB_", "MPL", "IPYTHON")
 #: ``jupyter-book build`` flags the stamp covers (they are in the digest); any other
 #: argument means the build always runs.
 _FLAGS = frozenset({"-n", "-W", "--keep-going", "-q", "--quiet"})
+#: The pages' sources: left out of the *surroundings* (:func:`surroundings`).
+PAGE_SUFFIXES = (".ipynb", ".md")
+#: This process's surroundings digest, set by :func:`build_unless_unchanged`.
+_SURROUNDINGS: list[str] = []
 
 
 def _site_build(args: Sequence[str]) -> tuple[Path, Path, bool] | None:
@@ -92,7 +96,10 @@ def _files(root: Path) -> Iterator[tuple[str, Path, bool]]:
             yield (rel_dir / name).as_posix(), Path(dirpath) / name, by_content
 
 
-def _tree(h: hashlib._Hash, root: Path, label: str) -> None:
+def _tree(h: hashlib._Hash, root: Path, label: str, around: hashlib._Hash | None = None,
+          pages: bool = False) -> None:
+    """Every file under ``root`` into ``h``, and into ``around`` unless ``pages`` (``root`` is
+    the book's folder) and it is a page's source."""
     for rel, path, by_content in _files(root):
         try:
             if by_content:
@@ -102,7 +109,10 @@ def _tree(h: hashlib._Hash, root: Path, label: str) -> None:
                 mark = f"{st.st_size}:{st.st_mtime_ns}"
         except OSError:  # vanished while hashed (an editor's temporary file)
             mark = "unreadable"
-        h.update(f"{label}/{rel}\0{mark}\n".encode())
+        line = f"{label}/{rel}\0{mark}\n".encode()
+        h.update(line)
+        if around is not None and not (pages and rel.endswith(PAGE_SUFFIXES)):
+            around.update(line)
 
 
 def _git_head(src: Path) -> str:
@@ -116,6 +126,13 @@ def _git_head(src: Path) -> str:
 
 def input_digest(src: Path, out: Path, args: Sequence[str]) -> str:
     """SHA-256 over every input of the HTML build of ``src`` into ``out`` (see module doc)."""
+    return input_digests(src, out, args)[0]
+
+
+def input_digests(src: Path, out: Path, args: Sequence[str]) -> tuple[str, str]:
+    """:func:`input_digest`, and the same without the pages' sources (``*.ipynb``, ``*.md``
+    under the book's folder): the *surroundings* of the pages, which
+    :mod:`plusdig.sphinx.partial` compares to decide whether unchanged pages can be kept."""
     from plusdig.core.paths import data_dir
     from plusdig.sphinx.execute import environment_fingerprint
 
@@ -130,19 +147,29 @@ def input_digest(src: Path, out: Path, args: Sequence[str]) -> str:
         "environment": environment_fingerprint(src),  # distributions, survey file ...
         "git": _git_head(src),
     }, sort_keys=True).encode())
-    _tree(h, src, "book")
+    around = h.copy()
+    _tree(h, src, "book", around, pages=True)
     data = data_dir()
     if data.is_dir() and not data.resolve().is_relative_to(src):
-        _tree(h, data.resolve(), "data")
+        _tree(h, data.resolve(), "data", around)
     for key, value in env.items():  # a folder named by a setting (a file is in the fingerprint)
         if key.startswith("PLUSDIG_") and value and Path(value).is_dir():
-            _tree(h, Path(value).resolve(), key)
+            _tree(h, Path(value).resolve(), key, around)
     pdf_dir = out / "_build" / "pdf"  # the site's PDF (copied into the site, or noticed as old)
     if pdf_dir.is_dir():
         for rel, path, _ in _files(pdf_dir):
             st = path.stat()
-            h.update(f"pdf/{rel}\0{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+            line = f"pdf/{rel}\0{st.st_size}:{st.st_mtime_ns}\n".encode()
+            h.update(line)
+            around.update(line)
+    return h.hexdigest(), around.hexdigest()
+
+
+def surroundings() -> str | None:
+    """The surroundings digest of the build running in this process (:func:`input_digests`),
+    or None when it was not taken (a build not started by :func:`build_unless_unchanged`, or
+    one the stamp does not cover): such a build writes every page."""
+    return _SURROUNDINGS[-1] if _SURROUNDINGS else None
 
 
 def book_cache_path(srcdir: Path, path_output: str | None) -> Path:
@@ -187,7 +214,8 @@ def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int
     if not covered or os.environ.get("PLUSDIG_BUILD_PAUSE"):
         stamp.unlink(missing_ok=True)
         return build(list(args))
-    digest = input_digest(src, out, args)
+    digest, around = input_digests(src, out, args)
+    _SURROUNDINGS[:] = [around]
     try:
         last = json.loads(stamp.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -199,7 +227,10 @@ def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int
               f"{out / '_build' / 'html'} er uændret.")
         return 0
     stamp.unlink(missing_ok=True)
-    code = build(list(args))
+    try:
+        code = build(list(args))
+    finally:
+        _SURROUNDINGS.clear()
     state = _state(src, out) if code == 0 else None
     if state is not None:
         tmp = stamp.with_name(stamp.name + ".tmp")
