@@ -104,6 +104,16 @@ def _full(log: str) -> bool:
     return "plusdig.sphinx.partial: every page is written" in log
 
 
+def _every_page_as_clean(book: Book, name: str, page: str, shows: str) -> None:
+    """Build after an edit other pages show: every page written, ``page`` shows ``shows``,
+    and the site equals a clean build's."""
+    log = book.build()
+    assert _full(log), log[-3000:]
+    got = site(book.chain)
+    assert shows in got[page].decode(), page
+    assert_same_site(got, book.clean(name))
+
+
 def test_a_text_edit_writes_its_page_only(book: Book) -> None:
     before = _times(book.chain)
     book.edit("book/kapitel-a.md", lambda t: t.replace("Tekst i afsnittet.",
@@ -135,11 +145,7 @@ def test_a_new_title_rewrites_every_page(book: Book) -> None:
 def test_a_new_label_referenced_elsewhere_rewrites_every_page(book: Book) -> None:
     book.edit("book/kapitel-a.md", lambda t: t + "\n(kapitel-a-nyt)=\n## Et nyt afsnit\n\nMere.\n")
     book.edit("book/kapitel-b.md", lambda t: t + "\nOg {ref}`kapitel-a-nyt`.\n")
-    log = book.build()
-    assert _full(log), log[-3000:]
-    got = site(book.chain)
-    assert "Et nyt afsnit" in got["book/kapitel-b.html"].decode()
-    assert_same_site(got, book.clean("label"))
+    _every_page_as_clean(book, "label", "book/kapitel-b.html", "Et nyt afsnit")
 
 
 def test_a_toc_move_rewrites_every_page(book: Book) -> None:
@@ -151,11 +157,7 @@ def test_a_toc_move_rewrites_every_page(book: Book) -> None:
 
 def test_a_new_citation_rewrites_every_page(book: Book) -> None:
     book.edit("book/kapitel-a.md", lambda t: t + "\nSe også {cite:t}`preskill2014`.\n")
-    log = book.build()
-    assert _full(log), log[-3000:]
-    got = site(book.chain)
-    assert "Preskill" in got["book/litteratur.html"].decode()
-    assert_same_site(got, book.clean("citation"))
+    _every_page_as_clean(book, "citation", "book/litteratur.html", "Preskill")
 
 
 def test_a_changed_figure_leaves_no_old_image(book: Book) -> None:
