@@ -46,7 +46,8 @@ PAGES = {
                          "{numref}`fig-surveyprobe` ({cite:t}`kania2011`).\n",
     "book/litteratur.md": "# Litteratur\n\n```{bibliography}\n```\n",
 }
-CHAPTERS = ["book/kapitel-a", "book/kapitel-b", PROBE, "book/litteratur"]
+DATA_PAGE = "book/appendix/data-og-downloads"  # lists every chapter's downloads
+CHAPTERS = ["book/kapitel-a", "book/kapitel-b", PROBE, "book/litteratur", DATA_PAGE]
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _written(before: dict[str, int], after: dict[str, int]) -> set[str]:
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> Book:
     base = tmp_path_factory.mktemp("partial")
-    copy = make_copy(base / "repo", [PROBE])
+    copy = make_copy(base / "repo", [PROBE, DATA_PAGE])
     for folder in ("book/_templates", "locales"):  # the site's templates and Danish texts
         shutil.copytree(REPO / folder, copy / folder)
     for rel, text in PAGES.items():
@@ -122,7 +123,8 @@ def test_a_text_edit_writes_its_page_only(book: Book) -> None:
     assert "only the changed pages are written" in log, log[-3000:]
     written = _written(before, _times(book.chain))
     assert "book/kapitel-a.html" in written
-    assert not written & {"book/kapitel-b.html", f"{PROBE}.html", "book/litteratur.html"}, written
+    assert not written & {"book/kapitel-b.html", f"{PROBE}.html", "book/litteratur.html",
+                          f"{DATA_PAGE}.html"}, written
     assert len(written) < len(before) / 2, written
     got = site(book.chain)
     assert "nu rettet" in got["book/kapitel-a.html"].decode()
@@ -149,7 +151,7 @@ def test_a_new_label_referenced_elsewhere_rewrites_every_page(book: Book) -> Non
 
 
 def test_a_toc_move_rewrites_every_page(book: Book) -> None:
-    _toc(book.copy, ["book/kapitel-b", "book/kapitel-a", PROBE, "book/litteratur"])
+    _toc(book.copy, ["book/kapitel-b", "book/kapitel-a", PROBE, "book/litteratur", DATA_PAGE])
     log = book.build()
     assert _full(log) and "surroundings" in log, log[-3000:]
     assert_same_site(site(book.chain), book.clean("toc"))

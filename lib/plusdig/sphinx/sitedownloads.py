@@ -358,7 +358,15 @@ def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildE
 
 def _outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
               removed: set[str]) -> list[str]:
-    """The data page lists every chapter's downloads: rewrite it whenever anything changed."""
+    """The data page lists every chapter's downloads: rewrite it whenever anything changed.
+
+    Not in an HTML build staged by :mod:`plusdig.sphinx.build`: its list is made from the
+    environment when the page is written (:func:`_on_doctree_resolved`), and that build
+    writes every page unless nothing another page shows changed (:mod:`plusdig.sphinx.partial`:
+    the downloads and titles are part of that), so reading the page again changes nothing.
+    """
+    if app.builder.name == "html" and getattr(app, "plusdig_site", None) is not None:
+        return []
     if added or changed or removed:
         return sorted(env.__dict__.get("plusdig_data_pages", set()) - added - changed)
     return []
