@@ -184,3 +184,25 @@ def test_a_second_text_edit_after_full_writes_is_partial_again(book: Book) -> No
     written = _written(before, _times(book.chain))
     assert "book/kapitel-b.html" in written and "book/kapitel-a.html" not in written, written
     assert_same_site(site(book.chain), book.clean("text-2"))
+
+
+def test_a_rerun_notebooks_widget_ids_are_not_navigation() -> None:
+    """A re-executed notebook with widgets gets new model ids in its page's widget state
+    (``nb_metadata[doc]["js_files"]``), which only that page shows: the navigation digest
+    must not change (else every code edit wrote every page), while its glue keys, which
+    other pages can render, still count."""
+    from types import SimpleNamespace
+
+    from plusdig.sphinx.partial import nav_parts
+
+    def env(model_id: str, glue: list[str]) -> SimpleNamespace:
+        state = {"type": "application/vnd.jupyter.widget-state+json",
+                 "body": json.dumps({"state": {model_id: {"model_name": "LayoutModel"}}})}
+        return SimpleNamespace(found_docs={"book/a"}, nb_metadata={"book/a": {
+            "exec_data": {"runtime": float(len(model_id))}, "glue": glue,
+            "js_files": {"ipywidgets_state": (None, state)}}})
+
+    first = nav_parts(env("06bf2a36", ["n"]))  # type: ignore[arg-type]
+    assert nav_parts(env("9c1d7e00ff", ["n"])) == first  # type: ignore[arg-type]
+    assert nav_parts(env("06bf2a36", ["n", "m"]))["nb_metadata"] \
+        != first["nb_metadata"]  # type: ignore[arg-type]

@@ -61,8 +61,12 @@ _NOT_NAVIGATION = frozenset({
     "plusdig_generation", "plusdig_content_time", "plusdig_nb_runs",
 })
 #: Per-document data only the page itself (or nothing) shows: a notebook's execution record
-#: (``nb_metadata``), a page's word count (``metadata``, from myst-parser).
-_OWN = {"nb_metadata": frozenset({"exec_data"}), "metadata": frozenset({"wordcount"})}
+#: and the scripts myst-nb adds to its page alone (``nb_metadata``: ``js_files`` holds the
+#: widget state, whose model ids are new at every run; myst-nb adds them in
+#: ``html-page-context`` for that page only), a page's word count (``metadata``, from
+#: myst-parser).
+_OWN = {"nb_metadata": frozenset({"exec_data", "js_files"}),
+        "metadata": frozenset({"wordcount"})}
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 
 
