@@ -18,10 +18,10 @@ laid out and rendered once per content:
   rcParams at render time. The value is the file's bytes, the same as a fresh render's.
 
 A figure that cannot be pickled, or is changed after ``finish``, is laid out and rendered as
-without a memo. Entries are written to a temporary file and renamed, and each carries the
-SHA-256 of its content, checked on reading: a corrupt or partial entry is never used. An
-entry no run used for a week is removed. Without the setting (nbval, the tests' cold runs,
-scripts) nothing is read or written.
+without a memo. Entries are kept as :mod:`plusdig.core.memo` keeps them (one rename, their
+own SHA-256 checked on reading, so a corrupt or partial entry is never used; removed after a
+week unused). Without the setting (nbval, the tests' cold runs, scripts) nothing is read or
+written.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import json
 import os
 import pickle
 import sys
-import time
 import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 # imported here, not where the key needs it: a notebook's modules (its dependency record) are
 # the same with and without a memo folder
 from plusdig.core.digest import library_digest
+from plusdig.core.memo import read_entry, write_entry
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,7 +52,6 @@ MEMO_ENV = "PLUSDIG_FIGURE_MEMO"
 #: The memo folder's name in a build folder (``_build/.plusdig-figures``; ``make clean``
 #: removes it with the rest of ``_build``).
 FIGURE_MEMO = ".plusdig-figures"
-_KEEP_S = 7 * 24 * 3600  # an entry no run used for a week is removed
 _ATTR = "_plusdig_memo_key"  # a finished figure's layout key, while it is unchanged
 _process: list[bytes] = []  # the part of every key that is fixed for this process
 
@@ -187,43 +186,10 @@ def _path(key: str, kind: str) -> Path | None:
     return None if folder is None else folder / f"{key}.{kind}"
 
 
-def _read(path: Path) -> bytes | None:
-    """An entry's content, or None if it is missing or does not match its own digest."""
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    content = raw[32:]
-    if len(raw) < 32 or hashlib.sha256(content).digest() != raw[:32]:
-        return None
-    try:
-        os.utime(path)
-    except OSError:
-        pass
-    return content
-
-
-def _write(path: Path, content: bytes) -> None:
-    """Write an entry in one rename (its digest first), and forget old entries once a run."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not getattr(_write, "pruned", False):
-            _write.pruned = True  # type: ignore[attr-defined]
-            cutoff = time.time() - _KEEP_S
-            for old in path.parent.iterdir():
-                if old.stat().st_mtime < cutoff:
-                    old.unlink(missing_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(hashlib.sha256(content).digest() + content)
-        tmp.replace(path)
-    except OSError:
-        pass  # a memo that cannot be written is a memo that is not used
-
-
 def load_layout(key: str | None) -> dict[str, Any] | None:
     """The layout stored under ``key`` (``width``, ``subplotpars``, ``placeholder``), or None."""
     path = None if key is None else _path(key, "layout")
-    content = None if path is None else _read(path)
+    content = None if path is None else read_entry(path)
     if content is None:
         return None
     try:
@@ -246,7 +212,7 @@ def store_layout(key: str | None, fig: Figure) -> None:
              "subplotpars": {k: float(getattr(sp, k))
                              for k in ("left", "right", "bottom", "top", "wspace", "hspace")},
              "placeholder": isinstance(engine, PlaceHolderLayoutEngine)}
-    _write(path, json.dumps(value, sort_keys=True).encode())
+    write_entry(path, json.dumps(value, sort_keys=True).encode())
 
 
 def remember(fig: Figure, key: str | None) -> None:
@@ -287,7 +253,7 @@ def render(fig: Figure, fmt: str, dpi: float | None = None,
         rkey = _key(b"render", key.encode(), _rc_key(), json.dumps(
             [fmt, dpi, sorted((k, repr(v)) for k, v in metadata.items())]).encode())
         path = _path(rkey, fmt)
-        content = None if path is None else _read(path)
+        content = None if path is None else read_entry(path)
         if content is not None:
             return content
     fig._plusdig_rendering = True  # type: ignore[attr-defined]  # drawing is no change
@@ -296,5 +262,5 @@ def render(fig: Figure, fmt: str, dpi: float | None = None,
     finally:
         fig._plusdig_rendering = False  # type: ignore[attr-defined]
     if path is not None and getattr(fig, _ATTR, None) == mark:
-        _write(path, content)
+        write_entry(path, content)
     return content

@@ -247,7 +247,6 @@ def xlsx_bytes(sheet: Sheet) -> bytes:
 #: A build's memo folder (``_build/.plusdig-xlsx``): the XLSX files already made, by a digest
 #: of their table and the code that writes them (an XLSX is the slow part of the downloads).
 XLSX_MEMO = ".plusdig-xlsx"
-_XLSX_KEEP_S = 7 * 24 * 3600  # a memo entry no build used for a week is removed
 _xlsx_code: list[bytes] = []
 
 
@@ -256,12 +255,13 @@ def xlsx_bytes_memo(sheet: Sheet, memo: Path) -> bytes:
     of the sheet, pickled) was written by the same library code and openpyxl before.
 
     The XLSX is reproducible (fixed timestamps, no creation date), so the file is the same
-    byte for byte either way; a page edit no longer rewrites every table's workbook.
+    byte for byte either way; a page edit no longer rewrites every table's workbook. Entries
+    are kept as :mod:`plusdig.core.memo` keeps them.
     """
     import hashlib
-    import os
     import pickle
-    import time
+
+    from plusdig.core.memo import read_entry, write_entry
 
     if not _xlsx_code:
         import openpyxl
@@ -269,24 +269,12 @@ def xlsx_bytes_memo(sheet: Sheet, memo: Path) -> bytes:
         from plusdig.core.digest import library_digest
 
         _xlsx_code.append(f"{library_digest()}:{openpyxl.__version__}".encode())
-        if memo.is_dir():  # forget what no build used for a week
-            cutoff = time.time() - _XLSX_KEEP_S
-            for old in memo.iterdir():
-                if old.stat().st_mtime < cutoff:
-                    old.unlink(missing_ok=True)
     key = hashlib.sha256(_xlsx_code[0] + pickle.dumps(sheet, protocol=4)).hexdigest()
     path = memo / f"{key}.xlsx"
-    try:
-        data = path.read_bytes()
-        os.utime(path)
-        return data
-    except OSError:
-        pass
-    data = xlsx_bytes(sheet)
-    memo.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{key}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    data = read_entry(path)
+    if data is None:
+        data = xlsx_bytes(sheet)
+        write_entry(path, data)
     return data
 
 
