@@ -258,12 +258,22 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser build)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser build).
+
+    Every request to another host than 127.0.0.1 goes to a proxy on a local port that takes
+    no connection (bound, never listening), so it fails at once and nothing leaves the
+    machine (Chromium never sends loopback requests to a proxy); :func:`record_other_hosts`
+    records such requests."""
+    import socket
+
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).is_file(), f"{CHROMIUM} missing: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with socket.socket() as dead, sync_playwright() as p:
+        dead.bind(("127.0.0.1", 0))
+        proxy = f"--proxy-server=http://127.0.0.1:{dead.getsockname()[1]}"
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=[*CHROMIUM_ARGS, proxy])
         try:
             yield browser
         finally:
@@ -278,11 +288,71 @@ class OfflinePage:
     base_url: str
     external_requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    #: Requests of this context started and not yet finished or failed.
+    in_flight: set[Any] = field(default_factory=set)
 
-    def open(self, rel: str) -> Any:
-        """Go to ``rel`` on the served site and wait until the network is idle."""
-        self.page.goto(f"{self.base_url}/{rel.lstrip('/')}", wait_until="networkidle")
+    def open(self, rel: str, *, settled: bool = False) -> Any:
+        """Go to ``rel`` on the served site and wait until the network is idle (no request
+        for 500 ms: Playwright's ``networkidle``).
+
+        ``settled=True`` waits for what the page does instead of a fixed quiet time: the
+        ``load`` event (every script, style sheet and image the page names), then
+        :func:`wait_settled`. A request a page starts later is still recorded in
+        ``external_requests``/``console_errors`` (the context's listeners stay on), so a
+        caller that checks every load's share of them sees it.
+        """
+        url = f"{self.base_url}/{rel.lstrip('/')}"
+        if not settled:
+            self.page.goto(url, wait_until="networkidle")
+            return self.page
+        self.page.goto(url, wait_until="load")
+        self.wait_settled()
         return self.page
+
+    def wait_settled(self, timeout: float = 30.0) -> None:
+        """:func:`wait_settled` for this page."""
+        wait_settled(self.page, self.in_flight, timeout)
+
+
+def record_other_hosts(context: Any, site_url: str, record: list[str]) -> None:
+    """Append to ``record`` the URL of every request of browser ``context`` to anything but
+    ``site_url``'s origin (and ``data:``/``blob:`` URLs). The :func:`browser` sends such
+    requests to a proxy that is not there, so they fail without leaving the machine; they are
+    recorded from the context's events, not routed: Playwright turns the browser's cache off
+    for a routed context, and every page would fetch the theme's files again."""
+    origin = site_url.rstrip("/")
+    own = (origin + "/", "data:", "blob:")
+    context.on("request", lambda r: r.url == origin or r.url.startswith(own)
+               or record.append(r.url))
+
+
+def track_requests(context: Any) -> set[Any]:
+    """The requests of browser ``context`` started and not yet finished or failed (a set kept
+    current by the context's events, for :func:`wait_settled`)."""
+    in_flight: set[Any] = set()
+    context.on("request", lambda r: in_flight.add(r))
+    context.on("requestfinished", lambda r: in_flight.discard(r))
+    context.on("requestfailed", lambda r: in_flight.discard(r))
+    return in_flight
+
+
+def wait_settled(page: Any, in_flight: set[Any], timeout: float = 30.0) -> None:
+    """Wait until no request is in flight (``in_flight`` from :func:`track_requests`), the
+    fonts the page uses are loaded and two frames are drawn, and then again until no request
+    is in flight: what the page does after its ``load`` event, waited for by what it is
+    rather than by a fixed quiet time (Playwright's ``networkidle``: 500 ms without a
+    request)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    for step in ("requests", "frames", "requests"):
+        if step == "frames":
+            page.evaluate("""async () => { await document.fonts.ready;
+                await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))); }""")
+            continue
+        while in_flight:
+            assert time.monotonic() < deadline, f"requests still open: {in_flight}"
+            page.wait_for_timeout(10)
 
 
 @contextlib.contextmanager
@@ -292,17 +362,8 @@ def _offline_page(browser: Any, site_url: str) -> Iterator[OfflinePage]:
                                   service_workers="block")
     page = context.new_page()
     result = OfflinePage(page=page, base_url=site_url)
-    origin = site_url.rstrip("/")
-
-    def route(r: Any) -> None:
-        url = r.request.url
-        if url.startswith(origin + "/") or url == origin or url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            result.external_requests.append(url)
-            r.abort()
-
-    context.route("**/*", route)
+    record_other_hosts(context, site_url, result.external_requests)
+    result.in_flight = track_requests(context)
     page.on("console", lambda m: m.type == "error" and result.console_errors.append(m.text))
     page.on("pageerror", lambda e: result.console_errors.append(f"pageerror: {e}"))
     page.on("response", lambda r: r.status >= 400

@@ -143,11 +143,15 @@ def looked_at(module_offline_page: Any, built_site: Path,
     seen: dict[tuple[str, int], dict[str, Any]] = {}
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
-        for doc in _pages(book_config):
+        docs = _pages(book_config)
+        for doc in docs:
             n_req, n_err = len(offline.external_requests), len(offline.console_errors)
-            offline.open(f"{doc}.html")
+            # settled, not a fixed 500 ms of quiet, except the last page of a width: what a
+            # page asks for after that is recorded in the next load's share
+            offline.open(f"{doc}.html", settled=doc != docs[-1])
             if page.locator(".widget-subarea").count() == 0 and "widget-view" in page.content():
                 page.wait_for_selector(".widget-subarea", timeout=30_000)
+                offline.wait_settled()  # the views' fonts and images
             record: dict[str, Any] = {
                 "scroll": page.evaluate("document.documentElement.scrollWidth"),
                 "viewport": page.evaluate("window.innerWidth"),

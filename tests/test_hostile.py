@@ -24,6 +24,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 from buildkit import REPO, make_copy, run_build
+from conftest import record_other_hosts, track_requests, wait_settled
 from fixtures import survey_fixtures as sf
 from fixtures.hostile import payload, write_hostile_data
 
@@ -237,9 +238,8 @@ def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser
     dialogs: list[str] = []
     requests: list[str] = []
     errors: list[str] = []
-    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base)
-                  or r.request.url.startswith(("data:", "blob:"))
-                  else (requests.append(r.request.url), r.abort()))
+    record_other_hosts(context, base, requests)  # the browser sends them nowhere
+    in_flight = track_requests(context)
     page = context.new_page()
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("request", lambda r: r.url.rstrip("/").endswith("/x") and requests.append(r.url))
@@ -247,9 +247,14 @@ def test_no_script_from_data_runs_and_every_string_is_text(hostile_site, browser
     texts: dict[str, str] = {}
     try:
         for rel in _pages(html):
-            page.goto(f"{base}/{rel}", wait_until="networkidle")
-            if page.locator(".widget-subarea, script[type*='widget-view']").count():
-                page.wait_for_timeout(1500)  # the widget manager renders the saved views
+            page.goto(f"{base}/{rel}", wait_until="load")
+            wait_settled(page, in_flight)
+            views = page.locator("script[type*='widget-view']").count()
+            if views:  # the widget manager renders the saved views: each in its output area
+                page.wait_for_function(
+                    f"document.querySelectorAll('.widget-subarea').length >= {views}",
+                    timeout=30_000)
+                wait_settled(page, in_flight)
             hits = page.evaluate("window.__hits")
             assert hits == [] and dialogs == [], f"{rel}: injected script ran: {hits} {dialogs}"
             assert requests == [] and errors == [], f"{rel}: {requests} {errors}"
