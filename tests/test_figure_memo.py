@@ -289,3 +289,113 @@ def test_kernel_outputs_same_with_and_without_memo(tmp_path: Path) -> None:
     assert len([p for p in memo.iterdir() if p.suffix == ".layout"]) >= 15
     assert runs[2][2] < runs[0][2]
     json.loads(runs[2][1])  # a whole notebook
+
+
+# --------------------------------------------------------------------------- speed, same files
+def _unshared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """matplotlib's own per-renderer text measurement for the rest of the test."""
+    import matplotlib.text as mtext
+
+    shared = mtext._get_text_metrics_with_cache
+    assert getattr(shared, "__plusdig__", False)  # use_house_style installed the shared cache
+    monkeypatch.setattr(mtext, "_get_text_metrics_with_cache", shared.__wrapped__)
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_shared_text_metrics_give_the_same_files(name: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measuring each text once per renderer kind (plusdig.present.textmetrics) lays out and
+    renders every file exactly as matplotlib's per-renderer measuring does."""
+    monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
+    shared = _files(FIGURES[name]())
+    with monkeypatch.context() as m:
+        _unshared(m)
+        own = _files(FIGURES[name]())
+    assert shared == own
+
+
+def test_shared_text_metrics_follow_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A measurement is never reused across a setting, font or resolution it depends on."""
+    import matplotlib.text as mtext
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    shared = mtext._get_text_metrics_with_cache
+    text = "Kommunen og civilsamfundet, 2017–2019"
+    seen = set()
+    for dpi in (100, 300):
+        for settings in ({}, {"text.hinting": "no_hinting"}, {"font.family": "DejaVu Serif"},
+                         {"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
+            with matplotlib.rc_context(settings):
+                renderer = RendererAgg(100, 100, dpi)
+                prop = FontProperties(size=9)
+                got = shared(renderer, text, prop, False, dpi)
+                assert got == shared.__wrapped__(RendererAgg(100, 100, dpi), text, prop, False, dpi)
+                seen.add(got)
+    assert len(seen) == 8  # each setting and resolution does change the measurement
+
+
+def _draws(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, r: (calls.append(1), real(self, r))[1])
+    return calls
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_png_is_cut_to_the_extent_finish_measured(name: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A finished, unchanged figure's PNG is drawn once (no second layout to measure it), cut
+    to the extent finish() measured, padded as "tight" pads, and no mark touches its margin."""
+    import numpy as np
+    from PIL import Image
+
+    monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
+    fig = FIGURES[name]()
+    _, _, w, h = fig._plusdig_memo_key[2]  # type: ignore[attr-defined]
+    draws = _draws(monkeypatch)
+    png = figure_png(fig, dpi=300)
+    assert len(draws) == 1
+    pad = matplotlib.rcParams["savefig.pad_inches"]
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    assert abs(image.shape[1] - (w + 2 * pad) * 300) <= 1
+    assert abs(image.shape[0] - (h + 2 * pad) * 300) <= 1
+    margin = int(pad * 300 * 0.5)  # at least half the pad is blank on every side
+    for edge in (image[:margin], image[-margin:], image[:, :margin], image[:, -margin:]):
+        assert edge.min() == 255, f"{name}: a mark reaches the PNG's margin"
+
+
+def test_changed_or_aspect_fixed_figures_are_measured_as_before(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure changed after finish(), or one whose Axes keep an aspect, is laid out again to
+    be cut (bbox_inches="tight"), as matplotlib does: the same bytes as a plain savefig."""
+    from plusdig.present.style import finish
+
+    monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
+
+    def tight(fig: Figure) -> bytes:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=200, bbox_inches="tight", metadata={"Software": None})
+        return buf.getvalue()
+
+    changed = _reach()
+    changed.axes[0].set_title("En meget længere titel end den, figuren blev lagt ud med")
+    square = plt.figure(figsize=(4, 3))
+    square.add_subplot().plot([0, 1], [0, 2])
+    square.axes[0].set_aspect("equal")
+    finish(square)
+    for fig in (changed, square):
+        draws = _draws(monkeypatch)
+        png = figure_png(fig)
+        assert len(draws) == 2
+        monkeypatch.undo()
+        assert png == tight(fig)
+
+
+def test_a_layout_entry_without_the_extent_is_a_miss(memo: Path) -> None:
+    from plusdig.core.memo import write_entry
+
+    memo.mkdir(parents=True)
+    write_entry(memo / f"{'0' * 64}.layout", json.dumps(
+        {"width": 6.0, "subplotpars": {}, "placeholder": False}).encode())
+    assert figmemo.load_layout("0" * 64) is None

@@ -187,7 +187,8 @@ def _path(key: str, kind: str) -> Path | None:
 
 
 def load_layout(key: str | None) -> dict[str, Any] | None:
-    """The layout stored under ``key`` (``width``, ``subplotpars``, ``placeholder``), or None."""
+    """The layout stored under ``key`` (``width``, ``subplotpars``, ``placeholder``, ``bbox``),
+    or None."""
     path = None if key is None else _path(key, "layout")
     content = None if path is None else read_entry(path)
     if content is None:
@@ -196,11 +197,17 @@ def load_layout(key: str | None) -> dict[str, Any] | None:
         value = json.loads(content)
     except ValueError:
         return None
-    return value if isinstance(value, dict) and isinstance(value.get("width"), float) else None
+    if not isinstance(value, dict) or not isinstance(value.get("width"), float):
+        return None
+    bbox = value.get("bbox")
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, float) for v in bbox)):
+        return None
+    return value
 
 
-def store_layout(key: str | None, fig: Figure) -> None:
-    """Store ``fig``'s layout (just finished) under ``key``."""
+def store_layout(key: str | None, fig: Figure, bbox: list[float]) -> None:
+    """Store ``fig``'s layout (just finished) under ``key``, with the extent of its drawing
+    (``bbox``: x, y, width, height in inches, as ``fig.get_tightbbox`` gave it)."""
     path = None if key is None else _path(key, "layout")
     if path is None:
         return
@@ -211,15 +218,14 @@ def store_layout(key: str | None, fig: Figure) -> None:
     value = {"width": float(fig.get_figwidth()),
              "subplotpars": {k: float(getattr(sp, k))
                              for k in ("left", "right", "bottom", "top", "wspace", "hspace")},
-             "placeholder": isinstance(engine, PlaceHolderLayoutEngine)}
+             "placeholder": isinstance(engine, PlaceHolderLayoutEngine), "bbox": bbox}
     write_entry(path, json.dumps(value, sort_keys=True).encode())
 
 
-def remember(fig: Figure, key: str | None) -> None:
-    """Keep ``key`` on the finished ``fig`` until one of its artists changes."""
-    if key is None:
-        return
-    setattr(fig, _ATTR, (key, id(fig)))  # a copy (pickled, deep-copied) is another figure
+def remember(fig: Figure, key: str | None, bbox: list[float]) -> None:
+    """Keep ``key`` (None: no memo) and the extent of the drawing ``bbox`` on the finished
+    ``fig`` until one of its artists changes."""
+    setattr(fig, _ATTR, (key, id(fig), bbox))  # a copy (pickled, deep-copied) is another figure
     fig.stale = False  # from here on, a change to any artist reaches the figure's callback
     previous = fig.stale_callback
 
@@ -232,12 +238,45 @@ def remember(fig: Figure, key: str | None) -> None:
     fig.stale_callback = forget
 
 
-def _savefig(fig: Figure, fmt: str, dpi: float | None, metadata: dict[str, Any]) -> bytes:
+def _fixed(fig: Figure) -> bool:
+    """Whether saving ``fig`` needs no layout pass beyond the one :func:`finish` made: no layout
+    engine to run (none, or the placeholder ``tight_layout`` leaves), every Axes placed as its
+    subplot parameters say (no aspect to apply, no locator)."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    return ((engine is None or isinstance(engine, PlaceHolderLayoutEngine))
+            and all(ax.get_aspect() == "auto" and ax.get_box_aspect() is None
+                    and ax.get_axes_locator() is None for ax in fig.axes))
+
+
+def _savefig(fig: Figure, fmt: str, dpi: float | None, metadata: dict[str, Any],
+             bbox: list[float] | None = None) -> bytes:
+    """``fig.savefig`` cut to its drawing (``bbox_inches="tight"``). With ``bbox``, the extent
+    :func:`~plusdig.present.style.finish` measured (Agg, at the figure's dpi) in its last layout
+    of the unchanged figure, the file is cut to that, padded as "tight" pads, instead of laying
+    the figure out once more to measure it (one draw in two)."""
+    import matplotlib
+
     buf = io.BytesIO()
     kwargs: dict[str, Any] = {"format": fmt, "bbox_inches": "tight", "metadata": metadata}
     if dpi is not None:
         kwargs["dpi"] = dpi
-    fig.savefig(buf, **kwargs)
+    engine = fig.get_layout_engine()
+    if bbox is not None and _fixed(fig):
+        from matplotlib.transforms import Bbox
+
+        pad = float(matplotlib.rcParams["savefig.pad_inches"])
+        kwargs["bbox_inches"] = Bbox.from_bounds(*bbox).padded(pad)
+        fig.set_layout_engine(None)  # the placeholder would make savefig lay out again
+        if fig.get_layout_engine() is not None:  # figure.autolayout & co. set: as before
+            fig.set_layout_engine(engine)
+            kwargs["bbox_inches"] = "tight"
+    try:
+        fig.savefig(buf, **kwargs)
+    finally:
+        if engine is not None and fig.get_layout_engine() is None:
+            fig.set_layout_engine(engine)
     return buf.getvalue()
 
 
@@ -247,7 +286,8 @@ def render(fig: Figure, fmt: str, dpi: float | None = None,
     ``savefig.dpi``): from the memo when the same finished figure was rendered so before."""
     metadata = dict(metadata or {})
     mark = getattr(fig, _ATTR, None)
-    key = mark[0] if isinstance(mark, tuple) and mark[1] == id(fig) else None
+    current = isinstance(mark, tuple) and mark[1] == id(fig)  # finished, unchanged since
+    key = mark[0] if current else None
     path = None
     if key is not None:
         rkey = _key(b"render", key.encode(), _rc_key(), json.dumps(
@@ -258,7 +298,11 @@ def render(fig: Figure, fmt: str, dpi: float | None = None,
             return content
     fig._plusdig_rendering = True  # type: ignore[attr-defined]  # drawing is no change
     try:
-        content = _savefig(fig, fmt, dpi, metadata)
+        # a PNG is drawn by Agg, as finish() laid the figure out: cut to the extent it measured.
+        # The SVG (the page's) keeps its own measure: its text is measured unhinted, about 2 %
+        # narrower than Agg's, so its tight extent is its own.
+        content = _savefig(fig, fmt, dpi, metadata,
+                           mark[2] if current and fmt == "png" else None)
     finally:
         fig._plusdig_rendering = False  # type: ignore[attr-defined]
     if path is not None and getattr(fig, _ATTR, None) == mark:

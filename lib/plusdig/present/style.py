@@ -81,6 +81,9 @@ def use_house_style() -> None:
     })
     _deterministic_table_ids()
     from plusdig.present.figdata import register_display
+    from plusdig.present.textmetrics import share_text_metrics
+
+    share_text_metrics()  # each text measured once per renderer kind, not once per renderer
 
     register_display()  # a figure's output carries its downloads (plusdig.present.figdata)
     try:  # deterministic inline PNGs in notebooks: no Software/date metadata
@@ -160,10 +163,11 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
     if known is not None:  # laid out before, exactly as it is now: apply what was found
         _apply_layout(fig, known)
         plt.close(fig)
-        figmemo.remember(fig, key)
+        figmemo.remember(fig, key, known["bbox"])
         return fig
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     pad = 2 * float(__import__("matplotlib").rcParams["savefig.pad_inches"])
+    tight: list[Any] = []  # the drawing's extent (inches) in the last layout
 
     def saved_width(width: float) -> float:
         fig.set_size_inches(width, fig.get_figheight())
@@ -175,7 +179,8 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
         renderer = canvas.get_renderer()
         with renderer._draw_disabled():
             fig.draw(renderer)
-        return fig.get_tightbbox(renderer).width + pad
+        tight[:] = [fig.get_tightbbox(renderer)]
+        return tight[0].width + pad
 
     # Secant steps kept inside a bracket, aimed at the middle of the accepted band. The saved
     # width grows less than one for one with the figure's (labels, legends and titles keep
@@ -201,8 +206,11 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
     if best is not None and abs(fig.get_figwidth() - best) > 1e-9:
         saved_width(best)
     plt.close(fig)
-    figmemo.store_layout(key, fig)
-    figmemo.remember(fig, key)
+    # the saved files are cut to this extent: matplotlib need not lay the figure out again
+    # for each file to find it (plusdig.present.figmemo.render)
+    bbox = [float(v) for v in tight[0].bounds]
+    figmemo.store_layout(key, fig, bbox)
+    figmemo.remember(fig, key, bbox)
     return fig
 
 
