@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -16,14 +15,11 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from plusdig.core.digest import file_digest, memoised
 from plusdig.present.figmemo import FIGURE_MEMO, MEMO_ENV
-
-if TYPE_CHECKING:
-    pass
-
+from plusdig.sphinx.kernels import kernel_server, run_order, stop
 
 #: Name of the dependency-state file kept inside the jupyter-cache folder.
 STATE_FILE = "plusdig-deps.json"
@@ -257,27 +253,6 @@ def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: 
     return path, nbformat.writes(nb), seconds, err, reads, started
 
 
-def _kernel_server() -> tuple[Any, Any]:
-    """The kernel server to fork the notebooks' kernels from, and the one to stop afterwards.
-
-    The one named by ``$PLUSDIG_KERNEL_SERVER`` (the preview keeps one running), else one
-    started for this build; none (cold kernels, one ``python -m ipykernel_launcher`` each)
-    with ``PLUSDIG_COLD_KERNELS=1``.
-    """
-    if os.environ.get("PLUSDIG_COLD_KERNELS") == "1":
-        return None, None
-    from plusdig.sphinx.forkserver import ForkServer
-
-    running = ForkServer.from_env()
-    if running is not None:
-        return running, None
-    try:
-        started = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
-    except (OSError, RuntimeError):
-        return None, None  # cold kernels then
-    return started, started
-
-
 def _in_threads(calls: list[tuple[Any, ...]], workers: int) -> Iterable[Any]:
     """``_execute_one(*args)`` for every ``args`` in ``calls``, ``workers`` at a time in daemon
     threads; the results in the order of ``calls``.
@@ -403,7 +378,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
     report = Report()
 
     stale: list[str] = []
-    previous: dict[str, float] = {}  # last run time: start the slowest notebooks first
+    previous: dict[str, float | None] = {}  # last run time: the slowest first (run_order)
     for nb_path in (str(Path(p).resolve()) for p in notebooks):
         why, record = is_current(cache, nb_path, state, env_fp)
         if why is None:
@@ -411,7 +386,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
             continue
         say(f"plusdig.sphinx.build: {Path(nb_path).name} is stale: {why}")
         entry = state.get(nb_path)
-        previous[nb_path] = entry.get("seconds", 1e9) if isinstance(entry, dict) else 1e9
+        previous[nb_path] = entry.get("seconds") if isinstance(entry, dict) else None
         if record is not None:
             with suppress(KeyError):
                 cache.remove_cache(record.pk)
@@ -420,7 +395,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
 
     if stale:
         _save_state(cache_path, state)  # invalidated on disk before anything runs
-        stale.sort(key=lambda p: -previous[p])
+        stale = run_order(stale, previous)
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -435,7 +410,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         def cwd(p: str) -> str | None:
             return None if in_temp else str(Path(p).parent)
 
-        server, own_server = _kernel_server()
+        server, own_server = kernel_server()
         how = "kernels forked from the kernel server" if server is not None else "cold kernels"
         say(f"plusdig.sphinx.build: executing {len(stale)} notebook(s) with {workers} "
             f"worker(s), {how}")
@@ -485,8 +460,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
             if pool is not None:
                 pool.shutdown()
             if own_server is not None:
-                own_server.stop()
-                shutil.rmtree(Path(own_server.path).parent, ignore_errors=True)
+                stop(own_server)
     report.seconds = time.perf_counter() - t0
     return report
 

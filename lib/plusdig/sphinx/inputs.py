@@ -227,6 +227,10 @@ def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int
               f"{out / '_build' / 'html'} er uændret.")
         return 0
     stamp.unlink(missing_ok=True)
+    from plusdig.sphinx.execute import STATE_FILE
+    from plusdig.sphinx.kernels import start_early
+
+    start_early(book_cache_path(src, str(out)) / STATE_FILE)  # before jupyter-book's imports
     try:
         code = build(list(args))
     finally:
