@@ -159,3 +159,59 @@ def test_forked_kernels_share_no_state(server: ForkServer, tmp_path: Path) -> No
         assert not psutil.pid_exists(int(pid)) or \
             psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE  # one run, then gone
     assert runs[0][2][1] != runs[1][2][1]  # random generators seeded anew in each kernel
+
+
+# --------------------------------------------------------------------------- order, early start
+def test_run_order_slowest_first(tmp_path: Path) -> None:
+    """The stale notebooks start slowest first: by the last run's time; never-run ones before
+    every timed one, the most code cells first (a clean build: aktiviteterne before forord)."""
+    from plusdig.sphinx.kernels import run_order
+
+    def notebook(name: str, code_cells: int) -> str:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")
+                                             for _ in range(code_cells)]
+                                      + [nbformat.v4.new_markdown_cell("x") for _ in range(5)])
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        return str(path)
+
+    a, b, c, d = notebook("a", 2), notebook("b", 9), notebook("c", 1), notebook("d", 4)
+    assert run_order([a, b, c, d], {}) == [b, d, a, c]
+    assert run_order([a, b, c, d], {a: 3.0, b: 1.0, c: None}) == [d, c, a, b]
+    book = [str(p) for p in toc_notebooks(REPO)]
+    first = Path(run_order(book, {})[0]).stem
+    assert first in {"aktiviteterne", "trivsel-dybden"}, first
+
+
+def test_clean_build_starts_its_kernel_server_early(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no dependency state a build starts its kernel server at once and its notebooks are
+    forked from that one; with a state file, a preview's server or cold kernels, none starts."""
+    from plusdig.sphinx import kernels
+    from plusdig.sphinx.forkserver import SERVER_ENV
+
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    monkeypatch.delenv("PLUSDIG_COLD_KERNELS", raising=False)
+    state = tmp_path / "plusdig-deps.json"
+    kernels.start_early(state)
+    assert len(kernels._EARLY) == 1
+    early = kernels._EARLY[0]
+    kernels.start_early(state)  # once
+    assert kernels._EARLY == [early]
+    server, own = kernels.kernel_server()
+    try:
+        assert server is early and own is early and not kernels._EARLY
+        assert os.path.exists(server.path)  # ready: it listens
+    finally:
+        pid = server.process.pid
+        kernels.stop(server)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    state.write_text("{}", encoding="utf-8")
+    kernels.start_early(state)
+    state.unlink()
+    monkeypatch.setenv("PLUSDIG_COLD_KERNELS", "1")
+    kernels.start_early(state)
+    monkeypatch.delenv("PLUSDIG_COLD_KERNELS")
+    monkeypatch.setenv(SERVER_ENV, str(tmp_path / "elsewhere"))
+    kernels.start_early(state)
+    assert kernels._EARLY == []
