@@ -10,17 +10,19 @@ nothing.
 The pages it serves carry a small script that reloads the open page as soon as a build has
 finished: it keeps one request open (``/__preview__/wait``) that the server answers when the
 build state changes; the files in ``_build/html`` never do (the script is added as a page is
-sent). The sources are looked at every 50 ms (a look at the book's ~150 files takes about a
-millisecond), and a build starts 0.1 s after the last write of a save. A
-failed build publishes nothing, so the pages stay those of the last build that succeeded,
-with a box at the top naming the notebook, the cell and the error
-(:mod:`plusdig.sphinx.failures`); the terminal shows the same. The next build that succeeds removes
-the box. Ctrl-C stops the build that is running, every kernel it started, and the server.
+sent). The sources are looked at every 50 ms (a look at the ~150 files takes about a
+millisecond), and a build starts 0.1 s after the last write of a save: the *standby* build set
+up after the last one (:mod:`plusdig.sphinx.standby`) if only pages' sources were modified
+since. A failed build publishes nothing, so the pages stay those of the last build that
+succeeded, with a box at the top naming the notebook, the cell and the error
+(:mod:`plusdig.sphinx.failures`); the terminal shows the same. The next good build removes the
+box. Ctrl-C stops the build that is running, the standby, every kernel, and the server.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import http.server
 import json
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from plusdig.sphinx import failures
+from plusdig.sphinx.standby import STALE, Standby
 
 #: What the preview watches, relative to the book's folder (plus ``$PLUSDIG_SURVEY``).
 WATCHED = ("book", "data", "lib", "_config.yml", "_toc.yml", "references.bib")
@@ -265,6 +268,8 @@ class Preview:
     #: notebook kernels likewise; None: a fresh process per build, cold kernels
     builder: Any = None
     kernels: Any = None
+    standby: Standby | None = None  #: the next build, set up and waiting
+    used: Standby | None = None  #: the standby the running build is
 
     @property
     def build_dir(self) -> Path:
@@ -308,22 +313,42 @@ class Preview:
                 shutil.rmtree(Path(server.path).parent, ignore_errors=True)
         self.builder = self.kernels = None
 
-    def _start(self, log: Any) -> Any:
-        """Start one build: forked from the build server, else a new process."""
-        if self.builder is not None:
-            from plusdig.sphinx.forkserver import SERVER_ENV
+    def _env(self) -> dict[str, str]:
+        from plusdig.sphinx.forkserver import SERVER_ENV
 
-            env = dict(os.environ)
-            if self.kernels is not None:
-                env[SERVER_ENV] = self.kernels.path
-            return self.builder.run_module("plusdig.sphinx.build", self.command()[3:], env,
-                                           str(self.srcdir), self.log_path)
+        return {**os.environ, **({SERVER_ENV: self.kernels.path} if self.kernels else {})}
+
+    def _start(self, log: Any, now: dict[str, tuple[int, int]] | None = None) -> Any:
+        """Start one build: the standby if it covers every change up to the snapshot ``now``
+        (:class:`Standby`), else one forked from the build server, else a new process."""
+        standby, self.standby = self.standby, None
+        if standby is not None:
+            if now is not None and standby.covers(now, self.srcdir):
+                os.replace(standby.output, self.log_path)
+                standby.go()
+                self.used = standby
+                return standby.process
+            standby.discard()
+        if self.builder is not None:
+            return self.builder.run_module("plusdig.sphinx.build", self.command()[3:],
+                                           self._env(), str(self.srcdir), self.log_path)
         return subprocess.Popen(self.command(), cwd=self.srcdir, stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 
-    def build(self, because: Sequence[str] = ()) -> bool:
-        """Run one build; record its outcome in :attr:`state`. True if it succeeded."""
+    def make_standby(self, now: dict[str, tuple[int, int]]) -> None:
+        """Fork the next build ahead (:mod:`plusdig.sphinx.standby`), for the sources as in
+        the snapshot ``now`` (taken before this call); one at a time."""
+        if self.standby is not None:
+            self.standby.discard()
+        self.standby = None if self.builder is None else Standby.fork(
+            self.builder, self.command()[3:], self._env(), self.srcdir,
+            self.build_dir / "preview-build.standby.log", now)
+
+    def build(self, because: Sequence[str] = (),
+              now: dict[str, tuple[int, int]] | None = None) -> bool:
+        """Run one build of the sources as in the snapshot ``now`` (None: not known, no
+        standby is used); record its outcome in :attr:`state`. True if it succeeded."""
         if because:
             shown = ", ".join(_short(p, self.srcdir) for p in because[:3])
             more = f" og {len(because) - 3} mere" if len(because) > 3 else ""
@@ -331,9 +356,15 @@ class Preview:
         self.state.update(building=True)
         self.build_dir.mkdir(parents=True, exist_ok=True)
         t0, started = time.perf_counter(), time.time() - 1
-        with self.log_path.open("wb") as log:
-            self.process = self._start(log)
-            code = self.process.wait()
+        for snap in (now, None):  # anew if the standby could not stand in (STALE)
+            with self.log_path.open("wb") as log:
+                self.process = self._start(log, snap)
+                code = self.process.wait()
+            used, self.used = self.used, None
+            if used is not None:
+                used.close()
+            if used is None or code != STALE:
+                break
         self.process = None
         seconds = time.perf_counter() - t0
         found: list[failures.Problem] = []
@@ -370,13 +401,13 @@ class Preview:
         try:
             proc.wait(grace_s)
         except subprocess.TimeoutExpired:
-            with _suppress_lookup():
+            with contextlib.suppress(ProcessLookupError, psutil.Error):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         # kernels run in sessions of their own: end any the interrupt did not
         _, alive = psutil.wait_procs(below, timeout=5)
         for p in alive:
-            with _suppress_lookup():
+            with contextlib.suppress(ProcessLookupError, psutil.Error):
                 p.kill()
         psutil.wait_procs(alive, timeout=5)
 
@@ -398,6 +429,7 @@ class Preview:
             self.start_servers()
             before = snapshot(roots)
             self.build()
+            self.make_standby(snapshot(roots))
             while True:
                 now = snapshot(roots)
                 diff = changed(before, now)
@@ -411,24 +443,17 @@ class Preview:
                         break
                     now = later
                 diff, before = changed(before, now), now
-                self.build(diff)
+                self.build(diff, now)
+                self.make_standby(snapshot(roots))
         except KeyboardInterrupt:
             self.say("Stopper …")
         finally:
+            if self.standby is not None:
+                self.standby.discard()
             self.stop_build()
             self.stop_servers()
             server.shutdown()
             server.server_close()
-
-
-class _suppress_lookup:  # noqa: N801 - used as a context manager
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, *_: Any) -> bool:
-        import psutil
-
-        return kind is not None and issubclass(kind, (ProcessLookupError, psutil.Error))
 
 
 def _short(path: str, srcdir: Path) -> str:

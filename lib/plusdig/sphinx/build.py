@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plusdig.core.digest import library_digest
-from plusdig.sphinx import partial
+from plusdig.sphinx import partial, standby
 from plusdig.sphinx.execute import (
     PAUSE_ENV,
     Report,
@@ -71,16 +71,17 @@ if TYPE_CHECKING:
 def _on_config_inited(app: Sphinx, config: Any) -> None:
     """Start bringing the cache up to date in a background thread while Sphinx sets itself up.
 
-    Settings come from the ``nb_execution_*`` options (myst-nb's own configuration object is
-    made later, at builder-inited), the notebooks from the TOC (Sphinx has not listed its
-    sources yet). The ``env-get-outdated`` handler waits for this and covers anything missed.
+    Settings come from the ``nb_execution_*`` options (myst-nb's configuration is made at
+    builder-inited), the notebooks from the TOC. ``env-get-outdated`` waits for this and
+    covers anything missed (all, in a :mod:`~plusdig.sphinx.standby` build).
     """
     import threading
 
     from sphinx.util.matching import Matcher
 
     site_map = getattr(config, "external_site_map", None)
-    if getattr(config, "nb_execution_mode", None) != "cache" or site_map is None:
+    if getattr(config, "nb_execution_mode", None) != "cache" or site_map is None \
+            or standby.waiting():  # a standby build: the edit is not known yet
         return
     cache_path = str(config.nb_execution_cache_path
                      or Path(app.outdir).parent.joinpath(".jupyter_cache").resolve())
@@ -247,8 +248,7 @@ def _on_builder_inited(app: Sphinx) -> None:
     """Remember the site folder and clear what an interrupted build left next to it."""
     if app.builder.name != "html":
         return
-    site = Path(app.outdir)
-    app.plusdig_site = site  # type: ignore[attr-defined]
+    app.plusdig_site = site = Path(app.outdir)  # type: ignore[attr-defined]
     clear_leftovers(site)
 
 

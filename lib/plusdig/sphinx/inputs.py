@@ -52,6 +52,8 @@ ENV_PREFIXES = ("PLUSDIG_", "JUPYTER", "SPHINX", "JB_", "MPL", "IPYTHON")
 _FLAGS = frozenset({"-n", "-W", "--keep-going", "-q", "--quiet"})
 #: The pages' sources: left out of the *surroundings* (:func:`surroundings`).
 PAGE_SUFFIXES = (".ipynb", ".md")
+#: Settings that name the preview's servers, not settings of the book.
+_NOT_INPUTS = frozenset({"PLUSDIG_KERNEL_SERVER", "PLUSDIG_BUILD_STANDBY"})
 #: This process's surroundings digest, set by :func:`build_unless_unchanged`.
 _SURROUNDINGS: list[str] = []
 
@@ -138,7 +140,7 @@ def input_digests(src: Path, out: Path, args: Sequence[str]) -> tuple[str, str]:
 
     h = hashlib.sha256()
     env = {k: v for k, v in sorted(os.environ.items())
-           if k in ENV_NAMES or (k.startswith(ENV_PREFIXES) and k != "PLUSDIG_KERNEL_SERVER")}
+           if k in ENV_NAMES or (k.startswith(ENV_PREFIXES) and k not in _NOT_INPUTS)}
     h.update(json.dumps({
         "args": [str(src), str(out), *args[2:]],
         "python": [sys.executable, sys.version],
@@ -203,6 +205,29 @@ def _state(src: Path, out: Path) -> dict[str, str] | None:
     return state
 
 
+#: What a build whose inputs did not change says.
+UNCHANGED = "plusdig.sphinx.build: intet er ændret siden sidste bygning; {site} er uændret."
+
+
+def unchanged(stamp: Path, digest: str, state: dict[str, str] | None) -> bool:
+    """True when ``stamp`` records ``digest`` and ``state`` (and there is a site)."""
+    try:
+        last = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(last, dict) and last.get("inputs") == digest and state is not None \
+        and last.get("state") == state
+
+
+def record(stamp: Path, src: Path, out: Path, digest: str, code: int) -> None:
+    """After a build that exited with ``code``: the stamp of ``digest`` if it succeeded."""
+    state = _state(src, out) if code == 0 else None
+    if state is not None:
+        tmp = stamp.with_name(stamp.name + ".tmp")
+        tmp.write_text(json.dumps({"inputs": digest, "state": state}), encoding="utf-8")
+        tmp.replace(stamp)
+
+
 def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int]) -> int:
     """Run ``build(args)`` (``jupyter-book`` arguments) unless it is an HTML build whose
     inputs and output are as the last successful build left them; return its exit code."""
@@ -216,15 +241,8 @@ def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int
         return build(list(args))
     digest, around = input_digests(src, out, args)
     _SURROUNDINGS[:] = [around]
-    try:
-        last = json.loads(stamp.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        last = None
-    state = _state(src, out)
-    if isinstance(last, dict) and last.get("inputs") == digest and state is not None \
-            and last.get("state") == state:
-        print(f"plusdig.sphinx.build: intet er ændret siden sidste bygning; "
-              f"{out / '_build' / 'html'} er uændret.")
+    if unchanged(stamp, digest, _state(src, out)):
+        print(UNCHANGED.format(site=out / "_build" / "html"))
         return 0
     stamp.unlink(missing_ok=True)
     from plusdig.sphinx.execute import STATE_FILE
@@ -235,9 +253,5 @@ def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int
         code = build(list(args))
     finally:
         _SURROUNDINGS.clear()
-    state = _state(src, out) if code == 0 else None
-    if state is not None:
-        tmp = stamp.with_name(stamp.name + ".tmp")
-        tmp.write_text(json.dumps({"inputs": digest, "state": state}), encoding="utf-8")
-        tmp.replace(stamp)
+    record(stamp, src, out, digest, code)
     return code
