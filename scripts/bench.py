@@ -277,9 +277,11 @@ def slowest_notebook(notebook_seconds: dict[str, float], copy: Path) -> Path:
 
 
 def measure_preview(copy: Path, out: Path, env: dict[str, str], runs: int,
-                    notebook: Path) -> list[Measure]:
+                    notebook: Path, think_s: float = 0.0) -> list[Measure]:
     """``make preview``'s edit loop: save an edit, wait until the preview has rebuilt and
-    serves the new page (its state's generation moves on; the page is fetched)."""
+    serves the new page (its state's generation moves on; the page is fetched). ``think_s``:
+    seconds between a page served and the next save (not measured), as an author reads the
+    page before editing again; the preview sets its next build up in that time."""
     import urllib.request
 
     proc = subprocess.Popen([sys.executable, "-m", "plusdig.authoring.preview", "--port", "0",
@@ -316,6 +318,7 @@ def measure_preview(copy: Path, out: Path, env: dict[str, str], runs: int,
             m = Measure(target, f"make preview: {label}celle i {notebook.name} gemt -> siden "
                         "vist igen", target_s=TARGETS[target])
             for i in range(runs):
+                time.sleep(think_s)
                 before = int(state()["generation"])  # type: ignore[call-overload]
                 t0 = time.perf_counter()
                 edit_notebook(notebook, kind, 100 + i)

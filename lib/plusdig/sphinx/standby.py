@@ -92,6 +92,30 @@ def assumed(src: Path, out: Path, args: Sequence[str]) -> tuple[str, str, str]:
     return digest, around, h.hexdigest()
 
 
+def compile_templates(app: Any) -> int:
+    """Compile the HTML builder's page templates now (those of the book, the themes and
+    Sphinx) instead of at the first page written; returns how many. Jinja keeps them and
+    compiles one again when its file changed (its loader's modification-time check)."""
+    templates = getattr(getattr(app, "builder", None), "templates", None)
+    environment = getattr(templates, "environment", None)
+    if environment is None:
+        return 0
+    names: set[str] = set()
+    for loader in [*getattr(templates, "loaders", []), *getattr(templates, "sysloaders", [])]:
+        try:
+            names.update(n for n in loader.list_templates() if n.endswith(".html"))
+        except Exception:  # noqa: BLE001, S112 - a loader that cannot list: compiled when used
+            continue
+    done = 0
+    for name in sorted(names):
+        try:
+            environment.get_template(name)
+            done += 1
+        except Exception:  # noqa: BLE001, S112 - one that fails here fails when used, as before
+            continue
+    return done
+
+
 def _leave(code: int, message: str = "", remove: Path | None = None) -> None:
     """End this process now (nothing of the build is written after this)."""
     if remove is not None:
@@ -147,6 +171,7 @@ def run(args: Sequence[str]) -> int:
 
     def build_on_go(app: Sphinx, *build_args: object, **kwargs: object) -> None:
         Sphinx.build = original  # type: ignore[method-assign]
+        compile_templates(app)
         ready = time.monotonic()
         _wait_for_go(fifo, standby_log)
         digest, around, now = assumed(src, out, jb)
