@@ -542,6 +542,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="HTML builds of the scaled annex per size (0 skips them)")
     ap.add_argument("--skip", default="",
                     help="comma-separated: html,preview,plain,pdf,test,survey,annex")
+    ap.add_argument("--preview-think", type=float, default=0.0,
+                    help="seconds between a page the preview served and the next save "
+                         "(default 0: saved at once)")
     ap.add_argument("--json", default=str(REPO / "_build" / "bench.json"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy")
     args = ap.parse_args(argv)
@@ -589,7 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(jb(copy, out), env=env)
         if "preview" not in skip and notebook_seconds:
             slow = slowest_notebook(notebook_seconds, copy)
-            measures.extend(measure_preview(copy, out, env, n, slow))
+            measures.extend(measure_preview(copy, out, env, n, slow, args.preview_think))
             subprocess.run(["git", "checkout", "-q", "--", "."], cwd=copy, check=True)
             run(jb(copy, out), env=env)
         if "plain" not in skip:

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plusdig.core.digest import library_digest
-from plusdig.sphinx import partial, standby
+from plusdig.sphinx import partial
 from plusdig.sphinx.execute import (
     PAUSE_ENV,
     Report,
@@ -61,7 +61,7 @@ from plusdig.sphinx.execute import (
     prepare,
     run_ids,
 )
-from plusdig.sphinx.inputs import book_cache_path
+from plusdig.sphinx.inputs import book_cache_path, standby_waiting
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -81,7 +81,7 @@ def _on_config_inited(app: Sphinx, config: Any) -> None:
 
     site_map = getattr(config, "external_site_map", None)
     if getattr(config, "nb_execution_mode", None) != "cache" or site_map is None \
-            or standby.waiting():  # a standby build: the edit is not known yet
+            or standby_waiting():  # a standby build: the edit is not known yet
         return
     cache_path = str(config.nb_execution_cache_path
                      or Path(app.outdir).parent.joinpath(".jupyter_cache").resolve())

@@ -54,6 +54,8 @@ _FLAGS = frozenset({"-n", "-W", "--keep-going", "-q", "--quiet"})
 PAGE_SUFFIXES = (".ipynb", ".md")
 #: Settings that name the preview's servers, not settings of the book.
 _NOT_INPUTS = frozenset({"PLUSDIG_KERNEL_SERVER", "PLUSDIG_BUILD_STANDBY"})
+#: Set by a standby build while it waits (:func:`standby_waiting`).
+_STANDBY_WAITING = [False]
 #: This process's surroundings digest, set by :func:`build_unless_unchanged`.
 _SURROUNDINGS: list[str] = []
 
@@ -165,6 +167,12 @@ def input_digests(src: Path, out: Path, args: Sequence[str]) -> tuple[str, str]:
             h.update(line)
             around.update(line)
     return h.hexdigest(), around.hexdigest()
+
+
+def standby_waiting() -> bool:
+    """True in a standby build (:mod:`plusdig.sphinx.standby`) until it is told to go: nothing
+    may depend on the edit yet (no notebook runs)."""
+    return _STANDBY_WAITING[0]
 
 
 def surroundings() -> str | None:

@@ -22,10 +22,12 @@ writing anything, and the preview builds anew. Otherwise it is the build ``make 
 run: the no-change check, the stamp and the log (:mod:`plusdig.sphinx.inputs`,
 :mod:`plusdig.sphinx.failures`) come at ``go``, from the inputs as they are then.
 
-While it waits the build executes no notebook (:func:`waiting`; the execution that
-:mod:`plusdig.sphinx.build` starts at ``config-inited`` waits for ``env-get-outdated``) and
-writes nothing but its log under another name. A standby that ends before ``go`` (an error in
-its set-up, the FIFO closed because the preview ended) exits with :data:`STALE` too.
+While it waits the build executes no notebook (:func:`plusdig.sphinx.inputs.standby_waiting`:
+the execution :mod:`plusdig.sphinx.build` starts at ``config-inited`` is left to
+``env-get-outdated``), compiles the HTML templates as long as no ``go`` came
+(:func:`compile_templates`) and writes nothing but its log under another name. A standby that
+ends before ``go`` (an error in its set-up, the FIFO closed because the preview ended) exits
+with :data:`STALE` too.
 """
 
 from __future__ import annotations
@@ -49,14 +51,6 @@ STALE = 75
 LOG_SUFFIX = ".standby"
 #: The pages' sources: the only files whose changes a standby build may be used for.
 PAGES_DIR = "book"
-
-_WAITING = [False]
-
-
-def waiting() -> bool:
-    """True in a standby build until it is told to go (nothing may depend on the edit)."""
-    return _WAITING[0]
-
 
 def is_page_source(path: str | Path, srcdir: str | Path) -> bool:
     """True for a page's source: an ``.ipynb`` or ``.md`` file under ``<srcdir>/book``."""
@@ -92,10 +86,11 @@ def assumed(src: Path, out: Path, args: Sequence[str]) -> tuple[str, str, str]:
     return digest, around, h.hexdigest()
 
 
-def compile_templates(app: Any) -> int:
+def compile_templates(app: Any, stop: Any = lambda: False) -> int:
     """Compile the HTML builder's page templates now (those of the book, the themes and
-    Sphinx) instead of at the first page written; returns how many. Jinja keeps them and
-    compiles one again when its file changed (its loader's modification-time check)."""
+    Sphinx) instead of at the first page written, until ``stop()`` is true (the rest are
+    compiled when used); returns how many. Jinja keeps them and compiles one again when its
+    file changed (its loader's modification-time check)."""
     templates = getattr(getattr(app, "builder", None), "templates", None)
     environment = getattr(templates, "environment", None)
     if environment is None:
@@ -108,6 +103,8 @@ def compile_templates(app: Any) -> int:
             continue
     done = 0
     for name in sorted(names):
+        if stop():
+            break
         try:
             environment.get_template(name)
             done += 1
@@ -130,9 +127,15 @@ def _leave(code: int, message: str = "", remove: Path | None = None) -> None:
     os._exit(code)
 
 
-def _wait_for_go(fifo: str, standby_log: Path) -> None:
+def _told(fd: int) -> bool:
+    """True once the preview has written to the FIFO (``go``, or it ended)."""
+    import select
+
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def _wait_for_go(fd: int, standby_log: Path) -> None:
     """Block until the preview writes ``go``; leave with :data:`STALE` on anything else."""
-    fd = os.open(fifo, os.O_RDONLY)
     try:
         line = b""
         while not line.endswith(b"\n"):
@@ -171,9 +174,10 @@ def run(args: Sequence[str]) -> int:
 
     def build_on_go(app: Sphinx, *build_args: object, **kwargs: object) -> None:
         Sphinx.build = original  # type: ignore[method-assign]
-        compile_templates(app)
+        fd = os.open(fifo, os.O_RDONLY)  # does not block: the preview holds the other end
+        compile_templates(app, lambda: _told(fd))  # as many as there is time for
         ready = time.monotonic()
-        _wait_for_go(fifo, standby_log)
+        _wait_for_go(fd, standby_log)
         digest, around, now = assumed(src, out, jb)
         if now != before:
             _leave(STALE, "plusdig.sphinx.standby: the surroundings changed; built anew",
@@ -187,13 +191,13 @@ def run(args: Sequence[str]) -> int:
         # standby's name goes when the build ends)
         os.link(standby_log, log.with_name(log.name + ".tmp"))
         os.replace(log.with_name(log.name + ".tmp"), log)
-        _WAITING[0] = False
+        inputs._STANDBY_WAITING[0] = False
         print(f"plusdig.sphinx.standby: set up ahead ({ready - started:.1f} s), waited "
               f"{time.monotonic() - ready:.1f} s; building", flush=True)
         return original(app, *build_args, **kwargs)  # type: ignore[arg-type]
 
     Sphinx.build = build_on_go  # type: ignore[method-assign]
-    _WAITING[0] = True
+    inputs._STANDBY_WAITING[0] = True
     try:
         code = run_logged(lambda: jupyter_book(jb), standby_log, src,
                           inputs.book_cache_path(src, str(out)))
