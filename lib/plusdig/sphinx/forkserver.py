@@ -112,12 +112,17 @@ def _child(request: dict[str, Any]) -> None:
 
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001, S110
-                pass
-        os._exit(code)
+        exit_now(code)
+
+
+def exit_now(code: int) -> None:
+    """Flush the output and end this (forked) process at once, without any clean-up."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001, S110
+            pass
+    os._exit(code)
 
 
 #: ``$PYTHONPATH`` when the server started (its ``sys.path`` holds those folders).

@@ -119,12 +119,9 @@ def _leave(code: int, message: str = "", remove: Path | None = None) -> None:
         remove.unlink(missing_ok=True)
     if message:
         print(message, flush=True)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001, S110
-            pass
-    os._exit(code)
+    from plusdig.sphinx.forkserver import exit_now
+
+    exit_now(code)
 
 
 def _told(fd: int) -> bool:
