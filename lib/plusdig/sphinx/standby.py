@@ -186,6 +186,7 @@ def run(args: Sequence[str]) -> int:
         went["digest"] = digest
         # the build's log from here on: the same file under the build's log's name (the
         # standby's name goes when the build ends)
+        log.with_name(log.name + ".tmp").unlink(missing_ok=True)
         os.link(standby_log, log.with_name(log.name + ".tmp"))
         os.replace(log.with_name(log.name + ".tmp"), log)
         inputs._STANDBY_WAITING[0] = False
