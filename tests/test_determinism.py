@@ -6,20 +6,38 @@ removing the random widget model ids and the colophon's build time) and every im
 byte. The first build forks its kernels from a kernel server (warm kernels, the default), the
 second starts each kernel cold (``PLUSDIG_COLD_KERNELS=1``): the same pages also prove that
 warm kernels give a cold run's outputs.
+
+``test_every_notebook_same_outputs_cold_and_warm`` compares every cell's outputs (memory
+addresses and widget model ids, which differ between any two runs, removed) and the files read
+of every notebook of the book's TOC, cold and warm (forked from a kernel server). It is in this
+file so that the cold build's runs of the chapters in :data:`SHARED_COLD` are its cold runs too
+(one cold run each, in the same test process: ``--dist loadfile`` keeps a file together).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
+import nbformat
 import pytest
-from buildkit import BUILD_TIME, build, html, make_copy, normalise, page_text
+from buildkit import BUILD_TIME, REPO, build, html, make_copy, normalise, page_text
+from test_warm_kernels import _outputs
+
+from plusdig.sphinx.build import toc_notebooks
+from plusdig.sphinx.execute import _in_threads
+from plusdig.sphinx.forkserver import ForkServer
 
 pytestmark = pytest.mark.build
 
 CHAPTERS = ["book/report/aktiviteterne", "book/probe/data", "book/appendix/byggeoplysninger"]
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".pdf"}
+#: Chapters of :data:`CHAPTERS` whose run in the cold build is also the cold run of
+#: ``test_every_notebook_same_outputs_cold_and_warm``: the same notebook file reading the same
+#: bytes (checked). Not the colophon: it shows the commit, and the copy has a commit of its own.
+SHARED_COLD = ("book/report/aktiviteterne",)
 
 
 def _files(root: Path, suffixes: set[str]) -> dict[str, Path]:
@@ -77,3 +95,98 @@ def test_colophon_shows_commit_and_clean_tree(two_builds: tuple[Path, Path, Path
     assert "syntetiske data" in text
     assert BUILD_TIME.search(text)
     assert "Sphinx" in text or "sphinx" in text
+
+
+@pytest.mark.build
+def test_every_notebook_same_outputs_cold_and_warm(
+        built_site: Path, two_builds: tuple[Path, Path, Path]) -> None:
+    """Every notebook of the TOC, cold and warm: the same outputs and the same files read.
+
+    The warm outputs are the book's own build's (``make book``, the ``built_site`` fixture)
+    where its dependency record says they are current and came from a forked kernel; any
+    other notebook runs warm here. The cold outputs of :data:`SHARED_COLD` are the cold
+    build's (:func:`_cold_build_runs`); every other notebook runs cold here.
+    """
+    from jupyter_cache import get_cache
+
+    from plusdig.sphinx.execute import environment_fingerprint, is_current, load_state
+
+    notebooks = [str(p) for p in toc_notebooks(REPO)]
+    assert len(notebooks) >= 10
+    cache_path = built_site.parent / ".jupyter_cache"
+    cache, state = get_cache(str(cache_path)), load_state(cache_path)
+    env_fp = environment_fingerprint(REPO)
+    warm: dict[str, tuple[str, list[str]]] = {}
+    for path in notebooks:
+        why, record = is_current(cache, path, state, env_fp)
+        if why is None and state[path].get("kernel") == "forked":
+            bundle = cache.get_cache_bundle(record.pk)
+            warm[path] = (nbformat.writes(bundle.nb), list(state[path]["reads"]))
+    env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")
+           and k not in ("PLUSDIG_READ_LOG", "PLUSDIG_KERNEL_SERVER", "PLUSDIG_COLD_KERNELS")}
+    calls = [(p, str(Path(p).parent), 300, False, env) for p in notebooks]
+    missing = [c for c in calls if c[0] not in warm]
+    if missing:
+        server = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
+        try:
+            for path, nb_json, _, err, reads, _ in _in_threads(
+                    [(*c, server) for c in missing], 2):
+                assert err is None, f"{Path(path).name} (warm): {err}"
+                warm[path] = (nb_json, reads)
+        finally:
+            server.stop()
+    shared = _cold_build_runs(*two_builds)
+    assert shared.keys() <= set(notebooks), "a shared chapter is not in the book's TOC"
+    cold = [(p, nb_json, None, reads) for p, (nb_json, reads) in shared.items()]
+    cold += [(path, nb_json, err, reads) for path, nb_json, _, err, reads, _
+             in _in_threads([(*c, None) for c in calls if c[0] not in shared], 2)]
+    assert sorted(c[0] for c in cold) == sorted(notebooks)
+    for path, c_nb, c_err, c_reads in cold:
+        name = Path(path).name
+        assert c_err is None, f"{name} (cold): {c_err}"
+        w_nb, w_reads = warm[path]
+        w_cells, w_models = _outputs(w_nb)
+        c_cells, c_models = _outputs(c_nb)
+        assert any(not c.endswith(", []]") for c in c_cells), f"{name}: no outputs at all"
+        differ = [i for i, (a, b) in enumerate(zip(w_cells, c_cells, strict=False)) if a != b]
+        assert len(w_cells) == len(c_cells) and differ == [], f"{name}: cells {differ} differ"
+        assert w_models == c_models, f"{name}: widget state differs"
+        assert w_reads == c_reads, f"{name}: read other files"
+
+
+def _cold_build_runs(copy: Path, _html1: Path, html2: Path) -> dict[str, tuple[str, list[str]]]:
+    """The cold build's runs of :data:`SHARED_COLD`, as runs of the repository's notebooks.
+
+    Each: the notebook of the repository (path) → its outputs and the files it read, read from
+    the cold build's jupyter-cache and dependency record. The copy's notebook must be the
+    repository's byte for byte and its record a cold kernel's for those very outputs; a file it
+    read in the copy counts as the repository's file of the same relative path, which must
+    hold the same bytes (files outside the copy are kept as they are).
+    """
+    from jupyter_cache import get_cache
+
+    from plusdig.sphinx.execute import _record_run, load_state
+
+    copy = copy.resolve()
+    cache_path = html2.parent / ".jupyter_cache"
+    cache, state = get_cache(str(cache_path)), load_state(cache_path)
+    runs: dict[str, tuple[str, list[str]]] = {}
+    for docname in SHARED_COLD:
+        assert docname in CHAPTERS
+        mine, theirs = REPO / f"{docname}.ipynb", copy / f"{docname}.ipynb"
+        assert theirs.read_bytes() == mine.read_bytes(), f"{docname}: the copy differs"
+        entry = state[str(theirs)]
+        assert entry["kernel"] == "cold", f"{docname}: not run in a cold kernel"
+        record = cache.match_cache_notebook(nbformat.read(theirs, as_version=4))
+        assert (record.hashkey, _record_run(record)) == (entry["hashkey"], entry["run"])
+        reads = []
+        for read in entry["reads"]:
+            if not Path(read).is_relative_to(copy):
+                reads.append(read)
+                continue
+            rel = Path(read).relative_to(copy)
+            assert (copy / rel).read_bytes() == (REPO / rel).read_bytes(), \
+                f"{docname}: read {rel}, which differs in the copy"
+            reads.append(str(REPO / rel))
+        runs[str(mine)] = (nbformat.writes(cache.get_cache_bundle(record.pk).nb), sorted(reads))
+    return runs

@@ -1,10 +1,11 @@
 """Warm kernels (:mod:`plusdig.sphinx.forkserver`): forked from a fork server with the book's
 libraries imported, they give the outputs of cold kernels and share no state.
 
-``test_every_notebook_same_outputs_cold_and_warm`` runs every notebook of the book's TOC in a
-cold kernel and compares every cell's outputs (memory addresses and widget model ids, which
-differ between any two runs, removed) and the files each read with a forked kernel's run.
-``tests/test_determinism.py`` compares the pages of a warm and a cold build.
+Here: a forked kernel starts with a fresh namespace, its own folder and environment and no
+library module loaded; :func:`_outputs` is what of a notebook's outputs two runs must share.
+``tests/test_determinism.py`` compares every cell's outputs of every notebook of the book's TOC,
+cold and warm, and the pages of a warm and a cold build (in one file, so that the cold build's
+runs are also the notebook comparison's: one cold run each).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ import nbformat
 import psutil
 import pytest
 
-from plusdig.sphinx.build import toc_notebooks
-from plusdig.sphinx.execute import _execute_one, _in_threads
+from plusdig.sphinx.execute import _execute_one
 from plusdig.sphinx.forkserver import KERNEL_PRELOAD, ForkServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,55 +49,6 @@ def _outputs(nb_json: str) -> tuple[list[str], list[str]]:
         "application/vnd.jupyter.widget-state+json", {}).get("state", {})
     models = sorted(_MODEL_ID.sub("<id>", json.dumps(m, sort_keys=True)) for m in state.values())
     return cells, models
-
-
-@pytest.mark.build
-def test_every_notebook_same_outputs_cold_and_warm(built_site: Path) -> None:
-    """Every notebook of the TOC, cold and warm: the same outputs and the same files read.
-
-    The warm outputs are the book's own build's (``make book``, the ``built_site`` fixture)
-    where its dependency record says they are current and came from a forked kernel; any
-    other notebook runs warm here. Every notebook runs cold here.
-    """
-    from jupyter_cache import get_cache
-
-    from plusdig.sphinx.execute import environment_fingerprint, is_current, load_state
-
-    notebooks = [str(p) for p in toc_notebooks(REPO)]
-    assert len(notebooks) >= 10
-    cache_path = built_site.parent / ".jupyter_cache"
-    cache, state = get_cache(str(cache_path)), load_state(cache_path)
-    env_fp = environment_fingerprint(REPO)
-    warm: dict[str, tuple[str, list[str]]] = {}
-    for path in notebooks:
-        why, record = is_current(cache, path, state, env_fp)
-        if why is None and state[path].get("kernel") == "forked":
-            bundle = cache.get_cache_bundle(record.pk)
-            warm[path] = (nbformat.writes(bundle.nb), list(state[path]["reads"]))
-    env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")
-           and k not in ("PLUSDIG_READ_LOG", "PLUSDIG_KERNEL_SERVER", "PLUSDIG_COLD_KERNELS")}
-    calls = [(p, str(Path(p).parent), 300, False, env) for p in notebooks]
-    missing = [c for c in calls if c[0] not in warm]
-    if missing:
-        server = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
-        try:
-            for path, nb_json, _, err, reads, _ in _in_threads(
-                    [(*c, server) for c in missing], 2):
-                assert err is None, f"{Path(path).name} (warm): {err}"
-                warm[path] = (nb_json, reads)
-        finally:
-            server.stop()
-    for path, c_nb, _, c_err, c_reads, _ in _in_threads([(*c, None) for c in calls], 2):
-        name = Path(path).name
-        assert c_err is None, f"{name} (cold): {c_err}"
-        w_nb, w_reads = warm[path]
-        w_cells, w_models = _outputs(w_nb)
-        c_cells, c_models = _outputs(c_nb)
-        assert any(not c.endswith(", []]") for c in c_cells), f"{name}: no outputs at all"
-        differ = [i for i, (a, b) in enumerate(zip(w_cells, c_cells, strict=False)) if a != b]
-        assert len(w_cells) == len(c_cells) and differ == [], f"{name}: cells {differ} differ"
-        assert w_models == c_models, f"{name}: widget state differs"
-        assert w_reads == c_reads, f"{name}: read other files"
 
 
 _PROBE = """\
