@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     forked from the session's kernel server (``buildkit.kernel_server``), as the book's build
     forks them, instead of starting a Python and importing pandas, matplotlib and seaborn per
     notebook: each is still a new kernel, used for one notebook, with this process's
-    environment and the notebook's folder. tests/test_warm_kernels.py shows that forked and
+    environment and the notebook's folder. tests/test_determinism.py shows that forked and
     cold kernels give the same outputs; ``PLUSDIG_TEST_FORKED_BUILDS=0`` gives nbval its own
     cold kernels."""
     if not config.pluginmanager.hasplugin("nbval") or \
@@ -79,9 +79,9 @@ def pytest_configure(config: pytest.Config) -> None:
 #: the long files do not end up alone at the end while the other process has nothing left to
 #: do. A file not listed keeps its place after these; the order changes no test's outcome.
 SLOWEST_FIRST = (
-    "tests/test_figure_memo.py", "tests/test_browser_layout.py", "tests/test_hostile.py",
-    "tests/test_chapter.py", "tests/test_build_integrity.py", "tests/test_warm_kernels.py",
-    "tests/test_determinism.py", "tests/test_requirements.py", "tests/test_build_cache.py",
+    "tests/test_figure_memo.py", "tests/test_determinism.py", "tests/test_browser_layout.py",
+    "tests/test_hostile.py", "tests/test_chapter.py", "tests/test_build_integrity.py",
+    "tests/test_requirements.py", "tests/test_build_cache.py",
     "tests/test_linked_fast.py", "tests/test_survey_linked_build.py",
     "tests/test_survey_leak.py", "tests/test_preview.py", "tests/test_build_partial.py",
     "tests/test_survey_design.py", "tests/test_venv.py", "tests/test_editions.py",
