@@ -22,6 +22,7 @@ import nbformat
 import psutil
 import pytest
 
+from plusdig.sphinx.build import toc_notebooks
 from plusdig.sphinx.execute import _execute_one
 from plusdig.sphinx.forkserver import KERNEL_PRELOAD, ForkServer
 
