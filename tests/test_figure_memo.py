@@ -399,3 +399,44 @@ def test_a_layout_entry_without_the_extent_is_a_miss(memo: Path) -> None:
     write_entry(memo / f"{'0' * 64}.layout", json.dumps(
         {"width": 6.0, "subplotpars": {}, "placeholder": False}).encode())
     assert figmemo.load_layout("0" * 64) is None
+
+
+_SHELL_SCRIPT = r"""
+import io, json, sys
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+import matplotlib
+matplotlib.use("module://matplotlib_inline.backend_inline")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+import plusdig
+from plusdig.present.figdata import FIGURE_MIME
+plusdig.use_house_style()
+plusdig.use_house_style()  # idempotent: still one SVG per figure
+draws = []
+real = Figure.draw
+Figure.draw = lambda self, r: (draws.append(1), real(self, r))[1]
+fig = plusdig.reach_chart(plusdig.reach_counts(plusdig.counts_table()))
+draws.clear()
+data, _ = ip.display_formatter.format(fig)
+with_data = {"draws": len(draws), "same": data["image/svg+xml"] == data[FIGURE_MIME]["svg"]}
+plain, ax = plt.subplots()
+ax.plot([0, 1], [1, 0])
+draws.clear()
+data, _ = ip.display_formatter.format(plain)
+print(json.dumps({"with_data": with_data, "plain_draws": len(draws),
+                  "plain_svg": "Matplotlib v" in data["image/svg+xml"]}))
+"""
+
+
+def test_a_figure_with_data_is_drawn_once_per_file_in_a_notebook(tmp_path: Path) -> None:
+    """In IPython a figure with data is drawn for its two files only (the SVG the page shows:
+    measured, then drawn; the 300 dpi PNG: drawn, cut to finish()'s extent) and its
+    ``image/svg+xml`` is that SVG, not another drawing by the inline backend (two more); a
+    figure without data keeps the inline backend's SVG."""
+    env = {k: v for k, v in os.environ.items() if k != figmemo.MEMO_ENV}
+    done = subprocess.run([sys.executable, "-c", _SHELL_SCRIPT], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["with_data"] == {"draws": 3, "same": True}
+    assert result["plain_draws"] == 2 and result["plain_svg"]  # tight bbox + draw, inline's

@@ -121,13 +121,25 @@ def _figure_bundle(fig: Figure, include: Any = None, exclude: Any = None) -> dic
     payload = figure_payload(fig)
     if payload is None:
         return None
+    # the SVG formatter (called next for the same output) takes it from here, not drawn again
+    fig._plusdig_shown = (_mark(fig), payload["svg"])  # type: ignore[attr-defined]
     return {FIGURE_MIME: payload, payload["view"]["mime"]: payload["view"]["content"]}
 
 
-def register_display() -> None:
-    """Make IPython add :data:`FIGURE_MIME` to the output of every figure with data (idempotent).
+def _mark(fig: Figure) -> Any:
+    from plusdig.present.figmemo import finished_mark
 
-    Outside IPython this does nothing.
+    return finished_mark(fig)
+
+
+def register_display() -> None:
+    """Make IPython add :data:`FIGURE_MIME` to the output of every figure with data, and take
+    such a figure's ``image/svg+xml`` from it (idempotent; after the inline backend's formats
+    are set). Outside IPython this does nothing.
+
+    IPython calls the SVG formatter registered for figures even when the MIME bundle has an
+    SVG: for a figure with data it returns the downloads' SVG (the one the page shows, without
+    the inline backend's creator line) instead of drawing the figure once more.
     """
     try:
         from IPython import get_ipython
@@ -138,3 +150,19 @@ def register_display() -> None:
     if ip is None:
         return
     ip.display_formatter.mimebundle_formatter.for_type(Figure, _figure_bundle)
+    svg = ip.display_formatter.formatters.get("image/svg+xml")
+    previous = None if svg is None else svg.for_type(Figure)
+    if svg is None or getattr(previous, "__plusdig__", False):
+        return
+
+    def figure_svg(fig: Figure) -> Any:
+        if data_of(fig) is not None:
+            shown = getattr(fig, "_plusdig_shown", None)
+            mark = _mark(fig)
+            if shown is not None and mark is not None and shown[0] is mark:
+                return shown[1]
+            return _render(fig, "svg", PRINT_DPI).decode("utf-8")
+        return previous(fig) if previous is not None else None
+
+    figure_svg.__plusdig__ = True  # type: ignore[attr-defined]
+    svg.for_type(Figure, figure_svg)

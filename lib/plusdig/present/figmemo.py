@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["MEMO_ENV", "FIGURE_MEMO", "memo_dir", "layout_key", "load_layout", "store_layout",
-           "remember", "render"]
+           "remember", "finished_mark", "render"]
 
 #: The setting that names the memo folder (not a setting of the book: kept out of fingerprints).
 MEMO_ENV = "PLUSDIG_FIGURE_MEMO"
@@ -238,6 +238,13 @@ def remember(fig: Figure, key: str | None, bbox: list[float]) -> None:
     fig.stale_callback = forget
 
 
+def finished_mark(fig: Figure) -> Any:
+    """The mark :func:`remember` left on ``fig`` while it is unchanged since ``finish`` (the
+    same object until then), else None."""
+    mark = getattr(fig, _ATTR, None)
+    return mark if isinstance(mark, tuple) and mark[1] == id(fig) else None
+
+
 def _fixed(fig: Figure) -> bool:
     """Whether saving ``fig`` needs no layout pass beyond the one :func:`finish` made: no layout
     engine to run (none, or the placeholder ``tight_layout`` leaves), every Axes placed as its
@@ -285,8 +292,8 @@ def render(fig: Figure, fmt: str, dpi: float | None = None,
     """``fig`` saved as ``fmt`` (``bbox_inches="tight"``, ``metadata``) at ``dpi`` (default:
     ``savefig.dpi``): from the memo when the same finished figure was rendered so before."""
     metadata = dict(metadata or {})
-    mark = getattr(fig, _ATTR, None)
-    current = isinstance(mark, tuple) and mark[1] == id(fig)  # finished, unchanged since
+    mark = finished_mark(fig)
+    current = mark is not None  # finished, unchanged since
     key = mark[0] if current else None
     path = None
     if key is not None:

@@ -84,8 +84,6 @@ def use_house_style() -> None:
     from plusdig.present.textmetrics import share_text_metrics
 
     share_text_metrics()  # each text measured once per renderer kind, not once per renderer
-
-    register_display()  # a figure's output carries its downloads (plusdig.present.figdata)
     try:  # deterministic inline PNGs in notebooks: no Software/date metadata
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
@@ -94,6 +92,7 @@ def use_house_style() -> None:
         set_matplotlib_formats("svg", metadata={"Date": None})
     except Exception:  # noqa: BLE001 - outside IPython there is no inline backend
         pass
+    register_display()  # a figure's output carries its downloads (plusdig.present.figdata)
 
 
 def _deterministic_table_ids() -> None:
