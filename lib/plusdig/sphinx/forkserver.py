@@ -13,8 +13,8 @@ job with the environment, working folder and arguments of its request, and exits
   loaded are its dependencies, logged at the end of its run), imported with the ``MPLBACKEND``
   ipykernel sets and without ``rfc3987_syntax``, as the cold kernels run. The random
   generators (``random``, numpy's global one) are seeded anew in each child, as in a new
-  process. ``tests/test_warm_kernels.py`` runs the book's notebooks cold and warm and compares
-  every output; ``tests/test_determinism.py`` compares a warm and a cold build's pages.
+  process. ``tests/test_determinism.py`` runs the book's notebooks cold and compares every
+  output with the book's warm build, and compares a warm and a cold build's pages.
 - ``module``: the child runs ``python -m MODULE ARGS`` with its output to a file: the preview's
   builds (:data:`BUILD_PRELOAD`), one fork per build, so a failed or interrupted build leaves
   nothing behind in the next.
