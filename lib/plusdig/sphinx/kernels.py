@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["start_early", "kernel_server", "run_order"]
+__all__ = ["start_early", "kernel_server", "stop", "run_order"]
 
 _EARLY: list[Any] = []  # the server start_early started, until a build takes it
 
