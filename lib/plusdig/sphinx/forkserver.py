@@ -32,6 +32,7 @@ library: the server must not load ``plusdig``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -49,7 +50,10 @@ KERNEL_PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshe
            # glue (nbformat, jsonschema), styled tables, the network and the survey's models:
            # 0.05-0.3 s each in every notebook that used them
            "myst_nb.ext.glue", "pandas.io.formats.style", "networkx", "statsmodels.api",
-           "statsmodels.formula.api")
+           "statsmodels.formula.api",
+           # every IPython kernel imports its debugger (debugpy and pydevd) when it starts:
+           # 0.3-0.35 s of each notebook's start-up, though no build debugs
+           "ipykernel.debugger")
 #: ... and a build server (what ``python -m plusdig.sphinx.build jb build`` loads).
 BUILD_PRELOAD = ("jupyter_book.cli.main", "jupyter_book.sphinx", "sphinx.application",
                  "sphinx.builders.html", "myst_parser", "myst_nb", "myst_nb.sphinx_ext",
@@ -160,6 +164,11 @@ def serve(path: str, preload: list[str]) -> None:
     until stdin closes."""
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     os.environ.setdefault("MPLBACKEND", _MPLBACKEND)
+    # pydevd (ipykernel.debugger) warns on stderr at import that the standard library is
+    # frozen: a kernel's stderr goes to a stream no notebook shows, the server's to the build's
+    # terminal. The setting only silences that warning (pydevd_file_utils); children get the
+    # environment of their request.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     import importlib
 
     for name in preload:
@@ -167,6 +176,13 @@ def serve(path: str, preload: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S112 - a missing module is imported by the kernel
             continue
+    # a child's exit wakes the loop at once (its client waits for the exit status), not at
+    # the next timeout of select: the signal writes a byte to ``wake``
+    wake, wake_w = os.pipe()
+    os.set_blocking(wake, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".tmp")
     listener.listen(16)
@@ -175,7 +191,10 @@ def serve(path: str, preload: list[str]) -> None:
     clients: dict[socket.socket, int] = {}
     try:
         while True:
-            ready, _, _ = select.select([sys.stdin, listener, *clients], [], [], 0.05)
+            ready, _, _ = select.select([sys.stdin, listener, wake, *clients], [], [], 0.05)
+            if wake in ready:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake, 4096)
             if sys.stdin in ready and not os.read(sys.stdin.fileno(), 4096):
                 return  # the process that started the server has ended
             if listener in ready:
@@ -188,8 +207,11 @@ def serve(path: str, preload: list[str]) -> None:
                     continue
                 pid = os.fork()
                 if pid == 0:
+                    signal.set_wakeup_fd(-1)  # the server's: a new process has none
                     for held in (listener, conn, *clients):
                         held.close()
+                    os.close(wake)
+                    os.close(wake_w)
                     _child(request)
                 kernels[pid] = conn
                 clients[conn] = pid
@@ -368,11 +390,21 @@ def forks(cmd: list[str]) -> bool:
 
 
 def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
-    """A jupyter_client ``KernelManager`` whose kernel the server forks."""
+    """A jupyter_client ``KernelManager`` whose kernel the server forks.
+
+    Its client is ready when the kernel has answered ``kernel_info`` on the shell channel and
+    its idle status for that request has come on IOPub (:func:`_wait_for_ready`), its sockets
+    retry connecting to the starting kernel every 5 ms, and its shutdown sees the kernel's exit
+    within milliseconds (the server reports it at once): jupyter_client's own waits are 0.2 s
+    of IOPub silence, a reconnect every 0.1 s and a poll every 0.1 s.
+    """
     import uuid
 
-    from jupyter_client import KernelManager
+    import zmq
+    from jupyter_client import BlockingKernelClient, KernelManager
     from jupyter_client.provisioning import LocalProvisioner
+    from jupyter_core.utils import run_sync
+    from traitlets import default
 
     class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
@@ -385,11 +417,68 @@ def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
             self.cwd = cwd
             return self.connection_info
 
-    km = KernelManager(kernel_name=kernel_name, config=config)
+    class ReadyClient(BlockingKernelClient):  # type: ignore[misc]
+        wait_for_ready = run_sync(_wait_for_ready)
+
+        @default("context")
+        def _context_default(self) -> Any:
+            # the client connects before the kernel listens: retry every 5 ms, not 100 ms
+            self._created_context = True
+            context = zmq.Context()
+            context.setsockopt(zmq.RECONNECT_IVL, 5)
+            return context
+
+    class ForkedKernelManager(KernelManager):  # type: ignore[misc]
+        async def _async_finish_shutdown(self, waittime: float | None = None,
+                                         pollinterval: float = 0.1,
+                                         restart: bool = False) -> None:
+            await super()._async_finish_shutdown(waittime, min(pollinterval, 0.005), restart)
+
+    km = ForkedKernelManager(kernel_name=kernel_name, config=config)
+    km.client_factory = ReadyClient
     km.kernel_id = str(uuid.uuid4())
     km.provisioner = ForkProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec,
                                      parent=km)
     return km
+
+
+async def _wait_for_ready(client: Any, timeout: float | None = None) -> None:
+    """Wait until the kernel of ``client`` (a jupyter_client ``KernelClient``) answers.
+
+    As jupyter_client's ``wait_for_ready``: ask for ``kernel_info`` until the shell channel
+    replies and IOPub is seen to be connected, else start over. The kernel publishes its idle
+    status for a request after the reply, so that status (not 0.2 s without a message) says
+    that IOPub is connected and that everything the kernel published before is read; messages
+    for no request of this client's are ignored by nbclient, which reads by parent.
+    """
+    from queue import Empty
+
+    from jupyter_core.utils import ensure_async
+
+    deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+
+    async def next_msg(channel: Any, wait: float) -> Any:
+        try:
+            return await ensure_async(channel.get_msg(timeout=max(wait, 0.0)))
+        except Empty:
+            return None
+
+    while True:
+        client.kernel_info()
+        reply = await next_msg(client.shell_channel, 1.0)
+        if reply is not None and reply["msg_type"] == "kernel_info_reply":
+            request = reply["parent_header"].get("msg_id")
+            until = time.monotonic() + 0.2
+            while (msg := await next_msg(client.iopub_channel, until - time.monotonic())) \
+                    is not None:
+                if msg["msg_type"] == "status" and msg["parent_header"].get("msg_id") == request \
+                        and msg["content"].get("execution_state") == "idle":
+                    client._handle_kernel_info_reply(reply)
+                    return
+        if not await ensure_async(client.is_alive()):
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
 
 if __name__ == "__main__":
