@@ -17,6 +17,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import psutil
@@ -64,6 +65,10 @@ print(os.environ.get("PLUSDIG_PROBE"))
 print(os.getpid())
 print("pandas" in sys.modules)
 print(os.environ.get("PYTHONPATH", "") in sys.path)
+import signal
+print(signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL, signal.set_wakeup_fd(-1))
+print("PYDEVD_DISABLE_FILE_VALIDATION" in os.environ, "ipykernel.debugger" in sys.modules,
+      hasattr(get_ipython().kernel, "debugger"))
 """
 
 
@@ -102,15 +107,146 @@ def test_forked_kernels_share_no_state(server: ForkServer, tmp_path: Path) -> No
         text = nbformat.reads(out, as_version=4).cells[0].outputs[0]["text"].splitlines()
         runs.append((value, str(cwd), text))
     for value, cwd, text in runs:
-        leaked, randoms, modules, where, probe, pid, pandas, pythonpath = text
+        leaked, randoms, modules, where, probe, pid, pandas, pythonpath, sigs, debug = text
         assert leaked == "False"  # a fresh namespace each time
         assert modules == "[]"  # no library module loaded before the notebook's own imports
         assert where == cwd and probe == value  # this launch's folder and environment
         assert pandas == "True" and "pandas" in KERNEL_PRELOAD  # imported by the server, before
         assert pythonpath == "True" or (value == "a" and not os.environ.get("PYTHONPATH"))
+        assert sigs == "True -1"  # not the server's SIGCHLD handler and wake-up pipe
+        # the debugger imported before the fork (as a cold kernel has it, from its start),
+        # and not the server's setting that silenced it
+        assert debug == "False True True" and "ipykernel.debugger" in KERNEL_PRELOAD
         assert not psutil.pid_exists(int(pid)) or \
             psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE  # one run, then gone
     assert runs[0][2][1] != runs[1][2][1]  # random generators seeded anew in each kernel
+
+
+# --------------------------------------------------------------------------- no fixed waits
+class _Channel:
+    """A jupyter_client channel with the messages a test gives it (Empty when none is left)."""
+
+    def __init__(self, messages: list[dict[str, Any]] | None = None) -> None:
+        self.messages = list(messages or [])
+
+    def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        from queue import Empty
+
+        if not self.messages:
+            raise Empty
+        return self.messages.pop(0)
+
+
+def _msg(kind: str, parent: str | None, **content: Any) -> dict[str, Any]:
+    return {"msg_type": kind, "parent_header": {"msg_id": parent} if parent else {},
+            "content": content}
+
+
+class _Client:
+    """A kernel client whose kernel answers each kernel_info request as ``script`` says: the
+    messages it puts on the shell and the IOPub channel for request ``m1``, ``m2`` ..."""
+
+    def __init__(self, script: dict[str, tuple[list[Any], list[Any]]]) -> None:
+        self.shell_channel, self.iopub_channel = _Channel(), _Channel()
+        self.script, self.requests, self.handled = script, [], []  # type: ignore[var-annotated]
+
+    def kernel_info(self) -> str:
+        msg_id = f"m{len(self.requests) + 1}"
+        self.requests.append(msg_id)
+        shell, iopub = self.script.get(msg_id, ([], []))
+        self.shell_channel.messages += shell
+        self.iopub_channel.messages += iopub
+        return msg_id
+
+    def is_alive(self) -> bool:
+        return True
+
+    def _handle_kernel_info_reply(self, msg: dict[str, Any]) -> None:
+        self.handled.append(msg)
+
+
+def test_forked_kernel_is_ready_at_the_idle_status_of_its_kernel_info() -> None:
+    """The client is ready once the kernel's idle status for its kernel_info request has come
+    on IOPub (IOPub is connected, and what the kernel published before is read), with no wait
+    for silence; with no such status (IOPub not yet connected) it asks again."""
+    import asyncio
+
+    from plusdig.sphinx.forkserver import _wait_for_ready
+
+    def reply(msg_id: str) -> dict[str, Any]:
+        return _msg("kernel_info_reply", msg_id, protocol_version="5.4")
+
+    later = _msg("status", "m9", execution_state="busy")
+    client = _Client({"m1": ([reply("m1")], [
+        _msg("stream", None, text="warning"), _msg("status", "m1", execution_state="busy"),
+        _msg("status", "m0", execution_state="idle"),
+        _msg("status", "m1", execution_state="idle"), later])})
+    asyncio.run(_wait_for_ready(client, timeout=5))
+    assert client.requests == ["m1"] and client.handled == [reply("m1")]
+    assert client.iopub_channel.messages == [later]  # nothing after its idle status is eaten
+    # the first request's statuses were published before IOPub was connected: asked again
+    client = _Client({"m1": ([reply("m1")], []),
+                      "m2": ([reply("m2")], [_msg("status", "m2", execution_state="busy"),
+                                             _msg("status", "m2", execution_state="idle")])})
+    asyncio.run(_wait_for_ready(client, timeout=5))
+    assert client.requests == ["m1", "m2"] and client.handled == [reply("m2")]
+
+
+def test_fork_server_reports_a_childs_exit_at_once(tmp_path: Path) -> None:
+    """The server hears of a child's exit from SIGCHLD, not at its loop's next timeout: with
+    a 30 s timeout each exit status still comes within seconds."""
+    import subprocess
+    import sys
+    import time
+
+    from plusdig.sphinx import forkserver
+
+    path = str(tmp_path / "server")
+    script = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location("
+              "'fs', sys.argv[1]); fs = importlib.util.module_from_spec(spec); "
+              "spec.loader.exec_module(fs); fs._TICK = 30.0; fs.serve(sys.argv[2], [])")
+    proc = subprocess.Popen([sys.executable, "-c", script, forkserver.__file__, path],
+                            stdin=subprocess.PIPE, start_new_session=True)
+    server = ForkServer(path, proc)
+    try:
+        server.wait_ready()
+        (tmp_path / "quick.py").write_text("print('done')\n", encoding="utf-8")
+        for n in range(3):
+            started = time.monotonic()
+            child = server.run_module("quick", [], dict(os.environ), str(tmp_path),
+                                      tmp_path / f"out{n}.txt")
+            assert child.wait(timeout=60) == 0
+            assert time.monotonic() - started < 5.0
+            assert (tmp_path / f"out{n}.txt").read_text(encoding="utf-8") == "done\n"
+    finally:
+        server.stop()
+
+
+def test_kernel_server_prints_nothing_of_its_own(tmp_path: Path) -> None:
+    """A build's terminal shows no line from the kernel server or its kernels' start-up
+    (pydevd, imported before the fork, warns about frozen modules unless told not to)."""
+    import subprocess
+    import sys
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp_path / "one.ipynb")
+    script = ("import sys, tempfile\n"
+              "from plusdig.sphinx.execute import _execute_one\n"
+              "from plusdig.sphinx.forkserver import ForkServer\n"
+              "s = ForkServer.start(tempfile.mkdtemp(prefix='pdz-'))\n"
+              "try:\n"
+              "    r = _execute_one(sys.argv[1], sys.argv[2], 60, False, {}, s)\n"
+              "finally:\n"
+              "    s.stop()\n"
+              "print('42' in r[1] and r[3] is None)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYDEVD_DISABLE_FILE_VALIDATION"}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "one.ipynb"),
+                           str(tmp_path)], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+    assert done.stderr == "", done.stderr
 
 
 # --------------------------------------------------------------------------- order, early start

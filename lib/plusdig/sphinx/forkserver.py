@@ -66,6 +66,9 @@ _MPLBACKEND = "module://matplotlib_inline.backend_inline"
 #: How the server is started: as a script (``-c`` puts ``""`` first on ``sys.path``, which the
 #: child removes as ``ipykernel_launcher`` does with the folder ``-m`` puts there).
 _RUN_SCRIPT = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
+#: The server's loop wakes at least this often (in seconds); requests, clients that go away and
+#: children that exit (SIGCHLD) wake it at once.
+_TICK = 0.05
 #: Names the running kernel server a build forks its kernels from (kept out of the
 #: fingerprints: no setting of the book).
 SERVER_ENV = "PLUSDIG_KERNEL_SERVER"
@@ -191,7 +194,7 @@ def serve(path: str, preload: list[str]) -> None:
     clients: dict[socket.socket, int] = {}
     try:
         while True:
-            ready, _, _ = select.select([sys.stdin, listener, wake, *clients], [], [], 0.05)
+            ready, _, _ = select.select([sys.stdin, listener, wake, *clients], [], [], _TICK)
             if wake in ready:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake, 4096)
