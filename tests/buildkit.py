@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,49 @@ def make_copy(dest: Path, chapters: list[str], *, git: bool = False) -> Path:
         subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.org",
                         "commit", "-q", "-m", "test copy"], **run)
     return dest
+
+
+def shared_folder(tmp_path_factory: Any) -> Path:
+    """A folder of this test session that every pytest-xdist process of it sees (the run's
+    base temporary folder; with one process, that process's own)."""
+    base = Path(tmp_path_factory.getbasetemp())
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / "shared-builds"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    import fcntl
+
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def shared(tmp_path_factory: Any, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder ``name`` made once per test session by ``make(folder)``, for every test
+    file and every pytest-xdist process of the session (a build that several files check).
+
+    The first process to ask makes it under a lock, the others wait for it and then find it
+    done (a marker written after ``make`` returned). A ``make`` that fails leaves no marker:
+    the next process to ask makes it anew (and fails with its own message). Whoever uses the
+    folder must not change it (copy it first).
+    """
+    root = shared_folder(tmp_path_factory)
+    folder, done = root / name, root / f"{name}.done"
+    with _locked(root / f"{name}.lock"):
+        if not done.is_file():
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir()
+            make(folder)
+            done.write_text("done\n", encoding="utf-8")
+    return folder
 
 
 def build_env(copy: Path) -> dict[str, str]:

@@ -2,9 +2,10 @@
 
 The chapter "Trivselsmålingen i dybden" is built with Jupyter Book into a temporary folder,
 once with ``PLUSDIG_SURVEY`` pointing at a fixture delivery and once on the bundled synthetic
-data. The fixture has greppable respondent ids, a school ("Miniskolen") of three pupils and
-small groups in every other breakdown too (tests/fixtures/disclosure_fixtures.py). The test
-asserts that
+data (with the site's configuration: tests/survey_builds.py, built once per test session for
+this file and tests/test_survey_options_build.py). The fixture has greppable respondent ids,
+a school ("Miniskolen") of three pupils and small groups in every other breakdown too
+(tests/fixtures/disclosure_fixtures.py). The test asserts that
 
 * the build succeeds with zero warnings (``-n -W``),
 * no respondent id from the fixture appears anywhere in the build output (HTML, search index,
@@ -29,17 +30,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+import survey_builds
 import yaml
 from bs4 import BeautifulSoup
 from buildkit import build_command, kernel_server_env, run_module
 from fixtures import disclosure_fixtures as dfx
 from fixtures import survey_fixtures as sf
+from survey_builds import CHAPTER
 
 from plusdig.sphinx import audit
 from plusdig.present.style import SYNTHETIC_LABEL
 
 REPO = Path(__file__).resolve().parents[1]
-CHAPTER = "book/report/trivsel-dybden"
 
 pytestmark = pytest.mark.build
 
@@ -72,33 +74,27 @@ def _book(tmp: Path) -> Path:
     return book
 
 
-def _build(tmp: Path, env_extra: dict[str, str]) -> tuple[Path, str]:
-    book = _book(tmp)
-    out = tmp / "build-out"
-    env = {**os.environ, **kernel_server_env(), **env_extra}
-    env.pop("PLUSDIG_SURVEY", None) if "PLUSDIG_SURVEY" not in env_extra else None
-    env.pop("PLUSDIG_DISCLOSURE_K", None)
-    cmd = build_command(book, out)  # jupyter-book build -n -W --keep-going, as make book runs it
-    code, log = run_module(cmd[2], cmd[3:], env, timeout=900)
-    assert code == 0, log[-4000:]
-    assert not re.search(r"(?i): warning:", log), log[-4000:]  # -W: Sphinx warnings are fatal
-    return out, log
-
-
 @pytest.fixture(scope="module")
 def fixture_build(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("leak")
     frame = dfx.small_groups_frame()
     path = sf.write_csv(frame, tmp / "fixture-delivery.csv")
-    out, log = _build(tmp, {"PLUSDIG_SURVEY": str(path)})
+    book = _book(tmp)
+    out = tmp / "build-out"
+    env = {**os.environ, **kernel_server_env(), "PLUSDIG_SURVEY": str(path)}
+    env.pop("PLUSDIG_DISCLOSURE_K", None)
+    cmd = build_command(book, out)  # jupyter-book build -n -W --keep-going, as make book runs it
+    code, log = run_module(cmd[2], cmd[3:], env, timeout=900)
+    assert code == 0, log[-4000:]
+    assert not re.search(r"(?i): warning:", log), log[-4000:]  # -W: Sphinx warnings are fatal
     return out, log, set(frame["respondent_id"])
 
 
 @pytest.fixture(scope="module")
 def synthetic_build(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("synthetic")
-    out, log = _build(tmp, {})
-    return out, log
+    """The chapter alone on the synthetic data, with the site's configuration (built once for
+    this file and tests/test_survey_options_build.py: tests/survey_builds.py)."""
+    return survey_builds.synthetic_build(tmp_path_factory)
 
 
 def _chapter_html(out: Path) -> BeautifulSoup:

@@ -3,8 +3,10 @@
 
 A reduced copy of the book (tests/buildkit.py) with the two survey chapters and the methods
 appendix is built with the real configuration (downloads, audit, table numbering) on the bundled
-synthetic delivery, once with both variables set and once without. The benchmark is a fixture
-made here in tmp: its numbers are invented for the test and never committed as if real. Checks:
+synthetic delivery with both variables set; the survey chapter alone is built the same way
+without them (tests/survey_builds.py: the leak tests check that build too). The benchmark is
+a fixture made here in tmp: its numbers are invented for the test and never committed as if
+real. Checks:
 
 * no real school name of the synthetic delivery appears in any file of the site: pages, table
   and figure downloads (CSV, XLSX), ``downloads/index.json``, the search index, alt texts;
@@ -19,15 +21,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from bs4 import BeautifulSoup
-from buildkit import REPO, make_copy, run_build
+from buildkit import REPO, run_build
+from survey_builds import site_book, synthetic_build
 
 from plusdig.publish import downloads as dl
 
@@ -59,15 +60,7 @@ def _name_pattern(names: list[str]) -> re.Pattern[bytes]:
 
 
 def _build(tmp: Path, env_extra: dict[str, str], chapters: list[str]) -> Path:
-    copy = make_copy(tmp / "repo", chapters)
-    for folder in ("book/_templates", "locales"):
-        if (REPO / folder).is_dir():
-            shutil.copytree(REPO / folder, copy / folder)
-    cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
-    for key in ("html_static_path", "nb_ipywidgets_js", "mathjax_path", "html_favicon"):
-        cfg["sphinx"]["config"].pop(key, None)
-    (copy / "_config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
-                                      encoding="utf-8")
+    copy = site_book(tmp / "repo", chapters)
     out = tmp / "out"
     # without -n -W: the chapters cross-reference chapters this reduced book leaves out
     code, log = run_build(copy, out, strict=False, env=env_extra, timeout=1500)
@@ -87,7 +80,10 @@ def optioned_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def plain_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _build(tmp_path_factory.mktemp("plain"), {}, ["book/report/trivsel-dybden"])
+    """The survey chapter alone, the same configuration, no variable set (shared with
+    tests/test_survey_leak.py, built with ``-n -W``: tests/survey_builds.py)."""
+    out, _log = synthetic_build(tmp_path_factory)
+    return out / "_build" / "html"
 
 
 def _file_texts(site: Path) -> dict[str, bytes]:
