@@ -1,15 +1,19 @@
-"""A reduced build of the survey chapter that two test files check (built once per test
-session, :func:`buildkit.shared`).
+"""Reduced builds of the survey chapters that several test files check (each built once per
+test session, :func:`buildkit.shared`, whichever pytest-xdist process asks first).
 
-:func:`synthetic_build`: the survey chapter alone on the bundled synthetic delivery with the
-site's real configuration and no option set. The leak tests (tests/test_survey_leak.py) check
-its "Syntetiske data" labels and its audit; the options tests
-(tests/test_survey_options_build.py) check that without the variables there is no benchmark
-and the real school names are back.
-
-It is a ``make book`` build (``-n -W --keep-going``): only the warnings of references to the
-pages the reduced book leaves out (``ref.ref``, ``ref.term``, and ``bibtex.key_not_found``:
-the bibliography page) are suppressed; every other warning, the audit's among them, fails it.
+- :func:`synthetic_build`: the survey chapter alone on the bundled synthetic delivery with the
+  site's real configuration and no option set, with ``-n -W`` (only the warnings of references
+  to the pages the reduced book leaves out suppressed: ``ref.ref``, ``ref.term`` and
+  ``bibtex.key_not_found``, the bibliography page; every other warning, the audit's among
+  them, fails it). The leak tests (tests/test_survey_leak.py) check its "Syntetiske data"
+  labels and its audit; the options tests (tests/test_survey_options_build.py) check that
+  without the variables there is no benchmark and the real school names are back.
+- :func:`optioned_build`: both survey chapters and the methods appendix on the synthetic
+  delivery with ``PLUSDIG_SCHOOL_KEY`` and ``PLUSDIG_BENCHMARK`` set (a fixture benchmark of
+  invented numbers, made in the session's temporary folder). The options tests check the
+  pseudonyms and the benchmark; the synthetic delivery has no ``pupil_key`` and no
+  ``class_id``, so the linked-design tests (tests/test_survey_linked_build.py) check in it that
+  without those columns the section on classes is absent and the appendix says so.
 """
 
 from __future__ import annotations
@@ -23,6 +27,21 @@ import yaml
 from buildkit import REPO, make_copy, run_build, shared
 
 CHAPTER = "book/report/trivsel-dybden"
+APPENDIX = "book/appendix/metode-trivselsmaalingen"
+#: The chapters of :func:`optioned_build`.
+OPTIONED_CHAPTERS = ["book/report/trivselsmaalingen", CHAPTER, APPENDIX]
+#: The disclosure threshold of the builds (the book's own).
+K = 5
+#: The school key of :func:`optioned_build`.
+SCHOOL_KEY = "en hemmelig nøgle kun til denne test"
+#: The fixture benchmark: invented numbers and an invented source, made in tmp for the test.
+BENCHMARK = (
+    "year,indicator,area,share_pct,wording,source,respondents\n"
+    "2019,lonely,Testkommune,\"23,4\",Testordlyd om ensomhed,Testkilde for benchmark-testen,"
+    "4321\n"
+    "2018,not_happy_at_all,Hele landet,\"6,7\",Testordlyd om livsglæde,"
+    "Testkilde for benchmark-testen,\n"
+)
 #: The cross-references into pages a reduced book leaves out (the bibliography among them).
 _MISSING_PAGES = ["ref.ref", "ref.term", "bibtex.key_not_found"]
 
@@ -37,7 +56,7 @@ def strict_build(copy: Path, out: Path, env: dict[str, str]) -> str:
     config["suppress_warnings"] = [*config.get("suppress_warnings", []), *_MISSING_PAGES]
     config_path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
                            encoding="utf-8")
-    code, log = run_build(copy, out, env=env, timeout=1500)
+    code, log = run_build(copy, out, env={"PLUSDIG_DISCLOSURE_K": str(K), **env}, timeout=1500)
     assert code == 0, log[-5000:]
     assert not re.search(r"(?i): warning:", log), log[-4000:]  # -W: warnings are fatal
     assert "Traceback" not in log, log[-5000:]
@@ -69,3 +88,23 @@ def synthetic_build(tmp_path_factory: Any) -> tuple[Path, str]:
     """(the output folder, the build's log)."""
     folder = shared(tmp_path_factory, "survey-synthetic", _make_synthetic)
     return folder / "out", (folder / "build.log").read_text(encoding="utf-8")
+
+
+def _make_optioned(folder: Path) -> None:
+    bench = folder / "benchmark-fixture.csv"
+    bench.write_text(BENCHMARK, encoding="utf-8")
+    copy = site_book(folder / "repo", OPTIONED_CHAPTERS)
+    env = {"PLUSDIG_SCHOOL_KEY": SCHOOL_KEY, "PLUSDIG_BENCHMARK": str(bench),
+           "PLUSDIG_DISCLOSURE_K": str(K)}
+    # without -n -W: the chapters cross-reference chapters this reduced book leaves out
+    code, log = run_build(copy, folder / "out", strict=False, env=env, timeout=1500)
+    assert code == 0, log[-5000:]
+    assert "Traceback" not in log, log[-5000:]
+    assert "0 kan regnes ud" in log, log[-3000:]  # the audit ran on the pages: no leak
+    (folder / "build.log").write_text(log, encoding="utf-8")
+
+
+def optioned_build(tmp_path_factory: Any) -> tuple[Path, Path, str]:
+    """(the book's copy, the output folder, the build's log)."""
+    folder = shared(tmp_path_factory, "survey-optioned", _make_optioned)
+    return folder / "repo", folder / "out", (folder / "build.log").read_text(encoding="utf-8")

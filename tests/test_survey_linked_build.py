@@ -3,8 +3,9 @@ fixture delivery with ``pupil_key`` and ``class_id`` (tests/fixtures/design_fixt
 in a temporary folder, never committed) shows the section on classes and the same pupils,
 recovers the fixture's known design effect and within-pupil changes within the printed
 intervals, passes the audit (run by the build and again here), and no key or class id appears
-anywhere in the output. Built without the columns, the section is absent and the methods
-appendix states the assumption of independence.
+anywhere in the output. Built without the columns (the options tests' build on the synthetic
+delivery, which has neither: tests/survey_builds.py, built once per test session), the section
+is absent and the methods appendix states the assumption of independence.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import yaml
 from buildkit import build, make_copy
 from fixtures import design_fixtures as dfx
 from fixtures import survey_fixtures as sf
+from survey_builds import APPENDIX, CHAPTER, K, optioned_build
 
 from plusdig.sphinx import audit
 from plusdig.sphinx.audit_model import as_long, read_tables
@@ -25,9 +27,6 @@ from plusdig.survey.design import CHANGE_CAPTION, DEFF_CAPTION
 
 pytestmark = pytest.mark.build
 
-CHAPTER = "book/report/trivsel-dybden"
-APPENDIX = "book/appendix/metode-trivselsmaalingen"
-K = 5
 #: The fixture of tests/test_survey_design.py (its truth is recovered there, table by table).
 SEED, ATTRITION = 3, 0.3
 #: Prefixes that make every key and class id of the fixture greppable as one string.
@@ -35,14 +34,12 @@ KEY_PREFIX, CLASS_PREFIX = "elevnoegle-", "klassekode_"
 SECTION = "Klasser og de samme elever"
 
 
-def _delivery(tmp: Path, *, keys: bool) -> tuple[Path, set[str]]:
-    frame = dfx.design_frame(SEED, attrition=ATTRITION, keys=keys)
-    secrets: set[str] = set()
-    if keys:
-        frame["pupil_key"] = KEY_PREFIX + frame["pupil_key"].astype(str)
-        frame["class_id"] = CLASS_PREFIX + frame["class_id"].astype(str)
-        secrets = set(frame["pupil_key"]) | set(frame["class_id"])
-    return sf.write_csv(frame, tmp / ("linked.csv" if keys else "plain.csv")), secrets
+def _delivery(tmp: Path) -> tuple[Path, set[str]]:
+    frame = dfx.design_frame(SEED, attrition=ATTRITION, keys=True)
+    frame["pupil_key"] = KEY_PREFIX + frame["pupil_key"].astype(str)
+    frame["class_id"] = CLASS_PREFIX + frame["class_id"].astype(str)
+    secrets = set(frame["pupil_key"]) | set(frame["class_id"])
+    return sf.write_csv(frame, tmp / "linked.csv"), secrets
 
 
 def _book(tmp: Path) -> Path:
@@ -55,10 +52,12 @@ def _book(tmp: Path) -> Path:
     return copy
 
 
-def _site(tmp_path_factory: pytest.TempPathFactory, name: str, *, keys: bool
-          ) -> tuple[Path, Path, str, set[str]]:
-    tmp = tmp_path_factory.mktemp(name)
-    delivery, secrets = _delivery(tmp, keys=keys)
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, set[str]]:
+    """The chapter and the methods appendix on the linked delivery: (the book's copy, the
+    output folder, the log, every pupil key and class id of the delivery)."""
+    tmp = tmp_path_factory.mktemp("linked")
+    delivery, secrets = _delivery(tmp)
     copy = _book(tmp)
     out = tmp / "out"
     log = build(copy, out, strict=False,
@@ -67,13 +66,15 @@ def _site(tmp_path_factory: pytest.TempPathFactory, name: str, *, keys: bool
 
 
 @pytest.fixture(scope="module")
-def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, set[str]]:
-    return _site(tmp_path_factory, "linked", keys=True)
-
-
-@pytest.fixture(scope="module")
 def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, set[str]]:
-    return _site(tmp_path_factory, "plain", keys=False)
+    """The same chapter and appendix (and the other survey chapter) on a delivery without
+    ``pupil_key`` and ``class_id``: the synthetic one, as the options tests build it (shared
+    with tests/test_survey_options_build.py)."""
+    copy, out, log = optioned_build(tmp_path_factory)
+    header = (copy / "data" / "survey" / "synthetic" / "synthetic_survey_2017-2019.csv"
+              ).read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert "pupil_key" not in header and "class_id" not in header, header
+    return copy, out, log, set()
 
 
 def _page(out: Path, docname: str) -> str:

@@ -4,9 +4,9 @@
 A reduced copy of the book (tests/buildkit.py) with the two survey chapters and the methods
 appendix is built with the real configuration (downloads, audit, table numbering) on the bundled
 synthetic delivery with both variables set; the survey chapter alone is built the same way
-without them (tests/survey_builds.py: the leak tests check that build too). The benchmark is
-a fixture made here in tmp: its numbers are invented for the test and never committed as if
-real. Checks:
+without them (tests/survey_builds.py: each build made once per test session, the linked-design
+and the leak tests check them too). The benchmark is a fixture made in tmp: its numbers are
+invented for the test and never committed as if real. Checks:
 
 * no real school name of the synthetic delivery appears in any file of the site: pages, table
   and figure downloads (CSV, XLSX), ``downloads/index.json``, the search index, alt texts;
@@ -27,25 +27,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from buildkit import REPO, run_build
-from survey_builds import site_book, synthetic_build
+from buildkit import REPO
+from survey_builds import SCHOOL_KEY, optioned_build, synthetic_build
 
 from plusdig.publish import downloads as dl
 
 pytestmark = pytest.mark.build
 
-CHAPTERS = ["book/report/trivselsmaalingen", "book/report/trivsel-dybden",
-            "book/appendix/metode-trivselsmaalingen"]
 SURVEY_PAGE = "book/report/trivsel-dybden.html"
-KEY = "en hemmelig nøgle kun til denne test"
-#: The fixture benchmark: invented numbers and an invented source, made in tmp for the test.
-BENCHMARK = (
-    "year,indicator,area,share_pct,wording,source,respondents\n"
-    "2019,lonely,Testkommune,\"23,4\",Testordlyd om ensomhed,Testkilde for benchmark-testen,"
-    "4321\n"
-    "2018,not_happy_at_all,Hele landet,\"6,7\",Testordlyd om livsglæde,"
-    "Testkilde for benchmark-testen,\n"
-)
 SYNTHETIC = REPO / "data" / "survey" / "synthetic" / "synthetic_survey_2017-2019.csv"
 
 
@@ -59,23 +48,12 @@ def _name_pattern(names: list[str]) -> re.Pattern[bytes]:
                                 for n in names))
 
 
-def _build(tmp: Path, env_extra: dict[str, str], chapters: list[str]) -> Path:
-    copy = site_book(tmp / "repo", chapters)
-    out = tmp / "out"
-    # without -n -W: the chapters cross-reference chapters this reduced book leaves out
-    code, log = run_build(copy, out, strict=False, env=env_extra, timeout=1500)
-    assert code == 0, log[-5000:]
-    assert "Traceback" not in log, log[-5000:]
-    assert "0 kan regnes ud" in log, log[-3000:]  # the audit ran on the pages and found no leak
-    return out / "_build" / "html"
-
-
 @pytest.fixture(scope="module")
 def optioned_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("options")
-    bench = tmp / "benchmark-fixture.csv"
-    bench.write_text(BENCHMARK, encoding="utf-8")
-    return _build(tmp, {"PLUSDIG_SCHOOL_KEY": KEY, "PLUSDIG_BENCHMARK": str(bench)}, CHAPTERS)
+    """Both survey chapters and the methods appendix with both variables set (shared with
+    tests/test_survey_linked_build.py: tests/survey_builds.py)."""
+    _copy, out, _log = optioned_build(tmp_path_factory)
+    return out / "_build" / "html"
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +110,7 @@ def _school_tables(site: Path) -> list[tuple[list[str], list[str], Path]]:
 
 def _pseudonyms(names: list[str]) -> dict[str, str]:
     """The mapping recomputed here from its definition (HMAC-SHA256 order of the names)."""
-    order = sorted(names, key=lambda n: hmac.new(KEY.encode(), n.encode(),
+    order = sorted(names, key=lambda n: hmac.new(SCHOOL_KEY.encode(), n.encode(),
                                                  hashlib.sha256).hexdigest())
     return {name: f"Pseudonym {chr(ord('A') + i)}" for i, name in enumerate(order)}
 
