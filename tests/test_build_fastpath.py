@@ -199,3 +199,80 @@ def test_the_stamp_holds_no_path_or_setting(book: Book, monkeypatch: pytest.Monk
     assert set(stamp) == {"inputs", "state"}
     assert str(book.survey) not in book.stamp.read_text(encoding="utf-8")
 
+
+
+# --------------------------------------------------------------------------- the validation first
+def test_a_check_runs_before_every_build_and_a_failing_one_stops_it(book: Book) -> None:
+    """``python -m plusdig build`` (``make book``) passes its data validation as ``check``: it
+    runs before the build, whatever the build would do, and a failing one builds nothing."""
+    calls: list[str] = []
+
+    def check(code: int) -> Callable[[], int]:
+        def run() -> int:
+            calls.append(f"check {book.runs}")
+            return code
+        return run
+
+    def counted(args: list[str]) -> int:
+        calls.append("build")
+        return book.fake_build(args)
+
+    assert inputs.build_unless_unchanged(book.args(), counted, check(0)) == 0
+    assert calls == ["check 0", "build"] and book.stamp.is_file()
+    calls.clear()
+    # unchanged inputs: the check still runs, the build does not
+    assert inputs.build_unless_unchanged(book.args(), counted, check(0)) == 0
+    assert calls == ["check 1"]
+    calls.clear()
+    # ... and a failing check there gives its code (not "nothing changed")
+    assert inputs.build_unless_unchanged(book.args(), counted, check(1)) == 1
+    assert calls == ["check 1"]
+    calls.clear()
+    # changed inputs and a failing check: no build, the old stamp is gone
+    _append(Path("book/index.md"))(book)
+    assert inputs.build_unless_unchanged(book.args(), counted, check(1)) == 1
+    assert calls == ["check 1"] and not book.stamp.exists() and book.runs == 1
+    calls.clear()
+    # a build the stamp does not cover (another builder): the check first as well
+    assert inputs.build_unless_unchanged(book.args("--builder", "singlehtml"), counted,
+                                         check(1)) == 1
+    assert calls == ["check 1"]
+    calls.clear()
+    assert inputs.build_unless_unchanged(book.args("--all"), counted, check(0)) == 0
+    assert calls == ["check 1", "build"]
+
+
+EXIT_SCRIPT = r"""
+import atexit, logging, sys, threading, time
+from pathlib import Path
+from plusdig.sphinx.inputs import exit_fast
+out = Path(sys.argv[1])
+atexit.register(lambda: (out / "atexit").write_text("ran"))
+handler = logging.FileHandler(out / "log.txt", delay=False)
+logging.getLogger("t").addHandler(handler)
+logging.getLogger("t").warning("logged")
+def late():
+    time.sleep(0.3)
+    (out / "thread").write_text("done")
+threading.Thread(target=late).start()
+sys.stdout.write("no newline, still in the buffer")
+sys.stderr.write("and on stderr")
+exit_fast(3)
+print("never")
+"""
+
+
+def test_exit_fast_ends_the_process_without_losing_anything(tmp_path: Path) -> None:
+    """A build's process ends with :func:`inputs.exit_fast` (no interpreter teardown): the
+    exit code, the buffered output, the atexit handlers, logging's files and the threads
+    still running are all as after a normal exit."""
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == "no newline, still in the buffer"
+    assert proc.stderr == "and on stderr"
+    assert (tmp_path / "atexit").read_text() == "ran"
+    assert (tmp_path / "thread").read_text() == "done"
+    assert (tmp_path / "log.txt").read_text() == "logged\n"

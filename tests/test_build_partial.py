@@ -206,3 +206,52 @@ def test_a_rerun_notebooks_widget_ids_are_not_navigation() -> None:
     assert nav_parts(env("9c1d7e00ff", ["n"])) == first  # type: ignore[arg-type]
     assert nav_parts(env("06bf2a36", ["n", "m"]))["nb_metadata"] \
         != first["nb_metadata"]  # type: ignore[arg-type]
+
+
+def test_every_page_written_in_parallel_is_the_same_site_as_written_serially(book: Book) -> None:
+    """A build that writes every page writes them in two processes (Sphinx's parallel write);
+    ``PLUSDIG_WRITE_JOBS=1`` writes them one by one. Both publish the same files, byte for
+    byte (the reduced book's pages, figure, downloads, editions and PDF notice)."""
+    serial, parallel = book.base / "serial", book.base / "parallel"
+    log_1 = build(book.copy, serial, strict=False, env={**ENV, "PLUSDIG_WRITE_JOBS": "1"})
+    log_2 = build(book.copy, parallel, strict=False, env=ENV)
+    assert _full(log_1) and _full(log_2)
+    assert "every page is written in parallel" in log_2, log_2[-3000:]
+    assert "in parallel" not in log_1
+    assert_same_site(site(parallel), site(serial))
+
+
+def test_parallel_writing_only_where_sphinx_allows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from plusdig.sphinx.partial import WRITE_JOBS_ENV, write_in_parallel
+
+    def app(name: str = "html", safe: tuple[bool | None, ...] = (True, True),
+            parallel: int = 1) -> SimpleNamespace:
+        return SimpleNamespace(
+            parallel=parallel, builder=SimpleNamespace(name=name, allow_parallel=True),
+            extensions={f"e{i}": SimpleNamespace(parallel_write_safe=s)
+                        for i, s in enumerate(safe)})
+
+    monkeypatch.delenv("PLUSDIG_BUILD_PAUSE", raising=False)
+    monkeypatch.delenv(WRITE_JOBS_ENV, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    ok = app()
+    assert write_in_parallel(ok) and ok.parallel == 2  # type: ignore[arg-type]
+    for refused in (app("singlehtml"), app(safe=(True, False)), app(safe=(None,))):
+        assert not write_in_parallel(refused) and refused.parallel == 1  # type: ignore[arg-type]
+    own = app(parallel=4)  # a -j of the caller's stays
+    assert not write_in_parallel(own) and own.parallel == 4  # type: ignore[arg-type]
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert not write_in_parallel(app())  # type: ignore[arg-type]
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setenv(WRITE_JOBS_ENV, "1")
+    assert not write_in_parallel(app())  # type: ignore[arg-type]
+    monkeypatch.setenv("PLUSDIG_BUILD_PAUSE", "write:/tmp/x")
+    monkeypatch.delenv(WRITE_JOBS_ENV)
+    assert not write_in_parallel(app())  # type: ignore[arg-type]
+    monkeypatch.delenv("PLUSDIG_BUILD_PAUSE")
+    for bad in ("to", "0", "-1", "1.5"):
+        monkeypatch.setenv(WRITE_JOBS_ENV, bad)
+        with pytest.raises(ValueError, match=WRITE_JOBS_ENV):
+            write_in_parallel(app())  # type: ignore[arg-type]

@@ -113,3 +113,32 @@ def test_validate_blames_an_empty_actors_file(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "actors.csv: no actors (only a header)" in out.stderr, out.stderr
     assert "activities.yaml" not in out.stderr
+
+
+def test_build_validates_first_and_stops_before_building_on_bad_data(tmp_path: Path) -> None:
+    """`make book` runs `python -m plusdig build ...`: the validation and the build in one
+    process. Bad data stops it with validate's own message and exit code, and nothing of the
+    book is built (no Sphinx, no site, no build log)."""
+    data = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "data", data)
+    text = (data / "activities.yaml").read_text(encoding="utf-8")
+    (data / "activities.yaml").write_text(text.replace("slug: laeseheste", "slug: Læseheste"),
+                                          encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLUSDIG_")}
+    env["PLUSDIG_DATA"] = str(data)
+    out = tmp_path / "out"
+    built = subprocess.run([sys.executable, "-m", "plusdig", "build", str(REPO_ROOT), "-n", "-W",
+                            "--keep-going", "--path-output", str(out)],
+                           capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=300)
+    alone = run({"PLUSDIG_DATA": str(data)})
+    assert built.returncode == alone.returncode == 1
+    assert built.stderr == alone.stderr and "field 'slug'" in built.stderr, built.stderr
+    assert "Jupyter-Book" not in built.stdout + built.stderr
+    assert not (out / "_build" / "html").exists()
+    assert not (out / "_build" / "plusdig-build.log").exists()
+
+
+def test_an_unknown_command_names_both_commands() -> None:
+    proc = subprocess.run([sys.executable, "-m", "plusdig", "nothing"], capture_output=True,
+                          text=True, cwd=REPO_ROOT)
+    assert proc.returncode == 2 and "python -m plusdig build" in proc.stderr

@@ -61,7 +61,7 @@ from plusdig.sphinx.execute import (
     prepare,
     run_ids,
 )
-from plusdig.sphinx.inputs import book_cache_path, standby_waiting
+from plusdig.sphinx.inputs import book_cache_path, exit_fast, standby_waiting
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -454,20 +454,20 @@ def jupyter_book(argv: Sequence[str]) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, check: Any = None) -> int:
     """``python -m plusdig.sphinx.build status|execute [--srcdir .] [--path-output DIR]``, or
     ``python -m plusdig.sphinx.build jb <jupyter-book arguments>`` (see :func:`jupyter_book`;
     a build keeps its full log in ``<output>/_build/plusdig-build.log`` and, if it fails, ends
     with a Danish summary: :func:`plusdig.sphinx.failures.jupyter_book_logged`; an HTML build
-    whose inputs did not change since the last successful one does nothing:
-    :func:`plusdig.sphinx.inputs.build_unless_unchanged`)."""
+    whose inputs did not change since the last successful one does nothing, and ``check``, a
+    validation, runs first: :func:`plusdig.sphinx.inputs.build_unless_unchanged`)."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["jb"]:
         from plusdig.sphinx.failures import jupyter_book_logged
         from plusdig.sphinx.inputs import build_unless_unchanged
 
         return build_unless_unchanged(
-            args_in[1:], lambda args: jupyter_book_logged(args, jupyter_book))
+            args_in[1:], lambda args: jupyter_book_logged(args, jupyter_book), check)
     ap = argparse.ArgumentParser(prog="python -m plusdig.sphinx.build", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=["status", "execute"])
     ap.add_argument("--srcdir", default=".")
@@ -497,4 +497,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_fast(main())  # after the build: without the interpreter's teardown

@@ -29,7 +29,8 @@ signature are unchanged and which removed no page writes partially; every other 
 every page into an empty staging folder, as before. Files a partial write leaves from the
 seed that no page uses any more (a figure's old image, a removed table's downloads) are
 deleted before the site is published (:func:`sweep`), so the site equals a full write's file
-for file (``tests/test_build_partial.py``).
+for file (``tests/test_build_partial.py``). A build that writes every page writes them in
+two processes (:func:`write_in_parallel`).
 """
 
 from __future__ import annotations
@@ -185,13 +186,42 @@ def plan(app: Sphinx, env: BuildEnvironment) -> list[str]:
          before != parts)) if true), None)
     log = logging.getLogger(__name__)
     if why is not None:
-        log.info(f"plusdig.sphinx.partial: every page is written ({why})")
+        jobs = " in parallel" if write_in_parallel(app) else ""
+        log.info(f"plusdig.sphinx.partial: every page is written{jobs} ({why})")
         return sorted(env.found_docs)
     _seed(site, staging)
     app.plusdig_partial["partial"] = True  # type: ignore[attr-defined]
     log.info("plusdig.sphinx.partial: navigation and surroundings unchanged: only the changed "
              "pages are written")
     return []
+
+
+#: Processes for a build that writes every page (:func:`write_in_parallel`); ``1`` writes
+#: serially (the tests compare the two).
+WRITE_JOBS_ENV = "PLUSDIG_WRITE_JOBS"
+
+
+def write_in_parallel(app: Sphinx) -> bool:
+    """Let Sphinx write every page in parallel, as ``-j 2`` would (the build reads serially:
+    not every extension declares itself safe for parallel reading): the main process resolves
+    each page (cross-references, the library's ``doctree-resolved`` work, the search index),
+    a forked process renders and writes the pages meanwhile. Only for the HTML builder on two
+    or more cores, when every extension declares itself safe for parallel writing (else
+    Sphinx would warn and write serially), and not in the integrity tests' paused builds.
+    The pages are the same bytes (``tests/test_build_partial.py``)."""
+    from plusdig.sphinx.execute import PAUSE_ENV
+
+    text = os.environ.get(WRITE_JOBS_ENV, "2")
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{WRITE_JOBS_ENV}={text!r}: expected a whole number of processes "
+                         "(1 writes the pages one by one)")
+    jobs = min(int(text), os.cpu_count() or 1)
+    if jobs < 2 or os.environ.get(PAUSE_ENV) or app.parallel > 1 \
+            or app.builder.name != "html" or not app.builder.allow_parallel \
+            or not all(getattr(e, "parallel_write_safe", None) for e in app.extensions.values()):
+        return False
+    app.parallel = jobs
+    return True
 
 
 def _expected(env: BuildEnvironment) -> dict[str, set[str]]:
