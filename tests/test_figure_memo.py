@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -368,7 +369,8 @@ def test_png_is_cut_to_the_extent_finish_measured(name: str,
 def test_changed_or_aspect_fixed_figures_are_measured_as_before(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A figure changed after finish(), or one whose Axes keep an aspect, is laid out again to
-    be cut (bbox_inches="tight"), as matplotlib does: the same bytes as a plain savefig."""
+    be cut (bbox_inches="tight"), as matplotlib does: the same image as a plain savefig
+    (pixel for pixel, same size and resolution; the encoding is the book's, see below)."""
     from plusdig.present.style import finish
 
     monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
@@ -389,7 +391,51 @@ def test_changed_or_aspect_fixed_figures_are_measured_as_before(
         png = figure_png(fig)
         assert len(draws) == 2
         monkeypatch.undo()
-        assert png == tight(fig)
+        assert _pixels(png) == _pixels(tight(fig))
+
+
+def _pixels(png: bytes) -> tuple[tuple[int, ...], Any, bytes]:
+    """A PNG's size, resolution and RGBA pixels (what a reader sees, whatever the encoding)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    return image.size, image.info.get("dpi"), image.convert("RGBA").tobytes()
+
+
+def _matplotlib_png(fig: Figure, **kwargs: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", **kwargs)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_png_encoding_keeps_every_pixel(transparent: bool,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The book writes an opaque figure's PNG as RGB at zlib level PNG_LEVEL (matplotlib: RGBA,
+    level 6): the same pixels, size, resolution and text chunks as matplotlib's file, and
+    smaller; a figure with transparent pixels stays RGBA, pixel for pixel."""
+    from PIL import Image
+
+    monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
+    fig = _reach()
+    fig._plusdig_memo_key = None  # type: ignore[attr-defined]  # cut as "tight", as theirs
+    if transparent:
+        fig.patch.set_alpha(0.0)
+    meta = {"Software": None, "Title": "Rækkevidde <&>"}
+    ours = figmemo.render(fig, "png", 150, meta)
+    theirs = _matplotlib_png(fig, dpi=150, metadata=meta)
+    image = Image.open(io.BytesIO(ours))
+    assert image.mode == ("RGBA" if transparent else "RGB")
+    assert image.info["dpi"] == Image.open(io.BytesIO(theirs)).info["dpi"]
+    assert image.text == {"Title": "Rækkevidde <&>"}  # type: ignore[attr-defined]
+    assert _pixels(ours) == _pixels(theirs)
+    if not transparent:
+        assert len(ours) < len(theirs)
+        assert "Matplotlib" in Image.open(io.BytesIO(figmemo.render(fig, "png", 50))).text[
+            "Software"]  # type: ignore[attr-defined]
+    monkeypatch.setattr(figmemo, "PNG_LEVEL", 9)  # the level is the one written with
+    other = figmemo.render(fig, "png", 150, meta)
+    assert other != ours and _pixels(other) == _pixels(ours)
 
 
 def test_a_layout_entry_without_the_extent_is_a_miss(memo: Path) -> None:

@@ -26,6 +26,7 @@ written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -257,6 +258,48 @@ def _fixed(fig: Figure) -> bool:
                     and ax.get_axes_locator() is None for ax in fig.axes))
 
 
+#: zlib level of the PNGs (a figure's download and a widget's fallback). With an opaque figure
+#: written as RGB (below), level 3 encodes the book's 20 PNGs in 0.8 s of CPU instead of 1.5 s
+#: (matplotlib's RGBA at Pillow's level 6), and the files are 2 % smaller, not larger; RGB at
+#: level 6 would be 9 % smaller for 0.35 s more.
+PNG_LEVEL = 3
+
+
+@functools.cache
+def _png_canvas() -> type:
+    """An Agg canvas whose ``print_png`` writes an opaque drawing as RGB (the alpha channel of
+    a figure with an opaque background is 255 everywhere: a quarter of the bytes to compress
+    for nothing) at :data:`PNG_LEVEL`; a drawing with any transparent pixel stays RGBA. The
+    text chunks (``metadata``, matplotlib's "Software" unless None) and the resolution are
+    written as matplotlib writes them."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    class PNGCanvas(FigureCanvasAgg):
+        def print_png(self, filename_or_obj: Any, *, metadata: dict[str, Any] | None = None,
+                      pil_kwargs: dict[str, Any] | None = None, **_: Any) -> None:
+            import matplotlib
+            import numpy as np
+            from PIL import Image, PngImagePlugin
+
+            FigureCanvasAgg.draw(self)
+            rgba = np.asarray(self.buffer_rgba())
+            image = Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw",
+                                     "RGBA", 0, 1)
+            if bool((rgba[..., 3] == 255).all()):
+                image = image.convert("RGB")
+            info = PngImagePlugin.PngInfo()
+            texts = {"Software": f"Matplotlib version{matplotlib.__version__}, "
+                                 "https://matplotlib.org/", **(metadata or {})}
+            for k, v in texts.items():
+                if v is not None:
+                    info.add_text(k, v)
+            dpi = self.figure.dpi
+            image.save(filename_or_obj, **{"format": "png", "pnginfo": info, "dpi": (dpi, dpi),
+                                           "compress_level": PNG_LEVEL, **(pil_kwargs or {})})
+
+    return PNGCanvas
+
+
 def _savefig(fig: Figure, fmt: str, dpi: float | None, metadata: dict[str, Any],
              bbox: list[float] | None = None) -> bytes:
     """``fig.savefig`` cut to its drawing (``bbox_inches="tight"``). With ``bbox``, the extent
@@ -279,9 +322,13 @@ def _savefig(fig: Figure, fmt: str, dpi: float | None, metadata: dict[str, Any],
         if fig.get_layout_engine() is not None:  # figure.autolayout & co. set: as before
             fig.set_layout_engine(engine)
             kwargs["bbox_inches"] = "tight"
+    canvas = fig.canvas
     try:
+        if fmt == "png":  # saved by the canvas above (as savefig switches canvases by format)
+            _png_canvas()(fig)
         fig.savefig(buf, **kwargs)
     finally:
+        fig.set_canvas(canvas)
         if engine is not None and fig.get_layout_engine() is None:
             fig.set_layout_engine(engine)
     return buf.getvalue()
