@@ -77,6 +77,25 @@ def test_secondary_contrasts_are_one_per_question_under_fdr(synthetic) -> None:
     assert sec.discoveries <= sec.nominal <= sec.tested
 
 
+def test_the_appendix_fits_each_ordinal_model_once(synthetic, monkeypatch) -> None:
+    """methods_numbers fits one ordinal model per ordinal question (its numbers and its table
+    share them), and its secondary table is the one secondary_table computes on its own."""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    data, tables = synthetic
+    fits: list[int] = []
+    real = OrderedModel.fit
+    monkeypatch.setattr(OrderedModel, "fit", lambda self, *a, **k: (fits.append(1),
+                                                                    real(self, *a, **k))[1])
+    nums = survey_methods.methods_numbers(tables, data.frame, plusdig.activities_table(),
+                                          plusdig.load_published())
+    assert len(fits) == sum(1 for _, levels, _ in survey_methods.SECONDARY.values()
+                            if levels is not None) == 3
+    alone = survey_methods.secondary_table(tables, data.frame)
+    assert len(fits) == 6
+    assert nums.secondary.display.equals(alone.display)
+
+
 def test_the_secondary_verdicts_are_stated_only_on_delivered_data(synthetic) -> None:
     """Issue 19's guardrail: on synthetic data the table states no finding (the differences are
     built into the data set); on a delivery each row says whether it holds under FDR control."""

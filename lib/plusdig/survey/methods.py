@@ -273,7 +273,7 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         k=str(tables["response"].k),
         item_missing_range=_range_text([r for q in gaps.values() for r in q.values()]),
         item_lonely_range=_range_text(list(gaps["lonely"].values())),
-        trend=tables["trend"], secondary=secondary_table(tables, frame), items=tables["items"])
+        trend=tables["trend"], secondary=secondary_table(tables, frame, sec), items=tables["items"])
 
 
 def survey_method_numbers() -> MethodsNumbers:
@@ -368,12 +368,15 @@ def _table(tables: dict[str, SurveyTable], name: str, title: str, frame: pd.Data
 NOT_JUDGED = "vurderes ikke (syntetiske data)"
 
 
-def secondary_table(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
-                    ) -> SurveyTable:
-    """The secondary contrasts of the last year with raw and FDR-adjusted p-values."""
+def secondary_table(tables: dict[str, SurveyTable], frame: pd.DataFrame | None,
+                    sec: Secondary | None = None) -> SurveyTable:
+    """The secondary contrasts of the last year with raw and FDR-adjusted p-values (``sec``:
+    :func:`secondary_results` of the same ``tables`` and ``frame``, if already computed: its
+    ordinal models are most of the appendix's run time)."""
     import pandas as pd
 
-    sec = secondary_results(tables, frame)
+    if sec is None:
+        sec = secondary_results(tables, frame)
     return _table(tables, "secondary", "Sekundære sammenligninger, ensomme mod ikke-ensomme "
                   "børn, sidste måling: ét effektmål pr. spørgsmål med p-værdi og FDR-justeret "
                   "q-værdi", pd.DataFrame([{
