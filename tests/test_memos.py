@@ -55,3 +55,121 @@ def test_the_xlsx_memo_gives_the_bytes_xlsx_bytes_gives(tmp_path: Path) -> None:
     assert len(list(memo.iterdir())) == 2
     renamed = downloads.sheet_from_cells("Tabel 2", "Prøve", ["A", "B"], [["x", "1,5"], ["y", "2"]])
     assert downloads.xlsx_bytes_memo(renamed, memo) == downloads.xlsx_bytes(renamed) != first
+
+
+# --------------------------------------------------------------------------- the loaders' memo
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    """A copy of the book's data folder (the loaders' memo keeps nothing across tests' folders
+    but what their contents say)."""
+    import shutil
+
+    from plusdig.core.paths import REPO_ROOT
+
+    folder = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "data", folder, ignore=shutil.ignore_patterns("private"))
+    return folder
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files the readers parse from here on (a memo hit parses nothing)."""
+    parsed: list[str] = []
+    real_yaml, real_csv = readers.read_yaml, readers.read_csv_rows
+    from plusdig.data import coding, load
+
+    def yaml_(path: Path, **kw: object) -> object:
+        parsed.append(path.name)
+        return real_yaml(path, **kw)  # type: ignore[arg-type]
+
+    def csv_(path: Path, *a: object) -> object:
+        parsed.append(path.name)
+        return real_csv(path, *a)  # type: ignore[arg-type]
+
+    for module in (load, coding):
+        monkeypatch.setattr(module, "read_yaml", yaml_, raising=False)
+        monkeypatch.setattr(module, "read_csv_rows", csv_, raising=False)
+    return parsed
+
+
+def test_the_loaders_memo_gives_a_fresh_copy_once_per_content(
+        data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loader called again with the same files does not parse or validate them again, and
+    the caller gets its own copy: what one caller changes, the next does not see."""
+    from plusdig.data import load
+
+    parsed = _counting(monkeypatch)
+    first = load.load_activities(data)
+    assert parsed.count("activities.yaml") == 1
+    title = first[0].title
+    first.pop()  # (the records themselves are frozen models)
+    actors = load.load_actors(data)
+    actors.loc[actors.index[0], "name"] = "ændret"
+    parsed.clear()
+    again = load.load_activities(data)
+    assert parsed == []  # from the memo: nothing parsed, nothing validated
+    assert again[0].title == title and len(again) == len(first) + 1
+    assert again is not first and again[0] is not first[0]
+    assert load.load_actors(data).iloc[0]["name"] != "ændret"
+    assert load.load_activities(data) == again == load.load_activities.__wrapped__(data)
+    assert load.activities_table(data).equals(load.activities_table.__wrapped__(data))
+
+
+def test_the_loaders_memo_follows_every_file_read(data: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change to any file a memoised loader read, also one read by a loader it called
+    (actors.csv for load_activities), is seen by the next call; an error is never remembered."""
+    from plusdig.core.errors import DataValidationError
+    from plusdig.data import load
+
+    parsed = _counting(monkeypatch)
+    load.load_activities(data)
+    actors = data / "actors.csv"
+    text = actors.read_text(encoding="utf-8")
+    first_id = text.splitlines()[1].split(",")[0]
+    actors.write_text(text.replace(f"\n{first_id},", "\nukendt-id,", 1), encoding="utf-8")
+    parsed.clear()
+    with pytest.raises(DataValidationError) as err:  # an activity's partner is now unknown
+        load.load_activities(data)
+    assert "activities.yaml" in str(err.value) and "actors.csv" in parsed
+    with pytest.raises(DataValidationError):  # the error again: not remembered
+        load.load_activities(data)
+    actors.write_text(text, encoding="utf-8")
+    assert load.load_activities(data) == load.load_activities.__wrapped__(data)
+    monkeypatch.setenv("PLUSDIG_DATA", str(data))  # the data folder is part of the key
+    parsed.clear()
+    assert load.load_activities() == load.load_activities(data)
+    assert parsed.count("activities.yaml") == 2  # computed for the new data folder ...
+    parsed.clear()
+    load.load_activities()
+    assert parsed == []  # ... and then remembered for it
+
+
+def test_a_memoised_call_logs_every_file_the_first_call_read(
+        data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build's dependency record: a notebook that got a loader's result from the memo has
+    read the same files as the call that computed it, nested loaders' files included."""
+    from plusdig.data import coding, load, validate
+
+    def reads(fn: object) -> set[str]:
+        log = tmp_path / "reads.log"
+        log.unlink(missing_ok=True)
+        monkeypatch.setenv("PLUSDIG_READ_LOG", str(log))
+        fn()  # type: ignore[operator]
+        monkeypatch.delenv("PLUSDIG_READ_LOG")
+        return set(log.read_text(encoding="utf-8").split())
+
+    for fn in (lambda: coding.conditions_table(data), lambda: load.partners_table(data),
+               lambda: validate.validate_all(data)):
+        cold = reads(fn)
+        assert cold == reads(fn)  # the second call: from the memo (inner and outer)
+    assert {Path(p).name for p in cold} >= {"activities.yaml", "actors.csv",
+                                           "vocabularies.yaml", "first_year.yaml",
+                                           "published.csv", "conditions.yaml", "lessons.yaml"}
+    load.load_actors(data)  # a hit inside a computed call is recorded for the outer call too
+    from plusdig.data import cache
+
+    cache.clear()
+    load.load_actors(data)
+    assert reads(lambda: load.partners_table(data)) >= {str((data / "actors.csv").resolve()),
+                                                        str((data / "vocabularies.yaml").resolve())}
+    assert reads(lambda: load.partners_table(data)) >= {str((data / "actors.csv").resolve())}

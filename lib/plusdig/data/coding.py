@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from plusdig.core.errors import DataValidationError
 from plusdig.core.paths import data_dir
+from plusdig.data.cache import memoised
 from plusdig.data.load import load_activities, load_first_year, load_vocabularies, section_text
 from plusdig.data.models import SECTION_TITLES, ConditionCoding, LessonCoding
 from plusdig.data.readers import read_yaml, validate_record
@@ -63,6 +64,7 @@ def _activity_texts(base: Path | None) -> dict[int, dict[str, str]]:
     return out
 
 
+@memoised
 def load_condition_coding(base: Path | None = None) -> ConditionCoding:
     """Load and validate ``coding/conditions.yaml`` against the vocabularies and the data."""
     path = (base or data_dir()) / CONDITIONS_FILE
@@ -106,6 +108,7 @@ def load_condition_coding(base: Path | None = None) -> ConditionCoding:
     return coding
 
 
+@memoised
 def load_lesson_coding(base: Path | None = None) -> LessonCoding:
     """Load and validate ``coding/lessons.yaml``: themes, activity ids and quotes."""
     path = (base or data_dir()) / LESSONS_FILE
@@ -184,6 +187,7 @@ _MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august
            "oktober", "november", "december")
 
 
+@memoised
 def check_activity_coding(base: Path | None = None) -> int:
     """Check the evaluators' coding fields of ``activities.yaml`` and ``first_year.yaml`` against
     the rules of ``data/coding/README.md``; return the number of coded items checked.
@@ -289,6 +293,7 @@ def check_activity_coding(base: Path | None = None) -> int:
 
 
 # --------------------------------------------------------------------------- tables
+@memoised
 def conditions_table(base: Path | None = None) -> pd.DataFrame:
     """One row per coded link: unit (activity or workstream), condition, rationale, quote."""
     import pandas as pd
@@ -319,6 +324,7 @@ def conditions_table(base: Path | None = None) -> pd.DataFrame:
     return frame
 
 
+@memoised
 def conditions_matrix(base: Path | None = None) -> pd.DataFrame:
     """Activity × condition (0/1), every activity and condition in data order, Danish labels.
 
@@ -340,6 +346,7 @@ def conditions_matrix(base: Path | None = None) -> pd.DataFrame:
     return matrix
 
 
+@memoised
 def lessons_table(base: Path | None = None) -> pd.DataFrame:
     """One row per lesson link: activity, theme code and label, quote."""
     import pandas as pd
@@ -352,6 +359,7 @@ def lessons_table(base: Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["activity_id", "activity", "theme", "theme_label", "quote"])
 
 
+@memoised
 def lessons_matrix(base: Path | None = None) -> pd.DataFrame:
     """Theme × activity (0/1): themes in file order (Danish labels), every activity id as column."""
     import pandas as pd

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from plusdig.core.errors import DataValidationError, describe
 from plusdig.core.paths import data_dir
+from plusdig.data.cache import memoised
 from plusdig.data.models import (
     SECTION_TITLES,
     Activity,
@@ -57,6 +58,7 @@ def _path(name: str, base: Path | None) -> Path:
     return (base or data_dir()) / name
 
 
+@memoised
 def load_vocabularies(base: Path | None = None) -> Vocabularies:
     """Load ``vocabularies.yaml``: the controlled codes and their Danish labels."""
     path = _path("vocabularies.yaml", base)
@@ -80,6 +82,7 @@ def _codes(vocab: Vocabularies, name: str) -> set[str]:
     return {e.code for e in getattr(vocab, name)}
 
 
+@memoised
 def load_actors(base: Path | None = None) -> pd.DataFrame:
     """Load ``actors.csv`` (id, name, sector, note) as a DataFrame indexed by id."""
     import pandas as pd
@@ -104,6 +107,7 @@ def load_actors(base: Path | None = None) -> pd.DataFrame:
     return frame.set_index("id", drop=False)
 
 
+@memoised
 def load_activities(base: Path | None = None) -> list[Activity]:
     """Load ``activities.yaml``: every activity, validated, in id order."""
     path = _path("activities.yaml", base)
@@ -148,6 +152,7 @@ def load_activities(base: Path | None = None) -> list[Activity]:
     return sorted(out, key=lambda a: a.id)
 
 
+@memoised
 def load_first_year(base: Path | None = None) -> FirstYear:
     """Load ``first_year.yaml``: the annex's foreword, reading guide and first-year workstreams."""
     path = _path("first_year.yaml", base)
@@ -172,6 +177,7 @@ _CSV_INT = re.compile(r"^[0-9]+$")
 _CSV_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
+@memoised
 def load_published(base: Path | None = None) -> pd.DataFrame:
     """Load ``survey/published.csv``: the survey figures published in the annex, one per row."""
     import pandas as pd
@@ -252,6 +258,7 @@ def period_label(activity: Activity, not_stated: str = "") -> str:
     return " ".join(parts) if parts else not_stated
 
 
+@memoised
 def activities_table(base: Path | None = None) -> pd.DataFrame:
     """One row per activity: id, slug, title, period, first year, target groups, partners, outcome."""
     import pandas as pd
@@ -279,6 +286,7 @@ def activities_table(base: Path | None = None) -> pd.DataFrame:
     return frame
 
 
+@memoised
 def counts_table(base: Path | None = None) -> pd.DataFrame:
     """Every count stated in an activity: activity, what, value, qualifier, approximate, quote."""
     import pandas as pd
@@ -293,6 +301,7 @@ def counts_table(base: Path | None = None) -> pd.DataFrame:
                                        "approximate", "section", "quote"])
 
 
+@memoised
 def target_groups_table(base: Path | None = None) -> pd.DataFrame:
     """Activity × target group, with the Danish labels of kind and age band."""
     import pandas as pd
@@ -309,6 +318,7 @@ def target_groups_table(base: Path | None = None) -> pd.DataFrame:
                                        "age_band_label", "quote"])
 
 
+@memoised
 def partners_table(base: Path | None = None) -> pd.DataFrame:
     """Activity × partner actor, with the actor's name and sector (an edge list)."""
     import pandas as pd

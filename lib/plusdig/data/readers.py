@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from plusdig.core.errors import DataValidationError, control_char, describe
+from plusdig.data.cache import note_read
 
 if TYPE_CHECKING:
     pass
@@ -141,6 +142,7 @@ def read_bytes(path: Path, kind: str) -> bytes:
         raise DataValidationError(path, f"cannot be read ({exc.strerror or type(exc).__name__})",
                                   expected=f"a readable {kind}") from None
     _record_read(path)
+    note_read(path, data)
     return data
 
 
