@@ -177,3 +177,46 @@ def test_ordinal_odds_ratio_with_a_level_nobody_gave() -> None:
     assert interval.low > 1 and p < 0.001
     single = data.assign(answer="a")
     assert not inf.ordinal_odds_ratio(single, "answer", levels, "later")[0].defined
+
+
+def test_the_ordered_logit_fits_as_statsmodels_own_to_the_bit() -> None:
+    """ordered_logit calls the logistic cdf directly (scipy.special.expit) instead of through
+    scipy.stats: every likelihood value, and so the fit (estimates, standard errors, p-values,
+    iterations), is exactly statsmodels' own, here on the appendix's three ordinal contrasts of
+    the synthetic survey and on a shifted sample."""
+    from scipy import stats
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    from plusdig.survey import methods, validation
+
+    frame = validation.load_survey().frame
+    last = frame[frame["completed"] & (frame["year"] == frame["year"].max())]
+    last = last.assign(lonely_yes=methods.lonely_mask(last).astype("float64"))
+    cases = []
+    for column, (_label, levels, _m) in methods.SECONDARY.items():
+        if levels is not None:
+            data = last[last[column].astype(str).isin(levels)]
+            present = [lv for lv in levels if (data[column].astype(str) == lv).any()]
+            y = pd.Series(pd.Categorical(data[column].astype(str), categories=present,
+                                         ordered=True), index=data.index)
+            exog = pd.get_dummies(data[["grade", "gender"]].astype(str), drop_first=True,
+                                  dtype="float64")
+            exog.insert(0, "exposed", data["lonely_yes"].to_numpy())
+            cases.append((y, exog))
+    shifted = _ordinal(4, ["a", "b", "c"], [0.5, 0.3, 0.2], [0.3, 0.3, 0.4], 800
+                       ).reset_index(drop=True)
+    cases.append((pd.Series(pd.Categorical(shifted["answer"], categories=["a", "b", "c"],
+                                           ordered=True), index=shifted.index),
+                  shifted[["later"]].astype("float64")))
+    assert len(cases) == 4
+    for y, exog in cases:
+        ours = inf.ordered_logit(y, exog)
+        x = np.concatenate([np.linspace(-40, 40, 2001), [-np.inf, np.inf]])
+        assert np.array_equal(ours.cdf(x), stats.logistic.cdf(x))
+        fast = ours.fit(method="bfgs", disp=False, maxiter=500)
+        plain = OrderedModel(y, exog, distr="logit").fit(method="bfgs", disp=False, maxiter=500)
+        for name in ("params", "bse", "pvalues"):
+            assert np.array_equal(getattr(fast, name).to_numpy(),
+                                  getattr(plain, name).to_numpy()), name
+        assert (fast.mle_retvals["fcalls"], fast.mle_retvals["gcalls"]) == (
+            plain.mle_retvals["fcalls"], plain.mle_retvals["gcalls"])

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["CI_LEVEL", "ALPHA", "FDR_Q", "PRIMARY", "ASSUMED_DEFF", "Interval", "Trend",
            "ModelChange", "fpc", "effective_n", "share_interval", "difference", "bounds",
            "kish_deff", "widening", "trend_test", "fdr", "design_effect", "gee_change",
-           "ordinal_odds_ratio", "sensitivity_grid"]
+           "ordered_logit", "ordinal_odds_ratio", "sensitivity_grid"]
 
 #: Confidence level of every interval, and the significance level it corresponds to.
 CI_LEVEL = 0.95
@@ -286,6 +286,23 @@ def gee_change(frame: pd.DataFrame, outcome: str, year0: int, year1: int, *,
                        int(len(data)), int(np.unique(data["g"]).size), cluster)
 
 
+def ordered_logit(endog: pd.Series, exog: pd.DataFrame) -> Any:
+    """statsmodels' ``OrderedModel`` with ``distr="logit"``, its cdf called directly.
+
+    The model's likelihood calls ``scipy.stats.logistic.cdf`` twice per evaluation, and a fit
+    with its numerical score and Hessian evaluates it some 1,400 times: scipy's generic
+    argument handling (about 40 µs a call, five times the computation) was most of the
+    appendix's run time. The logistic cdf with location 0 and scale 1 is ``scipy.special.expit``,
+    the function scipy's ``logistic._cdf`` returns, so every value, and so the fit, is the same
+    to the bit (tests/test_survey_inference.py compares them)."""
+    from scipy.special import expit
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    model = OrderedModel(endog, exog, distr="logit")
+    model.cdf = expit  # type: ignore[method-assign]
+    return model
+
+
 def ordinal_odds_ratio(frame: pd.DataFrame, outcome: str, levels: Sequence[str],
                        exposure: str) -> tuple[Interval, float]:
     """One effect size for an ordinal answer: the cumulative-logit odds ratio of a *higher*
@@ -293,7 +310,6 @@ def ordinal_odds_ratio(frame: pd.DataFrame, outcome: str, levels: Sequence[str],
     and gender (statsmodels ``OrderedModel``), with its Wald interval and p-value. Rows with a
     missing answer are left out."""
     import pandas as pd
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
 
     data = frame.dropna(subset=[outcome])
     data = data[data[outcome].astype(str).isin(list(levels))]
@@ -309,7 +325,7 @@ def ordinal_odds_ratio(frame: pd.DataFrame, outcome: str, levels: Sequence[str],
     exog = exog.loc[:, exog.std() > 0]
     if "exposed" not in exog:
         return NAN_INTERVAL, math.nan
-    res = OrderedModel(pd.Series(y, index=data.index), exog, distr="logit").fit(
+    res = ordered_logit(pd.Series(y, index=data.index), exog).fit(
         method="bfgs", disp=False, maxiter=500)
     b, se = float(res.params["exposed"]), float(res.bse["exposed"])
     z = _z()
