@@ -235,6 +235,23 @@ def test_site_audit_refuses_a_data_download(tmp_path, small):
     assert audit.audit_site(tmp_path, K).leaks == []
 
 
+def test_site_audit_reads_each_page_once_with_the_same_result(tmp_path, small, small_report,
+                                                              monkeypatch):
+    """The site audit parses each survey page once, for its downloads and for the model, and
+    finds what the page audit finds (the same cells, groups and ranges)."""
+    page = tmp_path / "book" / "report" / "trivsel-dybden.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(small[3], encoding="utf-8")
+    parsed = []
+    read_tables = audit.read_tables
+    monkeypatch.setattr(audit, "read_tables", lambda html: parsed.append(1) or read_tables(html))
+    report = audit.audit_site(tmp_path, K)
+    assert len(parsed) == 1
+    assert (report.cells, report.groups, report.leaks) == (small_report.cells,
+                                                           small_report.groups, [])
+    assert report.ranges == small_report.ranges
+
+
 def test_the_build_hook_stops_a_real_data_build_on_a_leak(tmp_path, small, monkeypatch):
     """The Sphinx hook: a leak on real data raises (the build fails), naming the cell only."""
     from types import SimpleNamespace

@@ -78,13 +78,15 @@ def audit_html(html: str | list[str], k: int, *, integral: bool = False) -> Audi
     """Audit a page, or several pages read together (a reader has them all): every hidden or
     implied count and every hidden group."""
     start = time.perf_counter()
-    tables: list[Any] = []
-    prose: list[str] = []
-    for page in [html] if isinstance(html, str) else html:
-        page_tables, page_prose = read_tables(page)
-        tables += page_tables
-        prose.append(page_prose)
-    model, conflicts = attacker_model(tables, " ".join(prose))
+    return _audit([read_tables(page) for page in ([html] if isinstance(html, str) else html)],
+                  k, integral, start)
+
+
+def _audit(pages: list[tuple[list[Any], str]], k: int, integral: bool,
+           start: float) -> AuditReport:
+    """:func:`audit_html` of pages already read (:func:`read_tables`: tables and prose)."""
+    tables = [t for page_tables, _ in pages for t in page_tables]
+    model, conflicts = attacker_model(tables, " ".join(prose for _, prose in pages))
     cells, groups = ranges(model, integral=integral)
     leaks = [Leak(where if "ukendt tabel" in where else f"{where}: skjult her, men vist et andet "
                   "sted") for where in conflicts]
@@ -132,7 +134,7 @@ def _download_rows(path: Path) -> tuple[list[str], list[list[tuple[str, Any]]]]:
             [[cell(v) for v in row] for row in frame.itertuples(index=False)])
 
 
-def check_downloads(page: Path, html: str) -> list[str]:
+def check_downloads(page: Path, html: str, tables: list[Any] | None = None) -> list[str]:
     """What a survey page's data downloads hold beyond what it prints (empty: nothing).
 
     Every CSV and XLSX the page links must be one of the site's downloads, and every row of
@@ -141,11 +143,13 @@ def check_downloads(page: Path, html: str) -> list[str]:
     printed and as the long table it shows (:func:`plusdig.sphinx.audit_model.as_long`: each
     long row is one printed cell, read with its row's and its column's labels), so a figure's
     long download matches only numbers the page prints. Any other linked data file is refused.
+    ``tables``: the page's tables if already read from ``html`` (:func:`read_tables`).
     """
     from plusdig.sphinx.sitedownloads import DOWNLOAD_DIR
 
-    tables, _ = read_tables(html)
-    tables += [long for t in tables if (long := as_long(t)) is not t]
+    if tables is None:
+        tables, _ = read_tables(html)
+    tables = [*tables, *(long for t in tables if (long := as_long(t)) is not t)]
     printed = [(t.header, [[_key(r[h]) for h in t.header] for r in t.rows]) for t in tables]
     problems = []
     for href in sorted(set(re.findall(r'href="([^"#?]+)', html))):
@@ -173,14 +177,15 @@ def audit_site(html_dir: Path, k: int, *, integral: bool = False) -> AuditReport
     pages = [p for p in sorted(Path(html_dir).rglob("*.html")) if p.stem in SURVEY_PAGES]
     if not pages:
         raise FileNotFoundError(f"{html_dir}: no survey chapter page to audit")
-    htmls = []
-    for page in pages:
+    start = time.perf_counter()
+    read = []
+    for page in pages:  # each page parsed once, for its downloads and for the model
         html = page.read_text(encoding="utf-8")
-        bad = check_downloads(page, html)
+        read.append(read_tables(html))
+        bad = check_downloads(page, html, read[-1][0])
         if bad:
             return AuditReport(0, 0, 0.0, 0.0, [Leak(x) for x in bad])
-        htmls.append(html)
-    return audit_html(htmls, k, integral=integral)
+    return _audit(read, k, integral, start)
 
 
 # --------------------------------------------------------------------------- Sphinx

@@ -255,6 +255,12 @@ def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int
         return (check() if check is not None else 0) or build(list(args))
     src, out, _ = site
     stamp = out / "_build" / STAMP
+    from plusdig.sphinx.execute import STATE_FILE
+    from plusdig.sphinx.kernels import start_early
+
+    state_file = book_cache_path(src, str(out)) / STATE_FILE
+    if not stamp.exists():  # no stamp, no state: a clean build (its imports before the digest)
+        start_early(state_file)
     digest, around = input_digests(src, out, args)
     _SURROUNDINGS[:] = [around]
     if unchanged(stamp, digest, _state(src, out)):
@@ -263,10 +269,7 @@ def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int
             print(UNCHANGED.format(site=out / "_build" / "html"))
         return code
     stamp.unlink(missing_ok=True)
-    from plusdig.sphinx.execute import STATE_FILE
-    from plusdig.sphinx.kernels import start_early
-
-    start_early(book_cache_path(src, str(out)) / STATE_FILE)  # before jupyter-book's imports
+    start_early(state_file)  # before jupyter-book's imports (once: a second call does nothing)
     if check is not None and (code := check()):
         return code
     try:
