@@ -173,3 +173,40 @@ def test_a_memoised_call_logs_every_file_the_first_call_read(
     assert reads(lambda: load.partners_table(data)) >= {str((data / "actors.csv").resolve()),
                                                         str((data / "vocabularies.yaml").resolve())}
     assert reads(lambda: load.partners_table(data)) >= {str((data / "actors.csv").resolve())}
+
+
+def test_the_survey_tables_are_computed_once_per_settings_and_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """current_tables runs the pipeline once for the same PLUSDIG_* settings and survey files,
+    and again when a setting (the threshold, the survey file) or a file's content changes."""
+    import shutil
+
+    from plusdig.core.paths import data_dir
+    from plusdig.survey import contract
+    from plusdig.survey import tables as survey_tables
+
+    runs: list[int] = []
+    real = survey_tables.run_pipeline
+    monkeypatch.setattr(survey_tables, "run_pipeline",
+                        lambda data, k=None: (runs.append(1), real(data, k=k))[1])
+    monkeypatch.delenv("PLUSDIG_DISCLOSURE_K", raising=False)
+    data, tables = survey_tables.current_tables(5)
+    tables["response"].values.iloc[0, 0] = -1  # a caller's change stays the caller's
+    again = survey_tables.current_tables(5)
+    assert len(runs) == 1 and again[1]["response"].values.iloc[0, 0] != -1
+    assert again[0].frame.equals(data.frame)
+    survey_tables.current_tables(6)
+    monkeypatch.setenv("PLUSDIG_DISCLOSURE_K", "7")  # a setting is part of the key
+    survey_tables.current_tables(6)
+    assert len(runs) == 3
+    copy = tmp_path / "survey.csv"
+    shutil.copy(data_dir() / contract.SYNTHETIC_FILE, copy)
+    monkeypatch.setenv("PLUSDIG_SURVEY", str(copy))
+    first = survey_tables.current_tables(6)[1]
+    survey_tables.current_tables(6)
+    assert len(runs) == 4
+    lines = copy.read_text(encoding="utf-8").splitlines(keepends=True)
+    copy.write_text("".join(lines[:-200]), encoding="utf-8")  # fewer answers: new tables
+    changed = survey_tables.current_tables(6)[1]
+    assert len(runs) == 5
+    assert not changed["response"].values.equals(first["response"].values)

@@ -12,9 +12,10 @@ recorded in the read log (``PLUSDIG_READ_LOG``) as the call itself would have re
 Anything else (a changed, new or missing file, an error) runs the function as without the
 memo; an error is never remembered.
 
-Only functions whose result depends on nothing but their arguments, the data folder and the
-files they read through :mod:`plusdig.data.readers` may be decorated (no probing whether an
-optional file exists, no other setting). Nothing is kept across processes: each notebook's
+The key is the function, its arguments (by ``repr``: give it arguments whose ``repr`` is
+their value, paths and numbers), the data folder and every ``PLUSDIG_*`` setting. Only
+functions whose result depends on nothing but these and the files they read through
+:mod:`plusdig.data.readers` may be decorated (no probing whether an optional file exists). Nothing is kept across processes: each notebook's
 kernel starts empty.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +63,16 @@ def _unchanged(reads: tuple[tuple[str, str], ...]) -> bool:
     return True
 
 
+#: ``PLUSDIG_*`` variables that name where to log, not what to compute (kept out of the keys).
+_NOT_SETTINGS = frozenset({"PLUSDIG_READ_LOG", "PLUSDIG_FIGURE_MEMO"})
+
+
+def _settings() -> tuple[tuple[str, str], ...]:
+    """The ``PLUSDIG_*`` settings (survey file, mapping, threshold, keys ...): part of every key."""
+    return tuple(sorted((k, v) for k, v in os.environ.items()
+                        if k.startswith("PLUSDIG_") and k not in _NOT_SETTINGS))
+
+
 def memoised(fn: F) -> F:
     """Remember ``fn``'s result per arguments, data folder and content of the files it reads."""
     from plusdig.core.paths import data_dir
@@ -70,7 +82,8 @@ def memoised(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        key = (name, repr(args), repr(sorted(kwargs.items())), str(data_dir()))
+        key = (name, repr(args), repr(sorted(kwargs.items())), str(data_dir()),
+               repr(_settings()))
         entry = _MEMO.get(key)
         if entry is not None and _unchanged(entry[0]):
             for path, digest in entry[0]:  # as the call would have: logged, and seen by callers

@@ -281,11 +281,9 @@ def survey_method_numbers() -> MethodsNumbers:
     synthetic default): its glued numbers and its two tables (``trend``, ``secondary``)."""
     from plusdig.data.load import activities_table, load_published
     from plusdig.survey.disclosure import threshold
-    from plusdig.survey.tables import run_pipeline
-    from plusdig.survey.validation import load_survey
+    from plusdig.survey.tables import current_tables
 
-    data = load_survey()
-    tables = run_pipeline(data, k=threshold())
+    data, tables = current_tables(threshold())
     return methods_numbers(tables, data.frame, activities_table(), load_published())
 
 

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plusdig.data.cache import memoised
 from plusdig.survey.contract import _LONELY_BIN, HAPPINESS_LEVELS, LONELY_LEVELS, SurveySource
 from plusdig.survey.published import published_check
 from plusdig.survey.readers import _Raw
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from plusdig.survey.disclosure import Registry
 
-__all__ = ["run_pipeline", "tables_from_registry", "reader_table", "survey_reader_table",
+__all__ = ["run_pipeline", "current_tables", "tables_from_registry", "reader_table", "survey_reader_table",
            "WIDE_TABLES"]
 
 
@@ -384,6 +385,16 @@ def run_pipeline(data: Survey | SurveySource | pd.DataFrame | str | Path | None 
 
     frame = pseudonymise(frame)  # PLUSDIG_SCHOOL_KEY: »Skole A« … everywhere from here on
     return tables_from_registry(build_registry(frame, k), frame, invited, syn, published)
+
+
+@memoised
+def current_tables(k: int | None = None) -> tuple[Survey, dict[str, SurveyTable]]:
+    """The current survey source (:func:`load_survey`) and every table of it at the threshold
+    ``k`` (:func:`run_pipeline`), computed once per process for the same settings and files
+    (:mod:`plusdig.data.cache`: the methods appendix's numbers and its weighting both need
+    them; every caller gets its own copy)."""
+    data = load_survey()
+    return data, run_pipeline(data, k=k)
 
 
 def tables_from_registry(reg: Registry, frame: pd.DataFrame, invited: pd.DataFrame | None,

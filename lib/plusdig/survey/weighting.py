@@ -165,12 +165,10 @@ def survey_weighting() -> Weighting:
     """The methods appendix's weighting paragraph and table for the current survey source
     (``PLUSDIG_SURVEY_INVITED_GROUPS``, or the synthetic default's assumed group counts)."""
     from plusdig.survey.disclosure import threshold
-    from plusdig.survey.tables import run_pipeline
-    from plusdig.survey.validation import load_survey
+    from plusdig.survey.tables import current_tables
     from plusdig.survey.weights import weighted_indicators
 
-    data = load_survey()
-    tables = run_pipeline(data, k=threshold())
+    data, tables = current_tables(threshold())
     groups = data.invited_groups
     return weighting(tables, None if groups is None else weighted_indicators(data.frame, groups),
                      groups)
