@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from plusdig.core.errors import DataValidationError, describe
 from plusdig.survey import inference as inf
@@ -184,15 +184,20 @@ def cell_weights(frame: pd.DataFrame, groups: pd.DataFrame, base: pd.Series | No
     import numpy as np
     import pandas as pd
 
+    from collections import Counter
+
     use = INDICATORS["lonely"].base(frame) if base is None else base.astype(bool).copy()
-    keys = pd.MultiIndex.from_frame(frame[["year", "grade", "gender"]].astype(object))
-    cells = groups.set_index(["year", "grade", "gender"])["invited"]
-    cells.index = pd.MultiIndex.from_tuples([(int(y), int(g), s) for y, g, s in cells.index])
-    key_tuples = [(int(y), int(g), s) for y, g, s in keys]
+    cells: dict[tuple[int, int, Any], Any] = {}
+    for (y, g, s), v in groups.set_index(["year", "grade", "gender"])["invited"].items():
+        if (int(y), int(g), s) in cells:  # as a lookup in a repeated index would: refused
+            raise ValueError(f"invited groups: the cell {(int(y), int(g), s)} is given twice")
+        cells[(int(y), int(g), s)] = v
+    key_tuples = [(int(y), int(g), s) for y, g, s in
+                  frame[["year", "grade", "gender"]].astype(object).itertuples(index=False)]
     invited = pd.Series([cells.get(k, np.nan) for k in key_tuples], index=frame.index,
                         dtype="float64")
     use &= invited.notna()
-    counts = pd.Series(key_tuples, index=frame.index)[use].value_counts()
+    counts = Counter(k for k, u in zip(key_tuples, use, strict=True) if u)
     n_cell = pd.Series([counts.get(k, 0) if u else np.nan for k, u in zip(key_tuples, use,
                                                                           strict=True)],
                        index=frame.index, dtype="float64")
