@@ -149,7 +149,10 @@ def looked_at(module_offline_page: Any, built_site: Path,
             # settled, not a fixed 500 ms of quiet, except the last page of a width: what a
             # page asks for after that is recorded in the next load's share
             offline.open(f"{doc}.html", settled=doc != docs[-1])
-            if page.locator(".widget-subarea").count() == 0 and "widget-view" in page.content():
+            # the page's markup searched in the page (page.content() would send all of it,
+            # inline figures included, to this process for every load)
+            if page.locator(".widget-subarea").count() == 0 and page.evaluate(
+                    "() => document.documentElement.outerHTML.includes('widget-view')"):
                 page.wait_for_selector(".widget-subarea", timeout=30_000)
                 offline.wait_settled()  # the views' fonts and images
             record: dict[str, Any] = {
