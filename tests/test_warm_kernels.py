@@ -25,7 +25,7 @@ import pytest
 
 from plusdig.sphinx.build import toc_notebooks
 from plusdig.sphinx.execute import _execute_one
-from plusdig.sphinx.forkserver import KERNEL_PRELOAD, ForkServer
+from plusdig.sphinx.forkserver import KERNEL_PRELOAD, ForkServer, reap_all
 
 REPO = Path(__file__).resolve().parents[1]
 _ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
@@ -106,6 +106,7 @@ def test_forked_kernels_share_no_state(server: ForkServer, tmp_path: Path) -> No
         assert err is None, err
         text = nbformat.reads(out, as_version=4).cells[0].outputs[0]["text"].splitlines()
         runs.append((value, str(cwd), text))
+    reap_all()  # a kernel ends in the background once its notebook has run
     for value, cwd, text in runs:
         leaked, randoms, modules, where, probe, pid, pandas, pythonpath, sigs, debug = text
         assert leaked == "False"  # a fresh namespace each time
@@ -220,6 +221,37 @@ def test_fork_server_reports_a_childs_exit_at_once(tmp_path: Path) -> None:
             assert (tmp_path / f"out{n}.txt").read_text(encoding="utf-8") == "done\n"
     finally:
         server.stop()
+
+
+def test_forked_kernel_ends_in_the_background_and_by_force_if_it_must(
+        server: ForkServer, tmp_path: Path) -> None:
+    """A kernel's shutdown does not hold up the next notebook: it is asked to end and waited
+    for in a thread. One that cannot end (still running a cell that timed out) is ended by
+    SIGTERM, then SIGKILL, within jupyter_client's shutdown wait."""
+    import time
+
+    from plusdig.sphinx import forkserver
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import os\nprint(os.getpid())"),
+        nbformat.v4.new_code_cell("import signal, time\n"
+                                  "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                  "time.sleep(120)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "stuck.ipynb"
+    nbformat.write(nb, path)
+    started = time.monotonic()
+    _, out, _, err, _, _ = _execute_one(str(path), str(tmp_path), 3, False, {}, server)
+    returned = time.monotonic()
+    assert err is not None and "CellTimeoutError" in err
+    pid = int(nbformat.reads(out, as_version=4).cells[0].outputs[0]["text"])
+    assert returned - started < 30  # the timeout and a shutdown request: no wait for the exit
+    assert forkserver._REAPERS  # its exit is waited for in a thread
+    reap_all(60)
+    assert not forkserver._REAPERS
+    assert time.monotonic() - returned < 30  # SIGTERM ignored: SIGKILL after the wait
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
 def test_kernel_server_prints_nothing_of_its_own(tmp_path: Path) -> None:

@@ -108,7 +108,8 @@ def pause_point(phase: str) -> None:
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         time.sleep(0.05)
-    raise RuntimeError(f"plusdig.sphinx.build: paused at {phase!r} for 10 minutes, never interrupted")
+    raise RuntimeError(f"plusdig.sphinx.build: paused at {phase!r} for 10 minutes, "
+                       "never interrupted")
 
 
 # --------------------------------------------------------------------------- state
@@ -346,8 +347,8 @@ def prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
     Stale notebooks (see the module docstring) lose their cache record and are executed in
     parallel with ``jobs`` worker processes (default: the number of cores); fresh ones are
     left alone. A notebook that fails is not cached; the book build reports the error the usual
-    way, from this run (:func:`plusdig.sphinx.failures.hand_failed_runs_to_mystnb`). ``in_process=False`` uses a worker process even for a single
-    notebook.
+    way, from this run (:func:`plusdig.sphinx.failures.hand_failed_runs_to_mystnb`).
+    ``in_process=False`` uses a worker process even for a single notebook.
 
     The state is safe against an interrupt at any point: a stale notebook's fingerprint is
     removed from the state file (and its cache record from the cache) *before* anything runs,
@@ -459,6 +460,10 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
         finally:
             if pool is not None:
                 pool.shutdown()
+            if server is not None:  # every kernel has ended (they end in the background)
+                from plusdig.sphinx.forkserver import reap_all
+
+                reap_all()
             if own_server is not None:
                 stop(own_server)
     report.seconds = time.perf_counter() - t0

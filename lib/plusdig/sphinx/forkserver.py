@@ -53,7 +53,23 @@ KERNEL_PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshe
            "statsmodels.formula.api",
            # every IPython kernel imports its debugger (debugpy and pydevd) when it starts:
            # 0.3-0.35 s of each notebook's start-up, though no build debugs
-           "ipykernel.debugger")
+           "ipykernel.debugger",
+           # ... and these as it starts, runs and ends (sqlite3: its history; psutil: its
+           # shutdown), and the book's chapters these (pydantic loads its parts on first use,
+           # PIL its image formats): about 0.12 s in every kernel. Only modules whose import
+           # does not depend on the kernel: not matplotlib_inline, which sets up the shell
+           # it is imported in
+           "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger",
+           "IPython.core.oinspect", "IPython.core.pylabtools", "IPython.extensions.storemagic",
+           "IPython.utils.wildcard", "sqlite3", "pdb", "faulthandler", "resource",
+           "tornado.platform.asyncio", "psutil", "pydantic.main", "pydantic.fields",
+           "pydantic.functional_validators", "pydantic.types", "pydantic.json_schema",
+           "pydantic.plugin._schema_validator", "pydantic.plugin._loader",
+           "pyarrow.vendored.version", "matplotlib.backends.backend_agg",
+           "matplotlib.backends.backend_svg", "matplotlib.backends.backend_mixed",
+           "PIL.BmpImagePlugin", "PIL.GifImagePlugin", "PIL.JpegImagePlugin",
+           "PIL.PpmImagePlugin", "PIL.features", "pyarrow.csv", "pyarrow.pandas_compat",
+           "pandas.core.methods.to_dict", "pandas.core.reshape.reshape", "encodings.utf_8_sig")
 #: ... and a build server (what ``python -m plusdig.sphinx.build jb build`` loads).
 BUILD_PRELOAD = ("jupyter_book.cli.main", "jupyter_book.sphinx", "sphinx.application",
                  "sphinx.builders.html", "myst_parser", "myst_nb", "myst_nb.sphinx_ext",
@@ -393,20 +409,24 @@ def forks(cmd: list[str]) -> bool:
 
 
 def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
-    """A jupyter_client ``KernelManager`` whose kernel the server forks.
+    """A jupyter_client ``AsyncKernelManager`` whose kernel the server forks.
+
+    Asynchronous, as nbclient's own: with a blocking client nbclient's wait for a cell's
+    output blocks its event loop, so neither the cell timeout nor the check that the kernel
+    is alive can fire (a cell that hangs, or a kernel that dies, would hang the build).
 
     Its client is ready when the kernel has answered ``kernel_info`` on the shell channel and
-    its idle status for that request has come on IOPub (:func:`_wait_for_ready`), its sockets
-    retry connecting to the starting kernel every 5 ms, and its shutdown sees the kernel's exit
-    within milliseconds (the server reports it at once): jupyter_client's own waits are 0.2 s
-    of IOPub silence, a reconnect every 0.1 s and a poll every 0.1 s.
+    its idle status for that request has come on IOPub (:func:`_wait_for_ready`), and its
+    sockets retry connecting to the starting kernel every 5 ms: jupyter_client's own waits are
+    0.2 s of IOPub silence and a reconnect every 0.1 s. Its shutdown asks the kernel to end
+    and returns: the kernel's exit (30-100 ms) is waited for in a thread, which ends it by
+    force after ``shutdown_wait_time`` (:func:`_reap_later`, :func:`reap_all`).
     """
     import uuid
 
-    import zmq
-    from jupyter_client import BlockingKernelClient, KernelManager
+    import zmq.asyncio
+    from jupyter_client import AsyncKernelClient, AsyncKernelManager
     from jupyter_client.provisioning import LocalProvisioner
-    from jupyter_core.utils import run_sync
     from traitlets import default
 
     class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
@@ -420,22 +440,31 @@ def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
             self.cwd = cwd
             return self.connection_info
 
-    class ReadyClient(BlockingKernelClient):  # type: ignore[misc]
-        wait_for_ready = run_sync(_wait_for_ready)
+    class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
+        wait_for_ready = _wait_for_ready
 
         @default("context")
         def _context_default(self) -> Any:
             # the client connects before the kernel listens: retry every 5 ms, not 100 ms
             self._created_context = True
-            context = zmq.Context()
+            context = zmq.asyncio.Context()
             context.setsockopt(zmq.RECONNECT_IVL, 5)
             return context
 
-    class ForkedKernelManager(KernelManager):  # type: ignore[misc]
-        async def _async_finish_shutdown(self, waittime: float | None = None,
-                                         pollinterval: float = 0.1,
+    class ForkedKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        async def _async_shutdown_kernel(self, now: bool = False,
                                          restart: bool = False) -> None:
-            await super()._async_finish_shutdown(waittime, min(pollinterval, 0.005), restart)
+            process = getattr(self.provisioner, "process", None)
+            if now or restart or not self.owns_kernel or not isinstance(process, Forked):
+                return await super()._async_shutdown_kernel(now, restart)
+            self.shutting_down = True
+            self.stop_restarter()
+            await self._async_request_shutdown()
+            _reap_later(process, max(self.shutdown_wait_time, 0.2))
+            await self._async_cleanup_resources()
+            return None
+
+        shutdown_kernel = _async_shutdown_kernel
 
     km = ForkedKernelManager(kernel_name=kernel_name, config=config)
     km.client_factory = ReadyClient
@@ -443,6 +472,38 @@ def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
     km.provisioner = ForkProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec,
                                      parent=km)
     return km
+
+
+_REAPERS: list[Any] = []  # threads waiting for kernels asked to end (_reap_later)
+
+
+def _reap_later(process: Forked, wait: float) -> None:
+    """Wait in a thread for ``process`` (a kernel asked to shut down) to end: after ``wait / 2``
+    seconds send it SIGTERM, after ``wait`` SIGKILL, as jupyter_client does."""
+    import subprocess
+    import threading
+
+    def run() -> None:
+        for step in (None, process.terminate, process.kill):
+            try:
+                if step is not None:
+                    step()
+                process.wait(None if step is process.kill else wait / 2)
+                return
+            except (subprocess.TimeoutExpired, OSError):
+                continue
+
+    thread = threading.Thread(target=run, name=f"plusdig-reap-{process.pid}", daemon=True)
+    thread.start()
+    _REAPERS[:] = [t for t in _REAPERS if t.is_alive()] + [thread]
+
+
+def reap_all(timeout: float = 30.0) -> None:
+    """Wait until every kernel asked to shut down here has ended (:func:`_reap_later`)."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_REAPERS):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    _REAPERS[:] = [t for t in _REAPERS if t.is_alive()]
 
 
 async def _wait_for_ready(client: Any, timeout: float | None = None) -> None:
