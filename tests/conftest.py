@@ -290,14 +290,18 @@ def site_url(built_site: Path) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (never a downloaded browser build).
 
     Every request to another host than 127.0.0.1 goes to a proxy on a local port that takes
     no connection (bound, never listening), so it fails at once and nothing leaves the
     machine (Chromium never sends loopback requests to a proxy); :func:`record_other_hosts`
-    records such requests."""
+    records such requests.
+
+    One per test file, not per session: while Playwright's synchronous API is open, its event
+    loop runs in this thread, and a later test file of the same process that calls
+    ``asyncio.run`` would fail ("cannot be called from a running event loop")."""
     import socket
 
     from playwright.sync_api import sync_playwright
