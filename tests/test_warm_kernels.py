@@ -69,6 +69,8 @@ import signal
 print(signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL, signal.set_wakeup_fd(-1))
 print("PYDEVD_DISABLE_FILE_VALIDATION" in os.environ, "ipykernel.debugger" in sys.modules,
       hasattr(get_ipython().kernel, "debugger"))
+import gc
+print(gc.get_freeze_count() > 10000, gc.isenabled())
 """
 
 
@@ -108,7 +110,7 @@ def test_forked_kernels_share_no_state(server: ForkServer, tmp_path: Path) -> No
         runs.append((value, str(cwd), text))
     reap_all()  # a kernel ends in the background once its notebook has run
     for value, cwd, text in runs:
-        leaked, randoms, modules, where, probe, pid, pandas, pythonpath, sigs, debug = text
+        leaked, randoms, modules, where, probe, pid, pandas, pythonpath, sigs, debug, gc = text
         assert leaked == "False"  # a fresh namespace each time
         assert modules == "[]"  # no library module loaded before the notebook's own imports
         assert where == cwd and probe == value  # this launch's folder and environment
@@ -118,6 +120,7 @@ def test_forked_kernels_share_no_state(server: ForkServer, tmp_path: Path) -> No
         # the debugger imported before the fork (as a cold kernel has it, from its start),
         # and not the server's setting that silenced it
         assert debug == "False True True" and "ipykernel.debugger" in KERNEL_PRELOAD
+        assert gc == "True True"  # the server's objects frozen; the kernel's own collected
         assert not psutil.pid_exists(int(pid)) or \
             psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE  # one run, then gone
     assert runs[0][2][1] != runs[1][2][1]  # random generators seeded anew in each kernel

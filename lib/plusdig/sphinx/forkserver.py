@@ -195,6 +195,13 @@ def serve(path: str, preload: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S112 - a missing module is imported by the kernel
             continue
+    # the imported modules' objects live as long as the server: kept out of the children's
+    # garbage collections, which would scan them all (0.2 s of a long notebook) and so copy
+    # every page the fork shares
+    import gc
+
+    gc.collect()
+    gc.freeze()
     # a child's exit wakes the loop at once (its client waits for the exit status), not at
     # the next timeout of select: the signal writes a byte to ``wake``
     wake, wake_w = os.pipe()
