@@ -50,7 +50,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     def start_new_kernel(startup_timeout: float = 60, kernel_name: str = "python",
                          **kwargs: Any) -> tuple[Any, Any]:
+        import uuid
+
         from buildkit import kernel_server
+        from jupyter_client import KernelManager
         from traitlets.config import Config
 
         from plusdig.sphinx.forkserver import kernel_manager
@@ -58,7 +61,12 @@ def pytest_configure(config: pytest.Config) -> None:
         server = kernel_server()
         if server is None or kernel_name != "python3":
             return cold(startup_timeout=startup_timeout, kernel_name=kernel_name, **kwargs)
-        km = kernel_manager(server, kernel_name, Config())
+        # nbval drives a blocking manager and client; the forkserver's manager is asynchronous
+        # (nbclient's): a blocking one with the same provisioner, which asks the server
+        forking = type(kernel_manager(server, kernel_name, Config()).provisioner)
+        km = KernelManager(kernel_name=kernel_name, config=Config())
+        km.kernel_id = str(uuid.uuid4())
+        km.provisioner = forking(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
         km.start_kernel(**kwargs)
         kc = km.client()
         kc.start_channels()
