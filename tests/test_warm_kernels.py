@@ -173,7 +173,7 @@ def test_forked_kernel_is_ready_at_the_idle_status_of_its_kernel_info() -> None:
     """The client is ready once the kernel's idle status for its kernel_info request has come
     on IOPub (IOPub is connected, and what the kernel published before is read), with no wait
     for silence; with no such status (IOPub not yet connected) it asks again."""
-    import asyncio
+    from jupyter_core.utils import run_sync  # works with or without a running event loop
 
     from plusdig.sphinx.forkserver import _wait_for_ready
 
@@ -185,14 +185,14 @@ def test_forked_kernel_is_ready_at_the_idle_status_of_its_kernel_info() -> None:
         _msg("stream", None, text="warning"), _msg("status", "m1", execution_state="busy"),
         _msg("status", "m0", execution_state="idle"),
         _msg("status", "m1", execution_state="idle"), later])})
-    asyncio.run(_wait_for_ready(client, timeout=5))
+    run_sync(_wait_for_ready)(client, timeout=5)
     assert client.requests == ["m1"] and client.handled == [reply("m1")]
     assert client.iopub_channel.messages == [later]  # nothing after its idle status is eaten
     # the first request's statuses were published before IOPub was connected: asked again
     client = _Client({"m1": ([reply("m1")], []),
                       "m2": ([reply("m2")], [_msg("status", "m2", execution_state="busy"),
                                              _msg("status", "m2", execution_state="idle")])})
-    asyncio.run(_wait_for_ready(client, timeout=5))
+    run_sync(_wait_for_ready)(client, timeout=5)
     assert client.requests == ["m1", "m2"] and client.handled == [reply("m2")]
 
 
