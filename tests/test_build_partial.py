@@ -255,3 +255,18 @@ def test_parallel_writing_only_where_sphinx_allows_it(monkeypatch: pytest.Monkey
         monkeypatch.setenv(WRITE_JOBS_ENV, bad)
         with pytest.raises(ValueError, match=WRITE_JOBS_ENV):
             write_in_parallel(app())  # type: ignore[arg-type]
+
+
+def test_a_word_an_edit_removes_leaves_the_search_index(book: Book) -> None:
+    """A partial write updates the search index: a word the edit removed is gone from it, as
+    in a clean build (Sphinx's incremental index would keep it with no page)."""
+    book.edit("book/kapitel-a.md", lambda t: t.replace("Indledning til kapitel A.",
+                                                       "Indledning til kapitel A. Zebrafinker."))
+    assert "only the changed pages are written" in book.build()
+    assert b"zebrafink" in site(book.chain)["searchindex.js"].lower()
+    book.edit("book/kapitel-a.md", lambda t: t.replace(" Zebrafinker.", ""))
+    log = book.build()
+    assert "only the changed pages are written" in log, log[-3000:]
+    got = site(book.chain)
+    assert b"zebrafink" not in got["searchindex.js"].lower()
+    assert_same_site(got, book.clean("word-removed"))

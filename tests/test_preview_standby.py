@@ -205,3 +205,57 @@ def test_a_standby_refuses_to_build_when_what_it_set_up_from_changed(driver: Dri
         assert "ny-kode" not in driver.page()
     finally:
         standby.discard()
+
+
+def test_the_next_standby_sets_up_while_a_standby_builds(driver: Driver, tmp_path: Path) -> None:
+    """A page edit built by the standby forks the next standby at once, while it builds: that
+    one sets Jupyter Book and Sphinx up, loads the saved environment only once the build has
+    ended (``ready``), and builds the next edit; the site equals a clean build's."""
+    import psutil
+
+    driver.step()
+    code_nb = driver.copy / f"{CODE}.ipynb"
+    for text in ("Det formaterede tal er", "Tallet er"):
+        old = "Værdien er" if text == "Det formaterede tal er" else "Det formaterede tal er"
+        _edit_cell(code_nb, 2, old, text)
+        time.sleep(0.01)
+        now = preview.snapshot(driver.roots)
+        diff, driver.before = preview.changed(driver.before, now), now
+        assert driver.preview.build(diff, now), driver.log()
+        ended = time.time()
+        log = driver.log()
+        assert USED in log and text in page_text(driver.page()), log[-3000:]
+        early = driver.preview.standby
+        assert early is not None and early.told_ready and early.process.poll() is None
+        assert psutil.Process(early.process.pid).create_time() < ended - 0.2
+    cmd = build_command(driver.copy, tmp_path / "clean")
+    code, clean_log = run_module(cmd[2], cmd[3:], {**build_env(driver.copy), **kernel_server_env()},
+                                 cwd=driver.copy)
+    assert code == 0, clean_log[-3000:]
+    assert_same_site(site(driver.out), site(tmp_path / "clean"))
+
+
+def test_a_standby_loads_the_environment_only_when_told_ready(driver: Driver) -> None:
+    driver.step()
+    driver.stop()
+    output = driver.out / "_build" / "early.log"
+    standby = Standby.fork(driver.preview.builder, driver.preview.command()[3:],
+                           driver.preview._env(), driver.copy, output, driver.before, ready=False)
+    assert standby is not None
+    try:
+        deadline = time.monotonic() + 120
+        while "Running Sphinx" not in (output.read_text(encoding="utf-8")
+                                       if output.exists() else ""):
+            assert standby.process.poll() is None, output.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "the standby did not set up"
+            time.sleep(0.05)
+        time.sleep(3)  # long enough for the rest of its set-up
+        assert standby.process.poll() is None
+        assert "loading pickled environment" not in output.read_text(encoding="utf-8")
+        standby.ready()
+        standby.go()  # nothing changed: it says so and ends
+        assert standby.process.wait(120) == 0, output.read_text(encoding="utf-8")
+        text = output.read_text(encoding="utf-8")
+        assert "loading pickled environment" in text and "intet er ændret" in text, text
+    finally:
+        standby.discard()

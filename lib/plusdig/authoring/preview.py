@@ -12,8 +12,8 @@ finished: it keeps one request open (``/__preview__/wait``) that the server answ
 build state changes; the files in ``_build/html`` never do (the script is added as a page is
 sent). The sources are looked at every 50 ms (a look at the ~150 files takes about a
 millisecond), and a build starts 0.1 s after the last write of a save: the *standby* build set
-up after the last one (:mod:`plusdig.sphinx.standby`) if only pages' sources were modified
-since. A failed build publishes nothing, so the pages stay those of the last build that
+up while or after the last one ran (:mod:`plusdig.sphinx.standby`) if only pages' sources were
+modified since. A failed build publishes nothing, so the pages stay those of the last build that
 succeeded, with a box at the top naming the notebook, the cell and the error
 (:mod:`plusdig.sphinx.failures`); the terminal shows the same. The next good build removes the
 box. Ctrl-C stops the build that is running, the standby, every kernel, and the server.
@@ -327,6 +327,7 @@ class Preview:
                 os.replace(standby.output, self.log_path)
                 standby.go()
                 self.used = standby
+                self.make_standby(now, ready=False)  # the next one sets up while this builds
                 return standby.process
             standby.discard()
         if self.builder is not None:
@@ -336,14 +337,15 @@ class Preview:
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 
-    def make_standby(self, now: dict[str, tuple[int, int]]) -> None:
-        """Fork the next build ahead (:mod:`plusdig.sphinx.standby`), for the sources as in
-        the snapshot ``now`` (taken before this call); one at a time."""
+    def make_standby(self, now: dict[str, tuple[int, int]], ready: bool = True) -> None:
+        """Fork the next build ahead (:mod:`plusdig.sphinx.standby`; one at a time) for the
+        sources as in the snapshot ``now``; ``ready=False`` while a build runs (:meth:`build`
+        tells it when that one has ended)."""
         if self.standby is not None:
             self.standby.discard()
         self.standby = None if self.builder is None else Standby.fork(
             self.builder, self.command()[3:], self._env(), self.srcdir,
-            self.build_dir / "preview-build.standby.log", now)
+            self.build_dir / "preview-build.standby.log", now, ready)
 
     def build(self, because: Sequence[str] = (),
               now: dict[str, tuple[int, int]] | None = None) -> bool:
@@ -360,6 +362,8 @@ class Preview:
             with self.log_path.open("wb") as log:
                 self.process = self._start(log, snap)
                 code = self.process.wait()
+            if self.standby is not None:  # forked while it ran: it may load what it left
+                self.standby.ready()
             used, self.used = self.used, None
             if used is not None:
                 used.close()
@@ -444,7 +448,8 @@ class Preview:
                     now = later
                 diff, before = changed(before, now), now
                 self.build(diff, now)
-                self.make_standby(snapshot(roots))
+                if self.standby is None:  # none forked while it ran
+                    self.make_standby(snapshot(roots))
         except KeyboardInterrupt:
             self.say("Stopper …")
         finally:
@@ -482,12 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     # Ctrl-C, also where the shell started the preview with SIGINT ignored (in the background)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    def say(message: str) -> None:
-        print(message, flush=True)
-
     try:
-        Preview(src, out, port=args.port, say=say).run()
+        Preview(src, out, port=args.port, say=lambda message: print(message, flush=True)).run()
     except OSError as exc:
         print(f"Forhåndsvisningen kunne ikke starte: {exc}", file=sys.stderr)
         return 1

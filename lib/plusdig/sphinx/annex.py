@@ -54,6 +54,12 @@ def _generate(app: Sphinx, config: Config) -> None:
         pages, groups = render_annex(base, config.plusdig_annex_group_size)
     except DataValidationError as exc:
         raise ExtensionError(f"[plusdig.sphinx.annex] data error: {exc}") from exc
+    from plusdig.sphinx.inputs import standby_waiting
+
+    if standby_waiting():  # a standby set up ahead (maybe while a build runs) writes nothing
+        ahead = write_pages(outdir, pages, dry_run=True)
+        if ahead.written or ahead.removed:
+            raise ExtensionError("[plusdig.sphinx.annex] the data changed under a standby build")
     report = write_pages(outdir, pages)
     logger.info("[plusdig.sphinx.annex] %d page(s) written, %d unchanged, %d removed (%s)",
                 len(report.written), len(report.unchanged), len(report.removed), outdir)

@@ -286,9 +286,11 @@ class WriteReport:
     removed: list[str]
 
 
-def write_pages(outdir: Path, pages: Mapping[str, str]) -> WriteReport:
-    """Write ``pages`` into ``outdir``: only changed files; remove stale activity pages."""
-    outdir.mkdir(parents=True, exist_ok=True)
+def write_pages(outdir: Path, pages: Mapping[str, str], dry_run: bool = False) -> WriteReport:
+    """Write ``pages`` into ``outdir``: only changed files; remove stale activity pages.
+    ``dry_run``: only say what would be written and removed."""
+    if not dry_run:
+        outdir.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     unchanged: list[str] = []
     for name, content in pages.items():
@@ -296,11 +298,13 @@ def write_pages(outdir: Path, pages: Mapping[str, str]) -> WriteReport:
         if path.is_file() and path.read_text(encoding="utf-8") == content:
             unchanged.append(name)
             continue
-        path.write_text(content, encoding="utf-8")
+        if not dry_run:
+            path.write_text(content, encoding="utf-8")
         written.append(name)
     removed = []
     for path in outdir.glob(f"{PAGE_PREFIX}*.md"):
         if path.name not in pages:
-            path.unlink()
+            if not dry_run:
+                path.unlink()
             removed.append(path.name)
     return WriteReport(written, unchanged, sorted(removed))

@@ -190,10 +190,29 @@ def plan(app: Sphinx, env: BuildEnvironment) -> list[str]:
         log.info(f"plusdig.sphinx.partial: every page is written{jobs} ({why})")
         return sorted(env.found_docs)
     _seed(site, staging)
+    _drop_unused_search_terms(app.builder)
     app.plusdig_partial["partial"] = True  # type: ignore[attr-defined]
     log.info("plusdig.sphinx.partial: navigation and surroundings unchanged: only the changed "
              "pages are written")
     return []
+
+
+def _drop_unused_search_terms(builder: Any) -> None:
+    """Before the search index is written: drop the words no page holds any more. Sphinx's
+    incremental index keeps a word a rewritten page no longer has, with no page (``"word":
+    []`` in ``searchindex.js``), where a full write has no such word."""
+    dump = getattr(builder, "dump_search_index", None)
+    if dump is None:
+        return
+
+    def dump_without_unused() -> None:
+        indexer = getattr(builder, "indexer", None)
+        for mapping in (getattr(indexer, "_mapping", {}), getattr(indexer, "_title_mapping", {})):
+            for word in [w for w, docs in mapping.items() if not docs]:
+                del mapping[word]
+        dump()
+
+    builder.dump_search_index = dump_without_unused
 
 
 #: Processes for a build that writes every page (:func:`write_in_parallel`); ``1`` writes

@@ -22,6 +22,14 @@ writing anything, and the preview builds anew. Otherwise it is the build ``make 
 run: the no-change check, the stamp and the log (:mod:`plusdig.sphinx.inputs`,
 :mod:`plusdig.sphinx.failures`) come at ``go``, from the inputs as they are then.
 
+A standby may be forked while the last build still runs (the preview does so as soon as a
+build is a standby's, i.e. for a page edit): it sets up what does not depend on what that build
+leaves (Jupyter Book's configuration, the extensions, the TOC) and then waits, before it loads
+Sphinx's saved environment, until the preview writes ``ready`` (the last build has ended; a
+standby forked after it is told at once). The state of the last build (its site's generation,
+the saved environment, the cache) is taken then and must be the same at ``go``; nothing of the
+site or its staging folder is touched before ``ready``.
+
 While it waits the build executes no notebook (:func:`plusdig.sphinx.inputs.standby_waiting`:
 the execution :mod:`plusdig.sphinx.build` starts at ``config-inited`` is left to
 ``env-get-outdated``), compiles the HTML templates as long as no ``go`` came
@@ -33,7 +41,6 @@ with :data:`STALE` too.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import sys
@@ -47,7 +54,8 @@ from typing import Any
 STANDBY_ENV = "PLUSDIG_BUILD_STANDBY"
 #: A standby's exit code when it did not build: what it set up is not what the build needs.
 STALE = 75
-#: The standby's log until ``go`` (then renamed to the build's log, ``plusdig-build.log``).
+#: The standby's log until ``go`` (``plusdig-build.log.standby-<pid>``; then linked as the
+#: build's log, ``plusdig-build.log``).
 LOG_SUFFIX = ".standby"
 #: The pages' sources: the only files whose changes a standby build may be used for.
 PAGES_DIR = "book"
@@ -65,9 +73,10 @@ def is_page_source(path: str | Path, srcdir: str | Path) -> bool:
 
 def assumed(src: Path, out: Path, args: Sequence[str]) -> tuple[str, str, str]:
     """``(digest, surroundings, assumed)``: the build's input digest and surroundings
-    (:func:`plusdig.sphinx.inputs.input_digests`) and a digest of what a standby may rely on:
-    the surroundings, the name of every page source, the size and time of every ``.ipynb`` or
-    ``.md`` file outside ``book/`` (the surroundings leave them out), the last build's state."""
+    (:func:`plusdig.sphinx.inputs.input_digests`) and a digest of the files a standby may rely
+    on: the surroundings, the name of every page source, the size and time of every ``.ipynb``
+    or ``.md`` file outside ``book/`` (the surroundings leave them out). The last build's state
+    (:func:`plusdig.sphinx.inputs._state`) is compared on its own (see :func:`run`)."""
     from plusdig.sphinx import inputs
 
     digest, around = inputs.input_digests(src, out, args)
@@ -82,7 +91,6 @@ def assumed(src: Path, out: Path, args: Sequence[str]) -> tuple[str, str, str]:
                 h.update(f"{st.st_size}:{st.st_mtime_ns}\n".encode())
             except OSError:
                 h.update(b"gone\n")
-    h.update(json.dumps(inputs._state(src, out), sort_keys=True).encode())
     return digest, around, h.hexdigest()
 
 
@@ -131,18 +139,21 @@ def _told(fd: int) -> bool:
     return bool(select.select([fd], [], [], 0)[0])
 
 
-def _wait_for_go(fd: int, standby_log: Path) -> None:
-    """Block until the preview writes ``go``; leave with :data:`STALE` on anything else."""
-    try:
-        line = b""
-        while not line.endswith(b"\n"):
-            chunk = os.read(fd, 16)
-            if not chunk:
-                break
-            line += chunk
-    finally:
+def _read_line(fd: int) -> bytes:
+    """One line from the FIFO (byte by byte: the next line stays in the pipe); b"" at its end."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        line += chunk
+    return line.strip()
+
+
+def _wait_for(fd: int, word: bytes, standby_log: Path) -> None:
+    """Block until the preview writes ``word``; leave with :data:`STALE` on anything else."""
+    if _read_line(fd) != word:
         os.close(fd)
-    if line.strip() != b"go":
         _leave(STALE, "", standby_log)
 
 
@@ -162,21 +173,32 @@ def run(args: Sequence[str]) -> int:
     src, out, _ = site  # type: ignore[misc]
     stamp = out / "_build" / inputs.STAMP
     log = out / "_build" / LOG_NAME
-    standby_log = log.with_name(log.name + LOG_SUFFIX)
+    # its own name: a standby forked while another one builds must not share that one's log
+    standby_log = log.with_name(f"{log.name}{LOG_SUFFIX}-{os.getpid()}")
     _, _, before = assumed(src, out, jb)
     from sphinx.application import Sphinx
 
-    original = Sphinx.build
-    went: dict[str, str] = {}
+    original, original_env = Sphinx.build, Sphinx._init_env
+    went: dict[str, Any] = {}
+    fd = os.open(fifo, os.O_RDONLY)  # does not block: the preview holds the other end
+
+    def env_when_ready(app: Sphinx, *env_args: object, **kwargs: object) -> Any:
+        # the saved environment, the site and the cache are the last build's: loaded once
+        # it has ended (the preview says "ready"; a standby forked while it ran waits here)
+        Sphinx._init_env = original_env  # type: ignore[method-assign]
+        waiting = time.monotonic()
+        _wait_for(fd, b"ready", standby_log)
+        went["state"], went["after"] = inputs._state(src, out), time.monotonic() - waiting
+        return original_env(app, *env_args, **kwargs)  # type: ignore[arg-type]
 
     def build_on_go(app: Sphinx, *build_args: object, **kwargs: object) -> None:
         Sphinx.build = original  # type: ignore[method-assign]
-        fd = os.open(fifo, os.O_RDONLY)  # does not block: the preview holds the other end
         compile_templates(app, lambda: _told(fd))  # as many as there is time for
         ready = time.monotonic()
-        _wait_for_go(fd, standby_log)
+        _wait_for(fd, b"go", standby_log)
+        os.close(fd)
         digest, around, now = assumed(src, out, jb)
-        if now != before:
+        if now != before or inputs._state(src, out) != went.get("state", "not loaded"):
             _leave(STALE, "plusdig.sphinx.standby: the surroundings changed; built anew",
                    standby_log)
         if inputs.unchanged(stamp, digest, inputs._state(src, out)):
@@ -186,15 +208,19 @@ def run(args: Sequence[str]) -> int:
         went["digest"] = digest
         # the build's log from here on: the same file under the build's log's name (the
         # standby's name goes when the build ends)
-        log.with_name(log.name + ".tmp").unlink(missing_ok=True)
-        os.link(standby_log, log.with_name(log.name + ".tmp"))
-        os.replace(log.with_name(log.name + ".tmp"), log)
+        tmp = log.with_name(f"{log.name}.tmp-{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        os.link(standby_log, tmp)
+        os.replace(tmp, log)
         inputs._STANDBY_WAITING[0] = False
-        print(f"plusdig.sphinx.standby: set up ahead ({ready - started:.1f} s), waited "
-              f"{time.monotonic() - ready:.1f} s; building", flush=True)
+        last = f"; {went['after']:.1f} s waiting for the last build" if went["after"] >= 0.05 \
+            else ""
+        print(f"plusdig.sphinx.standby: set up ahead ({ready - started - went['after']:.1f} s"
+              f"{last}), waited {time.monotonic() - ready:.1f} s; building", flush=True)
         return original(app, *build_args, **kwargs)  # type: ignore[arg-type]
 
     Sphinx.build = build_on_go  # type: ignore[method-assign]
+    Sphinx._init_env = env_when_ready  # type: ignore[method-assign]
     inputs._STANDBY_WAITING[0] = True
     try:
         code = run_logged(lambda: jupyter_book(jb), standby_log, src,
@@ -218,6 +244,7 @@ class Standby:
     fifo: Path
     snapshot: dict[str, tuple[int, int]]  #: the sources when it was forked
     output: Path  #: its output until it is used
+    told_ready: bool = False  #: whether the preview said the last build had ended
 
     def covers(self, now: dict[str, tuple[int, int]], srcdir: Path) -> bool:
         """True if it still waits and every change from its snapshot to ``now`` is a
@@ -228,10 +255,11 @@ class Standby:
 
     @classmethod
     def fork(cls, server: Any, argv: list[str], env: dict[str, str], srcdir: Path,
-             output: Path, now: dict[str, tuple[int, int]]) -> Standby | None:
+             output: Path, now: dict[str, tuple[int, int]], ready: bool = True) -> Standby | None:
         """Fork ``python -m plusdig.sphinx.standby ARGV`` from the build server ``server``
         (:class:`plusdig.sphinx.forkserver.ForkServer`) for the sources as in the preview's
-        snapshot ``now`` (path → modification time and size, taken before this call)."""
+        snapshot ``now`` (path → modification time and size, taken before this call).
+        ``ready=False`` while the last build still runs: call :meth:`ready` when it ended."""
         import uuid
 
         fifo = Path(server.path).parent / f"standby-{uuid.uuid4().hex[:8]}"
@@ -246,9 +274,19 @@ class Standby:
             os.close(fd)
             fifo.unlink(missing_ok=True)
             return None
-        return cls(proc, fd, fifo, dict(now), output)
+        standby = cls(proc, fd, fifo, dict(now), output)
+        if ready:
+            standby.ready()
+        return standby
+
+    def ready(self) -> None:
+        """The last build has ended: the standby may load what it left (once)."""
+        if not self.told_ready:
+            os.write(self.fd, b"ready\n")
+            self.told_ready = True
 
     def go(self) -> None:
+        self.ready()
         os.write(self.fd, b"go\n")
 
     def discard(self) -> None:
