@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from jupyter_client import KernelManager
         from traitlets.config import Config
 
-        from plusdig.sphinx.forkserver import kernel_manager
+        from plusdig.sphinx.forkkernel import kernel_manager
 
         server = kernel_server()
         if server is None or kernel_name != "python3":

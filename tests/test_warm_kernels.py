@@ -1,5 +1,6 @@
-"""Warm kernels (:mod:`plusdig.sphinx.forkserver`): forked from a fork server with the book's
-libraries imported, they give the outputs of cold kernels and share no state.
+"""Warm kernels (:mod:`plusdig.sphinx.forkserver`, :mod:`plusdig.sphinx.forkkernel`): forked
+from a fork server with the book's libraries imported, they give the outputs of cold kernels
+and share no state.
 
 Here: a forked kernel starts with a fresh namespace, its own folder and environment and no
 library module loaded; :func:`_outputs` is what of a notebook's outputs two runs must share.
@@ -25,7 +26,8 @@ import pytest
 
 from plusdig.sphinx.build import toc_notebooks
 from plusdig.sphinx.execute import _execute_one
-from plusdig.sphinx.forkserver import KERNEL_PRELOAD, ForkServer, reap_all
+from plusdig.sphinx.forkkernel import reap_all
+from plusdig.sphinx.forkserver import KERNEL_PRELOAD, ForkServer
 
 REPO = Path(__file__).resolve().parents[1]
 _ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
@@ -175,7 +177,7 @@ def test_forked_kernel_is_ready_at_the_idle_status_of_its_kernel_info() -> None:
     for silence; with no such status (IOPub not yet connected) it asks again."""
     from jupyter_core.utils import run_sync  # works with or without a running event loop
 
-    from plusdig.sphinx.forkserver import _wait_for_ready
+    from plusdig.sphinx.forkkernel import _wait_for_ready
 
     def reply(msg_id: str) -> dict[str, Any]:
         return _msg("kernel_info_reply", msg_id, protocol_version="5.4")
@@ -233,7 +235,7 @@ def test_forked_kernel_ends_in_the_background_and_by_force_if_it_must(
     SIGTERM, then SIGKILL, within jupyter_client's shutdown wait."""
     import time
 
-    from plusdig.sphinx import forkserver
+    from plusdig.sphinx import forkkernel
 
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import os\nprint(os.getpid())"),
@@ -250,9 +252,9 @@ def test_forked_kernel_ends_in_the_background_and_by_force_if_it_must(
     assert err is not None and "CellTimeoutError" in err
     pid = int(nbformat.reads(out, as_version=4).cells[0].outputs[0]["text"])
     assert returned - started < 30  # the timeout and a shutdown request: no wait for the exit
-    assert forkserver._REAPERS  # its exit is waited for in a thread
+    assert forkkernel._REAPERS  # its exit is waited for in a thread
     reap_all(60)
-    assert not forkserver._REAPERS
+    assert not forkkernel._REAPERS
     assert time.monotonic() - returned < 30  # SIGTERM ignored: SIGKILL after the wait
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 

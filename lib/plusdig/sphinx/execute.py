@@ -231,7 +231,7 @@ def _execute_one(path: str, cwd: str | None, timeout: int | None, allow_errors: 
             config = private_kernel_config(sockets)
             km = None
             if server is not None:
-                from plusdig.sphinx.forkserver import kernel_manager
+                from plusdig.sphinx.forkkernel import kernel_manager
 
                 km = kernel_manager(server, nb.metadata.get("kernelspec", {}).get("name")
                                     or "python3", config)
@@ -461,7 +461,7 @@ def _prepare(notebooks: Sequence[str | Path], cache_path: str | Path, *,
             if pool is not None:
                 pool.shutdown()
             if server is not None:  # every kernel has ended (they end in the background)
-                from plusdig.sphinx.forkserver import reap_all
+                from plusdig.sphinx.forkkernel import reap_all
 
                 reap_all()
             if own_server is not None:
