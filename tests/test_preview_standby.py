@@ -180,6 +180,16 @@ def test_page_edits_are_built_by_the_standby_and_other_changes_discard_it(
     assert USED in log and "Tallet er" in page_text(driver.page()), log[-3000:]
 
 
+def _wait_until_sphinx_runs(standby: Standby, output: Path) -> None:
+    """Until the standby's output shows that Sphinx is setting up."""
+    deadline = time.monotonic() + 120
+    while "Running Sphinx" not in (output.read_text(encoding="utf-8")
+                                   if output.exists() else ""):
+        assert standby.process.poll() is None, output.read_text(encoding="utf-8")
+        assert time.monotonic() < deadline, "the standby did not set up"
+        time.sleep(0.05)
+
+
 def test_a_standby_refuses_to_build_when_what_it_set_up_from_changed(driver: Driver) -> None:
     driver.step()
     driver.stop()
@@ -188,12 +198,7 @@ def test_a_standby_refuses_to_build_when_what_it_set_up_from_changed(driver: Dri
                            driver.preview._env(), driver.copy, output, driver.before)
     assert standby is not None
     try:
-        deadline = time.monotonic() + 120
-        while "Running Sphinx" not in (output.read_text(encoding="utf-8")
-                                       if output.exists() else ""):
-            assert standby.process.poll() is None, output.read_text(encoding="utf-8")
-            assert time.monotonic() < deadline, "the standby did not set up"
-            time.sleep(0.05)
+        _wait_until_sphinx_runs(standby, output)
         index = driver.out / "_build" / "html" / "index.html"
         mtime = index.stat().st_mtime_ns
         lib = driver.copy / "lib/plusdig/sphinx/build.py"
@@ -243,12 +248,7 @@ def test_a_standby_loads_the_environment_only_when_told_ready(driver: Driver) ->
                            driver.preview._env(), driver.copy, output, driver.before, ready=False)
     assert standby is not None
     try:
-        deadline = time.monotonic() + 120
-        while "Running Sphinx" not in (output.read_text(encoding="utf-8")
-                                       if output.exists() else ""):
-            assert standby.process.poll() is None, output.read_text(encoding="utf-8")
-            assert time.monotonic() < deadline, "the standby did not set up"
-            time.sleep(0.05)
+        _wait_until_sphinx_runs(standby, output)
         time.sleep(3)  # long enough for the rest of its set-up
         assert standby.process.poll() is None
         assert "loading pickled environment" not in output.read_text(encoding="utf-8")
