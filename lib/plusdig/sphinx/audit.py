@@ -113,11 +113,18 @@ def _key(value: Any) -> tuple[str, Any]:
 
 
 def _download_rows(path: Path) -> tuple[list[str], list[list[tuple[str, Any]]]]:
-    """A download's header and rows as comparable values (CSV: a plain number is a number)."""
+    """A download's header and rows as comparable values (CSV: a plain number is a number).
+
+    A CSV with nothing but its notes lines publishes no value: no header, no rows."""
+    from pandas.errors import EmptyDataError
+
     from plusdig.publish.downloads import read_csv, read_xlsx
 
     if path.suffix.lower() == ".csv":
-        frame = read_csv(path)
+        try:
+            frame = read_csv(path)
+        except EmptyDataError:  # only "# " lines (or nothing): no column, no row
+            return [], []
 
         def cell(text: str) -> tuple[str, Any]:
             if re.fullmatch(r"-?\d+(\.\d+)?", text):
@@ -161,7 +168,11 @@ def check_downloads(page: Path, html: str, tables: list[Any] | None = None) -> l
                 or not path.is_file()):
             problems.append(f"{page.name}: links a data file the audit cannot read ({name})")
             continue
-        header, rows = _download_rows(path)
+        try:
+            header, rows = _download_rows(path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable download fails the audit
+            problems.append(f"{page.name}: {name} kan ikke læses ({type(exc).__name__}: {exc})")
+            continue
         candidates = [(h, body) for h, body in printed if set(header) <= set(h)]
         for i, row in enumerate(rows, start=1):
             if not any(all(row[j] == line[h.index(c)] for j, c in enumerate(header))

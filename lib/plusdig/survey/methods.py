@@ -200,7 +200,13 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         fpc_sentence = ("Antallet af inviterede er ikke kendt for hvert år, så intervallerne er "
                         "ikke korrigeret for den endelige population; de er derfor bredere end "
                         "nødvendigt, hvis målet er eleverne i det pågældende år")
-    if synthetic:
+    if sec.suppressed:
+        secondary_sentence = ("Ingen sekundær sammenligning kan vises: i "
+                              f"{sec.year} bygger grupperne af ensomme og ikke-ensomme børn på "
+                              f"færre end {tables['response'].k} besvarelser, eller de er "
+                              "skjult, så et lille tal ikke kan regnes ud af de andre tal i "
+                              "bogen. Tabellen viser derfor »–« for hvert mål.")
+    elif synthetic:
         secondary_sentence = (f"Med de rigtige besvarelser ville tabellen vise, hvilke af de "
                               f"{_num(sec.tested)} forskelle der holder, når der tages højde for, "
                               "at der er testet mange. På syntetiske data kan den ikke sige "
@@ -289,12 +295,16 @@ def survey_method_numbers() -> MethodsNumbers:
 
 @dataclass(frozen=True)
 class Secondary:
-    """The secondary contrasts (lonely vs not lonely, last year) under FDR control."""
+    """The secondary contrasts (lonely vs not lonely, last year) under FDR control;
+    ``suppressed``: none is computed, because the two groups' sizes of ``year`` may not be
+    shown."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     tested: int = 0
     nominal: int = 0
     discoveries: int = 0
+    suppressed: bool = False
+    year: int = 0
 
 
 #: The secondary variables, one contrast each: column -> (Danish label, ordered levels from
@@ -325,7 +335,7 @@ def secondary_results(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
     groups = (("bin", last, "Ensomme"), ("bin", last, "Ikke ensomme"))
     rows: list[dict[str, Any]] = []
     if reg is None or not reg.shown(*groups):
-        return Secondary()
+        return Secondary(suppressed=True, year=last)
     done = None
     if frame is not None:
         done = frame[frame["completed"] & (frame["year"] == last)]
@@ -338,12 +348,12 @@ def secondary_results(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
                 continue
             interval, p = inf.difference(r["lonely_x"], r["lonely_n"],
                                          round(r["other_share"] * other_n), other_n)
-            effect, kind = _pp_interval(interval), "forskel i procentpoint"
+            effect, kind = _pp_interval(interval), _kind(levels)
         else:
             if done is None:
                 continue
             interval, p = inf.ordinal_odds_ratio(done, column, levels, "lonely_yes")
-            effect, kind = _ratio_interval(interval), "oddsratio (kumulativ logit)"
+            effect, kind = _ratio_interval(interval), _kind(levels)
         rows.append({"label": label, "kind": kind, "effect": effect, "p": p})
     reject, adjusted = inf.fdr([row["p"] for row in rows])
     for row, rej, q in zip(rows, reject, adjusted, strict=True):
@@ -352,13 +362,20 @@ def secondary_results(tables: dict[str, SurveyTable], frame: pd.DataFrame | None
                      sum(reject))
 
 
-def _table(tables: dict[str, SurveyTable], name: str, title: str, frame: pd.DataFrame
-           ) -> SurveyTable:
-    """A methods table as the chapter's tables are shown (synthetic label in the caption)."""
+def _kind(levels: tuple[str, ...] | None) -> str:
+    """The effect measure of a secondary contrast (Danish): ordinal answers or yes/no."""
+    return "forskel i procentpoint" if levels is None else "oddsratio (kumulativ logit)"
+
+
+def _table(tables: dict[str, SurveyTable], name: str, title: str, frame: pd.DataFrame,
+           n_primary: int = 0) -> SurveyTable:
+    """A methods table as the chapter's tables are shown (synthetic label in the caption;
+    ``n_primary`` suppressed rows add the book's footnote on »–«)."""
     from plusdig.survey.result import SurveyTable
 
     ref = tables["response"]
-    return SurveyTable(name, title, frame, frame, ref.synthetic, ref.k, cells=ref.cells)
+    return SurveyTable(name, title, frame, frame, ref.synthetic, ref.k, n_primary=n_primary,
+                       cells=ref.cells)
 
 
 #: What the secondary table's verdict column says on synthetic data: the differences are built
@@ -373,13 +390,21 @@ def secondary_table(tables: dict[str, SurveyTable], frame: pd.DataFrame | None,
     ordinal models are most of the appendix's run time)."""
     import pandas as pd
 
+    from plusdig.survey.disclosure import SUPPRESSED
+
     if sec is None:
         sec = secondary_results(tables, frame)
-    return _table(tables, "secondary", "Sekundære sammenligninger, ensomme mod ikke-ensomme "
-                  "børn, sidste måling: ét effektmål pr. spørgsmål med p-værdi og FDR-justeret "
-                  "q-værdi", pd.DataFrame([{
-        "Mål (ensomme mod ikke-ensomme)": r["label"], "Effektmål": r["kind"],
-        "Estimat [95 %-KI]": r["effect"],
+    title = ("Sekundære sammenligninger, ensomme mod ikke-ensomme børn, sidste måling: ét "
+             "effektmål pr. spørgsmål med p-værdi og FDR-justeret q-værdi")
+    label, kind, effect = "Mål (ensomme mod ikke-ensomme)", "Effektmål", "Estimat [95 %-KI]"
+    results = ("p", "q (FDR)", "Fund ved FDR 5 %")
+    if sec.suppressed:  # the groups may not be shown: every question, every value »–«
+        rows = pd.DataFrame([{label: name, kind: _kind(levels), effect: SUPPRESSED,
+                              **dict.fromkeys(results, SUPPRESSED)}
+                             for name, levels, _key in SECONDARY.values()])
+        return _table(tables, "secondary", title, rows, n_primary=len(rows))
+    return _table(tables, "secondary", title, pd.DataFrame([{
+        label: r["label"], kind: r["kind"], effect: r["effect"],
         "p": _pvalue(r["p"]), "q (FDR)": _pvalue(r["q"]),
         "Fund ved FDR 5 %": (NOT_JUDGED if tables["response"].synthetic
                              else "ja" if r["discovery"] else "nej"),
