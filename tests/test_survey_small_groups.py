@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -105,39 +104,29 @@ def test_secondary_download_follows_the_table(small_build):
         assert row[-4:] == [SUPPRESSED] * 4, row
 
 
-def _page(folder: Path, href: str) -> tuple[Path, str]:
+def _audit_download(folder: Path, name: str, content: bytes) -> list[str]:
+    """What the audit finds in a page that links one download ``name`` holding ``content``."""
+    from plusdig.sphinx.sitedownloads import DOWNLOAD_DIR
+
+    (folder / DOWNLOAD_DIR).mkdir()
+    (folder / DOWNLOAD_DIR / name).write_bytes(content)
     page = folder / "page.html"
-    html = f'<html><body><a href="{href}">CSV</a></body></html>'
+    html = f'<html><body><a href="{DOWNLOAD_DIR}/{name}">Data</a></body></html>'
     page.write_text(html, encoding="utf-8")
-    return page, html
+    return audit.check_downloads(page, html)
 
 
 @pytest.mark.parametrize("content", ["# Tabel uden rækker\r\n",
                                      "# Tabel uden rækker\r\nA,B\r\n", ""])
 def test_audit_reads_a_download_without_rows(tmp_path, content):
-    from plusdig.sphinx.sitedownloads import DOWNLOAD_DIR
-
-    (tmp_path / DOWNLOAD_DIR).mkdir()
-    (tmp_path / DOWNLOAD_DIR / "tom.csv").write_bytes(content.encode("utf-8"))
-    page, html = _page(tmp_path, f"{DOWNLOAD_DIR}/tom.csv")
-    assert audit.check_downloads(page, html) == []
+    assert _audit_download(tmp_path, "tom.csv", content.encode("utf-8")) == []
 
 
 def test_audit_still_checks_a_download_with_rows(tmp_path):
-    from plusdig.sphinx.sitedownloads import DOWNLOAD_DIR
-
-    (tmp_path / DOWNLOAD_DIR).mkdir()
-    (tmp_path / DOWNLOAD_DIR / "en.csv").write_bytes("# Tabel\r\nA,B\r\n1,2\r\n".encode())
-    page, html = _page(tmp_path, f"{DOWNLOAD_DIR}/en.csv")
-    problems = audit.check_downloads(page, html)
+    problems = _audit_download(tmp_path, "en.csv", b"# Tabel\r\nA,B\r\n1,2\r\n")
     assert len(problems) == 1 and "en.csv" in problems[0], problems
 
 
 def test_audit_names_an_unreadable_download(tmp_path):
-    from plusdig.sphinx.sitedownloads import DOWNLOAD_DIR
-
-    (tmp_path / DOWNLOAD_DIR).mkdir()
-    (tmp_path / DOWNLOAD_DIR / "brudt.xlsx").write_bytes(b"not a workbook")
-    page, html = _page(tmp_path, f"{DOWNLOAD_DIR}/brudt.xlsx")
-    problems = audit.check_downloads(page, html)
+    problems = _audit_download(tmp_path, "brudt.xlsx", b"not a workbook")
     assert len(problems) == 1 and "brudt.xlsx" in problems[0], problems
