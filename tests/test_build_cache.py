@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from buildkit import build, executed, html, make_copy, page_text, probe_notebook
+from buildkit import build, executed, html, kernel_server_env, make_copy, page_text, probe_notebook
 
 from plusdig.sphinx import execute, inputs
 from plusdig.core.digest import tree_digest
@@ -103,7 +103,18 @@ def sphinx_build(copy: Path, out: Path) -> str:
     return log
 
 
-def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Path) -> None:
+@pytest.fixture
+def shared_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """execute.prepare forks its kernels from the session's kernel server (as the tests'
+    builds do, ``buildkit.kernel_server_env``) instead of starting one per call (its imports:
+    about 3 s of CPU each time). A kernel server a build starts and stops itself is covered by
+    test_warm_kernels and by test_build_integrity's interrupted builds."""
+    for name, value in kernel_server_env().items():
+        monkeypatch.setenv(name, value)
+
+
+def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(
+        tmp_path: Path, shared_kernels: None) -> None:
     """plusdig.sphinx.execute.prepare without Sphinx: runs what is stale, caches it, skips failures."""
     import nbformat
     from jupyter_cache import get_cache
@@ -146,7 +157,7 @@ def test_prepare_runs_stale_notebooks_and_leaves_failures_uncached(tmp_path: Pat
 
 
 def test_a_stale_notebook_loses_its_fingerprint_on_disk_before_it_runs(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_kernels: None) -> None:
     """Invalidate first, commit last: while a stale notebook runs, the state file on disk
     holds no fingerprint for it, so an interrupt leaves it stale."""
     import nbformat

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from buildkit import (build, build_command, build_env, make_copy, normalise, page_text,
-                      run_build, start_module)
+from buildkit import (build, build_command, build_env, kernel_server_env, make_copy, normalise,
+                      page_text, run_build, start_module)
 from fixtures import survey_fixtures as sf
 
 from plusdig.sphinx.execute import PAUSE_ENV
@@ -84,17 +84,22 @@ def assert_same_site(got: dict[str, bytes], want: dict[str, bytes]) -> None:
     assert differ == [], f"files that differ from the clean build: {differ[:10]}"
 
 
-def interrupt(copy: Path, out: Path, env: dict[str, str], phase: str, logdir: Path) -> str:
+def interrupt(copy: Path, out: Path, env: dict[str, str], phase: str, logdir: Path, *,
+              own_kernels: bool = False) -> str:
     """Start a build, wait until it pauses at ``phase``, send SIGINT; return its log.
 
     The build runs in its own process group, which gets the SIGINT (as Ctrl-C in a terminal
-    would send it to the build and its kernels); whatever is left afterwards is killed.
+    would send it to the build and its kernels); whatever is left afterwards is killed. Its
+    notebooks' kernels are forked from the session's kernel server (``kernel_server_env``, as
+    the other builds here), or with ``own_kernels`` from a kernel server the build starts and
+    that ends with it, as ``make book``'s.
     """
     marker = logdir / f"paused-{phase}-{time.monotonic_ns()}"
     log_path = marker.with_suffix(".log")
     cmd = build_command(copy, out, strict=False)
-    proc = start_module(cmd[2], cmd[3:], {**build_env(copy), **env, PAUSE_ENV: f"{phase}:{marker}"},
-                        log_path)
+    kernels = {} if own_kernels else kernel_server_env()
+    proc = start_module(cmd[2], cmd[3:], {**build_env(copy), **kernels, **env,
+                                          PAUSE_ENV: f"{phase}:{marker}"}, log_path)
     try:
         deadline = time.monotonic() + PAUSE_TIMEOUT
         while not marker.exists():
@@ -149,7 +154,9 @@ def test_the_references_differ_and_agree_with_their_colophon(world: World) -> No
 
 #: (phase, source of the interrupted build, source of the build after it), in the order the
 #: tests run on the shared folder: real → synthetic for every phase, a real build interrupted
-#: and run again on the same source, then synthetic → real for every phase.
+#: and run again on the same source, then synthetic → real for every phase. The first one's
+#: build starts its own kernel server, as ``make book`` does (:data:`OWN_KERNELS`); the others
+#: fork their kernels from the session's (about 3 s of CPU less each: the server's imports).
 SCENARIOS = [
     ("execute", "real", "synthetic"),
     ("read", "real", "synthetic"),
@@ -161,11 +168,15 @@ SCENARIOS = [
 ]
 
 
+OWN_KERNELS = SCENARIOS[0]
+
+
 @pytest.mark.parametrize(("phase", "interrupted", "then"), SCENARIOS,
                          ids=[f"{p}-{a}-then-{b}" for p, a, b in SCENARIOS])
 def test_a_build_after_an_interrupted_one_equals_a_clean_build(
         world: World, tmp_path: Path, phase: str, interrupted: str, then: str) -> None:
-    log = interrupt(world.copy, world.chain, world.sources[interrupted], phase, tmp_path)
+    log = interrupt(world.copy, world.chain, world.sources[interrupted], phase, tmp_path,
+                    own_kernels=(phase, interrupted, then) == OWN_KERNELS)
     assert "KeyboardInterrupt" in log or "Interrupt" in log, log[-2000:]
     build(world.copy, world.chain, strict=False, env=world.sources[then])
     assert_same_site(site(world.chain), world.references[then])
