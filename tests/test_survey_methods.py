@@ -55,6 +55,7 @@ def test_worst_best_case_bounds_are_the_issue_s(synthetic) -> None:
     assert nums.overlap_next == "75 %" and nums.overlap_two == "50 %"
     assert nums.n_questions == "69" and nums.sdq_normal == "0–15"
     assert "syntetiske data" in nums.secondary_sentence.lower()
+    assert nums.secondary_tests == f"Der testes {nums.n_secondary} forskelle, og de kontrolleres"
     glued = [f for f in dataclasses.fields(nums) if f.metadata.get("glue", True)]
     assert all(isinstance(getattr(nums, f.name), str) and getattr(nums, f.name) for f in glued)
     assert nums.trend.name == "trend" and nums.secondary.name == "secondary"
@@ -67,6 +68,8 @@ def test_methods_record_on_small_groups_shows_no_hidden_number(small) -> None:
     assert "ikke korrigeret" in nums.fpc_sentence
     assert nums.bounds_first == "–"  # no invited counts, no bounds
     assert "syntetiske" not in nums.secondary_sentence
+    assert "Ingen sekundær sammenligning" in nums.secondary_sentence  # none tested,
+    assert nums.secondary_tests.startswith("Når grupperne er store nok, testes")  # none claimed
 
 
 def test_secondary_contrasts_are_one_per_question_under_fdr(synthetic) -> None:

@@ -83,6 +83,9 @@ def test_secondary_table_marks_every_comparison_suppressed(small_build):
     text = " ".join(soup.get_text(" ").split())
     assert "Ingen sekundær sammenligning kan vises" in text
     assert f"færre end {K} besvarelser" in text
+    # no "0 differences are tested" before it: the number a large enough delivery tests
+    assert f"Når grupperne er store nok, testes {len(SECONDARY)} forskelle" in text
+    assert "Der testes 0" not in text
 
 
 def test_secondary_download_follows_the_table(small_build):

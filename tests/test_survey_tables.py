@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -242,8 +241,12 @@ def test_group_figure_drops_suppressed_groups_and_says_so(leak_tables):
 
 
 # --------------------------------------------------------------------------- performance
-def test_pipeline_at_national_scale_is_fast(tmp_path):
-    """~600,000 rows: load, validate and every table with disclosure control in <= 10 s."""
+def test_pipeline_at_national_scale(tmp_path):
+    """~600,000 rows (about all of Denmark's pupils in the surveyed grades): load, validate and
+    every table with disclosure control, and the response counts are the delivery's own.
+
+    How long it takes is measured by ``make bench`` (the survey at 1x, 10x and ~600,000 rows),
+    not here: a time limit in a test fails on a busy machine, not on a slow pipeline."""
     from plusdig.survey import synthetic
 
     rows, invited = synthetic.generate(n_per_year=196_000, n_schools=1700)
@@ -252,11 +255,13 @@ def test_pipeline_at_national_scale_is_fast(tmp_path):
     inv = tmp_path / "inv.csv"
     invited.to_csv(inv, index=False)
     assert len(rows) > 595_000
-    start = time.perf_counter()
     tables = survey_tables.run_pipeline(contract.SurveySource(path, True, None, inv), k=5)
-    elapsed = time.perf_counter() - start
     assert set(tables) == EXPECTED_TABLES
-    assert elapsed <= 10.0, f"survey pipeline took {elapsed:.1f} s on {len(rows)} rows"
+    response = tables["response"].values.set_index("year")
+    per_year = rows.groupby("year")
+    assert response["answered"].astype(int).to_dict() == per_year.size().to_dict()
+    assert response["completed"].astype(int).to_dict() == per_year["completed"].sum().to_dict()
+    assert response["invited"].notna().all()
 
 
 def test_chapter_numbers_are_danish_text(synthetic_tables, leak_tables):

@@ -57,6 +57,7 @@ class MethodsNumbers:
     n_years: str
     invited_known: str
     fpc_sentence: str
+    secondary_tests: str
     secondary_sentence: str
     n_activities_2017: str
     coverage_range: str
@@ -200,6 +201,11 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         fpc_sentence = ("Antallet af inviterede er ikke kendt for hvert år, så intervallerne er "
                         "ikke korrigeret for den endelige population; de er derfor bredere end "
                         "nødvendigt, hvis målet er eleverne i det pågældende år")
+    # the start of the sentence that ends "for en falsk-opdagelsesrate på 5 % [citation]."
+    secondary_tests = (f"Der testes {_num(sec.tested)} forskelle, og de kontrolleres"
+                       if not sec.suppressed else
+                       f"Når grupperne er store nok, testes {_num(len(SECONDARY))} forskelle, "
+                       "og de kontrolleres")
     if sec.suppressed:
         secondary_sentence = ("Ingen sekundær sammenligning kan vises: i "
                               f"{sec.year} bygger grupperne af ensomme og ikke-ensomme børn på "
@@ -246,6 +252,7 @@ def methods_numbers(tables: dict[str, SurveyTable], frame: pd.DataFrame | None =
         n_years=_num(len(years)),
         invited_known="kendt" if known else "ikke kendt",
         fpc_sentence=fpc_sentence,
+        secondary_tests=secondary_tests,
         secondary_sentence=secondary_sentence,
         n_activities_2017=_num(n_2017),
         coverage_range=_range_text([float(v) for v in resp["rate_completed"]]),
