@@ -96,12 +96,54 @@ def _cold(make: Callable[[], Figure], monkeypatch: pytest.MonkeyPatch) -> dict[s
         return _files(make())
 
 
+#: Work several tests of this file share, made once (each test also makes it itself when it
+#: runs alone): a figure's files without a memo (by name) and the memo folder one miss of the
+#: reach chart filled, with the files that miss gave. Every figure here is made anew each time
+#: (same data, same house style): its files are the same bytes each time, which the
+#: parametrised hit test checks (a fresh figure's files without, with an empty and with a full
+#: memo).
+_MADE: dict[str, Any] = {}
+
+
+def _cold_files(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """:func:`_cold` of ``FIGURES[name]``, made once for the file."""
+    if name not in _MADE:
+        _MADE[name] = _cold(FIGURES[name], monkeypatch)
+    return _MADE[name]
+
+
+def _filled_memo(memo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Fill ``memo`` (the test's empty memo folder, set in the environment) as one miss of the
+    reach chart fills it; return the miss's files. The entries of the first miss are kept and
+    copied for later tests, byte for byte what their own miss writes (the hit test checks that
+    a miss gives the cold bytes and writes these entries)."""
+    import shutil
+
+    if "reach-memo" not in _MADE:
+        _keep_reach_memo(memo, _files(_reach()), tmp_path_factory)
+    kept, files = _MADE["reach-memo"]
+    shutil.copytree(kept, memo, dirs_exist_ok=True)
+    return files
+
+
+def _keep_reach_memo(memo: Path, files: dict[str, bytes],
+                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep a copy of ``memo``, just filled by a miss of the reach chart that gave ``files``."""
+    import shutil
+
+    kept = tmp_path_factory.mktemp("reach-memo") / "memo"
+    shutil.copytree(memo, kept)
+    _MADE["reach-memo"] = (kept, files)
+
+
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_hit_gives_the_bytes_of_a_fresh_layout_and_render(
-        name: str, memo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        name: str, memo: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
     make = FIGURES[name]
     cold = _cold(make, monkeypatch)
     assert not memo.exists()  # no memo set: nothing written
+    _MADE.setdefault(name, cold)  # for the later tests of this file
     miss = _files(make())
     entries = sorted(p.name for p in memo.iterdir())
     assert any(e.endswith(".layout") for e in entries) and any(e.endswith(".svg") for e in entries)
@@ -109,6 +151,8 @@ def test_hit_gives_the_bytes_of_a_fresh_layout_and_render(
     real = Figure.savefig
     monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (calls.append(k.get("format")),
                                                                    real(self, *a, **k))[1])
+    if name == "reach" and "reach-memo" not in _MADE:  # what a miss wrote, for later tests
+        _keep_reach_memo(memo, miss, tmp_path_factory)
     hit = _files(make())
     assert calls == ["png", "pdf"]  # only the two fresh renders drew: the rest came from the memo
     assert miss == cold
@@ -150,14 +194,23 @@ CHANGES: dict[str, Callable[[Figure], None]] = {
 @pytest.mark.parametrize("what", sorted(CHANGES))
 def test_every_change_to_the_figure_is_a_miss(what: str, memo: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    base = _key(_reach, monkeypatch)
-    assert base is not None and base == _key(_reach, monkeypatch)  # the same figure, the same key
+    base = _base_key(monkeypatch)
     assert _key(_reach, monkeypatch, CHANGES[what]) != base
+
+
+def _base_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The unchanged reach chart's layout key, made twice (the same figure made anew, the
+    same key) once for the file."""
+    if "base-key" not in _MADE:
+        base = _key(_reach, monkeypatch)
+        assert base is not None and base == _key(_reach, monkeypatch)
+        _MADE["base-key"] = base
+    return _MADE["base-key"]
 
 
 def test_request_code_and_versions_are_in_the_key(memo: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    base = _key(_reach, monkeypatch)
+    base = _base_key(monkeypatch)
     assert _key(_reach, monkeypatch, width_in=6.0) != base
     assert _key(_reach, monkeypatch, top_in=0.3) != base
     with monkeypatch.context() as m:  # other library code
@@ -177,8 +230,9 @@ def test_request_code_and_versions_are_in_the_key(memo: Path,
         plt.close(other)
 
 
-def test_changed_after_finish_renders_anew(memo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _files(_reach())  # fills the memo
+def test_changed_after_finish_renders_anew(memo: Path, monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+    _filled_memo(memo, tmp_path_factory)  # the memo as a miss of the unchanged chart fills it
 
     def changed() -> Figure:
         fig = _reach()
@@ -191,10 +245,12 @@ def test_changed_after_finish_renders_anew(memo: Path, monkeypatch: pytest.Monke
 
 
 def test_a_copy_of_a_finished_figure_renders_anew(memo: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path_factory: pytest.TempPathFactory,
+                                                 ) -> None:
     import copy
 
-    _files(_reach())  # fills the memo
+    _filled_memo(memo, tmp_path_factory)
     fig = copy.deepcopy(_reach())  # no stale callback of its own: its changes go unseen
     fig.axes[0].set_title("Ændret kopi")
     with monkeypatch.context() as m:
@@ -204,10 +260,13 @@ def test_a_copy_of_a_finished_figure_renders_anew(memo: Path,
 
 
 def test_corrupt_or_partial_entries_are_never_used(memo: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    cold = _cold(_reach, monkeypatch)
-    _files(_reach())
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path_factory: pytest.TempPathFactory,
+                                                  ) -> None:
+    cold = _cold_files("reach", monkeypatch)
+    _filled_memo(memo, tmp_path_factory)
     entries = sorted(memo.iterdir())
+    assert entries
     for i, path in enumerate(entries):  # flip a byte, truncate, empty, in turn
         data = path.read_bytes()
         path.write_bytes([data[:-1] + bytes([data[-1] ^ 1]), data[: len(data) // 2], b""][i % 3])
@@ -246,29 +305,54 @@ real = style.finish
 def finish(fig, *a, **k):
     keys.append(figmemo.layout_key(fig, width_in=6.5))
     return real(fig, *a, **k)
-import plusdig.present.figures as F, plusdig.present.network as N
-F.finish = N.finish = finish
+import plusdig.present.figures as F
+F.finish = style.finish = finish  # the network figure imports style.finish when it runs
 plusdig.reach_chart(plusdig.reach_counts(plusdig.counts_table()))
 plusdig.network_figure(plusdig.build_network(plusdig.partners_table()))
+print(hash("plusdig"))
 print(keys)
 """
 
 
-def test_keys_are_the_same_in_every_process(tmp_path: Path) -> None:
-    """Two kernels (other hash seeds, other object addresses) compute the same keys."""
-    keys = []
-    for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": seed, figmemo.MEMO_ENV: str(tmp_path)}
-        out = subprocess.run([sys.executable, "-c", _KEY_SCRIPT], env=env, capture_output=True,
-                             text=True, check=True, cwd=REPO)
-        keys.append(out.stdout.strip().splitlines()[-1])
-    assert keys[0] == keys[1] and "None" not in keys[0]
+def test_keys_are_the_same_in_every_process(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes (other hash seeds, other object addresses) compute the same keys: a new
+    Python and this test process, which has made and finished other figures before."""
+    from plusdig.present import style
+
+    import ast
+
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    env = {**os.environ, "PYTHONHASHSEED": seed, figmemo.MEMO_ENV: str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", _KEY_SCRIPT], env=env, capture_output=True,
+                         text=True, check=True, cwd=REPO)
+    their_hash, theirs = (ast.literal_eval(line) for line in out.stdout.strip().splitlines()[-2:])
+    keys: list[str | None] = []
+    real = style.finish
+
+    def finish(fig: Figure, *a: Any, **k: Any) -> Figure:
+        keys.append(figmemo.layout_key(fig, width_in=6.5))
+        return real(fig, *a, **k)
+
+    monkeypatch.setenv(figmemo.MEMO_ENV, str(tmp_path))
+    monkeypatch.setattr("plusdig.present.figures.finish", finish)
+    monkeypatch.setattr(style, "finish", finish)  # the network figure imports it when it runs
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()  # the settings a new process starts from, then the house style
+        plusdig.use_house_style()
+        plusdig.reach_chart(plusdig.reach_counts(plusdig.counts_table()))
+        plusdig.network_figure(plusdig.build_network(plusdig.partners_table()))
+    assert hash("plusdig") != their_hash  # another hash seed
+    assert keys == theirs and len(keys) == 2 and None not in keys
 
 
 @pytest.mark.build
 def test_kernel_outputs_same_with_and_without_memo(tmp_path: Path) -> None:
     """The slowest chapter in a forked kernel without the memo, with an empty one (filling
-    it) and with the full one: the same outputs cell for cell; the full memo's run is faster."""
+    it) and with the full one: the same outputs cell for cell; the full memo's run is faster.
+    The kernels are forked from the session's kernel server (tests/buildkit.py, the one the
+    tests' builds and nbval fork theirs from), or from one of the test's own."""
+    from buildkit import kernel_server
     from test_warm_kernels import _outputs
 
     from plusdig.sphinx.execute import _execute_one
@@ -276,12 +360,14 @@ def test_kernel_outputs_same_with_and_without_memo(tmp_path: Path) -> None:
 
     nb = str(REPO / "book" / "report" / "aktiviteterne.ipynb")
     memo = tmp_path / "memo"
-    server = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
+    session = kernel_server()
+    server = session or ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
     try:
         runs = [_execute_one(nb, str(Path(nb).parent), 300, False, env, server)
                 for env in ({}, {figmemo.MEMO_ENV: str(memo)}, {figmemo.MEMO_ENV: str(memo)})]
     finally:
-        server.stop()
+        if session is None:
+            server.stop()
     for _path, _nb_json, _seconds, err, _reads, _started in runs:
         assert err is None
     plain, filling, full = (_outputs(r[1]) for r in runs)
@@ -307,8 +393,8 @@ def test_shared_text_metrics_give_the_same_files(name: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Measuring each text once per renderer kind (plusdig.present.textmetrics) lays out and
     renders every file exactly as matplotlib's per-renderer measuring does."""
+    shared = _cold_files(name, monkeypatch)  # without a memo, texts measured once
     monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
-    shared = _files(FIGURES[name]())
     with monkeypatch.context() as m:
         _unshared(m)
         own = _files(FIGURES[name]())

@@ -34,8 +34,10 @@ _ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
 _MODEL_ID = re.compile(r"[0-9a-f]{32}")
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def server() -> Iterator[ForkServer]:
+    """A fork server of this file's own (its tests end its kernels and it), started once for
+    the tests that fork kernels from it; stopped at the end, and then gone."""
     s = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
     yield s
     pid = s.process.pid
