@@ -1,9 +1,11 @@
 """Leak test: build the survey chapter on a fixture with small groups in every breakdown.
 
 The chapter "Trivselsmålingen i dybden" is built with Jupyter Book into a temporary folder,
-once with ``PLUSDIG_SURVEY`` pointing at a fixture delivery and once on the bundled synthetic
-data (with the site's configuration: tests/survey_builds.py, built once per test session for
-this file and tests/test_survey_options_build.py). The fixture has greppable respondent ids,
+once with ``PLUSDIG_SURVEY`` pointing at a fixture delivery (with the methods appendix) and once
+on the bundled synthetic data, both with the site's configuration (tests/survey_builds.py,
+built once per test session: the fixture build for this file and
+tests/test_survey_small_groups.py, the synthetic one for this file and
+tests/test_survey_options_build.py). The fixture has greppable respondent ids,
 a school ("Miniskolen") of three pupils and small groups in every other breakdown too
 (tests/fixtures/disclosure_fixtures.py). The test asserts that
 
@@ -24,17 +26,13 @@ a school ("Miniskolen") of three pupils and small groups in every other breakdow
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 import survey_builds
-import yaml
 from bs4 import BeautifulSoup
-from buildkit import build_command, kernel_server_env, run_module
-from fixtures import disclosure_fixtures as dfx
 from fixtures import survey_fixtures as sf
 from survey_builds import CHAPTER
 
@@ -46,48 +44,13 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.build
 
 
-def _book(tmp: Path) -> Path:
-    """A minimal book in ``tmp``: the repo's parse/execute settings, only the survey chapter."""
-    src = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
-    sphinx_config = src.get("sphinx", {}).get("config", {})
-    config = {
-        "title": "Lækagetest",
-        "author": src.get("author", ""),
-        "only_build_toc_files": True,
-        "execute": {**src.get("execute", {}), "execute_notebooks": "force"},
-        "parse": src.get("parse", {}),
-        "sphinx": {"extra_extensions": ["plusdig.sphinx.sitedownloads", "plusdig.sphinx.audit"],
-                   "config": {key: sphinx_config[key] for key in
-                              ("language", "suppress_warnings", "nb_merge_streams")
-                              if key in sphinx_config}},
-    }
-    # the chapter alone: its links to the pages left out (methods appendix, glossary) cannot
-    # resolve; every other warning (the audit's among them) stays fatal
-    config["sphinx"]["config"]["suppress_warnings"] = [
-        *config["sphinx"]["config"].get("suppress_warnings", []), "ref.ref", "ref.term"]
-    book = tmp / "book-src"
-    (book / "book" / "report").mkdir(parents=True)
-    shutil.copy(REPO / f"{CHAPTER}.ipynb", book / f"{CHAPTER}.ipynb")
-    (book / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True),
-                                      encoding="utf-8")
-    (book / "_toc.yml").write_text(f"format: jb-book\nroot: {CHAPTER}\n", encoding="utf-8")
-    return book
-
-
 @pytest.fixture(scope="module")
 def fixture_build(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("leak")
-    frame = dfx.small_groups_frame()
-    path = sf.write_csv(frame, tmp / "fixture-delivery.csv")
-    book = _book(tmp)
-    out = tmp / "build-out"
-    env = {**os.environ, **kernel_server_env(), "PLUSDIG_SURVEY": str(path)}
-    env.pop("PLUSDIG_DISCLOSURE_K", None)
-    cmd = build_command(book, out)  # jupyter-book build -n -W --keep-going, as make book runs it
-    code, log = run_module(cmd[2], cmd[3:], env, timeout=900)
-    assert code == 0, log[-4000:]
-    assert not re.search(r"(?i): warning:", log), log[-4000:]  # -W: Sphinx warnings are fatal
-    return out, log, set(frame["respondent_id"])
+    """The chapter and the methods appendix on the fixture delivery, with the site's
+    configuration and ``-n -W`` (built once for this file and
+    tests/test_survey_small_groups.py: tests/survey_builds.py): (the output folder, the log,
+    every respondent id of the delivery)."""
+    return survey_builds.small_groups_build(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
