@@ -9,15 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from buildkit import run_module_apart
 
 from plusdig.core.paths import REPO_ROOT
 
 
 def run(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python -m plusdig validate`` with ``env_extra`` (forked from the tests' build server,
+    its imports done: ``buildkit.run_module_apart``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUSDIG_")}
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "plusdig", "validate"], capture_output=True, text=True,
-                          env=env, cwd=REPO_ROOT)
+    return run_module_apart("plusdig", ["validate"], env, cwd=REPO_ROOT)
 
 
 def test_validate_passes_on_bundled_data() -> None:
@@ -127,9 +129,8 @@ def test_build_validates_first_and_stops_before_building_on_bad_data(tmp_path: P
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUSDIG_")}
     env["PLUSDIG_DATA"] = str(data)
     out = tmp_path / "out"
-    built = subprocess.run([sys.executable, "-m", "plusdig", "build", str(REPO_ROOT), "-n", "-W",
-                            "--keep-going", "--path-output", str(out)],
-                           capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=300)
+    built = run_module_apart("plusdig", ["build", str(REPO_ROOT), "-n", "-W", "--keep-going",
+                                         "--path-output", str(out)], env, cwd=REPO_ROOT)
     alone = run({"PLUSDIG_DATA": str(data)})
     assert built.returncode == alone.returncode == 1
     assert built.stderr == alone.stderr and "field 'slug'" in built.stderr, built.stderr
@@ -139,6 +140,5 @@ def test_build_validates_first_and_stops_before_building_on_bad_data(tmp_path: P
 
 
 def test_an_unknown_command_names_both_commands() -> None:
-    proc = subprocess.run([sys.executable, "-m", "plusdig", "nothing"], capture_output=True,
-                          text=True, cwd=REPO_ROOT)
+    proc = run_module_apart("plusdig", ["nothing"], dict(os.environ), cwd=REPO_ROOT)
     assert proc.returncode == 2 and "python -m plusdig build" in proc.stderr
