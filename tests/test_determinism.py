@@ -12,10 +12,14 @@ addresses and widget model ids, which differ between any two runs, removed) and 
 of every notebook of the book's TOC, cold and warm (forked from a kernel server). It is in this
 file so that the cold build's runs of the chapters in :data:`SHARED_COLD` are its cold runs too
 (one cold run each, in the same test process: ``--dist loadfile`` keeps a file together).
+
+``test_kernel_outputs_same_with_and_without_memo`` (the figure memo, tests/test_figure_memo.py
+has the rest) is here too: the warm build's run of the chapter is its run with an empty memo.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -105,7 +109,7 @@ def test_every_notebook_same_outputs_cold_and_warm(
     The warm outputs are the book's own build's (``make book``, the ``built_site`` fixture)
     where its dependency record says they are current and came from a forked kernel; any
     other notebook runs warm here. The cold outputs of :data:`SHARED_COLD` are the cold
-    build's (:func:`_cold_build_runs`); every other notebook runs cold here.
+    build's (:func:`_build_runs`); every other notebook runs cold here.
     """
     from jupyter_cache import get_cache
 
@@ -135,7 +139,8 @@ def test_every_notebook_same_outputs_cold_and_warm(
                 warm[path] = (nb_json, reads)
         finally:
             server.stop()
-    shared = _cold_build_runs(*two_builds)
+    copy, _html1, html2 = two_builds
+    shared = _build_runs(copy, html2, "cold")
     assert shared.keys() <= set(notebooks), "a shared chapter is not in the book's TOC"
     cold = [(p, nb_json, None, reads) for p, (nb_json, reads) in shared.items()]
     cold += [(path, nb_json, err, reads) for path, nb_json, _, err, reads, _
@@ -154,21 +159,23 @@ def test_every_notebook_same_outputs_cold_and_warm(
         assert w_reads == c_reads, f"{name}: read other files"
 
 
-def _cold_build_runs(copy: Path, _html1: Path, html2: Path) -> dict[str, tuple[str, list[str]]]:
-    """The cold build's runs of :data:`SHARED_COLD`, as runs of the repository's notebooks.
+def _build_runs(copy: Path, html: Path, kernel: str) -> dict[str, tuple[str, list[str]]]:
+    """The runs of :data:`SHARED_COLD` in the build of ``copy`` whose site is ``html`` (the
+    cold build: ``kernel="cold"``; the warm one: ``"forked"``), as runs of the repository's
+    notebooks.
 
     Each: the notebook of the repository (path) → its outputs and the files it read, read from
-    the cold build's jupyter-cache and dependency record. The copy's notebook must be the
-    repository's byte for byte and its record a cold kernel's for those very outputs; a file it
-    read in the copy counts as the repository's file of the same relative path, which must
-    hold the same bytes (files outside the copy are kept as they are).
+    the build's jupyter-cache and dependency record. The copy's notebook must be the
+    repository's byte for byte and its record a ``kernel`` kernel's for those very outputs; a
+    file it read in the copy counts as the repository's file of the same relative path, which
+    must hold the same bytes (files outside the copy are kept as they are).
     """
     from jupyter_cache import get_cache
 
     from plusdig.sphinx.execute import _record_run, load_state
 
     copy = copy.resolve()
-    cache_path = html2.parent / ".jupyter_cache"
+    cache_path = html.parent / ".jupyter_cache"
     cache, state = get_cache(str(cache_path)), load_state(cache_path)
     runs: dict[str, tuple[str, list[str]]] = {}
     for docname in SHARED_COLD:
@@ -176,7 +183,7 @@ def _cold_build_runs(copy: Path, _html1: Path, html2: Path) -> dict[str, tuple[s
         mine, theirs = REPO / f"{docname}.ipynb", copy / f"{docname}.ipynb"
         assert theirs.read_bytes() == mine.read_bytes(), f"{docname}: the copy differs"
         entry = state[str(theirs)]
-        assert entry["kernel"] == "cold", f"{docname}: not run in a cold kernel"
+        assert entry["kernel"] == kernel, f"{docname}: not run in a {kernel} kernel"
         record = cache.match_cache_notebook(nbformat.read(theirs, as_version=4))
         assert (record.hashkey, _record_run(record)) == (entry["hashkey"], entry["run"])
         reads = []
@@ -190,3 +197,45 @@ def _cold_build_runs(copy: Path, _html1: Path, html2: Path) -> dict[str, tuple[s
             reads.append(str(REPO / rel))
         runs[str(mine)] = (nbformat.writes(cache.get_cache_bundle(record.pk).nb), sorted(reads))
     return runs
+
+
+@pytest.mark.build
+def test_kernel_outputs_same_with_and_without_memo(two_builds: tuple[Path, Path, Path],
+                                                   tmp_path: Path) -> None:
+    """The slowest chapter in a forked kernel without the figure memo
+    (:mod:`plusdig.present.figmemo`), with an empty one (filling it) and with the full one:
+    the same outputs cell for cell; the full memo's run is faster.
+
+    The run with an empty memo is the warm build's (a clean build: its memo folder was empty
+    and its kernels forked, checked); the other two fork their kernels from the session's
+    kernel server (tests/buildkit.py), the full one with a copy of the memo that build filled.
+    """
+    import shutil
+
+    from buildkit import kernel_server
+
+    from plusdig.present import figmemo
+    from plusdig.sphinx.execute import _execute_one
+
+    copy, html1, _html2 = two_builds
+    nb = str(REPO / "book" / "report" / "aktiviteterne.ipynb")
+    filling_json, filling_reads = _build_runs(copy, html1, "forked")[nb]
+    memo = tmp_path / "memo"
+    shutil.copytree(html1.parent / figmemo.FIGURE_MEMO, memo)
+    assert len([p for p in memo.iterdir() if p.suffix == ".layout"]) >= 15
+    session = kernel_server()
+    server = session or ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
+    try:
+        runs = [_execute_one(nb, str(Path(nb).parent), 300, False, env, server)
+                for env in ({}, {figmemo.MEMO_ENV: str(memo)})]
+    finally:
+        if session is None:
+            server.stop()
+    for _path, _nb_json, _seconds, err, _reads, _started in runs:
+        assert err is None
+    (plain, full), filling = (_outputs(r[1]) for r in runs), _outputs(filling_json)
+    assert plain == filling == full
+    assert any(not c.endswith(", []]") for c in plain[0]), "no outputs at all"
+    assert runs[0][4] == runs[1][4] and sorted(runs[0][4]) == filling_reads  # the same files read
+    assert runs[1][2] < runs[0][2]
+    json.loads(runs[1][1])  # a whole notebook

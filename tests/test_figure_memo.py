@@ -1,7 +1,8 @@
 """The figure memo (:mod:`plusdig.present.figmemo`): a figure laid out and rendered before is
 taken from the memo, byte for byte what a fresh layout and render give; any change to the
 figure, the rcParams, the request or the code is a miss; a corrupt entry is never used; the
-kernels of a build give the same notebook outputs with and without it.
+kernels of a build give the same notebook outputs with and without it (that test is in
+tests/test_determinism.py, whose warm build's run of the chapter is the run with an empty memo).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -344,38 +344,6 @@ def test_keys_are_the_same_in_every_process(tmp_path: Path,
         plusdig.network_figure(plusdig.build_network(plusdig.partners_table()))
     assert hash("plusdig") != their_hash  # another hash seed
     assert keys == theirs and len(keys) == 2 and None not in keys
-
-
-@pytest.mark.build
-def test_kernel_outputs_same_with_and_without_memo(tmp_path: Path) -> None:
-    """The slowest chapter in a forked kernel without the memo, with an empty one (filling
-    it) and with the full one: the same outputs cell for cell; the full memo's run is faster.
-    The kernels are forked from the session's kernel server (tests/buildkit.py, the one the
-    tests' builds and nbval fork theirs from), or from one of the test's own."""
-    from buildkit import kernel_server
-    from test_warm_kernels import _outputs
-
-    from plusdig.sphinx.execute import _execute_one
-    from plusdig.sphinx.forkserver import ForkServer
-
-    nb = str(REPO / "book" / "report" / "aktiviteterne.ipynb")
-    memo = tmp_path / "memo"
-    session = kernel_server()
-    server = session or ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
-    try:
-        runs = [_execute_one(nb, str(Path(nb).parent), 300, False, env, server)
-                for env in ({}, {figmemo.MEMO_ENV: str(memo)}, {figmemo.MEMO_ENV: str(memo)})]
-    finally:
-        if session is None:
-            server.stop()
-    for _path, _nb_json, _seconds, err, _reads, _started in runs:
-        assert err is None
-    plain, filling, full = (_outputs(r[1]) for r in runs)
-    assert plain == filling == full
-    assert runs[0][4] == runs[2][4]  # the same files read
-    assert len([p for p in memo.iterdir() if p.suffix == ".layout"]) >= 15
-    assert runs[2][2] < runs[0][2]
-    json.loads(runs[2][1])  # a whole notebook
 
 
 # --------------------------------------------------------------------------- speed, same files
