@@ -83,7 +83,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 #: The files that take longest (worker seconds of ``make test --durations=0`` on a loaded
 #: 2-core machine, 2 December 2026: /work/helpers/notes27/durations-b3756ad.txt, with the
-#: survey build files' shared builds counted where they are made), longest first. ``make
+#: survey build files' shared builds counted where they are made; the first four in the order
+#: of /work/helpers/notes28/testcut-after.txt), longest first. ``make
 #: test`` hands whole files to its two processes in collection order (``--dist loadfile
 #: --no-loadscope-reorder``): started first, the long files do not end up alone at the end
 #: while the other process has nothing left to do. A file not listed keeps its place after
@@ -92,8 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
 #: test_survey_linked_build.py and test_survey_leak.py, which make them, so that it finds them
 #: made instead of waiting for a process that is making one.
 SLOWEST_FIRST = (
-    "tests/test_figure_memo.py", "tests/test_determinism.py", "tests/test_browser_layout.py",
-    "tests/test_hostile.py", "tests/test_build_integrity.py", "tests/test_build_partial.py",
+    "tests/test_browser_layout.py", "tests/test_determinism.py", "tests/test_hostile.py",
+    "tests/test_figure_memo.py", "tests/test_build_integrity.py", "tests/test_build_partial.py",
     "tests/test_build_cache.py", "tests/test_survey_linked_build.py", "tests/test_venv.py",
     "tests/test_chapter.py", "tests/test_requirements.py", "tests/test_survey_leak.py",
     "tests/test_preview.py", "tests/test_editions.py", "tests/test_pdf.py",
