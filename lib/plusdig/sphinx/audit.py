@@ -189,14 +189,73 @@ def audit_site(html_dir: Path, k: int, *, integral: bool = False) -> AuditReport
     if not pages:
         raise FileNotFoundError(f"{html_dir}: no survey chapter page to audit")
     start = time.perf_counter()
-    read = []
-    for page in pages:  # each page parsed once, for its downloads and for the model
-        html = page.read_text(encoding="utf-8")
-        read.append(read_tables(html))
-        bad = check_downloads(page, html, read[-1][0])
-        if bad:
-            return AuditReport(0, 0, 0.0, 0.0, [Leak(x) for x in bad])
-    return _audit(read, k, integral, start)
+    texts = [page.read_text(encoding="utf-8") for page in pages]
+    read = [read_tables(html) for html in texts]  # each page parsed once, for both parts
+    # the downloads' check (reading every CSV and XLSX) beside the model's linear programmes
+    checked = _Beside(lambda: [check_downloads(page, html, tables) for page, html, (tables, _)
+                               in zip(pages, texts, read, strict=True)])
+    try:
+        report = _audit(read, k, integral, start)
+    except Exception:
+        report = None  # a page whose downloads fail is reported for them, as before
+        if not any(checked.result()):
+            raise
+    bad = next((problems for problems in checked.result() if problems), None)
+    if bad:
+        return AuditReport(0, 0, 0.0, 0.0, [Leak(x) for x in bad])
+    assert report is not None
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+class _Beside:
+    """``work()`` in a forked process while the caller goes on, on a machine with two or more
+    cores (else, or if the fork fails, in this process); :meth:`result` is its return value
+    (pickled back), or, if the forked process failed, ``work()`` run here: its result or its
+    exception, as without the fork."""
+
+    def __init__(self, work: Any) -> None:
+        import os
+
+        self._work, self._pid, self._fd = work, None, None
+        if (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+            return
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_fd)
+            os.close(write_fd)
+            return
+        if pid == 0:  # the child: the result or nothing, then exit without any clean-up
+            import pickle
+
+            code = 1
+            try:
+                os.close(read_fd)
+                with os.fdopen(write_fd, "wb") as out:
+                    out.write(pickle.dumps(work()))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        self._pid, self._fd = pid, read_fd
+
+    def result(self) -> Any:
+        import os
+        import pickle
+
+        if self._pid is not None:
+            with os.fdopen(self._fd, "rb") as got:
+                data = got.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            if os.waitstatus_to_exitcode(status) == 0:
+                self._value = pickle.loads(data)
+                self._work = None
+        if self._work is not None:
+            self._value, self._work = self._work(), None
+        return self._value
 
 
 # --------------------------------------------------------------------------- Sphinx
