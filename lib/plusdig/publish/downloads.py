@@ -250,6 +250,18 @@ XLSX_MEMO = ".plusdig-xlsx"
 _xlsx_code: list[bytes] = []
 
 
+def xlsx_prepare() -> None:
+    """Import openpyxl and take the code part of :func:`xlsx_bytes_memo`'s keys (once per
+    process; a process forked afterwards has both)."""
+    if not _xlsx_code:
+        import openpyxl
+        import openpyxl.writer.excel  # noqa: F401 - what xlsx_bytes uses
+
+        from plusdig.core.digest import library_digest
+
+        _xlsx_code.append(f"{library_digest()}:{openpyxl.__version__}".encode())
+
+
 def xlsx_bytes_memo(sheet: Sheet, memo: Path) -> bytes:
     """:func:`xlsx_bytes` of ``sheet``, taken from ``memo`` when the same table (every field
     of the sheet, pickled) was written by the same library code and openpyxl before.
@@ -263,12 +275,7 @@ def xlsx_bytes_memo(sheet: Sheet, memo: Path) -> bytes:
 
     from plusdig.core.memo import read_entry, write_entry
 
-    if not _xlsx_code:
-        import openpyxl
-
-        from plusdig.core.digest import library_digest
-
-        _xlsx_code.append(f"{library_digest()}:{openpyxl.__version__}".encode())
+    xlsx_prepare()
     key = hashlib.sha256(_xlsx_code[0] + pickle.dumps(sheet, protocol=4)).hexdigest()
     path = memo / f"{key}.xlsx"
     data = read_entry(path)

@@ -240,7 +240,42 @@ def write_in_parallel(app: Sphinx) -> bool:
             or not all(getattr(e, "parallel_write_safe", None) for e in app.extensions.values()):
         return False
     app.parallel = jobs
+    _small_chunks(app.builder, jobs)
     return True
+
+
+#: Pages per forked writer in a parallel write (:func:`_small_chunks`).
+WRITE_CHUNK = 3
+
+
+def _small_chunks(builder: Any, writers: int) -> None:
+    """Let the builder's parallel write hand ``writers`` forked writers a few pages at a time.
+
+    Sphinx cuts the pages into chunks of about ``sqrt(10 n)`` (two of 18 for the book's 35)
+    for one writer beside the main process (``-j 2``), and a writer starts when the main
+    process has resolved its whole chunk: the second chunk was written after the resolving,
+    one core idle. With chunks of :data:`WRITE_CHUNK` pages and two writers the writing
+    follows the resolving and ends with it. Each page is still written by one forked writer
+    (the same bytes; the XLSX downloads are written with their page:
+    :mod:`plusdig.sphinx.sitedownloads`).
+    """
+    write_parallel = getattr(builder, "_write_parallel", None)
+    if write_parallel is None or getattr(write_parallel, "plusdig_chunks", False):
+        return
+
+    def in_small_chunks(docnames: Any, nproc: int) -> None:
+        import sphinx.builders
+
+        sphinx_chunks = sphinx.builders.make_chunks
+        sphinx.builders.make_chunks = lambda names, _nproc, maxbatch=10: [
+            names[i:i + WRITE_CHUNK] for i in range(0, len(names), WRITE_CHUNK)]
+        try:
+            write_parallel(docnames, max(nproc, writers))
+        finally:
+            sphinx.builders.make_chunks = sphinx_chunks
+
+    in_small_chunks.plusdig_chunks = True  # type: ignore[attr-defined]
+    builder._write_parallel = in_small_chunks
 
 
 def _expected(env: BuildEnvironment) -> dict[str, set[str]]:

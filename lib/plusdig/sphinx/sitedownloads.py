@@ -384,18 +384,36 @@ def _on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> 
     out = Path(app.outdir) / DOWNLOAD_DIR
     out.mkdir(parents=True, exist_ok=True)
     prefix = relative_uri(app.builder.get_target_uri(docname), f"{DOWNLOAD_DIR}/")
+    workbooks = []
     for d in downloadables(doctree):
         name, label = name_and_label(app.env, docname, d)
         sheet = _sheet(d, label)
         (out / f"{name}.csv").write_bytes(downloads.csv_bytes(sheet))
-        memo = Path(app.outdir).parent / downloads.XLSX_MEMO  # next to the site folder
-        (out / f"{name}.xlsx").write_bytes(downloads.xlsx_bytes_memo(sheet, memo))
+        workbooks.append((out / f"{name}.xlsx", sheet))
         if d.payload is not None:
             (out / f"{name}.png").write_bytes(d.payload["png"])
             (out / f"{name}.svg").write_text(d.payload["svg"], encoding="utf-8")
         control = nodes.raw("", _control(label, name, d.kind, prefix), format="html")
         parent = d.node.parent
         parent.insert(parent.index(d.node) + 1, control)
+    if workbooks:
+        downloads.xlsx_prepare()  # openpyxl and the memo's code key, once, before any fork
+        _WORKBOOKS[docname] = workbooks
+
+
+#: Documents resolved whose workbooks are not written yet: their XLSX (the slow part of a
+#: page's downloads) are written when the page is (``html-page-context``, :func:`_workbooks`):
+#: in a parallel write by the forked writer of the page, beside the main process resolving the
+#: next pages (as a process forked after the page was resolved, it holds this entry).
+_WORKBOOKS: dict[str, list[tuple[Path, Any]]] = {}
+
+
+def _workbooks(app: Sphinx, pagename: str, *args: Any) -> None:
+    from plusdig.publish import downloads
+
+    memo = Path(app.outdir).parent / downloads.XLSX_MEMO  # next to the site folder
+    for path, sheet in _WORKBOOKS.pop(pagename, ()):
+        path.write_bytes(downloads.xlsx_bytes_memo(sheet, memo))
 
 
 def index_entries(env: BuildEnvironment) -> list[dict[str, Any]]:
@@ -432,6 +450,7 @@ def _reading_order(env: BuildEnvironment) -> list[str]:
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     from plusdig.publish.datapackage import write_package
 
+    _WORKBOOKS.clear()  # each written with its page (a forked writer's entries stay here)
     if exception is not None or app.builder.name != "html":
         return
     write_package(Path(app.outdir) / DATA_DIR)
@@ -464,8 +483,6 @@ _CSS = """
 """
 
 
-
-
 def setup(app: Sphinx) -> dict[str, Any]:
     """Sphinx extension: downloads for every figure and table (HTML builder)."""
     _ensure_plugin()
@@ -476,6 +493,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("doctree-resolved", _on_doctree_resolved)
+    app.connect("html-page-context", _workbooks)
     app.connect("build-finished", _on_build_finished)
     app.add_css_file("plusdig-downloads.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
