@@ -16,6 +16,7 @@ Run under the shared CPU lock (it builds the reduced book about eight times).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -190,6 +191,28 @@ def _wait_until_sphinx_runs(standby: Standby, output: Path) -> None:
         time.sleep(0.05)
 
 
+def _wait_until_it_waits_on_its_fifo(standby: Standby, timeout: float = 120) -> None:
+    """Until the standby's process is blocked reading its FIFO (Linux: ``/proc/PID/wchan`` is
+    a pipe read, ``/proc/PID/syscall``'s file descriptor is the FIFO), i.e. done with what it
+    sets up before it is told to go on; 3 s where ``/proc`` does not say."""
+    proc = Path("/proc") / str(standby.process.pid)
+    deadline = time.monotonic() + timeout
+    while True:
+        assert standby.process.poll() is None, "the standby ended"
+        try:
+            wchan = (proc / "wchan").read_text()
+            fields = (proc / "syscall").read_text().split()
+        except OSError:
+            time.sleep(3)
+            return
+        if "pipe" in wchan and len(fields) > 1:
+            with contextlib.suppress(OSError, ValueError):
+                if os.readlink(proc / "fd" / str(int(fields[1], 16))) == str(standby.fifo):
+                    return
+        assert time.monotonic() < deadline, "the standby did not wait on its FIFO"
+        time.sleep(0.05)
+
+
 def test_a_standby_refuses_to_build_when_what_it_set_up_from_changed(driver: Driver) -> None:
     driver.step()
     driver.stop()
@@ -249,7 +272,7 @@ def test_a_standby_loads_the_environment_only_when_told_ready(driver: Driver) ->
     assert standby is not None
     try:
         _wait_until_sphinx_runs(standby, output)
-        time.sleep(3)  # long enough for the rest of its set-up
+        _wait_until_it_waits_on_its_fifo(standby)  # the rest of its set-up done
         assert standby.process.poll() is None
         assert "loading pickled environment" not in output.read_text(encoding="utf-8")
         standby.ready()
