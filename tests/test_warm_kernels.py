@@ -230,6 +230,59 @@ def test_fork_server_reports_a_childs_exit_at_once(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_fork_server_outlives_a_client_gone_before_its_reply(tmp_path: Path) -> None:
+    """A client that goes away before the server's reply (the preview interrupted by Ctrl-C
+    while it asked for a build) loses its child; the server says nothing and serves the next
+    client (it died with a BrokenPipeError traceback on the preview's terminal)."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from plusdig.sphinx import forkserver
+
+    path = str(tmp_path / "server")
+    errors = tmp_path / "server-stderr.txt"
+    with errors.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-c", forkserver._RUN_SCRIPT,
+                                 forkserver.__file__, path, "[]"],
+                                stdin=subprocess.PIPE, stderr=err, start_new_session=True)
+    server = ForkServer(path, proc)
+    try:
+        server.wait_ready()
+        pid_file = tmp_path / "pid.txt"
+        (tmp_path / "slow.py").write_text(
+            "import os, pathlib, time\n"
+            f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+            "time.sleep(120)\n", encoding="utf-8")
+        request = {"module": "slow", "argv": [], "env": dict(os.environ), "cwd": str(tmp_path),
+                   "output": str(tmp_path / "slow.txt")}
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(path)
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        conn.close()  # gone before the reply
+        # its child is ended (at once: it may not even have written its pid) and reaped
+        server_proc = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 10
+        while server_proc.children():
+            assert time.monotonic() < deadline, "the gone client's child still runs"
+            time.sleep(0.05)
+        time.sleep(0.5)  # a child it had not yet forked would be there by now
+        assert server_proc.children() == []
+        if pid_file.is_file() and pid_file.read_text():
+            assert not psutil.pid_exists(int(pid_file.read_text()))
+        assert proc.poll() is None, errors.read_text()
+        (tmp_path / "quick.py").write_text("print('done')\n", encoding="utf-8")
+        assert server.run_module("quick", [], dict(os.environ), str(tmp_path),
+                                 tmp_path / "quick.txt").wait(timeout=60) == 0
+    finally:
+        server.stop()
+    assert errors.read_text() == ""
+
+
 def test_forked_kernel_ends_in_the_background_and_by_force_if_it_must(
         server: ForkServer, tmp_path: Path) -> None:
     """A kernel's shutdown does not hold up the next notebook: it is asked to end and waited

@@ -225,10 +225,9 @@ def serve(path: str, preload: list[str]) -> None:
                 return  # the process that started the server has ended
             if listener in ready:
                 conn, _ = listener.accept()
-                line = conn.makefile("rb").readline()
                 try:
-                    request = json.loads(line)
-                except ValueError:
+                    request = json.loads(conn.makefile("rb").readline())
+                except (OSError, ValueError):  # a client gone before its request was read
                     conn.close()
                     continue
                 pid = os.fork()
@@ -241,9 +240,16 @@ def serve(path: str, preload: list[str]) -> None:
                     _child(request)
                 kernels[pid] = conn
                 clients[conn] = pid
-                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                try:
+                    conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                except OSError:  # the client went away (Ctrl-C while it waited): so does
+                    _kill_group(pid)  # its child; the server serves the others
             for conn in [c for c in ready if c in clients]:
-                if not conn.recv(4096):  # the client is gone: its kernel goes too
+                try:
+                    gone = not conn.recv(4096)
+                except OSError:
+                    gone = True
+                if gone:  # the client is gone: its kernel goes too
                     _kill_group(clients[conn])
             while kernels:
                 try:
