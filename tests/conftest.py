@@ -82,9 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 #: The files that take longest (worker seconds of ``make test --durations=0`` on a loaded
-#: 2-core machine, 2 December 2026: /work/helpers/notes27/durations-b3756ad.txt, with the
-#: survey build files' shared builds counted where they are made; the first four in the order
-#: of /work/helpers/notes28/testcut-after.txt), longest first. ``make
+#: 2-core machine, 2 December 2026 (docs/benchmark.md), with the survey build files' shared
+#: builds counted where they are made; the first four as measured after that evening's cuts),
+#: longest first. ``make
 #: test`` hands whole files to its two processes in collection order (``--dist loadfile
 #: --no-loadscope-reorder``): started first, the long files do not end up alone at the end
 #: while the other process has nothing left to do. A file not listed keeps its place after
