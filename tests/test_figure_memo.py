@@ -348,19 +348,22 @@ def test_keys_are_the_same_in_every_process(tmp_path: Path,
 
 # --------------------------------------------------------------------------- speed, same files
 def _unshared(monkeypatch: pytest.MonkeyPatch) -> None:
-    """matplotlib's own per-renderer text measurement for the rest of the test."""
+    """matplotlib's own per-renderer text measurement and layout for the rest of the test."""
     import matplotlib.text as mtext
 
     shared = mtext._get_text_metrics_with_cache
     assert getattr(shared, "__plusdig__", False)  # use_house_style installed the shared cache
     monkeypatch.setattr(mtext, "_get_text_metrics_with_cache", shared.__wrapped__)
+    layout = mtext.Text._get_layout
+    assert getattr(layout, "__plusdig__", False)  # ... and the shared layouts
+    monkeypatch.setattr(mtext.Text, "_get_layout", layout.__wrapped__)
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_shared_text_metrics_give_the_same_files(name: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Measuring each text once per renderer kind (plusdig.present.textmetrics) lays out and
-    renders every file exactly as matplotlib's per-renderer measuring does."""
+    """Measuring and laying out each text once per renderer kind (plusdig.present.textmetrics)
+    lays out and renders every file exactly as matplotlib's per-renderer measuring does."""
     shared = _cold_files(name, monkeypatch)  # without a memo, texts measured once
     monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
     with monkeypatch.context() as m:
@@ -388,6 +391,44 @@ def test_shared_text_metrics_follow_the_settings(monkeypatch: pytest.MonkeyPatch
                 assert got == shared.__wrapped__(RendererAgg(100, 100, dpi), text, prop, False, dpi)
                 seen.add(got)
     assert len(seen) == 8  # each setting and resolution does change the measurement
+
+
+def test_shared_text_layouts_follow_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text's layout is never reused across a property, setting, renderer or resolution it
+    depends on, and every caller gets a box of its own."""
+    import matplotlib.text as mtext
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    shared = mtext.Text._get_layout
+    assert getattr(shared, "__plusdig__", False)  # use_house_style installed it
+    changes: dict[str, Callable[[Any], Any]] = {
+        "as is": lambda t: None, "text": lambda t: t.set_text("Frivillige foreninger"),
+        "lines": lambda t: t.set_text("Kommunen og\ncivilsamfundet"),
+        "size": lambda t: t.set_fontsize(12), "weight": lambda t: t.set_fontweight("bold"),
+        "rotation": lambda t: t.set_rotation(30), "ha": lambda t: t.set_ha("right"),
+        "va": lambda t: t.set_va("top"), "rotation mode": lambda t: t.set_rotation_mode("anchor"),
+        "linespacing": lambda t: t.set_linespacing(2.0),
+        "dpi": lambda t: t.get_figure(root=True).set_dpi(300),
+        "font": lambda t: t.set_family("DejaVu Serif"),
+    }
+    seen = set()
+    for name, change in changes.items():
+        fig = Figure(figsize=(4, 3))
+        renderers = [FigureCanvasAgg(fig).get_renderer(),
+                     MixedModeRenderer(fig, 4, 3, 72, RendererSVG(4, 3, io.StringIO()))]
+        text = fig.text(0.5, 0.5, "Kommunen og civilsamfundet", multialignment="center",
+                        rotation=10 if name == "rotation mode" else 0)
+        change(text)
+        for renderer in renderers:
+            for _ in range(2):  # the second from the cache
+                box, lines, corner = shared(text, renderer)
+                own_box, own_lines, own_corner = shared.__wrapped__(text, renderer)
+                assert (box.bounds, lines, corner) == (own_box.bounds, own_lines, own_corner)
+                box.set_points(box.get_points() + 1)  # changing one's box changes no other's
+            seen.add((type(renderer), box.bounds, repr(lines)))
+    assert len(seen) == 2 * len(changes)  # each change does change the layout
 
 
 def _draws(monkeypatch: pytest.MonkeyPatch) -> list[int]:
