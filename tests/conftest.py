@@ -280,9 +280,24 @@ def chapter_titles(built_site: Path, book_config: dict[str, Any]) -> dict[str, s
 
 
 # ----------------------------------------------------------------------------- served site
+#: Served beside the site by :func:`site_url` for the browser tests (axe-core, from npm): a
+#: script the browser fetches once and keeps compiled, instead of its 550 kB sent through
+#: Playwright into every page the tests scan.
+TEST_SCRIPTS = {"/__plusdig-tests__/axe.min.js": REPO / "node_modules" / "axe-core" / "axe.min.js"}
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
+
+    def translate_path(self, path: str) -> str:
+        script = TEST_SCRIPTS.get(path.split("?", 1)[0])
+        return str(script) if script is not None else super().translate_path(path)
+
+    def end_headers(self) -> None:
+        if self.path in TEST_SCRIPTS:  # kept by the browser for the whole run
+            self.send_header("Cache-Control", "max-age=3600")
+        super().end_headers()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,10 @@ Debian's Chromium driven by Playwright (fixtures in conftest.py).
   »Forrige«/»Næste« links are not cut off;
 - every table with a caption is numbered ("Tabel 7.2"), its columns do not touch (the text
   of two neighbouring cells is apart), and a number is never broken from its unit;
-- screenshots of every page at both widths are saved in ``_build/screenshots/layout/``;
+- a screenshot of each chapter page's window at 1400 px is saved in ``_build/screenshots/``;
+  ``PLUSDIG_SCREENSHOTS=full`` also saves every page whole at both widths in
+  ``_build/screenshots/layout/`` (for a person to look through: no test reads them, and they
+  took a third of the loads' time);
 - every page loads without console errors or requests to another host (at both widths),
   shows its title, and axe-core (vendored from npm) finds no serious or critical
   accessibility violations on it (at 1400 px; the page tests of test_browser.py, read from
@@ -21,12 +24,13 @@ The pages are served on 127.0.0.1 with every request to another host blocked and
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TEST_SCRIPTS
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +39,11 @@ LAPTOP = 1400
 WIDTHS = (LAPTOP, 390)
 REPO = Path(__file__).resolve().parents[1]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+#: Where the test server serves it (conftest.TEST_SCRIPTS).
+AXE_URL = next(url for url, path in TEST_SCRIPTS.items() if path == AXE)
+#: ``PLUSDIG_SCREENSHOTS=full``: every page also saved whole at both widths (a person's look
+#: through the layout; full-page PNGs of every page cost about 20 s of the loads' 65 s).
+FULL_SHOTS = os.environ.get("PLUSDIG_SCREENSHOTS") == "full"
 
 
 def _chapter_pages(book_config: dict[str, Any]) -> list[str]:
@@ -130,16 +139,19 @@ _GLUE_WEIGHT_JS = """
 def looked_at(module_offline_page: Any, built_site: Path,
               book_config: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
     """Every page at both widths, each opened once per width: its scroll width, figures and
-    tables, the outside requests and console errors while it loaded (screenshots saved in
-    ``_build/screenshots/layout/``). At 1400 px also what test_browser.py's page tests read
-    from the same load: whether the title shows (a screenshot of each chapter page in
-    ``_build/screenshots/``), then axe-core's serious or critical violations and what running
-    axe added to the requests and errors."""
+    tables, the outside requests and console errors while it loaded (with
+    ``PLUSDIG_SCREENSHOTS=full``, a whole-page screenshot in ``_build/screenshots/layout/``).
+    At 1400 px also what test_browser.py's page tests read from the same load: whether the
+    title shows (a screenshot of each chapter page's window in ``_build/screenshots/``), then
+    axe-core's serious or critical violations and what running axe added to the requests and
+    errors."""
     assert AXE.is_file(), "axe-core missing: npm ci"
     offline = module_offline_page
     page = offline.page
     shots = built_site.parent / "screenshots"
-    (shots / "layout").mkdir(parents=True, exist_ok=True)
+    (shots / "layout" if FULL_SHOTS else shots).mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):  # only this run's screenshots count
+        old.unlink()
     seen: dict[tuple[str, int], dict[str, Any]] = {}
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
@@ -165,16 +177,17 @@ def looked_at(module_offline_page: Any, built_site: Path,
                 "glue_weight": page.evaluate(_GLUE_WEIGHT_JS),
                 "glued": page.locator("main article span.pasted-text").count(),
             }
-            shot = shots / "layout" / f"{doc.replace('/', '__')}-{width}.png"
-            page.screenshot(path=str(shot), full_page=True)
+            name = doc.replace("/", "__")
+            if FULL_SHOTS:
+                page.screenshot(path=str(shots / "layout" / f"{name}-{width}.png"), full_page=True)
             if width == LAPTOP:
                 if doc != "search":
                     record["title_shown"] = page.locator("main article h1").first.is_visible()
-                    shutil.copyfile(shot, shots / f"{doc.replace('/', '__')}.png")
+                    page.screenshot(path=str(shots / f"{name}.png"))  # the window: the title
             record["requests"] = offline.external_requests[n_req:]
             record["errors"] = offline.console_errors[n_err:]
             if width == LAPTOP:
-                page.add_script_tag(path=str(AXE))
+                page.add_script_tag(url=f"{offline.base_url}{AXE_URL}")  # served, cached
                 result = page.evaluate(
                     "async () => await axe.run(document, {resultTypes: ['violations']})")
                 record["violations"] = [
@@ -199,7 +212,8 @@ def test_every_chapter_page_renders_offline(visited: dict[str, dict[str, Any]], 
         assert visited[doc]["title_shown"], doc
         assert visited[doc]["requests"] == [], f"{doc}: requests to other hosts"
         assert visited[doc]["errors"] == [], f"{doc}: console errors"
-    assert len(list(shots.glob("*.png"))) >= len(_chapter_pages(book_config))
+    assert sorted(p.name for p in shots.glob("*.png")) == sorted(  # this run's, one per page
+        f"{doc.replace('/', '__')}.png" for doc in _chapter_pages(book_config))
 
 
 def test_no_serious_accessibility_violations(visited: dict[str, dict[str, Any]],
