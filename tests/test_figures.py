@@ -193,3 +193,53 @@ def test_names_from_data_are_printed_literally_never_as_mathtext() -> None:
     for fig in (figs[0], figs[2], figs[3]):  # every activity is a row (or a node) in these
         for name in MATH_NAMES:
             assert name in texts(fig), (name, texts(fig))
+
+
+def _laid_out(fig: Figure, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """``style.finish(fig)`` with no figure memo: the figure widths it laid ``fig`` out at."""
+    from plusdig.present import figmemo, style
+
+    monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
+    widths: list[float] = []
+    draw = fig.draw
+
+    def counted(renderer):  # type: ignore[no-untyped-def]
+        widths.append(fig.get_figwidth())
+        return draw(renderer)
+
+    monkeypatch.setattr(fig, "draw", counted)
+    style.finish(fig)
+    return widths
+
+
+def _saved_width(fig: Figure) -> float:
+    """The width (in) of ``fig`` saved as the book saves it (``bbox_inches="tight"``)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    return fig.get_tightbbox(renderer).width + 2 * plt.rcParams["savefig.pad_inches"]
+
+
+def test_finish_fills_the_column_and_gives_up_at_once_on_a_label_that_cannot_fit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure that can fit is saved as wide as the text column; one whose label is wider
+    than the column at any figure width (hostile data: a 300-character name) is laid out at
+    the narrowest width after the first trial and kept there, not bisected towards it."""
+    from plusdig.present import style
+
+    def figure(label: str) -> Figure:
+        fig, ax = plt.subplots(figsize=(6.5, 2.5))
+        ax.barh([label, "b"], [3, 4])
+        return fig
+
+    fits = figure("Kort navn")
+    widths = _laid_out(fits, monkeypatch)
+    saved = _saved_width(fits)
+    assert style.FIGURE_WIDTH_IN - 0.02 <= saved <= style.FIGURE_WIDTH_IN + 0.005
+    assert 1 < len(widths) <= 6 and min(widths) > 1.0
+
+    too_wide = figure("x" * 300)
+    widths = _laid_out(too_wide, monkeypatch)
+    assert widths[1:] == [1.0] and too_wide.get_figwidth() == 1.0  # tried once, and kept
+    assert _saved_width(too_wide) > 3 * style.FIGURE_WIDTH_IN  # it cannot fit

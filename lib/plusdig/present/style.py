@@ -185,8 +185,12 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
     # width grows less than one for one with the figure's (labels, legends and titles keep
     # their size, a legend placed below the axes moves as they resize), so each step divides
     # the shortfall by the slope of the last two layouts: two or three layouts, not twelve.
-    # The widest layout that is not too wide wins.
-    lo, hi, best = 1.0, None, None
+    # The widest layout that is not too wide wins. A step aimed at or below the narrowest
+    # width while nothing has fitted tries that width next: if even it is too wide (a label
+    # longer than the column), nothing fits, and the figure keeps it (bisecting towards it
+    # took all twelve layouts).
+    floor = lo = 1.0
+    hi, best = None, None
     width, last = fig.get_figwidth(), None
     for _ in range(12):
         saved = saved_width(width)
@@ -194,6 +198,8 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
             lo, best = width, width
             if saved >= width_in - 0.02:
                 break
+        elif width == floor:
+            break  # too wide at the narrowest width: nothing fits
         else:
             hi = width
         slope = 1.0
@@ -201,6 +207,9 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
             slope = min(max((saved - last[1]) / (width - last[0]), 0.05), 2.0)
         last = (width, saved)
         step = width + (width_in - 0.0075 - saved) / slope
+        if best is None and step <= floor:
+            width = floor
+            continue
         width = step if lo < step and (hi is None or step < hi) else (lo + (hi or 2 * lo)) / 2
     if best is not None and abs(fig.get_figwidth() - best) > 1e-9:
         saved_width(best)
