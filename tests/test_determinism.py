@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -204,7 +205,8 @@ def test_kernel_outputs_same_with_and_without_memo(two_builds: tuple[Path, Path,
                                                    tmp_path: Path) -> None:
     """The slowest chapter in a forked kernel without the figure memo
     (:mod:`plusdig.present.figmemo`), with an empty one (filling it) and with the full one:
-    the same outputs cell for cell; the full memo's run is faster.
+    the same outputs cell for cell; the full memo's run takes every layout and render from it
+    (it reads every entry and writes none).
 
     The run with an empty memo is the warm build's (a clean build: its memo folder was empty
     and its kernels forked, checked); the other two fork their kernels from the session's
@@ -223,6 +225,10 @@ def test_kernel_outputs_same_with_and_without_memo(two_builds: tuple[Path, Path,
     memo = tmp_path / "memo"
     shutil.copytree(html1.parent / figmemo.FIGURE_MEMO, memo)
     assert len([p for p in memo.iterdir() if p.suffix == ".layout"]) >= 15
+    hour_ago = time.time() - 3600  # a read marks an entry used (its mtime); a write renames
+    for entry in memo.iterdir():
+        os.utime(entry, (hour_ago, hour_ago))
+    entries = {p.name: p.stat().st_ino for p in memo.iterdir()}
     session = kernel_server()
     server = session or ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
     try:
@@ -237,5 +243,7 @@ def test_kernel_outputs_same_with_and_without_memo(two_builds: tuple[Path, Path,
     assert plain == filling == full
     assert any(not c.endswith(", []]") for c in plain[0]), "no outputs at all"
     assert runs[0][4] == runs[1][4] and sorted(runs[0][4]) == filling_reads  # the same files read
-    assert runs[1][2] < runs[0][2]
+    after = {p.name: p.stat() for p in memo.iterdir()}
+    assert {name: st.st_ino for name, st in after.items()} == entries  # none written anew
+    assert [name for name, st in after.items() if st.st_mtime <= hour_ago] == []  # all read
     json.loads(runs[1][1])  # a whole notebook
