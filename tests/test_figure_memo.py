@@ -439,6 +439,40 @@ def _draws(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
+def test_tight_layout_measuring_each_axes_once_gives_the_same_files(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """finish()'s tight_layout measures each Axes once, not twice (the second pass gets the
+    first's extents), and every file is the one matplotlib's own two passes give."""
+    import contextlib
+
+    import matplotlib.artist as martist
+
+    from plusdig.present import style
+
+    once = _cold_files(name, monkeypatch)  # without a memo
+    monkeypatch.delenv(figmemo.MEMO_ENV, raising=False)
+    real = martist._get_tightbbox_for_layout_only
+    measured: list[int] = []
+
+    def counted(obj: Any, *a: Any, **k: Any) -> Any:
+        if isinstance(obj, matplotlib.axes.Axes):
+            measured.append(id(obj))
+        return real(obj, *a, **k)
+
+    with monkeypatch.context() as m:
+        m.setattr(martist, "_get_tightbbox_for_layout_only", counted)
+        fig = FIGURES[name]()
+        n_once = len(measured)
+        m.setattr(style, "_subplot_extents_once", lambda fig: contextlib.nullcontext())
+        measured.clear()
+        twice = _files(FIGURES[name]())
+        n_twice = len(measured)
+    assert once == twice
+    n_axes = len([ax for ax in fig.axes if ax.get_visible()])
+    assert n_once == n_axes and n_twice == 2 * n_axes
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
 def test_png_is_cut_to_the_extent_finish_measured(name: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A finished, unchanged figure's PNG is drawn once (no second layout to measure it), cut

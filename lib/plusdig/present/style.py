@@ -8,6 +8,8 @@ hash salt) so two builds of the same commit give identical images.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -172,7 +174,8 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
         fig.set_size_inches(width, fig.get_figheight())
         if fig.get_layout_engine() is None:
             h = fig.get_figheight()
-            fig.tight_layout(rect=(0, min(bottom_in / h, 0.4), 1, 1 - min(top_in / h, 0.4)))
+            with _subplot_extents_once(fig):
+                fig.tight_layout(rect=(0, min(bottom_in / h, 0.4), 1, 1 - min(top_in / h, 0.4)))
         # A draw that lays everything out but renders nothing (no glyphs, no paths): the
         # layout, and so the width, is the same as a full draw's, at a fraction of the cost.
         renderer = canvas.get_renderer()
@@ -220,6 +223,37 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
     figmemo.store_layout(key, fig, bbox)
     figmemo.remember(fig, key, bbox)
     return fig
+
+
+@contextlib.contextmanager
+def _subplot_extents_once(fig: Figure) -> Iterator[None]:
+    """While ``fig`` is laid out by ``tight_layout``: each of its Axes' extent measured once.
+
+    Given a ``rect``, matplotlib's ``tight_layout`` measures every Axes with its labels and
+    titles (a layout of all its texts and ticks), computes the margins, and then measures them
+    all again, unchanged, to fit them into the ``rect``: about a tenth of a figure notebook's
+    time. Nothing changes the figure between the two passes, so the second gets the first's
+    extents (a box of its own each time)."""
+    import matplotlib.artist as martist
+
+    real = martist._get_tightbbox_for_layout_only
+    axes = {id(ax) for ax in fig.axes}
+    seen: dict[tuple[Any, ...], Any] = {}
+
+    def once(obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if id(obj) not in axes:
+            return real(obj, *args, **kwargs)
+        key = (id(obj), *(id(a) for a in args), repr(sorted(kwargs.items())))
+        if key not in seen:
+            seen[key] = real(obj, *args, **kwargs)
+        box = seen[key]
+        return None if box is None else box.frozen()
+
+    martist._get_tightbbox_for_layout_only = once
+    try:
+        yield
+    finally:
+        martist._get_tightbbox_for_layout_only = real
 
 
 def _apply_layout(fig: Figure, layout: dict[str, Any]) -> None:
