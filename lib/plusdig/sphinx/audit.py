@@ -259,7 +259,130 @@ class _Beside:
 
 
 # --------------------------------------------------------------------------- Sphinx
+#: What the audit imports when it runs (the solver's modules: about 1.3 s, most of it
+#: ``scipy.optimize``; the readers of the pages and downloads): :class:`_Warm` imports them.
+_AUDIT_IMPORTS = ("scipy.optimize._highspy._core", "scipy.sparse", "bs4", "pandas.errors",
+                  "openpyxl", "plusdig.publish.downloads", "plusdig.present.tables")
+
+
+class _Warm:
+    """A forked process that imports the audit's modules (:data:`_AUDIT_IMPORTS`) at once,
+    while Sphinx reads the pages on the main process (one core busy), and then waits:
+    :meth:`run` has it run the audit once the site is written, so the main process does not
+    import them at the end of the build. The result is pickled back; if the process failed
+    or the audit raised, :meth:`run` runs the audit here instead (its result or its
+    exception, as without the process). :meth:`dismiss` (or the main process's exit: the
+    request pipe's end) ends it unused."""
+
+    def __init__(self) -> None:
+        import os
+
+        self._pid: int | None = None
+        self._go: int | None = None
+        self._result: int | None = None
+        if (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+            return
+        go_r, go_w = os.pipe()
+        res_r, res_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (go_r, go_w, res_r, res_w):
+                os.close(fd)
+            return
+        if pid == 0:  # the child: imports, one request, the answer, exit without clean-up
+            try:
+                os.close(go_w)
+                os.close(res_r)
+                self._serve(go_r, res_w)
+            finally:
+                os._exit(0)
+        os.close(go_r)
+        os.close(res_w)
+        self._pid, self._go, self._result = pid, go_w, res_r
+
+    @staticmethod
+    def _serve(go_r: int, res_w: int) -> None:
+        import importlib
+        import os
+        import pickle
+
+        for name in _AUDIT_IMPORTS:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the audit imports it again and says why
+                pass
+        with os.fdopen(go_r, "rb") as got:
+            request = got.read()
+        if not request:
+            return  # dismissed
+        work, args = pickle.loads(request)
+        answer = pickle.dumps(work(*args))
+        with os.fdopen(res_w, "wb") as out:
+            out.write(answer)
+
+    def run(self, work: Any, *args: Any) -> Any:
+        """``work(*args)`` in the warm process (``work`` a module-level function), or here."""
+        import os
+        import pickle
+
+        if self._pid is None or self._go is None or self._result is None:
+            return work(*args)
+        value, ok = None, False
+        try:
+            with os.fdopen(self._go, "wb") as out:
+                out.write(pickle.dumps((work, args)))
+            self._go = None
+            with os.fdopen(self._result, "rb") as got:
+                data = got.read()
+            self._result = None
+            if data:
+                value, ok = pickle.loads(data), True
+        except (OSError, pickle.PickleError):
+            ok = False
+        finally:
+            self.dismiss()
+        return value if ok else work(*args)
+
+    def dismiss(self) -> None:
+        """End the process (unused, or after :meth:`run`) and collect it."""
+        import os
+
+        for fd in (self._go, self._result):
+            if fd is not None:
+                os.close(fd)
+        self._go = self._result = None
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+
+def _on_before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    """Start the warm audit process (:class:`_Warm`) when this HTML build will likely audit:
+    a survey page is read again, or no audit has passed yet (a clean build)."""
+    if app.builder.format != "html" or app.builder.name == "singlehtml" \
+            or getattr(app, "plusdig_audit_warm", None) is not None:
+        return
+    if not any(doc.rsplit("/", 1)[-1] in SURVEY_PAGES for doc in env.found_docs):
+        return
+    doctrees = getattr(app, "doctreedir", None)
+    audited = doctrees is not None and (Path(doctrees) / AUDITED_FILE).is_file()
+    if audited and not any(doc.rsplit("/", 1)[-1] in SURVEY_PAGES for doc in docnames):
+        return
+    app.plusdig_audit_warm = _Warm()  # type: ignore[attr-defined]
+
+
 def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    warm = getattr(app, "plusdig_audit_warm", None)
+    try:
+        _audit_built(app, exception)
+    finally:
+        if warm is not None:
+            warm.dismiss()
+            del app.plusdig_audit_warm  # type: ignore[attr-defined]
+
+
+def _audit_built(app: Sphinx, exception: Exception | None) -> None:
     from sphinx.errors import ExtensionError
     from sphinx.util import logging
 
@@ -287,7 +410,9 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
         return
     if passed is not None:
         passed.unlink(missing_ok=True)
-    report = audit_site(Path(app.outdir), threshold())
+    warm = getattr(app, "plusdig_audit_warm", None)
+    report = warm.run(audit_site, Path(app.outdir), threshold()) if warm is not None \
+        else audit_site(Path(app.outdir), threshold())
     log.info(report.summary())
     if report.leaks:
         message = "Diskretioneringen holder ikke: " + "; ".join(str(x) for x in report.leaks)
@@ -353,5 +478,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Sphinx extension: audit the survey pages at the end of every HTML build, and mark their
     figures' alt texts when they show synthetic data."""
     app.connect("doctree-read", _on_doctree_read)
+    app.connect("env-before-read-docs", _on_before_read)
     app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
