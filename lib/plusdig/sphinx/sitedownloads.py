@@ -16,6 +16,7 @@ Names are stable and readable: ``figur-4-2-maalgrupper-alder``, ``tabel-4-1-akto
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import re
@@ -88,7 +89,13 @@ def _text(el: Any) -> str:
 
 
 def _html_tables(raw: str) -> list[tuple[str, list[str], list[list[str]]]]:
-    """Every table in a piece of HTML: (caption, header, rows of cell texts)."""
+    """Every table in a piece of HTML: (caption, header, rows of cell texts), lists of its own
+    for every call; the HTML is parsed once (at ``doctree-read``, not again when resolved)."""
+    return [(cap, list(head), [list(r) for r in rows]) for cap, head, rows in _parsed(raw)]
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(raw: str) -> tuple[tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]], ...]:
     from bs4 import BeautifulSoup
 
     out = []
@@ -103,8 +110,8 @@ def _html_tables(raw: str) -> list[tuple[str, list[str], list[list[str]]]]:
             rows.append([_text(td) for td in tr.find_all(["td", "th"])])
         if not header and rows:
             header, rows = rows[0], rows[1:]
-        out.append((_text(cap) if cap else "", header, rows))
-    return out
+        out.append((_text(cap) if cap else "", tuple(header), tuple(map(tuple, rows))))
+    return tuple(out)
 
 
 def _docutils_table(table: nodes.table) -> tuple[str, list[str], list[list[str]]]:
@@ -129,11 +136,8 @@ def _selected_html(bundle: nodes.container) -> nodes.Element | None:
 
 
 def downloadables(doctree: nodes.document) -> list[Downloadable]:
-    """The page's figures with downloads and its tables, in page order.
-
-    Works before myst-nb's mime selection (``doctree-read``: the bundle's HTML choice is
-    looked at) and after it (``doctree-resolved``).
-    """
+    """The page's figures with downloads and its tables, in page order. Works before myst-nb's
+    mime selection (``doctree-read``: the bundle's HTML choice is looked at) and after it."""
     from plusdig.sphinx.tablefig import numbered_table
 
     found: list[Downloadable] = []
@@ -359,12 +363,10 @@ def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildE
 def _outdated(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
               removed: set[str]) -> list[str]:
     """The data page lists every chapter's downloads: rewrite it whenever anything changed.
-
     Not in an HTML build staged by :mod:`plusdig.sphinx.build`: its list is made from the
-    environment when the page is written (:func:`_on_doctree_resolved`), and that build
-    writes every page unless nothing another page shows changed (:mod:`plusdig.sphinx.partial`:
-    the downloads and titles are part of that), so reading the page again changes nothing.
-    """
+    environment when the page is written (:func:`_on_doctree_resolved`), and that build writes
+    every page unless nothing another page shows changed (:mod:`plusdig.sphinx.partial`: the
+    downloads and titles are part of that), so reading the page again changes nothing."""
     if app.builder.name == "html" and getattr(app, "plusdig_site", None) is not None:
         return []
     if added or changed or removed:
@@ -465,8 +467,7 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
 
 
 def _ensure_plugin() -> None:
-    """Register :class:`MimePlugin` with myst-nb even where the entry point is not installed yet
-    (an editable install made before it existed)."""
+    """Register :class:`MimePlugin` with myst-nb where its entry point is not installed yet."""
     from myst_nb.core import render
 
     plugins = render.load_mime_renders()
