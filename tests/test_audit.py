@@ -354,3 +354,72 @@ def test_an_empty_group_of_unlinked_answers_is_no_leak(small, small_report):
     pinned = [key for key, (lo, hi) in small_report.ranges.items()
               if key[:1] == ("measure",) and key[3:4] == ("?",)]
     assert pinned and all(small_report.ranges[key][1] < 0.5 for key in pinned)
+
+
+def _here_only(parent: int) -> str:
+    """Fails in any process but ``parent`` (the warm audit process's fallback below)."""
+    import os
+
+    if os.getpid() != parent:
+        raise RuntimeError("not in the build's process")
+    return "ran here"
+
+
+def test_the_warm_audit_process_audits_as_the_build_process_would(tmp_path, small, small_report):
+    """The audit's warm process (forked while Sphinx reads, its imports done) returns the
+    report the audit gives in the build's process; a run it cannot do is done here."""
+    import os
+
+    page = tmp_path / "book" / "report" / "trivsel-dybden.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(small[3], encoding="utf-8")
+    warm = audit._Warm()
+    if (os.cpu_count() or 1) >= 2:
+        assert warm._pid is not None  # a forked process, not this one
+    report = warm.run(audit.audit_site, tmp_path, K)
+    assert warm._pid is None  # collected after its one run
+    assert (report.cells, report.groups, report.leaks) == (small_report.cells,
+                                                           small_report.groups, [])
+    assert report.ranges == small_report.ranges
+    assert audit._Warm().run(_here_only, os.getpid()) == "ran here"
+    unused = audit._Warm()
+    pid = unused._pid
+    unused.dismiss()
+    if pid is not None:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # ended and collected
+
+
+def test_the_build_hook_audits_in_the_warm_process_and_still_stops_on_a_leak(
+        tmp_path, small, monkeypatch):
+    """A build with a warm audit process (started when the survey pages are read and no
+    audit passed yet) still fails on a leak in real data, and ends the process."""
+    from types import SimpleNamespace
+
+    from sphinx.errors import ExtensionError
+
+    frame, reg, _, page = small
+    bad = _careless(reg, {}, [("answered", 2019), ("completed", 2019)])
+    target = tmp_path / "book" / "report" / "trivsel-dybden.html"
+    target.parent.mkdir(parents=True)
+    found = {"book/report/trivsel-dybden", "book/index"}
+    app = SimpleNamespace(builder=SimpleNamespace(format="html", name="html"),
+                          outdir=str(tmp_path), doctreedir=str(tmp_path / "doctrees"),
+                          env=SimpleNamespace(found_docs=found))
+    (tmp_path / "doctrees").mkdir()
+    audit._on_before_read(app, app.env, ["book/index"])
+    assert app.plusdig_audit_warm is not None  # no audit passed yet
+    monkeypatch.setenv(contract.SURVEY_ENV, str(tmp_path / "delivery.csv"))
+    target.write_text(_page(_render(bad, frame)), encoding="utf-8")
+    with pytest.raises(ExtensionError, match="Udeladt"):
+        audit._on_build_finished(app, None)
+    assert not hasattr(app, "plusdig_audit_warm")
+    target.write_text(page, encoding="utf-8")
+    audit._on_before_read(app, app.env, ["book/index"])
+    audit._on_build_finished(app, None)  # passes, and records it
+    assert (tmp_path / "doctrees" / audit.AUDITED_FILE).is_file()
+    audit._on_before_read(app, app.env, ["book/index"])  # audited, no survey page read
+    assert not hasattr(app, "plusdig_audit_warm")
+    audit._on_before_read(app, app.env, ["book/report/trivsel-dybden"])
+    assert app.plusdig_audit_warm is not None
+    app.plusdig_audit_warm.dismiss()

@@ -319,3 +319,19 @@ def test_the_index_lists_every_download_and_every_file_exists(built_site):
     assert linked == set(names)
     survey = [e for e in entries if e["docname"].endswith("trivsel-dybden")]
     assert survey and all(e["synthetic"] for e in survey)
+
+
+def test_a_pages_html_tables_are_parsed_once_and_each_caller_gets_its_own_lists():
+    """sitedownloads reads a page's tables when the page is read and again when it is
+    resolved: the HTML is parsed once, every call gets lists of its own."""
+    from plusdig.sphinx import sitedownloads
+
+    raw = ("<table><caption>Tabel X</caption><thead><tr><th>a</th><th>b</th></tr></thead>"
+           "<tbody><tr><td>1</td><td>2</td></tr></tbody></table>")
+    sitedownloads._parsed.cache_clear()
+    first = sitedownloads._html_tables(raw)
+    assert first == [("Tabel X", ["a", "b"], [["1", "2"]])]
+    first[0][1].append("c")
+    first[0][2][0][0] = "changed"
+    assert sitedownloads._html_tables(raw) == [("Tabel X", ["a", "b"], [["1", "2"]])]
+    assert sitedownloads._parsed.cache_info().misses == 1

@@ -493,3 +493,71 @@ def test_a_tables_downloads_carry_its_caption_number(built_site: Path) -> None:
                 bad.setdefault(_rel(built_site, page), []).append((shown, said))
     assert pairs >= 10
     assert bad == {}
+
+
+def test_pybtex_plugin_lookups_are_remembered_with_the_same_answers(monkeypatch):
+    """plusdig.sphinx.reader memoises pybtex's and sphinxcontrib-bibtex's entry-point look-ups
+    (one read of the installed distributions per question), with the same plugins found, and
+    plugins registered at run time still found first."""
+    import importlib.metadata
+
+    import pybtex.plugin
+    import sphinxcontrib.bibtex.plugin
+
+    from plusdig.sphinx import reader
+
+    monkeypatch.setattr(pybtex.plugin, "entry_points", importlib.metadata.entry_points)
+    monkeypatch.setattr(sphinxcontrib.bibtex.plugin, "entry_points",
+                        importlib.metadata.entry_points)
+    before = (pybtex.plugin.find_plugin("pybtex.backends", "plaintext"),
+              pybtex.plugin.find_plugin("pybtex.style.formatting", "plain"),
+              sphinxcontrib.bibtex.plugin.find_plugin("sphinxcontrib.bibtex.style.referencing",
+                                                       "author_year"))
+    calls = []
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda **params: calls.append(params) or real(**params))
+    reader.memoise_plugin_lookups()
+    reader.memoise_plugin_lookups()  # idempotent
+    for _ in range(3):
+        after = (pybtex.plugin.find_plugin("pybtex.backends", "plaintext"),
+                 pybtex.plugin.find_plugin("pybtex.style.formatting", "plain"),
+                 sphinxcontrib.bibtex.plugin.find_plugin(
+                     "sphinxcontrib.bibtex.style.referencing", "author_year"))
+        assert after == before
+    assert len(calls) == 3  # one per question, not one per call
+    own = type("Own", (pybtex.plugin.Plugin,), {})
+    monkeypatch.setitem(pybtex.plugin._RUNTIME_PLUGINS, "pybtex.backends", {"plaintext": own})
+    assert pybtex.plugin.find_plugin("pybtex.backends", "plaintext") is own
+
+
+def test_the_search_index_is_the_same_with_the_stemmer_memoised():
+    """plusdig.sphinx.site memoises the search language's stemmer for the whole build; the
+    index it feeds holds the same words as Sphinx's own feed (a memo per page) gives."""
+    from types import SimpleNamespace
+
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+    from sphinx.search import IndexBuilder
+
+    from plusdig.sphinx import site
+
+    site._escape_search_titles()
+    pages = {"a": "Børnene fortæller om ensomhed og fællesskaber.\n",
+             "b": "Fællesskaberne hjælper ensomme børn; børnene fortæller om ensomhed.\n"}
+
+    def index(feed) -> tuple[dict, dict, object]:
+        env = SimpleNamespace(**{f"_search_index_{name}": {} for name in (
+            "titles", "filenames", "mapping", "title_mapping", "all_titles", "index_entries",
+            "objtypes", "objnames")})
+        builder = IndexBuilder(env, "da", {}, None)
+        for name, text in pages.items():
+            doc = new_document("<test>", get_default_settings(Parser))
+            Parser().parse(text, doc)
+            feed(builder, name, name, name, doc)
+        return builder._mapping, builder._title_mapping, builder.lang.stem
+
+    memoised, plain = index(IndexBuilder.feed), index(IndexBuilder.feed.__wrapped__)
+    assert memoised[:2] == plain[:2] and "ensom" in memoised[0]
+    assert memoised[2].cache_info().hits > 0 and not hasattr(plain[2], "cache_info")

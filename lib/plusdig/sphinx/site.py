@@ -224,6 +224,7 @@ def _escape_search_titles() -> None:
                                      for t, anchor in self._all_titles[docname]]
 
     escaped_feed.__plusdig__ = True  # type: ignore[attr-defined]
+    escaped_feed.__wrapped__ = feed  # type: ignore[attr-defined]
     IndexBuilder.feed = escaped_feed  # type: ignore[method-assign]
 
 
