@@ -3,6 +3,8 @@ that shows what its data says, and bad input is refused with a DataValidationErr
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -240,6 +242,8 @@ def test_finish_fills_the_column_and_gives_up_at_once_on_a_label_that_cannot_fit
     assert 1 < len(widths) <= 6 and min(widths) > 1.0
 
     too_wide = figure("x" * 300)
-    widths = _laid_out(too_wide, monkeypatch)
+    with warnings.catch_warnings():  # no English warning of matplotlib's on the page's stderr
+        warnings.simplefilter("error")
+        widths = _laid_out(too_wide, monkeypatch)
     assert widths[1:] == [1.0] and too_wide.get_figwidth() == 1.0  # tried once, and kept
     assert _saved_width(too_wide) > 3 * style.FIGURE_WIDTH_IN  # it cannot fit

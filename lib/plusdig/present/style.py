@@ -9,6 +9,7 @@ hash salt) so two builds of the same commit give identical images.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -174,7 +175,10 @@ def finish(fig: Figure, width_in: float = FIGURE_WIDTH_IN, *, top_in: float = 0.
         fig.set_size_inches(width, fig.get_figheight())
         if fig.get_layout_engine() is None:
             h = fig.get_figheight()
-            with _subplot_extents_once(fig):
+            # At a trial width too narrow for the labels matplotlib warns (in English, on the
+            # page's stderr) and leaves the layout as it is: this search handles that case.
+            with _subplot_extents_once(fig), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Tight layout not applied", UserWarning)
                 fig.tight_layout(rect=(0, min(bottom_in / h, 0.4), 1, 1 - min(top_in / h, 0.4)))
         # A draw that lays everything out but renders nothing (no glyphs, no paths): the
         # layout, and so the width, is the same as a full draw's, at a fraction of the cost.
