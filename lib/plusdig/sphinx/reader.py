@@ -235,17 +235,18 @@ def memoise_plugin_lookups() -> None:
     import pybtex.plugin
     import sphinxcontrib.bibtex.plugin
 
-    if getattr(pybtex.plugin.entry_points, "plusdig_memo", False):
+    if getattr(pybtex.plugin.entry_points, "__plusdig__", False):
         return
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def lookup(params: tuple[tuple[str, Any], ...]) -> Any:
         return importlib.metadata.entry_points(**dict(params))
 
     def entry_points(**params: Any) -> Any:
         return lookup(tuple(sorted(params.items())))
 
-    entry_points.plusdig_memo = True  # type: ignore[attr-defined]
+    entry_points.__plusdig__ = True  # type: ignore[attr-defined]
+    entry_points.__wrapped__ = importlib.metadata.entry_points  # type: ignore[attr-defined]
     pybtex.plugin.entry_points = entry_points  # type: ignore[attr-defined]
     sphinxcontrib.bibtex.plugin.entry_points = entry_points  # type: ignore[attr-defined]
 

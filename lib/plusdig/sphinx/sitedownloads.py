@@ -94,7 +94,7 @@ def _html_tables(raw: str) -> list[tuple[str, list[str], list[list[str]]]]:
     return [(cap, list(head), [list(r) for r in rows]) for cap, head, rows in _parsed(raw)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(raw: str) -> tuple[tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]], ...]:
     from bs4 import BeautifulSoup
 
