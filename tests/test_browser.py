@@ -158,3 +158,40 @@ def test_search_finds_the_activity_page(offline_page: Any, book_config: dict[str
         "links => links.map(a => a.href)")
     assert any(h.split("?")[0].split("#")[0].endswith(f"{expected[0]}.html") for h in hrefs), hrefs
     _assert_clean(offline_page, "search")
+
+
+# ----------------------------------------------------------------------------- PDF status
+def test_pdf_notice_and_download_link_follow_the_pdf(offline_page: Any,
+                                                     book_config: dict[str, Any]) -> None:
+    """A chapter page with each of the PDF status stylesheets (plusdig.sphinx.pdfstatus, served
+    in place of the site's own): current, no notice and the PDF in the download menu; older,
+    the notice says so and the link stays; missing, the notice says there is no PDF and
+    neither the link nor the menu it was the only entry of shows, while a menu with another
+    entry would keep that one."""
+    from plusdig.sphinx import pdfstatus
+
+    state = {"css": ""}
+    page = offline_page.page
+    page.route(f"**/_static/{pdfstatus.STATUS_CSS}*", lambda route: route.fulfill(
+        status=200, content_type="text/css", body=state["css"]))
+    notice, link = f".{pdfstatus.NOTICE_CLASS}", f".{pdfstatus.PDF_BUTTON}"
+    menu = f".{pdfstatus.DOWNLOAD_MENU}"
+    seen = {}
+    for name in pdfstatus.STATES:
+        state["css"] = pdfstatus.status_css(name)
+        offline_page.open(f"{book_config['chapters'][0]}.html", settled=True)
+        assert page.locator(f"{menu} .dropdown-item").count() == 1  # the PDF, nothing else
+        seen[name] = (page.locator(notice).is_visible(),
+                      page.locator(f".{pdfstatus.OLDER_CLASS}").is_visible(),
+                      page.locator(f".{pdfstatus.MISSING_CLASS}").is_visible(),
+                      page.locator(f"{menu} > button").is_visible(),
+                      page.locator(link).evaluate("a => getComputedStyle(a).display"))
+    assert seen["current"][:4] == (False, False, False, True) and seen["current"][4] != "none"
+    assert seen["older"][:4] == (True, True, False, True) and seen["older"][4] != "none"
+    assert seen["missing"] == (True, False, True, False, "none")
+    assert "ikke lavet en PDF-udgave" in page.locator(notice).inner_text()
+    page.locator(f"{menu} ul").evaluate("""ul => ul.insertAdjacentHTML('beforeend',
+        '<li><a class="btn btn-sm dropdown-item" href="#">Kilden</a></li>')""")
+    assert page.locator(f"{menu} > button").is_visible()  # a menu with another entry stays
+    assert page.locator(link).evaluate("a => getComputedStyle(a).display") == "none"
+    _assert_clean(offline_page, "PDF status")

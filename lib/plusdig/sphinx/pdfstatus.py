@@ -6,7 +6,9 @@ This Sphinx extension keeps the time the book's content last changed in the envi
 (the moment Sphinx last read a changed page; the HTML and the PDF's singlehtml build share
 it) and, at the end of an HTML build, writes ``_static/plusdig-pdf-status.css``: every page
 carries a notice (``.plusdig-pdf-aeldre``) that this stylesheet hides while the PDF was built
-after the content last changed, and shows when the PDF is older or missing.
+after the content last changed, and shows when the PDF is older. While there is no PDF at all
+(``make book`` without ``make pdf``) the notice says so instead, and the stylesheet hides the
+download menu, whose only entry would be a link to a file that is not there.
 ``python -m plusdig.sphinx.pdfstatus --site _build/html`` (run by ``make pdf`` after it copied the new
 PDF into the site) marks the site's PDF as current without rebuilding the pages.
 """
@@ -23,20 +25,53 @@ from typing import Any
 STATUS_CSS = "plusdig-pdf-status.css"
 #: The notice's class.
 NOTICE_CLASS = "plusdig-pdf-aeldre"
-NOTICE = (f'<div class="{NOTICE_CLASS}" role="note">PDF-udgaven er ældre end disse sider: '
-          "den viser ikke de seneste ændringer.</div>")
-_CURRENT = f".{NOTICE_CLASS}{{display:none}}\n"
-_STALE = (f".{NOTICE_CLASS}{{margin:0 0 1rem;padding:.6rem .9rem;border-left:4px solid #8a5a00;"
-          "background:#fff8e6;color:#3d2800}\n"
-          f"@media print{{.{NOTICE_CLASS}{{display:none}}}}\n")
+#: The classes of the notice's two texts: the PDF is older than the pages; there is no PDF.
+OLDER_CLASS, MISSING_CLASS = f"{NOTICE_CLASS}-tekst", "plusdig-pdf-mangler-tekst"
+#: The theme's download menu, and the class of its entry for the book's PDF
+#: (plusdig.sphinx.site; in this book the menu's only entry).
+DOWNLOAD_MENU, PDF_BUTTON = "dropdown-download-buttons", "btn-download-book-pdf-button"
+NOTICE = (f'<div class="{NOTICE_CLASS}" role="note">'
+          f'<span class="{OLDER_CLASS}">PDF-udgaven er ældre end disse sider: '
+          "den viser ikke de seneste ændringer.</span>"
+          f'<span class="{MISSING_CLASS}">Der er endnu ikke lavet en PDF-udgave af disse sider '
+          "(make pdf), så bogen kan ikke hentes som PDF herfra.</span></div>")
+#: The PDF's states: written after the pages' content last changed, older, not there.
+STATES = ("current", "older", "missing")
+_SHOWN = (f".{NOTICE_CLASS}{{margin:0 0 1rem;padding:.6rem .9rem;border-left:4px solid #8a5a00;"
+          "background:#fff8e6;color:#3d2800}\n")
+_CSS = {
+    "current": f".{NOTICE_CLASS}{{display:none}}\n",
+    "older": _SHOWN + f".{MISSING_CLASS}{{display:none}}\n",
+    # no link to a file that is not there (over the theme's display of its buttons); the menu
+    # itself goes when that was all it held
+    "missing": _SHOWN + f".{OLDER_CLASS}{{display:none}}\n"
+               f".{PDF_BUTTON},li:has(>.{PDF_BUTTON}){{display:none!important}}\n"
+               f".{DOWNLOAD_MENU}:not(:has(.dropdown-item:not(.{PDF_BUTTON}))){{display:none}}\n",
+}
+_PRINT = f"@media print{{.{NOTICE_CLASS}{{display:none}}}}\n"
 
 
-def write_status(site: Path, current: bool) -> Path:
-    """Write the status stylesheet into ``site/_static``; return its path."""
+def status_css(state: str) -> str:
+    """The status stylesheet for the PDF's ``state`` (one of :data:`STATES`)."""
+    if state not in _CSS:
+        raise ValueError(f"PDF status {state!r}: expected one of {', '.join(STATES)}")
+    return _CSS[state] + ("" if state == "current" else _PRINT)
+
+
+def write_status(site: Path, state: str) -> Path:
+    """Write :func:`status_css` for ``state`` into ``site/_static``; return its path."""
     css = site / "_static" / STATUS_CSS
+    text = status_css(state)
     css.parent.mkdir(parents=True, exist_ok=True)
-    css.write_text(_CURRENT if current else _STALE, encoding="utf-8")
+    css.write_text(text, encoding="utf-8")
     return css
+
+
+def pdf_state(pdf: Path, content_time: float | None) -> str:
+    """The state of ``pdf`` (:data:`STATES`) against the time the content last changed."""
+    if not pdf.is_file():
+        return "missing"
+    return "current" if pdf_is_current(pdf, content_time) else "older"
 
 
 def pdf_is_current(pdf: Path, content_time: float | None) -> bool:
@@ -66,7 +101,7 @@ def _on_build_finished(app: Any, exception: BaseException | None) -> None:
     pdf = Path(app.outdir).parent / "pdf" / pdf_name(app.config)
     site = Path(app.outdir)
     if (site / "index.html").exists() or any(site.glob("*.html")):
-        write_status(site, pdf_is_current(pdf, getattr(app.env, "plusdig_content_time", None)))
+        write_status(site, pdf_state(pdf, getattr(app.env, "plusdig_content_time", None)))
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -89,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not site.is_dir():
         print(f"{site}: intet site (kør make book først)")
         return 0
-    print(f"PDF-status: {write_status(site, current=True)}")
+    print(f"PDF-status: {write_status(site, 'current')}")
     return 0
 
 
