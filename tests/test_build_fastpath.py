@@ -195,9 +195,15 @@ def test_unknown_arguments_and_interrupt_hooks_always_build(
 def test_the_stamp_holds_no_path_or_setting(book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLUSDIG_SURVEY", str(book.survey))
     assert book.build()
-    stamp = json.loads(book.stamp.read_text(encoding="utf-8"))
-    assert set(stamp) == {"inputs", "state"}
-    assert str(book.survey) not in book.stamp.read_text(encoding="utf-8")
+    (book.src / "book/kapitel.ipynb").write_text(_notebook("x = 1"), encoding="utf-8")
+    assert book.build()
+    text = book.stamp.read_text(encoding="utf-8")
+    stamp = json.loads(text)
+    assert set(stamp) == {"inputs", "state", "around", "code"}
+    # digests, and the notebooks by their names in the book's folder
+    assert stamp["code"].keys() == {"book/kapitel.ipynb"}
+    assert str(book.survey) not in text and str(book.src) not in text
+    assert str(book.out) not in text and str(book.data) not in text
 
 
 
@@ -276,3 +282,56 @@ def test_exit_fast_ends_the_process_without_losing_anything(tmp_path: Path) -> N
     assert (tmp_path / "atexit").read_text() == "ran"
     assert (tmp_path / "thread").read_text() == "done"
     assert (tmp_path / "log.txt").read_text() == "logged\n"
+
+
+def _notebook(code: str, text: str = "Tekst", tags: tuple[str, ...] = (),
+              outputs: tuple[dict[str, str], ...] = ()) -> str:
+    return json.dumps({"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": text},
+        {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": code,
+         "outputs": list(outputs), "execution_count": 1 if outputs else None}],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_the_kernel_server_starts_early_when_a_notebook_will_likely_run(
+        book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that runs starts its kernel server before Jupyter Book's imports when its code
+    or its surroundings changed since the last successful build; after an edit of text only
+    (a text cell, a notebook's outputs, a page) it starts none (plusdig.sphinx.kernels)."""
+    from plusdig.sphinx import kernels
+
+    calls: list[bool] = []
+    monkeypatch.setattr(kernels, "start_early",
+                        lambda state_file, likely=False: calls.append(likely))
+    nb = book.src / "book/kapitel.ipynb"
+    nb.write_text(_notebook("x = 1"), encoding="utf-8")
+    assert book.build()
+    steps: list[tuple[str, Callable[[], object], bool]] = [
+        ("a text cell", lambda: nb.write_text(_notebook("x = 1", "Ny tekst"), "utf-8"), False),
+        ("the outputs", lambda: nb.write_text(_notebook(
+            "x = 1", "Ny tekst", outputs=({"output_type": "stream", "name": "stdout",
+                                          "text": "1\n"},)), "utf-8"), False),
+        ("a page", lambda: _append(Path("book/index.md"))(book), False),
+        ("a code cell", lambda: nb.write_text(_notebook("x = 2", "Ny tekst"), "utf-8"), True),
+        ("a code cell's tags", lambda: nb.write_text(
+            _notebook("x = 2", "Ny tekst", tags=("remove-cell",)), "utf-8"), True),
+        ("a new notebook", lambda: (book.src / "book/nyt.ipynb").write_text(
+            _notebook("y = 1"), "utf-8"), True),
+        ("a data value", lambda: CHANGES["data value"](book), True),
+        ("the library", lambda: CHANGES["library"](book), True),
+        ("_config.yml", lambda: CHANGES["_config.yml"](book), True),
+        ("a text cell again", lambda: nb.write_text(
+            _notebook("x = 2", "Tredje tekst", tags=("remove-cell",)), "utf-8"), False),
+    ]
+    for name, change, likely in steps:
+        calls.clear()
+        change()
+        assert book.build(), name
+        assert calls == [likely], name
+    assert inputs.code_digest(nb) != inputs.code_digest(book.src / "book/nyt.ipynb")
+    # not a notebook's JSON: its bytes
+    (book.src / "book/brudt.ipynb").write_text("{ikke json", encoding="utf-8")
+    calls.clear()
+    assert book.build() and calls == [True]
+    assert "book/brudt.ipynb" in inputs.code_digests(book.src)

@@ -388,6 +388,16 @@ def test_clean_build_starts_its_kernel_server_early(tmp_path: Path,
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     state.write_text("{}", encoding="utf-8")
     kernels.start_early(state)
+    assert kernels._EARLY == []
+    # with a state file, when a notebook will likely run (plusdig.sphinx.inputs decides)
+    from plusdig.sphinx.forkserver import ForkServer
+
+    started: list[bool] = []
+    with monkeypatch.context() as m:
+        m.setattr(ForkServer, "start", classmethod(lambda cls, *a, **k: started.append(True)))
+        kernels.start_early(state, likely=True)
+    assert started == [True] and len(kernels._EARLY) == 1
+    kernels._EARLY.clear()
     state.unlink()
     monkeypatch.setenv("PLUSDIG_COLD_KERNELS", "1")
     kernels.start_early(state)

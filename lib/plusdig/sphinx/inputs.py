@@ -18,6 +18,13 @@ says so. Every other build removes the stamp before it starts, so an interrupted
 build leaves none, and a build with arguments this module does not know (another builder,
 ``--all``, ``--config`` ...) always runs. ``PLUSDIG_BUILD_PAUSE`` (the integrity tests'
 interrupts) always builds too.
+
+The stamp also keeps the build's *surroundings* digest (everything but the pages' sources) and
+a digest of each notebook's code (:func:`code_digests`). A build that has to run starts its
+kernel server at once, before Jupyter Book is imported, when a notebook will likely run: no
+dependency state yet (a clean build), the surroundings changed (data, library, settings ...),
+or a notebook's code did (:func:`plusdig.sphinx.kernels.start_early`). An edit of text only
+starts none.
 """
 
 from __future__ import annotations
@@ -219,22 +226,66 @@ def _state(src: Path, out: Path) -> dict[str, str] | None:
 UNCHANGED = "plusdig.sphinx.build: intet er ændret siden sidste bygning; {site} er uændret."
 
 
-def unchanged(stamp: Path, digest: str, state: dict[str, str] | None) -> bool:
-    """True when ``stamp`` records ``digest`` and ``state`` (and there is a site)."""
+def _stamp(stamp: Path) -> dict[str, object]:
+    """What ``stamp`` holds (nothing when it is missing or not a stamp)."""
     try:
         last = json.loads(stamp.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(last, dict) and last.get("inputs") == digest and state is not None \
-        and last.get("state") == state
+        return {}
+    return last if isinstance(last, dict) else {}
 
 
-def record(stamp: Path, src: Path, out: Path, digest: str, code: int) -> None:
-    """After a build that exited with ``code``: the stamp of ``digest`` if it succeeded."""
+def unchanged(stamp: Path, digest: str, state: dict[str, str] | None) -> bool:
+    """True when ``stamp`` records ``digest`` and ``state`` (and there is a site)."""
+    last = _stamp(stamp)
+    return last.get("inputs") == digest and state is not None and last.get("state") == state
+
+
+def code_digest(path: Path) -> str:
+    """What of notebook ``path`` decides whether it runs again: a digest of its code cells
+    (source and metadata, in order) and its kernelspec, what jupyter-cache hashes (its outputs
+    and text cells are not in it). From the JSON alone: this runs before the build's imports. A
+    file that is not a notebook's JSON: its bytes' digest."""
+    raw = path.read_bytes()
+    try:
+        nb = json.loads(raw)
+        part = [nb.get("metadata", {}).get("kernelspec"),
+                [[c.get("source"), c.get("metadata")] for c in nb.get("cells", [])
+                 if c.get("cell_type") == "code"]]
+    except (ValueError, AttributeError, TypeError):
+        return hashlib.sha256(raw).hexdigest()
+    return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()
+
+
+def code_digests(src: Path) -> dict[str, str]:
+    """:func:`code_digest` of every notebook of the book's folder ``src``, by relative path."""
+    digests = {}
+    for rel, path, _ in _files(src):
+        if rel.endswith(".ipynb"):
+            try:
+                digests[rel] = code_digest(path)
+            except OSError:  # vanished while read (an editor's temporary file)
+                digests[rel] = "unreadable"
+    return digests
+
+
+def notebooks_may_run(stamp: Path, around: str, codes: dict[str, str]) -> bool:
+    """True unless the last successful build's ``stamp`` has these surroundings and these
+    notebooks with this code: then only text changed, and no notebook will run."""
+    last = _stamp(stamp)
+    return last.get("around") != around or last.get("code") != codes
+
+
+def record(stamp: Path, src: Path, out: Path, digest: str, code: int, *,
+           around: str | None = None, codes: dict[str, str] | None = None) -> None:
+    """After a build that exited with ``code``: the stamp of ``digest`` if it succeeded, with
+    the build's surroundings digest and notebooks' code digests (:func:`notebooks_may_run`)."""
     state = _state(src, out) if code == 0 else None
     if state is not None:
         tmp = stamp.with_name(stamp.name + ".tmp")
-        tmp.write_text(json.dumps({"inputs": digest, "state": state}), encoding="utf-8")
+        extra = {"around": around, "code": codes} if around is not None else {}
+        tmp.write_text(json.dumps({"inputs": digest, "state": state, **extra}),
+                       encoding="utf-8")
         tmp.replace(stamp)
 
 
@@ -268,15 +319,17 @@ def build_unless_unchanged(args: Sequence[str], build: Callable[[list[str]], int
         if code == 0:
             print(UNCHANGED.format(site=out / "_build" / "html"))
         return code
+    codes = code_digests(src)
+    # before jupyter-book's imports (once: a second call does nothing)
+    start_early(state_file, likely=notebooks_may_run(stamp, around, codes))
     stamp.unlink(missing_ok=True)
-    start_early(state_file)  # before jupyter-book's imports (once: a second call does nothing)
     if check is not None and (code := check()):
         return code
     try:
         code = build(list(args))
     finally:
         _SURROUNDINGS.clear()
-    record(stamp, src, out, digest, code)
+    record(stamp, src, out, digest, code, around=around, codes=codes)
     return code
 
 
