@@ -26,15 +26,24 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
   say "'$PYTHON' findes ikke. Installér Python 3.11.2–3.13 (Debian/Ubuntu: apt-get install python3 python3-venv)."
   exit 1
 fi
-if ! "$PYTHON" -c 'import sys; v = sys.version_info[:3]; sys.exit(0 if (3, 11, 2) <= v < (3, 14) else 1)'; then
+# One start of $PYTHON (this runs before every make target): a supported version (else exit 3),
+# with venv and ensurepip (else 4); it prints its minor version.
+rc=0
+want_minor=$("$PYTHON" -c 'import sys
+if not (3, 11, 2) <= sys.version_info[:3] < (3, 14):
+    sys.exit(3)
+try:
+    import ensurepip, venv
+except ImportError:
+    sys.exit(4)
+print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || rc=$?
+if [ "$rc" = 4 ]; then
+  say "$PYTHON mangler venv/ensurepip. Debian/Ubuntu: apt-get install python3-venv"
+  exit 1
+elif [ "$rc" != 0 ]; then
   say "$("$PYTHON" --version 2>&1) er ikke understøttet: bogen kræver Python 3.11.2–3.13 (sæt PYTHON=... til en anden)."
   exit 1
 fi
-if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  say "$PYTHON mangler venv/ensurepip. Debian/Ubuntu: apt-get install python3-venv"
-  exit 1
-fi
-want_minor=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 # ----------------------------------------------------------------------------- is .venv sound?
 problem=""
@@ -43,20 +52,27 @@ if [ -e "$VENV" ] || [ -L "$VENV" ]; then
     problem="it is not a virtual environment (no pyvenv.cfg)"
   elif [ ! -x "$VENV/bin/python" ]; then
     problem="it has no $VENV/bin/python"
-  elif ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  # one start of its Python: its minor version, whether it has pip, where its plusdig is
+  elif ! info=$("$VENV/bin/python" -c 'import importlib.util, os, sys
+print("%d.%d" % sys.version_info[:2])
+print("pip" if importlib.util.find_spec("pip") else "")
+try:
+    import plusdig
+    print(os.path.realpath(plusdig.__file__))
+except Exception:
+    print("")' 2>/dev/null); then
     problem="its Python does not run"
-  elif ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
-    problem="it has no pip"
   else
-    have_minor=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    if [ "$have_minor" != "$want_minor" ]; then
+    { read -r have_minor; read -r has_pip; read -r where; } <<<"$info" || true
+    if [ -z "$has_pip" ]; then
+      problem="it has no pip"
+    elif [ "$have_minor" != "$want_minor" ]; then
       problem="it was made with Python $have_minor, not $want_minor ($PYTHON)"
     elif [ -f "$VENV/bin/pip" ] && ! head -n3 "$VENV/bin/pip" | grep -qF "$VENV_ABS/bin/python"; then
       problem="it was made for another folder ($(head -n1 "$VENV/bin/pip" | cut -c3-))"
     elif [ -f "$STAMP" ] && [ -d "$ROOT/lib/plusdig" ] && [ "$VENV_ABS" = "$ROOT/${VENV#./}" ]; then
       # the checkout's own .venv must hold this checkout's library (an outside VENV=... is the
       # caller's choice, e.g. the tests' shared environment)
-      where=$("$VENV/bin/python" -c 'import plusdig, os; print(os.path.realpath(plusdig.__file__))' 2>/dev/null || true)
       case "$where" in
         "$ROOT"/lib/plusdig/*) ;;
         "") problem="the book's library (plusdig) is not installed in it" ;;

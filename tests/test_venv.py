@@ -102,3 +102,38 @@ def test_unsupported_python_is_refused(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "kræver Python 3.11.2–3.13" in result.stderr
     assert not (project / ".venv").exists()
+
+
+def test_venv_whose_python_fails_or_lacks_the_library_is_recreated(made: Path) -> None:
+    """The venv's Python is started once for all its checks (scripts/ensure-venv.sh): a
+    Python that does not run, and one without this checkout's library, are each found."""
+    project = made  # the module's last use of it: the other tests have copied it
+    assert _make_venv(project).stderr == ""  # sound
+    python = project / ".venv/bin/python"
+    python.unlink()
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    result = _make_venv(project)
+    assert result.returncode == 0, result.stderr
+    assert "its Python does not run. Recreating it." in result.stderr
+    # a checkout of the book (lib/plusdig) whose venv does not hold that library
+    (project / "lib/plusdig").mkdir(parents=True)
+    (project / "lib/plusdig/__init__.py").write_text("")
+    result = _make_venv(project)
+    assert result.returncode == 0, result.stderr
+    assert "the book's library (plusdig) is not installed in it. Recreating it." in result.stderr
+
+
+def test_python_without_venv_is_refused(tmp_path: Path) -> None:
+    project = _project(tmp_path / "project")
+    fake = tmp_path / "python-no-venv"  # a supported Python whose ensurepip cannot be imported
+    fake.write_text("#!/bin/sh\n"
+                    "if [ \"$1\" = -c ]; then shift; exec %s -c \"import sys; "
+                    "sys.modules['ensurepip'] = None\n$1\"; fi\nexec %s \"$@\"\n"
+                    % (BASE_PYTHON, BASE_PYTHON))
+    fake.chmod(0o755)
+    result = subprocess.run(["make", "--no-print-directory", "venv", f"PYTHON={fake}"],
+                            cwd=project, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "mangler venv/ensurepip" in result.stderr and "ikke understøttet" not in result.stderr
+    assert not (project / ".venv").exists()
