@@ -335,3 +335,8 @@ def test_the_kernel_server_starts_early_when_a_notebook_will_likely_run(
     calls.clear()
     assert book.build() and calls == [True]
     assert "book/brudt.ipynb" in inputs.code_digests(book.src)
+    # a released edition's copy of a notebook never runs: not the book's code
+    (book.src / "udgaver/2027.1/_sources").mkdir(parents=True)
+    (book.src / "udgaver/2027.1/_sources/kapitel.ipynb").write_text(_notebook("z = 1"), "utf-8")
+    assert inputs.code_digests(book.src).keys() == {
+        "book/kapitel.ipynb", "book/nyt.ipynb", "book/brudt.ipynb"}

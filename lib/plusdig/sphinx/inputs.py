@@ -258,10 +258,11 @@ def code_digest(path: Path) -> str:
 
 
 def code_digests(src: Path) -> dict[str, str]:
-    """:func:`code_digest` of every notebook of the book's folder ``src``, by relative path."""
+    """:func:`code_digest` of every notebook of the book's folder ``src``, by relative path
+    (not the released editions' copies: they never run)."""
     digests = {}
-    for rel, path, _ in _files(src):
-        if rel.endswith(".ipynb"):
+    for rel, path, by_content in _files(src):
+        if by_content and rel.endswith(".ipynb"):
             try:
                 digests[rel] = code_digest(path)
             except OSError:  # vanished while read (an editor's temporary file)
