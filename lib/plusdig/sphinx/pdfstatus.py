@@ -8,7 +8,7 @@ it) and, at the end of an HTML build, writes ``_static/plusdig-pdf-status.css``:
 carries a notice (``.plusdig-pdf-aeldre``) that this stylesheet hides while the PDF was built
 after the content last changed, and shows when the PDF is older. While there is no PDF at all
 (``make book`` without ``make pdf``) the notice says so instead, and the stylesheet hides the
-download menu, whose only entry would be a link to a file that is not there.
+PDF's link to a file that is not there (and the download menu, when that was its only entry).
 ``python -m plusdig.sphinx.pdfstatus --site _build/html`` (run by ``make pdf`` after it copied the new
 PDF into the site) marks the site's PDF as current without rebuilding the pages.
 """
@@ -71,14 +71,8 @@ def pdf_state(pdf: Path, content_time: float | None) -> str:
     """The state of ``pdf`` (:data:`STATES`) against the time the content last changed."""
     if not pdf.is_file():
         return "missing"
-    return "current" if pdf_is_current(pdf, content_time) else "older"
-
-
-def pdf_is_current(pdf: Path, content_time: float | None) -> bool:
-    """True when ``pdf`` exists and was written after the content last changed."""
-    if not pdf.is_file():
-        return False
-    return content_time is not None and pdf.stat().st_mtime >= content_time
+    current = content_time is not None and pdf.stat().st_mtime >= content_time
+    return "current" if current else "older"
 
 
 def _on_before_read(app: Any, env: Any, docnames: list[str]) -> None:
