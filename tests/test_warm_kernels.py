@@ -314,6 +314,64 @@ def test_forked_kernel_ends_in_the_background_and_by_force_if_it_must(
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+def test_a_kernels_zeromq_context_ends_in_its_reaper_after_the_kernel(
+        server: ForkServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel manager's own ZeroMQ context is ended (jupyter_client's
+    ``destroy(linger=100)``) by the thread that waits for the kernel, once the kernel has
+    ended: not in the notebook's thread, which would wait out the linger (0.1 s a notebook)
+    before the next notebook, and never left open."""
+    import threading
+
+    import zmq
+
+    from plusdig.sphinx import forkkernel
+
+    managers: list[Any] = []
+    made = forkkernel.kernel_manager
+
+    def kernel_manager(*args: Any, **kwargs: Any) -> Any:
+        km = made(*args, **kwargs)
+        managers.append(km)
+        return km
+
+    ended: list[tuple[int, str, bool]] = []  # context, thread, whether its kernel still ran
+    destroy = zmq.Context.destroy
+    pid: list[int] = []
+
+    def spy(self: Any, linger: int | None = None) -> None:
+        alive = bool(pid) and psutil.pid_exists(pid[0]) and \
+            psutil.Process(pid[0]).status() != psutil.STATUS_ZOMBIE
+        ended.append((id(self), threading.current_thread().name, alive))
+        destroy(self, linger=linger)
+
+    monkeypatch.setattr(forkkernel, "kernel_manager", kernel_manager)
+    monkeypatch.setattr(zmq.Context, "destroy", spy)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nprint(os.getpid())")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp_path / "one.ipynb")
+    real_fork = ForkServer.fork
+
+    def fork(self: ForkServer, *args: Any, **kwargs: Any) -> Any:
+        child = real_fork(self, *args, **kwargs)
+        pid.append(child.pid)
+        return child
+
+    monkeypatch.setattr(ForkServer, "fork", fork)
+    _, out, _, err, _, _ = _execute_one(str(tmp_path / "one.ipynb"), str(tmp_path), 60, False,
+                                        {}, server)
+    assert err is None
+    assert int(nbformat.reads(out, as_version=4).cells[0].outputs[0]["text"]) == pid[0]
+    reap_all(60)
+    assert len(managers) == 1
+    context = managers[0].context
+    mine = [(thread, alive) for c, thread, alive in ended if c == id(context)]
+    assert len(mine) == 1, ended
+    assert mine[0][0].startswith("plusdig-reap-") and mine[0][1] is False, mine
+    assert context.closed
+
+
 def test_kernel_server_prints_nothing_of_its_own(tmp_path: Path) -> None:
     """A build's terminal shows no line from the kernel server or its kernels' start-up
     (pydevd, imported before the fork, warns about frozen modules unless told not to)."""

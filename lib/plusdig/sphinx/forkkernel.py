@@ -29,7 +29,8 @@ def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
     sockets retry connecting to the starting kernel every 5 ms: jupyter_client's own waits are
     0.2 s of IOPub silence and a reconnect every 0.1 s. Its shutdown asks the kernel to end
     and returns: the kernel's exit (30-100 ms) is waited for in a thread, which ends it by
-    force after ``shutdown_wait_time`` (:func:`_reap_later`, :func:`reap_all`).
+    force after ``shutdown_wait_time`` and then ends the manager's ZeroMQ context
+    (:func:`_reap_later`, :func:`reap_all`).
     """
     import uuid
 
@@ -69,8 +70,12 @@ def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
             self.shutting_down = True
             self.stop_restarter()
             await self._async_request_shutdown()
-            _reap_later(process, max(self.shutdown_wait_time, 0.2))
-            await self._async_cleanup_resources()
+            # the manager's own ZeroMQ context is ended in the reaper, once the kernel is gone:
+            # ending it here waits out its linger (0.1 s a notebook) for the shutdown request
+            context = self.context if self._created_context else None
+            self._created_context = False
+            await self._async_cleanup_resources()  # closes its socket (without waiting)
+            _reap_later(process, max(self.shutdown_wait_time, 0.2), context)
             return None
 
         shutdown_kernel = _async_shutdown_kernel
@@ -86,21 +91,27 @@ def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
 _REAPERS: list[Any] = []  # threads waiting for kernels asked to end (_reap_later)
 
 
-def _reap_later(process: Forked, wait: float) -> None:
+def _reap_later(process: Forked, wait: float, context: Any = None) -> None:
     """Wait in a thread for ``process`` (a kernel asked to shut down) to end: after ``wait / 2``
-    seconds send it SIGTERM, after ``wait`` SIGKILL, as jupyter_client does."""
+    seconds send it SIGTERM, after ``wait`` SIGKILL, as jupyter_client does; then end
+    ``context`` (its kernel manager's ZeroMQ context, whose sockets are closed) as
+    jupyter_client does (``destroy(linger=100)``)."""
     import subprocess
     import threading
 
     def run() -> None:
-        for step in (None, process.terminate, process.kill):
-            try:
-                if step is not None:
-                    step()
-                process.wait(None if step is process.kill else wait / 2)
-                return
-            except (subprocess.TimeoutExpired, OSError):
-                continue
+        try:
+            for step in (None, process.terminate, process.kill):
+                try:
+                    if step is not None:
+                        step()
+                    process.wait(None if step is process.kill else wait / 2)
+                    return
+                except (subprocess.TimeoutExpired, OSError):
+                    continue
+        finally:
+            if context is not None:
+                context.destroy(linger=100)
 
     thread = threading.Thread(target=run, name=f"plusdig-reap-{process.pid}", daemon=True)
     thread.start()
