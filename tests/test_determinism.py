@@ -104,13 +104,14 @@ def test_colophon_shows_commit_and_clean_tree(two_builds: tuple[Path, Path, Path
 
 @pytest.mark.build
 def test_every_notebook_same_outputs_cold_and_warm(
-        built_site: Path, two_builds: tuple[Path, Path, Path]) -> None:
+        request: pytest.FixtureRequest, two_builds: tuple[Path, Path, Path]) -> None:
     """Every notebook of the TOC, cold and warm: the same outputs and the same files read.
 
     The warm outputs are the book's own build's (``make book``, the ``built_site`` fixture)
     where its dependency record says they are current and came from a forked kernel; any
     other notebook runs warm here. The cold outputs of :data:`SHARED_COLD` are the cold
-    build's (:func:`_build_runs`); every other notebook runs cold here.
+    build's (:func:`_build_runs`); every other notebook runs cold here, first: while another
+    test process may still be building the book (``make test``), instead of waiting for it.
     """
     from jupyter_cache import get_cache
 
@@ -118,6 +119,17 @@ def test_every_notebook_same_outputs_cold_and_warm(
 
     notebooks = [str(p) for p in toc_notebooks(REPO)]
     assert len(notebooks) >= 10
+    env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")
+           and k not in ("PLUSDIG_READ_LOG", "PLUSDIG_KERNEL_SERVER", "PLUSDIG_COLD_KERNELS")}
+    calls = [(p, str(Path(p).parent), 300, False, env) for p in notebooks]
+    copy, _html1, html2 = two_builds
+    shared = _build_runs(copy, html2, "cold")
+    assert shared.keys() <= set(notebooks), "a shared chapter is not in the book's TOC"
+    cold = [(p, nb_json, None, reads) for p, (nb_json, reads) in shared.items()]
+    cold += [(path, nb_json, err, reads) for path, nb_json, _, err, reads, _
+             in _in_threads([(*c, None) for c in calls if c[0] not in shared], 2)]
+    assert sorted(c[0] for c in cold) == sorted(notebooks)
+    built_site: Path = request.getfixturevalue("built_site")
     cache_path = built_site.parent / ".jupyter_cache"
     cache, state = get_cache(str(cache_path)), load_state(cache_path)
     env_fp = environment_fingerprint(REPO)
@@ -127,9 +139,6 @@ def test_every_notebook_same_outputs_cold_and_warm(
         if why is None and state[path].get("kernel") == "forked":
             bundle = cache.get_cache_bundle(record.pk)
             warm[path] = (nbformat.writes(bundle.nb), list(state[path]["reads"]))
-    env = {k: v for k, v in os.environ.items() if k.startswith("PLUSDIG_")
-           and k not in ("PLUSDIG_READ_LOG", "PLUSDIG_KERNEL_SERVER", "PLUSDIG_COLD_KERNELS")}
-    calls = [(p, str(Path(p).parent), 300, False, env) for p in notebooks]
     missing = [c for c in calls if c[0] not in warm]
     if missing:
         server = ForkServer.start(tempfile.mkdtemp(prefix="pdz-"))
@@ -140,13 +149,6 @@ def test_every_notebook_same_outputs_cold_and_warm(
                 warm[path] = (nb_json, reads)
         finally:
             server.stop()
-    copy, _html1, html2 = two_builds
-    shared = _build_runs(copy, html2, "cold")
-    assert shared.keys() <= set(notebooks), "a shared chapter is not in the book's TOC"
-    cold = [(p, nb_json, None, reads) for p, (nb_json, reads) in shared.items()]
-    cold += [(path, nb_json, err, reads) for path, nb_json, _, err, reads, _
-             in _in_threads([(*c, None) for c in calls if c[0] not in shared], 2)]
-    assert sorted(c[0] for c in cold) == sorted(notebooks)
     for path, c_nb, c_err, c_reads in cold:
         name = Path(path).name
         assert c_err is None, f"{name} (cold): {c_err}"
