@@ -316,10 +316,10 @@ def test_forked_kernel_ends_in_the_background_and_by_force_if_it_must(
 
 def test_a_kernels_zeromq_context_ends_in_its_reaper_after_the_kernel(
         server: ForkServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The kernel manager's own ZeroMQ context is ended (jupyter_client's
-    ``destroy(linger=100)``) by the thread that waits for the kernel, once the kernel has
-    ended: not in the notebook's thread, which would wait out the linger (0.1 s a notebook)
-    before the next notebook, and never left open."""
+    """The kernel manager's own ZeroMQ context is ended by the thread that waits for the
+    kernel, once the kernel has ended, without a linger: not in the notebook's thread with
+    jupyter_client's ``destroy(linger=100)``, which waits 0.1 s a notebook before the next
+    one (and the build waits for the reapers), and never left open."""
     import threading
 
     import zmq
@@ -334,14 +334,14 @@ def test_a_kernels_zeromq_context_ends_in_its_reaper_after_the_kernel(
         managers.append(km)
         return km
 
-    ended: list[tuple[int, str, bool]] = []  # context, thread, whether its kernel still ran
+    ended: list[tuple[int, str, bool, int | None]] = []  # context, thread, kernel ran, linger
     destroy = zmq.Context.destroy
     pid: list[int] = []
 
     def spy(self: Any, linger: int | None = None) -> None:
         alive = bool(pid) and psutil.pid_exists(pid[0]) and \
             psutil.Process(pid[0]).status() != psutil.STATUS_ZOMBIE
-        ended.append((id(self), threading.current_thread().name, alive))
+        ended.append((id(self), threading.current_thread().name, alive, linger))
         destroy(self, linger=linger)
 
     monkeypatch.setattr(forkkernel, "kernel_manager", kernel_manager)
@@ -366,9 +366,10 @@ def test_a_kernels_zeromq_context_ends_in_its_reaper_after_the_kernel(
     reap_all(60)
     assert len(managers) == 1
     context = managers[0].context
-    mine = [(thread, alive) for c, thread, alive in ended if c == id(context)]
+    mine = [(thread, alive, linger) for c, thread, alive, linger in ended if c == id(context)]
     assert len(mine) == 1, ended
-    assert mine[0][0].startswith("plusdig-reap-") and mine[0][1] is False, mine
+    # in the reaper, after the kernel, without waiting for what can no longer be delivered
+    assert mine[0][0].startswith("plusdig-reap-") and mine[0][1:] == (False, 0), mine
     assert context.closed
 
 

@@ -71,7 +71,8 @@ def kernel_manager(server: ForkServer, kernel_name: str, config: Any) -> Any:
             self.stop_restarter()
             await self._async_request_shutdown()
             # the manager's own ZeroMQ context is ended in the reaper, once the kernel is gone:
-            # ending it here waits out its linger (0.1 s a notebook) for the shutdown request
+            # ending it here waits out its linger (0.1 s a notebook) for the shutdown request,
+            # and so would the reaper if it lingered (the build waits for the reapers)
             context = self.context if self._created_context else None
             self._created_context = False
             await self._async_cleanup_resources()  # closes its socket (without waiting)
@@ -94,8 +95,9 @@ _REAPERS: list[Any] = []  # threads waiting for kernels asked to end (_reap_late
 def _reap_later(process: Forked, wait: float, context: Any = None) -> None:
     """Wait in a thread for ``process`` (a kernel asked to shut down) to end: after ``wait / 2``
     seconds send it SIGTERM, after ``wait`` SIGKILL, as jupyter_client does; then end
-    ``context`` (its kernel manager's ZeroMQ context, whose sockets are closed) as
-    jupyter_client does (``destroy(linger=100)``)."""
+    ``context`` (its kernel manager's ZeroMQ context, whose sockets are closed) at once: what
+    it still holds for the kernel can no longer be delivered (jupyter_client's
+    ``destroy(linger=100)`` would wait 0.1 s for it)."""
     import subprocess
     import threading
 
@@ -111,7 +113,7 @@ def _reap_later(process: Forked, wait: float, context: Any = None) -> None:
                     continue
         finally:
             if context is not None:
-                context.destroy(linger=100)
+                context.destroy(linger=0)
 
     thread = threading.Thread(target=run, name=f"plusdig-reap-{process.pid}", daemon=True)
     thread.start()
