@@ -639,3 +639,52 @@ def test_sample_pages_render(built_pdf: Path, pages_text: list[str],
         image = Image.open(f"{target}.png").convert("L")
         dark = sum(image.histogram()[:128])
         assert dark > 500, f"{name} (page {page}) renders nearly empty"
+
+
+def test_remembered_svg_paths_print_the_same_bytes(tmp_path: Path) -> None:
+    """A figure SVG (glyph outlines, markers, hatched and translucent bars) printed by
+    WeasyPrint with and without :func:`plusdig.publish.svgpaths.remembered_paths`: every
+    stream of the two PDFs (pages, figures, patterns, groups) is the same bytes, the memory
+    was used (most paths appended from it), and WeasyPrint is as installed afterwards."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+    import weasyprint
+    import weasyprint.svg as svg_module
+
+    from plusdig.publish.svgpaths import remembered_paths
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6, 3))
+    left.bar(["Skoler", "Foreninger", "Frivillige"], [12, 7, 3], hatch="//", alpha=0.6,
+             edgecolor="black")
+    left.set_title("Aktører efter sektor (antal)")
+    right.plot([2017, 2018, 2019], [4, 9, 13], marker="o", label="Aktiviteter i alt")
+    right.legend()
+    right.set_xlabel("År")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    (tmp_path / "figur.svg").write_bytes(buf.getvalue())
+    html = ('<html lang="da"><body><p>Figur</p><img src="figur.svg" alt="Figur">'
+            '<img src="figur.svg" alt="Samme figur igen" style="width: 8cm"></body></html>')
+
+    def streams(pdf_bytes: bytes) -> list[bytes]:
+        with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+            return [obj.read_bytes() for obj in pdf.objects
+                    if isinstance(obj, pikepdf.Stream) and obj.get("/Type") != "/Metadata"]
+
+    def printed() -> bytes:
+        return weasyprint.HTML(string=html, base_url=str(tmp_path)).write_pdf(
+            pdf_identifier=None)
+
+    installed = svg_module.TAGS["path"]
+    plain = printed()
+    with remembered_paths() as stats:
+        remembered = printed()
+    assert svg_module.TAGS["path"] is installed
+    assert stats.drawn > 0 and stats.remembered > stats.drawn, stats
+    assert streams(remembered) == streams(plain)
+    assert len(streams(plain)) > 3

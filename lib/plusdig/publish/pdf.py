@@ -36,6 +36,7 @@ from bs4 import BeautifulSoup, Tag
 from plusdig.core.paths import REPO_ROOT
 from plusdig.publish.bibliography import _danish_bibliography
 from plusdig.publish.hyphenate import SOFT_HYPHEN, _treat_text
+from plusdig.publish.svgpaths import remembered_paths
 
 __all__ = ["Book", "load_book", "main", "print_document", "write_pdf", "finish_pdf", "link_texts"]
 
@@ -350,8 +351,9 @@ def write_pdf(html: str, base_url: Path, out: Path, book: Book) -> Path:
     rendered.metadata.title = book.title
     rendered.metadata.authors = [book.author]
     rendered.metadata.lang = "da"
-    rendered.write_pdf(str(out), pdf_variant="pdf/ua-1", pdf_identifier=None,
-                       uncompressed_pdf=False, custom_metadata=False)
+    with remembered_paths():  # the figures' glyph paths parsed once each, not per letter
+        rendered.write_pdf(str(out), pdf_variant="pdf/ua-1", pdf_identifier=None,
+                           uncompressed_pdf=False, custom_metadata=False)
     finish_pdf(out, link_texts(html))
     return out
 
