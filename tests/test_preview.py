@@ -14,6 +14,8 @@ import json
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -64,6 +66,46 @@ def test_wait_answers_when_the_build_state_changes() -> None:
     answer = json.loads(state.wait_change(3, True, timeout=10))
     assert answer == {"generation": 4, "building": False, "failed": False, "problems": []}
     assert json.loads(state.wait_change(2, False, timeout=10))["generation"] == 4  # at once
+
+
+def test_a_reader_who_left_is_no_error_in_the_terminal(tmp_path: Path,
+                                                        capfd: pytest.CaptureFixture[str]) -> None:
+    """A page the reader left (a reload, another page, a closed tab) leaves its ``wait``
+    request open; answering it when the next build starts finds the connection reset. The
+    terminal stays quiet about that, and still prints any other error of a request."""
+    (tmp_path / "index.html").write_text("<html><body>Tekst</body></html>", encoding="utf-8")
+    state = preview.State(generation=1)
+    answered = threading.Semaphore(0)
+
+    class Probe(preview.Server):
+        def shutdown_request(self, request: object) -> None:  # after handle_error, if any
+            super().shutdown_request(request)  # type: ignore[arg-type]
+            answered.release()
+
+    server = Probe(("127.0.0.1", 0), preview.make_handler(tmp_path, state))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host, port = server.server_address[:2]
+        client = socket.create_connection((host, port))
+        client.sendall(b"GET /__preview__/wait?generation=1&building=0 HTTP/1.1\r\n"
+                       b"Host: x\r\n\r\n")
+        time.sleep(0.3)  # the request is read and waits for the state to change
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()  # reset, as a browser that went away
+        state.update(building=True)
+        assert answered.acquire(timeout=10)
+        assert json.loads(_get(f"http://{host}:{port}/__preview__/state"))["building"] is True
+        assert answered.acquire(timeout=10)
+        try:
+            raise ValueError("en anden fejl")
+        except ValueError:
+            server.handle_error(None, (host, port))
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capfd.readouterr().err
+    assert "ConnectionResetError" not in err and "BrokenPipeError" not in err, err
+    assert err.count("Traceback") == 1 and "ValueError: en anden fejl" in err, err
 
 
 def test_watcher_sees_sources_not_build_output(tmp_path: Path) -> None:

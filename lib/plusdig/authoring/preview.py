@@ -27,9 +27,11 @@ import html
 import http.server
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -37,6 +39,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from plusdig.sphinx import failures
 from plusdig.sphinx.standby import STALE, Standby
@@ -211,14 +215,21 @@ def make_handler(site: Path, state: State) -> type[http.server.SimpleHTTPRequest
     return Handler
 
 
+class Server(http.server.ThreadingHTTPServer):
+    """The preview's HTTP server: a page the reader left (a reload, another page, a closed
+    tab) leaves its ``wait`` request open; answering it then is no error to print."""
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 # --------------------------------------------------------------------------- watching
 def watched_paths(srcdir: Path) -> list[Path]:
     """The files and folders the preview watches for ``srcdir``."""
-    paths = [srcdir / name for name in WATCHED]
     survey = os.environ.get("PLUSDIG_SURVEY")
-    if survey:
-        paths.append(Path(survey).resolve())
-    return paths
+    return [srcdir / name for name in WATCHED] + ([Path(survey).resolve()] if survey else [])
 
 
 def _ignored(name: str) -> bool:
@@ -290,8 +301,6 @@ class Preview:
     def start_servers(self) -> None:
         """Start the build and kernel servers (a build then costs no imports, a notebook no
         kernel start); without them each build is a new process, as ``make book``."""
-        import tempfile
-
         from plusdig.sphinx.forkserver import BUILD_PRELOAD, ForkServer
 
         try:
@@ -305,8 +314,6 @@ class Preview:
             self.stop_servers()
 
     def stop_servers(self) -> None:
-        import shutil
-
         for server in (self.builder, self.kernels):
             if server is not None:
                 server.stop()
@@ -392,16 +399,12 @@ class Preview:
         proc = self.process
         if proc is None or proc.poll() is not None:
             return
-        import psutil
-
         try:
             below = psutil.Process(proc.pid).children(recursive=True)
         except psutil.Error:
             below = []
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(grace_s)
         except subprocess.TimeoutExpired:
@@ -417,8 +420,7 @@ class Preview:
 
     def serve(self) -> http.server.ThreadingHTTPServer:
         handler = make_handler(self.build_dir / "html", self.state)
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        server.daemon_threads = True
+        server = Server(("127.0.0.1", self.port), handler)
         threading.Thread(target=server.serve_forever, name="plusdig-preview-http",
                          daemon=True).start()
         return server
@@ -462,10 +464,8 @@ class Preview:
 
 
 def _short(path: str, srcdir: Path) -> str:
-    try:
-        return Path(path).relative_to(srcdir).as_posix()
-    except ValueError:
-        return Path(path).name
+    return Path(path).relative_to(srcdir).as_posix() if Path(path).is_relative_to(srcdir) \
+        else Path(path).name
 
 
 def main(argv: Sequence[str] | None = None) -> int:
