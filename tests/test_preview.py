@@ -108,6 +108,38 @@ def test_a_reader_who_left_is_no_error_in_the_terminal(tmp_path: Path,
     assert err.count("Traceback") == 1 and "ValueError: en anden fejl" in err, err
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_error_box_is_in_sight_after_a_reload_mid_page(
+        tmp_path: Path, browser: object, width: int) -> None:
+    """A reload keeps the reader's place on the page, so the box of a failed build is fixed at
+    the foot of the window, in sight wherever the reader is, and the page ends above it."""
+    body = "".join(f"<p id='p{i}'>Afsnit {i}</p>" for i in range(300))
+    (tmp_path / "index.html").write_text(f"<html><head></head><body>{body}</body></html>",
+                                         encoding="utf-8")
+    state = preview.State(generation=1, failed=True, log="/tmp/plusdig-build.log", problems=[
+        failures.Problem("book/a.ipynb", 3, "ValueError: Tallet passer ikke")])
+    server = preview.Server(("127.0.0.1", 0), preview.make_handler(tmp_path, state))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        page.evaluate("window.scrollTo(0, 3000)")
+        page.reload()
+        assert page.evaluate("window.scrollY") > 1000  # the reader's place is kept
+        box = page.locator("#plusdig-preview-fejl").bounding_box()
+        assert box and box["height"] > 40 and box["y"] >= 0
+        assert abs(box["y"] + box["height"] - 800) < 1, box  # at the foot of the window
+        assert "celle 3: ValueError: Tallet passer ikke" in page.inner_text("#plusdig-preview-fejl")
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        last = page.locator("#p299").bounding_box()
+        assert last and last["y"] + last["height"] <= box["y"] + 1, (last, box)  # not hidden
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_watcher_sees_sources_not_build_output(tmp_path: Path) -> None:
     (tmp_path / "book" / "_build").mkdir(parents=True)
     (tmp_path / "book" / "generated").mkdir()

@@ -14,7 +14,7 @@ sent). The sources are looked at every 50 ms (a look at the ~150 files takes abo
 millisecond), and a build starts 0.1 s after the last write of a save: the *standby* build set
 up while or after the last one ran (:mod:`plusdig.sphinx.standby`) if only pages' sources were
 modified since. A failed build publishes nothing, so the pages stay those of the last build that
-succeeded, with a box at the top naming the notebook, the cell and the error
+succeeded, with a box at the foot of the window naming the notebook, the cell and the error
 (:mod:`plusdig.sphinx.failures`); the terminal shows the same. The next good build removes the
 box. Ctrl-C stops the build that is running, the standby, every kernel, and the server.
 """
@@ -59,34 +59,10 @@ SETTLE_S = 0.1
 #: The longest a ``wait`` request is held open before it is answered with the state as it is.
 WAIT_S = 25.0
 
-_RELOAD_JS = """\
-(function () {
-  var generation = %(generation)d;
-  var building = false;
-  function wait() {
-    fetch("%(prefix)swait?generation=" + generation + "&building=" + (building ? 1 : 0),
-          {cache: "no-store"}).then(function (r) { return r.json(); })
-      .then(function (s) {
-        var badge = document.getElementById("plusdig-preview-bygger");
-        building = s.building;
-        if (badge) { badge.hidden = !s.building; }
-        if (s.generation !== generation) { window.location.reload(); } else { wait(); }
-      }).catch(function () { setTimeout(wait, 1000); });
-  }
-  wait();
-})();
-"""
-
-_STYLE = (
-    "#plusdig-preview-fejl{position:relative;z-index:10000;margin:0;padding:1rem 1.5rem;"
-    "background:#fff4f4;color:#5a0000;border-bottom:4px solid #b00020;"
-    "font:15px/1.45 system-ui,sans-serif}"
-    "#plusdig-preview-fejl h2{margin:0 0 .4rem;font-size:1.1rem;color:#5a0000}"
-    "#plusdig-preview-fejl li{font-family:ui-monospace,monospace;white-space:pre-wrap}"
-    "#plusdig-preview-bygger{position:fixed;right:1rem;bottom:1rem;z-index:10001;"
-    "padding:.4rem .8rem;background:#222;color:#fff;border-radius:4px;"
-    "font:14px system-ui,sans-serif}"
-)
+#: The script that reloads a served page after a build, and the style of the error box
+#: (fixed at the foot of the window) and of the "building" badge.
+_RELOAD_JS = (Path(__file__).with_name("static") / "preview.js").read_text(encoding="utf-8")
+_STYLE = (Path(__file__).with_name("static") / "preview.css").read_text(encoding="utf-8")
 
 
 @dataclass
