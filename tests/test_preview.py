@@ -140,6 +140,23 @@ def test_the_error_box_is_in_sight_after_a_reload_mid_page(
         server.server_close()
 
 
+def test_a_port_in_use_is_said_in_danish_with_a_way_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            assert preview.main(["--port", str(port), "--srcdir", str(tmp_path)]) == 1
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    err = capsys.readouterr().err
+    assert f"porten {port} er optaget" in err and f"make preview PORT={port + 1}" in err, err
+    assert "Errno" not in err and "Address already in use" not in err, err
+
+
 def test_watcher_sees_sources_not_build_output(tmp_path: Path) -> None:
     (tmp_path / "book" / "_build").mkdir(parents=True)
     (tmp_path / "book" / "generated").mkdir()

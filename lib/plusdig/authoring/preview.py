@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import html
 import http.server
 import json
@@ -466,7 +467,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         Preview(src, out, port=args.port, say=lambda message: print(message, flush=True)).run()
     except OSError as exc:
-        print(f"Forhåndsvisningen kunne ikke starte: {exc}", file=sys.stderr)
+        why = (f"porten {args.port} er optaget (kører der allerede en forhåndsvisning?); vælg en "
+               f"anden, fx make preview PORT={args.port + 1}"
+               if exc.errno == errno.EADDRINUSE else str(exc))
+        print(f"Forhåndsvisningen kunne ikke starte: {why}", file=sys.stderr)
         return 1
     return 0
 
