@@ -180,6 +180,11 @@ def test_page_edits_are_built_by_the_standby_and_other_changes_discard_it(
     log = driver.step()
     assert USED in log and "Tallet er" in page_text(driver.page()), log[-3000:]
 
+    # the discarded standbys (four above, and the one waiting now) leave no log behind
+    driver.stop()
+    left = sorted(p.name for p in (driver.out / "_build").iterdir() if ".standby" in p.name)
+    assert left == [], left
+
 
 def _wait_until_sphinx_runs(standby: Standby, output: Path) -> None:
     """Until the standby's output shows that Sphinx is setting up."""

@@ -60,6 +60,12 @@ LOG_SUFFIX = ".standby"
 #: The pages' sources: the only files whose changes a standby build may be used for.
 PAGES_DIR = "book"
 
+def own_log(log: Path, pid: int) -> Path:
+    """The log of the standby with process id ``pid`` until ``go``, beside the build's
+    ``log``; it goes when the standby ends, or when the preview discards it."""
+    return log.with_name(f"{log.name}{LOG_SUFFIX}-{pid}")
+
+
 def is_page_source(path: str | Path, srcdir: str | Path) -> bool:
     """True for a page's source: an ``.ipynb`` or ``.md`` file under ``<srcdir>/book``."""
     from plusdig.sphinx.inputs import PAGE_SUFFIXES
@@ -174,7 +180,7 @@ def run(args: Sequence[str]) -> int:
     stamp = out / "_build" / inputs.STAMP
     log = out / "_build" / LOG_NAME
     # its own name: a standby forked while another one builds must not share that one's log
-    standby_log = log.with_name(f"{log.name}{LOG_SUFFIX}-{os.getpid()}")
+    standby_log = own_log(log, os.getpid())
     _, _, before = assumed(src, out, jb)
     from sphinx.application import Sphinx
 
@@ -300,7 +306,10 @@ class Standby:
                 except OSError:
                     pass
             self.process.wait()
-        self.output.unlink(missing_ok=True)
+        from plusdig.sphinx.failures import LOG_NAME
+
+        self.output.unlink(missing_ok=True)  # a killed standby removes neither of its logs
+        own_log(self.output.parent / LOG_NAME, self.process.pid).unlink(missing_ok=True)
         self.close()
 
     def close(self) -> None:
