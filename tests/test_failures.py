@@ -105,6 +105,74 @@ def test_run_logged_keeps_the_traceback_off_the_terminal(tmp_path: Path,
     assert "Bogen kunne ikke bygges" not in capsys.readouterr().err
 
 
+def test_an_exception_that_ended_the_build_is_told_where_the_files_say_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A ``_toc.yml`` that is no YAML: the file and the line where the open bracket is, in the
+    terminal and (for the preview, which reads the log) in :func:`failures.problems`; a table
+    of contents of the wrong shape (Jupyter Book raises its own error while handling
+    sphinx-external-toc's); any other exception: its type and first line."""
+    import yaml
+    from sphinx_external_toc.parsing import MalformedError
+
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("format: jb-book\nroot: index\nchapters:\n  - file: [kapitel\n",
+                   encoding="utf-8")
+
+    def yaml_build() -> int:
+        with toc.open(encoding="utf-8") as f:
+            yaml.safe_load(f)
+        return 0
+
+    log = tmp_path / "build.log"
+    assert failures.run_logged(yaml_build, log, tmp_path) == 1
+    told = "_toc.yml: linje 4, kolonne 11: ikke gyldig YAML (while parsing a flow sequence"
+    err = capsys.readouterr().err
+    assert told in err and "Traceback" not in err, err
+    assert told in failures.problems(log.read_text(encoding="utf-8"), tmp_path)[0].line()
+
+    def malformed_build() -> int:
+        try:
+            raise MalformedError("entry does not contain one of {'file'} @ '/chapters/0'")
+        except MalformedError as exc:
+            raise RuntimeError("The Table of Contents file is malformed") from exc
+
+    assert failures.run_logged(malformed_build, log, tmp_path) == 1
+    assert ("_toc.yml: indholdsfortegnelsen er ugyldig: entry does not contain one of "
+            "{'file'} @ '/chapters/0'") in capsys.readouterr().err
+    assert failures.problem_of(ValueError("første linje\nanden"), tmp_path).line() == \
+        "bogen: ValueError: første linje"
+
+
+def test_a_chapter_the_toc_names_that_is_not_there(tmp_path: Path) -> None:
+    """sphinx-external-toc's warning (on the root page, with an empty line number) is told as
+    the table of contents' problem, before what follows from it."""
+    log = (f"{tmp_path}/book/index.md:: WARNING: toctree contains reference to nonexisting "
+           "document 'book/report/forordd' [etoc.ref]\n"
+           f"{tmp_path}/book/index.md:28: WARNING: undefined label: 'kap-forord' [ref.ref]\n")
+    assert [p.line() for p in failures.problems(log, tmp_path)] == [
+        "_toc.yml: kapitlet 'book/report/forordd' findes ikke (ingen .ipynb eller .md af det "
+        "navn)",
+        "book/index.md: linje 28: undefined label: 'kap-forord'"]
+
+
+def test_a_config_that_is_no_yaml_ends_as_a_failed_build(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A ``_config.yml`` the build cannot read, before the build's own log exists: the Danish
+    summary with the file and line, the traceback in the log, not in the terminal."""
+    from plusdig.sphinx import build as plusdig_build
+
+    (tmp_path / "_config.yml").write_text('title: "+DIG\nauthor: x\n', encoding="utf-8")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert plusdig_build.main(["jb", "build", str(tmp_path), "--path-output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Bogen kunne ikke bygges" in err and "Traceback" not in err, err
+    assert "_config.yml: linje 1, kolonne 8: ikke gyldig YAML (while scanning a quoted " \
+        "scalar" in err, err
+    log = out / "_build" / failures.LOG_NAME
+    assert f"Hele loggen: {log}" in err and "Traceback" in log.read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- real builds
 def _failing_build(copy: Path, out: Path) -> str:
     code, log = run_build(copy, out)

@@ -463,11 +463,11 @@ def main(argv: Sequence[str] | None = None, check: Any = None) -> int:
     validation, runs first: :func:`plusdig.sphinx.inputs.build_unless_unchanged`)."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["jb"]:
-        from plusdig.sphinx.failures import jupyter_book_logged
+        from plusdig.sphinx.failures import jupyter_book_guarded, jupyter_book_logged
         from plusdig.sphinx.inputs import build_unless_unchanged
 
-        return build_unless_unchanged(
-            args_in[1:], lambda args: jupyter_book_logged(args, jupyter_book), check)
+        return jupyter_book_guarded(args_in[1:], lambda: build_unless_unchanged(
+            args_in[1:], lambda args: jupyter_book_logged(args, jupyter_book), check))
     ap = argparse.ArgumentParser(prog="python -m plusdig.sphinx.build", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=["status", "execute"])
     ap.add_argument("--srcdir", default=".")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import json
 import re
 import sys
 import traceback
@@ -35,14 +36,20 @@ _EXECUTION_ERROR = re.compile(r"ExecutionError: (?P<path>\S+\.ipynb)")
 _PLUSDIG_FAILED = re.compile(r"plusdig\.sphinx\.build: (?P<path>\S+\.ipynb) failed")
 #: A Sphinx warning or error: ``path:line: WARNING: message [type]`` (path and line optional).
 _WARNING = re.compile(
-    r"^(?:(?P<path>[^\s:][^:\n]*?)(?::(?P<line>\d+))?: )?(?P<level>WARNING|ERROR|CRITICAL|SEVERE): "
+    r"^(?:(?P<path>[^\s:][^:\n]*?)(?::(?P<line>\d*))?: )?(?P<level>WARNING|ERROR|CRITICAL|SEVERE): "
     r"(?P<message>.+?)(?: \[(?P<kind>[\w.]+)\])?$", re.M)
 #: myst-nb's warning for a glue key a page uses and its notebook does not define.
 _GLUE_MISSING = re.compile(r"No key '(?P<key>[^']+)' found in glue data")
+#: sphinx-external-toc's warning for a file ``_toc.yml`` names that is not there.
+_TOC_MISSING = re.compile(r"toctree contains reference to nonexisting document '(?P<doc>[^']+)'")
 #: A literal key in a ``glue("key", ...)`` call of a code cell.
 _GLUE_CALL = re.compile(r"""\bglue\(\s*(?:name\s*=\s*)?(['"])(?P<key>[^'"]+)\1""")
 #: Where Sphinx's report of an unexpected exception starts in its output.
 _SPHINX_EXCEPTION = "Exception occurred:"
+#: The line :func:`run_logged` writes into the log for an exception that ended the build: the
+#: problem it is (:func:`problem_of`) as JSON.
+_MARKER = "[plusdig.sphinx.failures] "
+_MARKED = re.compile(r"^" + re.escape(_MARKER) + r"(?P<json>\{.*\})$", re.M)
 #: The build's full log, in the build folder (``<output>/_build/``).
 LOG_NAME = "plusdig-build.log"
 #: At most this many problems are listed; the log has the rest.
@@ -171,6 +178,9 @@ def problems(log: str, srcdir: str | Path, cache_path: str | Path | None = None)
             cell_errors.add(str(Path(path).resolve()))
             found.append(Problem(_relative(path, src), None,
                                  "notebooken kunne ikke køres (se loggen)"))
+    for match in _MARKED.finditer(text):
+        fields = json.loads(match.group("json"))
+        found.append(Problem(fields.get("path"), fields.get("cell"), str(fields["message"])))
     for match in _WARNING.finditer(text):
         path, line, message = match.group("path"), match.group("line"), match.group("message")
         if path and str(Path(path).resolve()) in cell_errors \
@@ -180,17 +190,54 @@ def problems(log: str, srcdir: str | Path, cache_path: str | Path | None = None)
         if path and path.endswith(".ipynb") and line and int(line) >= 10000:
             cell = int(line) // 10000
         glue = _GLUE_MISSING.search(message)
-        if glue:
+        missing = _TOC_MISSING.search(message) if match.group("kind") == "etoc.ref" else None
+        if missing:  # the table of contents names a chapter that is not there
+            path, message = str(src / "_toc.yml"), (
+                f"kapitlet '{missing.group('doc')}' findes ikke (ingen .ipynb eller .md af det "
+                "navn)")
+        elif glue:
             message = _glue_message(glue.group("key"), Path(path) if path else None, cache)
         elif path and line and cell is None:
             message = f"linje {line}: {message}"
         found.append(Problem(_relative(path, src) if path else None, cell, message))
-    if _SPHINX_EXCEPTION in text and not cell_errors:
+    if _SPHINX_EXCEPTION in text and not cell_errors and not _MARKED.search(text):
         tail = text.split(_SPHINX_EXCEPTION, 1)[1]
         exception = next((line.strip() for line in tail.splitlines()
                           if re.match(r"\s*[\w.]+(Error|Exception|Interrupt)\b", line)), None)
         found.append(Problem(None, None, exception or _last_line(tail)))
     return list(dict.fromkeys(found))
+
+
+def problem_of(exc: BaseException, srcdir: str | Path) -> Problem:
+    """The problem an exception that ended a build is, where the book's files say it: a YAML
+    file that does not parse (``_config.yml``, ``_toc.yml``: its line and column), a table of
+    contents that is not one (``_toc.yml``); else the exception's type and first line. An
+    exception raised while handling another is told by the one it handled, if that is one
+    of these."""
+    src = Path(srcdir)
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    for err in chain:
+        # yaml.MarkedYAMLError: where what failed started (an open bracket, a quote) if it
+        # says, else where it failed
+        mark = getattr(err, "context_mark", None) or getattr(err, "problem_mark", None)
+        if mark is not None and hasattr(err, "problem"):
+            name = str(getattr(mark, "name", "") or "")
+            what = ", ".join(str(w) for w in (getattr(err, "context", None), err.problem) if w)
+            return Problem(_relative(name, src) if name.startswith("/") else None, None,
+                           f"linje {mark.line + 1}, kolonne {mark.column + 1}: "
+                           f"ikke gyldig YAML ({what})")
+        if type(err).__name__ == "MalformedError" and "external_toc" in type(err).__module__:
+            return Problem("_toc.yml", None, f"indholdsfortegnelsen er ugyldig: {err}")
+    first = (str(chain[0]).strip().splitlines() or [""])[0]
+    return Problem(None, None, f"{type(chain[0]).__name__}: {first}".rstrip(": "))
+
+
+def _marker(problem: Problem) -> str:
+    return _MARKER + json.dumps({"path": problem.path, "cell": problem.cell,
+                                 "message": problem.message}, ensure_ascii=False) + "\n"
 
 
 def summary(found: Iterable[Problem], log_path: str | Path | None = None) -> str:
@@ -255,8 +302,9 @@ def run_logged(build: Callable[[], int], log_path: str | Path, srcdir: str | Pat
         sys.stdout, sys.stderr = _Tee(out, log, state), _Tee(err, log, state)
         try:
             code = build()
-        except BaseException:  # noqa: BLE001 - reported below, the traceback kept in the log
+        except BaseException as exc:  # noqa: BLE001 - reported below, the traceback in the log
             log.write(traceback.format_exc())
+            log.write(_marker(problem_of(exc, srcdir)))
             code = 1
         finally:
             sys.stdout, sys.stderr = out, err
@@ -305,6 +353,25 @@ def jupyter_book_logged(argv: Sequence[str], run: Callable[[Sequence[str]], int]
     book, out = paths
     return run_logged(lambda: run(argv), out / "_build" / LOG_NAME, book,
                       out / "_build" / ".jupyter_cache")
+
+
+def jupyter_book_guarded(argv: Sequence[str], run: Callable[[], int]) -> int:
+    """``run()``, all of a ``jb`` call (the no-change check, the validation, the logged build).
+    An exception it raises before the build's own log is written (a ``_config.yml`` that is
+    no YAML) ends it as a failed build ends: the traceback in the log, the Danish summary."""
+    try:
+        return run()
+    except Exception as exc:
+        paths = _build_paths(argv)
+        if paths is None:
+            raise
+        book, out = paths
+        log = out / "_build" / LOG_NAME
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc() + _marker(problem_of(exc, book)), encoding="utf-8")
+        sys.stderr.write("\n" + summary(problems(log.read_text(encoding="utf-8"), book), log)
+                         + "\n")
+        return 1
 
 
 # --------------------------------------------------------------------------- one run only

@@ -196,7 +196,8 @@ def book_cache_path(srcdir: Path, path_output: str | None) -> Path:
     ``_config.yml``, else ``<output>/_build/.jupyter_cache``)."""
     import yaml
 
-    cfg = yaml.safe_load((srcdir / "_config.yml").read_text(encoding="utf-8")) or {}
+    with (srcdir / "_config.yml").open(encoding="utf-8") as f:  # a YAML error names the file
+        cfg = yaml.safe_load(f) or {}
     configured = (cfg.get("execute") or {}).get("cache")
     if configured:
         return (srcdir / configured).resolve()
