@@ -143,6 +143,50 @@ def test_an_exception_that_ended_the_build_is_told_where_the_files_say_it(
         "bogen: ValueError: første linje"
 
 
+def test_a_notebook_that_is_no_json_is_named_and_a_merge_conflict_said(tmp_path: Path) -> None:
+    """The build's first look at a notebook (is it current?) names the file that nbformat
+    cannot read, the line of the JSON error, and a merge conflict git left in it; the
+    summary says it as that file's problem (Sphinx and Jupyter Book wrap it twice)."""
+    from plusdig.sphinx.execute import is_current
+
+    good = nbformat.writes(nbformat.v4.new_notebook())
+    path = tmp_path / "book" / "kapitel.ipynb"
+    path.parent.mkdir()
+    path.write_text("<<<<<<< HEAD\n" + good + "=======\n" + good + ">>>>>>> ny\n",
+                    encoding="utf-8")
+    with pytest.raises(failures.UnreadableNotebook) as caught:
+        is_current(None, str(path), {}, {})
+    try:
+        try:
+            raise caught.value
+        except failures.UnreadableNotebook as exc:
+            raise RuntimeError(f"{ANSI_RED}{'=' * 40}\x1b[0m\n\nThere was an error") from exc
+    except RuntimeError as outer:
+        told = failures.problem_of(outer, tmp_path).line()
+    assert told == ("book/kapitel.ipynb: notebooken kan ikke læses: ikke gyldig JSON (linje 1, "
+                    "kolonne 1); der står en flettekonflikt fra git i filen (<<<<<<<)")
+    path.write_text(good[:40], encoding="utf-8")
+    with pytest.raises(failures.UnreadableNotebook, match=r"ikke gyldig JSON \(linje \d+") as cut:
+        is_current(None, str(path), {}, {})
+    assert "flettekonflikt" not in str(cut.value)
+    # a data file that is not valid: the file, then the rest of the loader's message
+    from plusdig.core.errors import DataValidationError
+
+    bad = DataValidationError(tmp_path / "data/actors.csv", "unknown code 'kommune'",
+                              record="row 2 (id=x)", field="sector", expected="a sector code")
+    assert failures.problem_of(bad, tmp_path).line() == (
+        "data/actors.csv: row 2 (id=x), field 'sector': unknown code 'kommune' (expected: a "
+        "sector code)")
+    # any other exception: the innermost that says something, not the ruler around it
+    try:
+        try:
+            raise KeyError("book/mangler")
+        except KeyError as exc:
+            raise RuntimeError(f"{ANSI_RED}{'=' * 40}\x1b[0m\n") from exc
+    except RuntimeError as outer:
+        assert failures.problem_of(outer, tmp_path).line() == "bogen: KeyError: 'book/mangler'"
+
+
 def test_a_chapter_the_toc_names_that_is_not_there(tmp_path: Path) -> None:
     """sphinx-external-toc's warning (on the root page, with an empty line number) is told as
     the table of contents' problem, before what follows from it."""

@@ -306,7 +306,12 @@ def is_current(cache: Any, nb_path: str, state: dict[str, Any],
     """
     import nbformat
 
-    nb = nbformat.read(nb_path, as_version=4)
+    from plusdig.sphinx.failures import UnreadableNotebook
+
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except (ValueError, OSError) as exc:  # not JSON (nbformat's NotJSONError), not there
+        raise UnreadableNotebook(nb_path, exc) from exc
     try:
         record = cache.match_cache_notebook(nb)
     except KeyError:

@@ -5,7 +5,11 @@ Jupyter Book ends a failed build with hundreds of lines of English traceback and
 the middle. :func:`problems` reads a build's log and finds, for each problem, the file, the
 cell (counted from the top of the notebook, the first cell is 1), and what went wrong: the
 exception's last line for a cell that raised, and for an unknown glue key the nearest keys the
-notebook does define ("stavefejl?"). :func:`summary` writes them as a short Danish text that
+notebook does define ("stavefejl?"). An exception that ended the build is told by the file it
+is about (:func:`problem_of`: a ``_toc.yml`` or ``_config.yml`` that is no YAML, a table of
+contents of the wrong shape, a notebook that is no JSON, a data file that does not validate),
+and a chapter ``_toc.yml`` names that is not there as the TOC's problem. :func:`summary` writes
+them as a short Danish text that
 names the full log. :func:`run_logged` runs a build with its output copied to a log file and
 the Sphinx traceback kept off the terminal, ending a failed build with the summary.
 """
@@ -22,6 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from plusdig.core.errors import DataValidationError
 
 #: Colour and cursor codes in a terminal log.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -178,9 +184,11 @@ def problems(log: str, srcdir: str | Path, cache_path: str | Path | None = None)
             cell_errors.add(str(Path(path).resolve()))
             found.append(Problem(_relative(path, src), None,
                                  "notebooken kunne ikke køres (se loggen)"))
-    for match in _MARKED.finditer(text):
-        fields = json.loads(match.group("json"))
-        found.append(Problem(fields.get("path"), fields.get("cell"), str(fields["message"])))
+    # an exception that ended the build (run_logged): first if it names a file, else only
+    # where nothing else says why
+    marked = [Problem(f.get("path"), f.get("cell"), str(f["message"]))
+              for f in (json.loads(m.group("json")) for m in _MARKED.finditer(text))]
+    found += [p for p in marked if p.path]
     for match in _WARNING.finditer(text):
         path, line, message = match.group("path"), match.group("line"), match.group("message")
         if path and str(Path(path).resolve()) in cell_errors \
@@ -200,12 +208,42 @@ def problems(log: str, srcdir: str | Path, cache_path: str | Path | None = None)
         elif path and line and cell is None:
             message = f"linje {line}: {message}"
         found.append(Problem(_relative(path, src) if path else None, cell, message))
-    if _SPHINX_EXCEPTION in text and not cell_errors and not _MARKED.search(text):
+    if _SPHINX_EXCEPTION in text and not cell_errors and not any(p.path for p in marked):
         tail = text.split(_SPHINX_EXCEPTION, 1)[1]
         exception = next((line.strip() for line in tail.splitlines()
                           if re.match(r"\s*[\w.]+(Error|Exception|Interrupt)\b", line)), None)
         found.append(Problem(None, None, exception or _last_line(tail)))
+    if not found:  # no cell, warning or Sphinx report says why: the exception does
+        found += marked
     return list(dict.fromkeys(found))
+
+
+class UnreadableNotebook(ValueError):
+    """A notebook file nbformat cannot read (not JSON, a merge conflict left in it): its path,
+    and why in Danish."""
+
+    def __init__(self, path: str | Path, cause: BaseException) -> None:
+        self.path = str(path)
+        decode = next((e for e in _chain(cause) if isinstance(e, json.JSONDecodeError)), None)
+        if decode is not None:
+            why = f"ikke gyldig JSON (linje {decode.lineno}, kolonne {decode.colno})"
+        else:
+            why = f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0]}"
+        try:
+            if "\n<<<<<<< " in "\n" + Path(path).read_text(encoding="utf-8", errors="replace"):
+                why += "; der står en flettekonflikt fra git i filen (<<<<<<<)"
+        except OSError:
+            pass
+        super().__init__(f"notebooken kan ikke læses: {why}")
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling, outermost first."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
 
 
 def problem_of(exc: BaseException, srcdir: str | Path) -> Problem:
@@ -215,11 +253,14 @@ def problem_of(exc: BaseException, srcdir: str | Path) -> Problem:
     exception raised while handling another is told by the one it handled, if that is one
     of these."""
     src = Path(srcdir)
-    chain: list[BaseException] = []
-    while exc is not None and exc not in chain:
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    chain = _chain(exc)
     for err in chain:
+        if isinstance(err, UnreadableNotebook):
+            return Problem(_relative(err.path, src), None, str(err))
+        if isinstance(err, DataValidationError):  # its message names the file first
+            told = str(err)
+            told = told[len(err.file):].lstrip(",: ") if told.startswith(err.file) else told
+            return Problem(_relative(err.file, src), None, told)
         # yaml.MarkedYAMLError: where what failed started (an open bracket, a quote) if it
         # says, else where it failed
         mark = getattr(err, "context_mark", None) or getattr(err, "problem_mark", None)
@@ -231,8 +272,13 @@ def problem_of(exc: BaseException, srcdir: str | Path) -> Problem:
                            f"ikke gyldig YAML ({what})")
         if type(err).__name__ == "MalformedError" and "external_toc" in type(err).__module__:
             return Problem("_toc.yml", None, f"indholdsfortegnelsen er ugyldig: {err}")
-    first = (str(chain[0]).strip().splitlines() or [""])[0]
-    return Problem(None, None, f"{type(chain[0]).__name__}: {first}".rstrip(": "))
+    # else the root cause: the innermost exception that says something (Jupyter Book's own
+    # RuntimeError says only "look above", between two rulers)
+    said = {id(e): lines for e in chain if (lines := [
+        line.strip() for line in strip_ansi(str(e)).splitlines()
+        if line.strip() and not set(line.strip()) <= set("=-")])}
+    err = next((e for e in reversed(chain) if id(e) in said), chain[0])
+    return Problem(None, None, f"{type(err).__name__}: {said.get(id(err), [''])[0]}".rstrip(": "))
 
 
 def _marker(problem: Problem) -> str:
