@@ -9,9 +9,9 @@ notebook does define ("stavefejl?"). An exception that ended the build is told b
 is about (:func:`problem_of`: a ``_toc.yml`` or ``_config.yml`` that is no YAML, a table of
 contents of the wrong shape, a notebook that is no JSON, a data file that does not validate),
 and a chapter ``_toc.yml`` names that is not there as the TOC's problem. :func:`summary` writes
-them as a short Danish text that
-names the full log. :func:`run_logged` runs a build with its output copied to a log file and
-the Sphinx traceback kept off the terminal, ending a failed build with the summary.
+them as a short Danish text that names the full log. :func:`run_logged` runs a build with its
+output copied to a log file and the Sphinx traceback kept off the terminal, ending a failed
+build with the summary.
 """
 
 from __future__ import annotations
