@@ -107,8 +107,8 @@ def test_run_logged_keeps_the_traceback_off_the_terminal(tmp_path: Path,
 
 def test_an_exception_that_ended_the_build_is_told_where_the_files_say_it(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A ``_toc.yml`` that is no YAML: the file and the line where the open bracket is, in the
-    terminal and (for the preview, which reads the log) in :func:`failures.problems`; a table
+    """A ``_toc.yml`` that is no YAML: the file, the line where it failed and the line where
+    the open bracket is, in the terminal and (for the preview, which reads the log) in :func:`failures.problems`; a table
     of contents of the wrong shape (Jupyter Book raises its own error while handling
     sphinx-external-toc's); any other exception: its type and first line."""
     import yaml
@@ -125,7 +125,8 @@ def test_an_exception_that_ended_the_build_is_told_where_the_files_say_it(
 
     log = tmp_path / "build.log"
     assert failures.run_logged(yaml_build, log, tmp_path) == 1
-    told = "_toc.yml: linje 4, kolonne 11: ikke gyldig YAML (while parsing a flow sequence"
+    told = ("_toc.yml: linje 5, kolonne 1: ikke gyldig YAML (expected ',' or ']', but got "
+            "'<stream end>'; while parsing a flow sequence fra linje 4, kolonne 11)")
     err = capsys.readouterr().err
     assert told in err and "Traceback" not in err, err
     assert told in failures.problems(log.read_text(encoding="utf-8"), tmp_path)[0].line()
@@ -211,8 +212,8 @@ def test_a_config_that_is_no_yaml_ends_as_a_failed_build(
     assert plusdig_build.main(["jb", "build", str(tmp_path), "--path-output", str(out)]) == 1
     err = capsys.readouterr().err
     assert "Bogen kunne ikke bygges" in err and "Traceback" not in err, err
-    assert "_config.yml: linje 1, kolonne 8: ikke gyldig YAML (while scanning a quoted " \
-        "scalar" in err, err
+    assert ("_config.yml: linje 3, kolonne 1: ikke gyldig YAML (found unexpected end of "
+            "stream; while scanning a quoted scalar fra linje 1, kolonne 8)") in err, err
     log = out / "_build" / failures.LOG_NAME
     assert f"Hele loggen: {log}" in err and "Traceback" in log.read_text(encoding="utf-8")
 

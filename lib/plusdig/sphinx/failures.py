@@ -247,11 +247,12 @@ def _chain(exc: BaseException | None) -> list[BaseException]:
 
 
 def problem_of(exc: BaseException, srcdir: str | Path) -> Problem:
-    """The problem an exception that ended a build is, where the book's files say it: a YAML
-    file that does not parse (``_config.yml``, ``_toc.yml``: its line and column), a table of
-    contents that is not one (``_toc.yml``); else the exception's type and first line. An
-    exception raised while handling another is told by the one it handled, if that is one
-    of these."""
+    """The problem an exception that ended a build is, told by the file it is about: a
+    notebook nbformat cannot read (:class:`UnreadableNotebook`), a data file that does not
+    validate, a YAML file that does not parse (``_config.yml``, ``_toc.yml``: the line and
+    column), a table of contents that is not one (``_toc.yml``). An exception raised while
+    handling another is told by the one it handled, if that is one of these; else by the
+    innermost one that says something (its type and first line)."""
     src = Path(srcdir)
     chain = _chain(exc)
     for err in chain:
@@ -261,15 +262,20 @@ def problem_of(exc: BaseException, srcdir: str | Path) -> Problem:
             told = str(err)
             told = told[len(err.file):].lstrip(",: ") if told.startswith(err.file) else told
             return Problem(_relative(err.file, src), None, told)
-        # yaml.MarkedYAMLError: where what failed started (an open bracket, a quote) if it
-        # says, else where it failed
-        mark = getattr(err, "context_mark", None) or getattr(err, "problem_mark", None)
+        # yaml.MarkedYAMLError: where it failed, and where what failed began (an open
+        # bracket or quote, a mapping) when that is another line
+        mark = getattr(err, "problem_mark", None)
         if mark is not None and hasattr(err, "problem"):
             name = str(getattr(mark, "name", "") or "")
-            what = ", ".join(str(w) for w in (getattr(err, "context", None), err.problem) if w)
-            return Problem(_relative(name, src) if name.startswith("/") else None, None,
-                           f"linje {mark.line + 1}, kolonne {mark.column + 1}: "
-                           f"ikke gyldig YAML ({what})")
+            what = str(err.problem or "")
+            begun = getattr(err, "context_mark", None)
+            if getattr(err, "context", None) and begun is not None and begun.line != mark.line:
+                what += f"; {err.context} fra linje {begun.line + 1}, kolonne {begun.column + 1}"
+            elif getattr(err, "context", None):
+                what = f"{err.context}, {what}"
+            return Problem(_relative(name, src) if name and not name.startswith("<") else None,
+                           None, f"linje {mark.line + 1}, kolonne {mark.column + 1}: ikke gyldig "
+                           f"YAML ({what})")
         if type(err).__name__ == "MalformedError" and "external_toc" in type(err).__module__:
             return Problem("_toc.yml", None, f"indholdsfortegnelsen er ugyldig: {err}")
     # else the root cause: the innermost exception that says something (Jupyter Book's own
