@@ -241,7 +241,8 @@ def test_run_a_failing_notebook_says_which_cell_and_changes_nothing(small_repo: 
     with pytest.raises(ChapterError) as info:
         chapter.run_notebook(path)
     message = str(info.value)
-    assert message.startswith("book/report/proeve.ipynb, kodecelle 2 fejlede: KeyError: 'b'")
+    # counted as the build's summary counts: every cell, the title's text cell is 1
+    assert message.startswith("book/report/proeve.ipynb, celle 3 fejlede: KeyError: 'b'")
     assert "Notebooken er ikke ændret." in message and "Traceback" not in message
     assert path.read_bytes() == before
 
@@ -249,6 +250,8 @@ def test_run_a_failing_notebook_says_which_cell_and_changes_nothing(small_repo: 
 def test_run_refuses_what_is_not_a_notebook(small_repo: Path) -> None:
     with pytest.raises(ChapterError, match="er ikke en notebook"):
         chapter.run_notebook(small_repo / "_toc.yml")
+    with pytest.raises(ChapterError, match=r"findes-ikke\.ipynb findes ikke\. Angiv stien"):
+        chapter.run_notebook(small_repo / "book/report/findes-ikke.ipynb")
 
 
 def test_find_root_outside_a_book(tmp_path: Path) -> None:

@@ -138,10 +138,11 @@ def _data_env(root: Path) -> Iterator[None]:
 
 
 class CellFailed(ChapterError):
-    """A code cell raised: which cell (1-based, counting code cells) and the error's last line."""
+    """A code cell raised: which cell (1-based, counting every cell, text cells too, as the
+    build's summary and JupyterLab do) and the error's last line."""
 
     def __init__(self, cell: int, error: str) -> None:
-        super().__init__(f"kodecelle {cell}: {error}")
+        super().__init__(f"celle {cell}: {error}")
         self.cell = cell
         self.error = error
 
@@ -167,10 +168,9 @@ def execute(nb: Any, folder: Path, root: Path, timeout: int = 300) -> Any:
             # the kernel's own log lines (stderr) are noise here; cell errors still surface
             client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
-        code = [c for c in nb.cells if c.cell_type == "code"]
-        failed = next((n for n, c in enumerate(code, 1)
-                       if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
-                      len(code))
+        failed = next((n for n, c in enumerate(nb.cells, 1) if c.cell_type == "code"
+                       and any(o.get("output_type") == "error" for o in c.get("outputs", []))),
+                      len(nb.cells))
         raise CellFailed(failed, f"{exc.ename}: {exc.evalue}") from None
     return nb
 
@@ -187,8 +187,11 @@ def run_notebook(path: Path, root: Path | None = None) -> float:
 
     root = find_root(root or path.parent)
     path = path.resolve()
-    if not path.is_file() or path.suffix != ".ipynb":
+    if path.suffix != ".ipynb":
         raise ChapterError(f"{path} er ikke en notebook (.ipynb). Angiv fx "
+                           "NB=book/report/aktiviteterne.ipynb.")
+    if not path.is_file():
+        raise ChapterError(f"{path} findes ikke. Angiv stien fra bogens mappe, fx "
                            "NB=book/report/aktiviteterne.ipynb.")
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
@@ -196,7 +199,7 @@ def run_notebook(path: Path, root: Path | None = None) -> float:
         execute(nb, path.parent, root)
     except CellFailed as exc:
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        raise ChapterError(f"{rel}, kodecelle {exc.cell} fejlede: {exc.error}\n"
+        raise ChapterError(f"{rel}, celle {exc.cell} fejlede: {exc.error}\n"
                            "Notebooken er ikke ændret. Ret cellen (i JupyterLab: make lab), "
                            "og kør igen.") from None
     nbformat.write(nb, path)
