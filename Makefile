@@ -141,7 +141,7 @@ check: venv
 	else echo "nbval: ingen notebooks ændret siden $(BASE)"; fi
 
 chapter: venv
-	@test -n "$(NAME)" || { echo 'Angiv en titel: make chapter NAME="Kapitlets titel" [PART=annex]'; exit 2; }
+	@test -n "$(NAME)" || { echo 'Angiv en titel: make chapter NAME="Kapitlets titel" [PART=annex] [AFTER=kapitel] [SLUG=filnavn]'; exit 2; }
 	$(PY) -m plusdig.authoring.chapter new --title "$(NAME)" --part "$(PART)" $(if $(SLUG),--slug "$(SLUG)") $(if $(AFTER),--after "$(AFTER)")
 
 # The README's set-up on a bare Debian 12 (debootstrap), and .ci/run on another: root, about

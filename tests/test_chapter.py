@@ -178,7 +178,7 @@ def test_existing_slug_is_refused_and_nothing_changes(small_repo: Path) -> None:
     ({"title": "   "}, "skal have en titel"),
     ({"title": "X", "part": "bilag"}, "Ukendt del 'bilag'"),
     ({"title": "X", "slug": "Med Mellemrum"}, "kan ikke bruges"),
-    ({"title": "???"}, "Angiv et med --slug"),
+    ({"title": "???"}, "Angiv et med SLUG=navn"),
 ])
 def test_plain_language_errors(small_repo: Path, kwargs: dict[str, str], message: str) -> None:
     args = {"part": "report", **kwargs}

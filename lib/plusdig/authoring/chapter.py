@@ -313,7 +313,7 @@ def _check_new(root: Path, slug: str) -> None:
     if taken or in_toc:
         where = ", ".join(taken + in_toc)
         raise ChapterError(f"Der findes allerede et kapitel med navnet {slug!r} ({where}). "
-                           "Vælg et andet navn med --slug.")
+                           "Vælg et andet filnavn: make chapter ... SLUG=navn (eller --slug navn).")
 
 
 def new_chapter(title: str, part: str, slug: str | None = None, root: Path | None = None,
@@ -330,7 +330,8 @@ def new_chapter(title: str, part: str, slug: str | None = None, root: Path | Non
     root = find_root(root)
     slug = slug or slugify(title)
     if not slug:
-        raise ChapterError(f"Kan ikke lave et filnavn af titlen {title!r}. Angiv et med --slug.")
+        raise ChapterError(f"Kan ikke lave et filnavn af titlen {title!r}. Angiv et med "
+                           "SLUG=navn (eller --slug navn).")
     _check_new(root, slug)
     toc_path = root / "_toc.yml"
     entry = f"{PARTS[part]}/{slug}"
