@@ -313,7 +313,8 @@ def _check_new(root: Path, slug: str) -> None:
     if taken or in_toc:
         where = ", ".join(taken + in_toc)
         raise ChapterError(f"Der findes allerede et kapitel med navnet {slug!r} ({where}). "
-                           "Vælg et andet filnavn: make chapter ... SLUG=navn (eller --slug navn).")
+                           "Vælg et andet filnavn: make chapter ... SLUG=navn "
+                           "(eller --slug navn).")
 
 
 def new_chapter(title: str, part: str, slug: str | None = None, root: Path | None = None,
