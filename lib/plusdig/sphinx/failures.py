@@ -287,9 +287,21 @@ def problem_of(exc: BaseException, srcdir: str | Path) -> Problem:
     return Problem(None, None, f"{type(err).__name__}: {said.get(id(err), [''])[0]}".rstrip(": "))
 
 
-def _marker(problem: Problem) -> str:
-    return _MARKER + json.dumps({"path": problem.path, "cell": problem.cell,
-                                 "message": problem.message}, ensure_ascii=False) + "\n"
+def _exception_record(exc: BaseException, srcdir: str | Path) -> str:
+    """What the log keeps of an exception that ended a build: its traceback, then the problem
+    it is (:func:`problem_of`) on a line :func:`problems` reads back."""
+    problem = problem_of(exc, srcdir)
+    return "".join(traceback.format_exception(exc)) + _MARKER + json.dumps(
+        {"path": problem.path, "cell": problem.cell, "message": problem.message},
+        ensure_ascii=False) + "\n"
+
+
+def _tell_failure(log_file: Path, srcdir: str | Path, cache_path: str | Path | None,
+                  stream: TextIO) -> None:
+    """Write the Danish summary of the failed build whose log is ``log_file`` to ``stream``."""
+    text = log_file.read_text(encoding="utf-8")
+    stream.write("\n" + summary(problems(text, srcdir, cache_path), log_file) + "\n")
+    stream.flush()
 
 
 def summary(found: Iterable[Problem], log_path: str | Path | None = None) -> str:
@@ -355,15 +367,12 @@ def run_logged(build: Callable[[], int], log_path: str | Path, srcdir: str | Pat
         try:
             code = build()
         except BaseException as exc:  # noqa: BLE001 - reported below, the traceback in the log
-            log.write(traceback.format_exc())
-            log.write(_marker(problem_of(exc, srcdir)))
+            log.write(_exception_record(exc, srcdir))
             code = 1
         finally:
             sys.stdout, sys.stderr = out, err
     if code:
-        text = log_file.read_text(encoding="utf-8")
-        err.write("\n" + summary(problems(text, srcdir, cache_path), log_file) + "\n")
-        err.flush()
+        _tell_failure(log_file, srcdir, cache_path, err)
     return code
 
 
@@ -420,9 +429,8 @@ def jupyter_book_guarded(argv: Sequence[str], run: Callable[[], int]) -> int:
         book, out = paths
         log = out / "_build" / LOG_NAME
         log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(traceback.format_exc() + _marker(problem_of(exc, book)), encoding="utf-8")
-        sys.stderr.write("\n" + summary(problems(log.read_text(encoding="utf-8"), book), log)
-                         + "\n")
+        log.write_text(_exception_record(exc, book), encoding="utf-8")
+        _tell_failure(log, book, None, sys.stderr)
         return 1
 
 
