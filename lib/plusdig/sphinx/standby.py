@@ -60,6 +60,7 @@ LOG_SUFFIX = ".standby"
 #: The pages' sources: the only files whose changes a standby build may be used for.
 PAGES_DIR = "book"
 
+
 def own_log(log: Path, pid: int) -> Path:
     """The log of the standby with process id ``pid`` until ``go``, beside the build's
     ``log``; it goes when the standby ends, or when the preview discards it."""
